@@ -1,0 +1,50 @@
+# Verbindend: `make run` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run demo test lint format bench messages prod-check clean
+
+$(INSTALLED): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(INSTALLED)
+
+## run: install, migrate (which loads the programme) and serve on http://127.0.0.1:8000
+run: $(INSTALLED)
+	DEBUG=true $(BIN)/python manage.py migrate --no-input
+	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
+
+## demo: load realistic demo data, print a fresh staff login, and serve
+demo: $(INSTALLED)
+	DEBUG=true $(BIN)/python manage.py migrate --no-input
+	DEBUG=true $(BIN)/python manage.py demo
+	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
+
+## test: the whole suite (SQLite unless DATABASE_URL is set; service tests skip, saying so)
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff check and format check
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: benchmarks, printed as ratios against baselines measured in the same run
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py
+
+## messages: update the catalogues from the source and compile them (needs GNU gettext)
+messages: $(INSTALLED)
+	$(BIN)/python manage.py makemessages --locale nl --locale en --no-location --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache
