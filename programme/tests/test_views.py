@@ -100,3 +100,13 @@ def test_static_files_exist_for_every_reference(client):
     page = client.get("/").content.decode()
     for path in re.findall(r'(?:src|href)="/static/([^"]+)"', page):
         assert finders.find(path), path
+
+
+def test_browser_language_does_not_override_dutch(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="nl">' in page
+
+
+def test_unknown_language_cookie_falls_back_to_dutch(client):
+    client.cookies["django_language"] = "xx"
+    assert '<html lang="nl">' in client.get("/").content.decode()
