@@ -9,6 +9,15 @@ configuration cannot pass.
 """
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -57,6 +66,17 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run tasks in-process, as on the embedded default; worker tests use subprocesses."""
+    from verbindend.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # Production's HTTPS redirect is proven by the deploy check; the test
     # client speaks plain HTTP.
@@ -67,3 +87,225 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# --- Real services for the tests that are about them -------------------------
+
+ROOT = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+class RecordingSMTPHandler:
+    """An aiosmtpd handler that keeps what it receives and can refuse on demand."""
+
+    def __init__(self):
+        self.messages = []
+        self.peers = []
+        self.fail_next = 0
+        self.fail_code = "451 4.3.0 Try again later"
+        self.always_fail = None
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            if self.always_fail:
+                return self.always_fail
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return self.fail_code
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.peers.append(session.peer)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 that Django's e-mail backend sends to."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingSMTPHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on its own port: the shared one is never touched."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, timeout=10, message="private redis-server")
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def _answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@pytest.fixture
+def private_redis():
+    require_service("redis-server", bool(shutil.which("redis-server")), "install redis-server")
+    redis = PrivateRedis()
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+def shared_redis_url(db: int) -> str:
+    """The machine's Redis (CI's), on a database number of the test's own, flushed."""
+    import redis
+
+    base = settings.CELERY_BROKER_URL or os.environ.get("REDIS_URL", "")
+    require_service("Redis", base.startswith("redis://"), "set CELERY_BROKER_URL=redis://...")
+    url = base.rsplit("/", 1)[0] + f"/{db}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def service_env(transactional_db, smtp_server):
+    """Environment for subprocesses (workers, commands) that share the test's database and SMTP server."""
+    from django.db import connection
+
+    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://...")
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
+        "MAIL_RETRY_BASE_SECONDS": "0.2",
+        "MAIL_RETRY_MAX_SECONDS": "1",
+        "MAIL_DRAIN_GRACE_SECONDS": "0",
+        "CONN_MAX_AGE": "0",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env
+
+
+class CeleryWorker:
+    def __init__(self, env, concurrency=2):
+        self.env = env
+        self.concurrency = concurrency
+        self.log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "verbindend",
+                "worker",
+                "--concurrency",
+                str(self.concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+                "-n",
+                f"test{free_port()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(lambda: b"ready." in Path(self.log.name).read_bytes(), timeout=60, message="celery worker ready")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker_factory(service_env):
+    workers = []
+
+    def start(broker_url, concurrency=2):
+        worker = CeleryWorker({**service_env, "CELERY_BROKER_URL": broker_url}, concurrency)
+        worker.start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def run_in_project(code: str, env: dict, timeout: float = 60) -> str:
+    """Run Python code with Django set up in a separate process; return its output."""
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup()\n{code}"],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "verbindend.settings"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout

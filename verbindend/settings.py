@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "verbindend",
+    "mail",
     "programme",
     "cohorts",
     "registry",
@@ -170,7 +171,10 @@ TRAINER_NOTIFICATION_EMAIL = env.str("TRAINER_NOTIFICATION_EMAIL", default=PROVI
 # Celery: without a broker every task runs in-process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Not propagating lets in-process tasks retry as they would on a worker
+# (Celery re-raises Retry instead of re-running it when propagating); errors
+# are logged by Celery all the same.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -199,4 +203,37 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Outgoing e-mail (mail/services.py).
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
+MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60)
+MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600)
+MAIL_BATCH_SIZE = env.int("MAIL_BATCH_SIZE", default=100)
+MAIL_DRAIN_GRACE_SECONDS = env.int("MAIL_DRAIN_GRACE_SECONDS", default=60)
+MAIL_DRAIN_LIMIT = env.int("MAIL_DRAIN_LIMIT", default=5000)
+# A claim older than this belongs to a sender that died; must exceed the time
+# one batch takes to send.
+MAIL_CLAIM_TIMEOUT_SECONDS = env.int("MAIL_CLAIM_TIMEOUT_SECONDS", default=600)
+
+# Celery delivery semantics, chosen for the outbox:
+# - acks_late + reject_on_worker_lost: a message is acknowledged only after its
+#   task finished, so a worker killed mid-send leaves it to be redelivered.
+# - prefetch 1: a busy worker does not sit on messages another could run.
+# - visibility_timeout: Redis redelivers an unacknowledged message after this
+#   long. It must exceed the longest retry countdown (MAIL_RETRY_MAX_SECONDS),
+#   or a task waiting for its countdown would be delivered a second time.
+# - socket_connect_timeout: a request that queues an e-mail while Redis is
+#   down fails over to the outbox drain within seconds instead of hanging.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(MAIL_RETRY_MAX_SECONDS * 2),
+    "socket_connect_timeout": 3,
+    # Publishing tries the broker once: a request never waits for Redis.
+    "max_retries": 0,
+}
+CELERY_BEAT_SCHEDULE = {
+    "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0},
 }

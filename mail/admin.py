@@ -1,0 +1,81 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import OutgoingMail
+from .services import retry_failed_mail
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was sent to whom, and what went wrong."""
+
+    list_display = ["subject", "recipients", "status", "attempts", "short_error", "created_at", "sent_at"]
+    list_filter = ["status", "template", "language", "created_at"]
+    search_fields = ["subject", "to", "key"]
+    date_hierarchy = "created_at"
+    actions = ["retry_now"]
+    list_per_page = 100
+    fields = [
+        "status",
+        "recipients",
+        "subject",
+        "attempts",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "message_id",
+        "key",
+        "template",
+        "language",
+        "attachment_names",
+        "html_preview",
+        "body_text",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("mail.change_outgoingmail")
+
+    @admin.display(description=_("recipients"))
+    def recipients(self, mail):
+        return ", ".join(mail.to)
+
+    @admin.display(description=_("last error"))
+    def short_error(self, mail):
+        return mail.last_error[:80]
+
+    @admin.display(description=_("attachments"))
+    def attachment_names(self, mail):
+        return ", ".join(a.filename for a in mail.attachments.all()) or "-"
+
+    @admin.display(description=_("HTML preview"))
+    def html_preview(self, mail):
+        # A sandboxed frame: the e-mail's HTML can run nothing and reach
+        # nothing of the admin.
+        return format_html(
+            '<iframe sandbox="" srcdoc="{}" title="{}" style="width:100%;max-width:680px;height:480px;'
+            'border:1px solid #ccc;background:#fff"></iframe>',
+            mail.body_html,
+            _("HTML preview"),
+        )
+
+    @admin.action(description=_("Retry the selected failed e-mails now"), permissions=["retry"])
+    def retry_now(self, request, queryset):
+        count = retry_failed_mail(mail_ids=list(queryset.values_list("pk", flat=True)))
+        if count:
+            self.message_user(
+                request,
+                ngettext("%(count)d e-mail queued again.", "%(count)d e-mails queued again.", count) % {"count": count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, _("Only failed e-mails can be retried; none was selected."), messages.WARNING)

@@ -1,0 +1,344 @@
+"""
+The one road every e-mail takes: queue a row, send it after commit, once.
+
+Delivery guarantees, and the one window that remains:
+
+* `queue_email` writes the row inside the caller's transaction and enqueues
+  the send task only after commit. If the broker is down the caller's
+  transaction is unaffected; the row stays pending and `requeue_due_mail`
+  (Celery beat, every minute) enqueues it again.
+* A sender claims rows with SELECT ... FOR UPDATE SKIP LOCKED and marks them
+  `sending` before it talks to SMTP, so two tasks for the same row, or a task
+  and the drain, never both send it.
+* After the SMTP server accepts a message the row is marked `sent` in its own
+  single-statement UPDATE, before the next message of the batch. A crash in
+  between (a killed worker, a lost database connection) is the only way an
+  e-mail can go out twice: the claim is then released (by the redelivered
+  task, or after MAIL_CLAIM_TIMEOUT_SECONDS by the drain) and the message is
+  sent again. The window is one round trip to the database per message; the
+  repeated message carries the same Message-ID, so mail clients show it once.
+"""
+
+import logging
+import random
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import OutgoingMail, OutgoingMailAttachment
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+def render_email(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
+    """
+    Render an e-mail's subject, text and HTML in the given language.
+
+    A template name such as "cohorts/mail/welcome" means three files:
+    `welcome_subject.txt`, `welcome.txt` and `welcome.html` in that folder.
+    """
+    context = {
+        "site_url": settings.SITE_URL,
+        "provider_name": settings.PROVIDER_NAME,
+        "provider_contact_name": settings.PROVIDER_CONTACT_NAME,
+        "provider_email": settings.PROVIDER_EMAIL,
+        **context,
+    }
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        text = render_to_string(f"{template}.txt", context).strip() + "\n"
+        html = render_to_string(f"{template}.html", context)
+    return subject, text, html
+
+
+def queue_email(
+    *,
+    to: list[str] | str,
+    template: str,
+    context: dict,
+    key: str,
+    attachments: tuple[Attachment, ...] | list[Attachment] = (),
+    language: str | None = None,
+    reply_to: list[str] | tuple[str, ...] = (),
+) -> OutgoingMail:
+    """
+    Queue an e-mail for sending after the current transaction commits.
+
+    :param to: one address or a list of addresses
+    :param template: the template name without suffix, see `render_email`
+    :param context: the template context
+    :param key: the idempotency key; a second call with the same key returns
+        the first row and sends nothing (a database constraint enforces it)
+    :param attachments: files to attach, such as .ics invitations
+    :param language: the recipient's language; Dutch when not given
+    :param reply_to: addresses that replies go to
+    """
+    existing = OutgoingMail.objects.filter(key=key).first()
+    if existing:
+        return existing
+    recipients = [to] if isinstance(to, str) else list(to)
+    language = language or settings.LANGUAGE_CODE
+    subject, text, html = render_email(template=template, context=context, language=language)
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
+    mail = OutgoingMail(
+        key=key,
+        to=recipients,
+        reply_to=list(reply_to),
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        language=language,
+        template=template,
+        message_id=make_msgid(domain=domain),
+    )
+    try:
+        # A savepoint, so that losing a race for the key leaves the
+        # caller's transaction usable.
+        with transaction.atomic():
+            mail.save()
+            OutgoingMailAttachment.objects.bulk_create(
+                OutgoingMailAttachment(mail=mail, filename=a.filename, mimetype=a.mimetype, content=a.content)
+                for a in attachments
+            )
+    except IntegrityError:
+        existing = OutgoingMail.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        return existing
+    transaction.on_commit(lambda: enqueue_delivery(mail_ids=[mail.pk]))
+    return mail
+
+
+def enqueue_delivery(*, mail_ids: list[int]) -> bool:
+    """
+    Ask a worker to send these rows; return False when the broker is away.
+
+    Never raises for a broker problem: the rows are safe in the database and
+    the drain enqueues them again.
+    """
+    from .tasks import send_mail
+
+    try:
+        send_mail.apply_async(args=[mail_ids], retry=False)
+    except Exception:
+        logger.warning("Could not enqueue e-mail(s) %s; the outbox drain will send them.", mail_ids, exc_info=True)
+        return False
+    return True
+
+
+def retry_delay(attempts: int) -> float:
+    """Return the wait in seconds before the next attempt: exponential, with jitter."""
+    ceiling = min(settings.MAIL_RETRY_MAX_SECONDS, settings.MAIL_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    # "Equal jitter": at least half the delay, so retries spread out without
+    # ever coming back almost at once.
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (not for security)
+
+
+def _is_transient(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, smtplib.SMTPServerDisconnected | OSError)
+
+
+def _claim(*, mail_ids: list[int], token: str, fill: bool) -> list[int]:
+    """Mark due rows as ours, skipping rows another sender holds."""
+    now = timezone.now()
+    # A task retried with a countdown may run a moment early on another host.
+    due = Q(status=OutgoingMail.Status.PENDING, next_attempt_at__lte=now + timedelta(seconds=2))
+    # A redelivered task (its worker died) takes over the rows it held.
+    ours = Q(status=OutgoingMail.Status.SENDING, claimed_by=token)
+    batch = settings.MAIL_BATCH_SIZE
+    with transaction.atomic():
+        locked = OutgoingMail.objects.select_for_update(skip_locked=True).order_by("pk")
+        claimed = list(locked.filter(due | ours, pk__in=mail_ids).values_list("pk", flat=True)[:batch])
+        if fill and len(claimed) < batch:
+            # Send whatever else is due over the same connection.
+            claimed += locked.filter(due).exclude(pk__in=claimed).values_list("pk", flat=True)[: batch - len(claimed)]
+        if claimed:
+            OutgoingMail.objects.filter(pk__in=claimed).update(
+                status=OutgoingMail.Status.SENDING, claimed_at=now, claimed_by=token
+            )
+    return claimed
+
+
+def _message(mail: OutgoingMail, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.body_text,
+        to=mail.to,
+        reply_to=mail.reply_to or None,
+        headers={"Message-ID": mail.message_id},
+        connection=connection,
+    )
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    for attachment in mail.attachments.all():
+        message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
+    return message
+
+
+def _record_sent(mail: OutgoingMail) -> None:
+    OutgoingMail.objects.filter(pk=mail.pk, status=OutgoingMail.Status.SENDING).update(
+        status=OutgoingMail.Status.SENT,
+        attempts=F("attempts") + 1,
+        sent_at=timezone.now(),
+        last_error="",
+        claimed_by="",
+    )
+
+
+def _record_failure(mail: OutgoingMail, error: Exception) -> float | None:
+    """Record a failed attempt; return the retry delay, or None when the row failed for good."""
+    attempts = mail.attempts + 1
+    transient = _is_transient(error)
+    retry = transient and attempts < settings.MAIL_MAX_ATTEMPTS
+    delay = retry_delay(attempts) if retry else None
+    OutgoingMail.objects.filter(pk=mail.pk, status=OutgoingMail.Status.SENDING).update(
+        status=OutgoingMail.Status.PENDING if retry else OutgoingMail.Status.FAILED,
+        attempts=attempts,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay or 0),
+        claimed_by="",
+    )
+    log = logger.warning if retry else logger.error
+    log(
+        "E-mail %s attempt %s failed (%s); %s.",
+        mail.pk,
+        attempts,
+        type(error).__name__,
+        "retrying" if retry else "gave up",
+    )
+    return delay
+
+
+def _release(mail_ids: list[int], delay: float) -> None:
+    """Give claimed rows back unsent, without counting an attempt."""
+    OutgoingMail.objects.filter(pk__in=mail_ids, status=OutgoingMail.Status.SENDING).update(
+        status=OutgoingMail.Status.PENDING,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        claimed_by="",
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    sent: int
+    retry_ids: list[int]
+    retry_in: float
+
+
+def deliver_mails(*, mail_ids: list[int], token: str | None = None, fill: bool = True) -> DeliveryResult:
+    """
+    Send these outbox rows, and other due rows up to a batch, over one connection.
+
+    Rows that another sender holds, or that are sent or failed already, are
+    skipped. Transient failures leave the row pending with a later
+    `next_attempt_at`; the result names them and when to try again.
+
+    :param token: identifies this sender; a Celery task passes its task id so
+        that a redelivery after a worker crash can take over its own claims
+    :param fill: also send other due rows in the same batch
+    """
+    token = token or uuid.uuid4().hex
+    claimed = _claim(mail_ids=mail_ids, token=token, fill=fill)
+    if not claimed:
+        return DeliveryResult(sent=0, retry_ids=[], retry_in=0)
+    mails = list(OutgoingMail.objects.filter(pk__in=claimed).prefetch_related("attachments").order_by("pk"))
+    connection = get_connection(fail_silently=False)
+    sent, retry_ids, delays = 0, [], []
+    try:
+        connection.open()
+    except Exception as error:
+        # Nothing was sent: the first row counts the attempt, the rest wait with it.
+        delay = _record_failure(mails[0], error)
+        if delay is not None:
+            retry_ids.append(mails[0].pk)
+            delays.append(delay)
+        _release([m.pk for m in mails[1:]], delay or 0)
+        retry_ids += [m.pk for m in mails[1:]]
+        return DeliveryResult(sent=0, retry_ids=retry_ids, retry_in=max(delays, default=0))
+    try:
+        for index, mail in enumerate(mails):
+            try:
+                connection.send_messages([_message(mail, connection)])
+            except Exception as error:
+                delay = _record_failure(mail, error)
+                if delay is not None:
+                    retry_ids.append(mail.pk)
+                    delays.append(delay)
+                if isinstance(error, smtplib.SMTPServerDisconnected | OSError):
+                    rest = [m.pk for m in mails[index + 1 :]]
+                    _release(rest, delay or 0)
+                    retry_ids += rest
+                    break
+                continue
+            _record_sent(mail)
+            sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.debug("Closing the SMTP connection failed.", exc_info=True)
+    return DeliveryResult(sent=sent, retry_ids=retry_ids, retry_in=max(delays, default=0))
+
+
+def requeue_due_mail() -> int:
+    """
+    Enqueue pending rows that their own task did not send; return how many.
+
+    Runs every minute from Celery beat. A row is picked up once it has been
+    due for MAIL_DRAIN_GRACE_SECONDS, so the task enqueued at commit gets the
+    first chance. Claims older than MAIL_CLAIM_TIMEOUT_SECONDS belong to a
+    sender that died; they are released first.
+    """
+    now = timezone.now()
+    released = OutgoingMail.objects.filter(
+        status=OutgoingMail.Status.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.MAIL_CLAIM_TIMEOUT_SECONDS),
+    ).update(status=OutgoingMail.Status.PENDING, claimed_by="")
+    if released:
+        logger.warning("Released %s e-mail(s) from senders that stopped.", released)
+    due_ids = list(
+        OutgoingMail.objects.filter(
+            status=OutgoingMail.Status.PENDING,
+            next_attempt_at__lte=now - timedelta(seconds=settings.MAIL_DRAIN_GRACE_SECONDS),
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[: settings.MAIL_DRAIN_LIMIT]
+    )
+    batch = settings.MAIL_BATCH_SIZE
+    for start in range(0, len(due_ids), batch):
+        if not enqueue_delivery(mail_ids=due_ids[start : start + batch]):
+            break  # The broker is still away; the next run tries again.
+    return len(due_ids)
+
+
+def retry_failed_mail(*, mail_ids: list[int]) -> int:
+    """Put failed rows back in the queue now, with a fresh count of attempts; return how many."""
+    ids = list(
+        OutgoingMail.objects.filter(pk__in=mail_ids, status=OutgoingMail.Status.FAILED).values_list("pk", flat=True)
+    )
+    OutgoingMail.objects.filter(pk__in=ids).update(
+        status=OutgoingMail.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    if ids:
+        transaction.on_commit(lambda: enqueue_delivery(mail_ids=ids))
+    return len(ids)

@@ -1,0 +1,122 @@
+"""Make iCalendar (.ics) files for course days and serve them as downloads."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from icalendar import Calendar, Event, vCalAddress
+
+PRODID = "-//Natuurlijk Leren//Verbindend//NL"
+TIMEZONE = ZoneInfo("Europe/Amsterdam")
+METHODS = ("PUBLISH", "REQUEST", "CANCEL")
+METHODS_NEEDING_ORGANIZER = ("REQUEST", "CANCEL")  # RFC 5546, sections 3.2.2 and 3.2.5
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """Describe one event; keep `uid` stable per object and raise `sequence` on each change."""
+
+    uid: str
+    sequence: int
+    start: datetime
+    end: datetime
+    summary: str
+    description: str = ""
+    location: str = ""
+    url: str = ""
+    organizer_email: str = ""
+    organizer_name: str = ""
+    attendees: tuple[str, ...] = ()
+    cancelled: bool = False
+
+    def __post_init__(self):
+        """Reject naive datetimes and an end that is not after the start."""
+        for field in ("start", "end"):
+            value = getattr(self, field)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"{field} must be timezone-aware, got {value!r}")
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+
+
+def _vevent(event: CalendarEvent, method: str, stamp: datetime) -> Event:
+    if method in METHODS_NEEDING_ORGANIZER and not event.organizer_email:
+        raise ValueError(f"event {event.uid!r} needs an organizer_email for method {method}")
+    vevent = Event()
+    vevent.add("uid", event.uid)
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstamp", stamp)
+    vevent.add("dtstart", event.start.astimezone(TIMEZONE))
+    vevent.add("dtend", event.end.astimezone(TIMEZONE))
+    vevent.add("summary", event.summary)
+    if event.description:
+        vevent.add("description", event.description)
+    if event.location:
+        vevent.add("location", event.location)
+    if event.url:
+        vevent.add("url", event.url)
+    if event.organizer_email:
+        organizer = vCalAddress(f"mailto:{event.organizer_email}")
+        if event.organizer_name:
+            organizer.params["CN"] = event.organizer_name
+        vevent.add("organizer", organizer)
+    for email in event.attendees:
+        attendee = vCalAddress(f"mailto:{email}")
+        attendee.params["ROLE"] = "REQ-PARTICIPANT"
+        attendee.params["RSVP"] = "FALSE"
+        vevent.add("attendee", attendee)
+    vevent.add("status", "CANCELLED" if event.cancelled or method == "CANCEL" else "CONFIRMED")
+    return vevent
+
+
+def make_calendar(events: Iterable[CalendarEvent], *, method: str = "PUBLISH", name: str = "") -> bytes:
+    """Return an iCalendar file with one VEVENT per event and a VTIMEZONE for Europe/Amsterdam.
+
+    Use method PUBLISH for downloads and feeds, REQUEST for an invitation, CANCEL for a cancellation.
+    """
+    _check_method(method)
+    events = list(events)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    if name:
+        calendar.calendar_name = name
+    stamp = datetime.now(UTC)
+    for event in events:
+        calendar.add_component(_vevent(event, method, stamp))
+    if events:
+        # Cover the events' years rather than icalendar's default 1970-2038: smaller, and right after 2038.
+        first = min(event.start.astimezone(TIMEZONE) for event in events)
+        last = max(event.end.astimezone(TIMEZONE) for event in events)
+        calendar.add_missing_timezones(first_date=date(first.year, 1, 1), last_date=date(last.year + 2, 1, 1))
+    return calendar.to_ical()
+
+
+def calendar_response(content: bytes, filename: str, method: str = "PUBLISH") -> HttpResponse:
+    """Return `content` as a calendar file download named `filename`."""
+    _check_method(method)
+    content_type = "text/calendar; charset=utf-8"
+    if method != "PUBLISH":
+        content_type += f"; method={method}"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def invitation_attachment(events: Iterable[CalendarEvent], *, method: str, filename: str = "uitnodiging.ics"):
+    """Return the events as an e-mail attachment for `mail.services.queue_email`."""
+    from mail.services import Attachment
+
+    content_type = "text/calendar; charset=utf-8"
+    if method != "PUBLISH":
+        content_type += f"; method={method}"
+    return Attachment(filename=filename, content=make_calendar(events, method=method), mimetype=content_type)
