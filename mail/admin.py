@@ -36,6 +36,13 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # The bodies can be large; only the detail page shows them.
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            queryset = queryset.defer("body_text", "body_html")
+        return queryset
+
     def has_add_permission(self, request):
         return False
 

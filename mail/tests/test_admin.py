@@ -1,0 +1,108 @@
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+from django.utils import timezone
+
+from mail.models import OutgoingMail
+from mail.services import queue_email
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:mail_outgoingmail_changelist")
+
+
+def failed_row(key="f1", **fields):
+    row = queue_email(to="leider@example.nl", template="mail/test", context={}, key=key)
+    OutgoingMail.objects.filter(pk=row.pk).update(
+        status=OutgoingMail.Status.FAILED, attempts=8, last_error="SMTPDataError: (451, 'busy')", **fields
+    )
+    return row
+
+
+def test_outbox_list_shows_status_recipient_subject_attempts_and_error(admin_client):
+    failed_row()
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "leider@example.nl" in page
+    assert "Testbericht van Verbindend" in page
+    assert "mislukt" in page
+    assert "SMTPDataError" in page
+
+
+def test_outbox_filters_and_search(admin_client):
+    failed_row(key="a")
+    queue_email(to="ander@example.nl", template="mail/test", context={}, key="b")
+    OutgoingMail.objects.filter(key="b").update(status=OutgoingMail.Status.SENT, sent_at=timezone.now())
+    by_status = admin_client.get(CHANGELIST, {"status__exact": "failed"}).content.decode()
+    assert "leider@example.nl" in by_status
+    assert "ander@example.nl" not in by_status
+    by_search = admin_client.get(CHANGELIST, {"q": "ander@"}).content.decode()
+    assert "ander@example.nl" in by_search
+    assert "leider@example.nl" not in by_search
+
+
+def test_detail_previews_html_in_a_sandbox_and_the_text(admin_client):
+    row = failed_row()
+    OutgoingMail.objects.filter(pk=row.pk).update(body_html='<p>Hallo</p><script>alert("x")</script>')
+    page = admin_client.get(reverse("admin:mail_outgoingmail_change", args=[row.pk])).content.decode()
+    assert 'sandbox=""' in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert '<script>alert("x")</script>' not in page
+    assert "Dit bericht laat zien" in page
+
+
+def test_outbox_is_read_only(admin_client):
+    row = failed_row()
+    assert admin_client.get(reverse("admin:mail_outgoingmail_add")).status_code == 403
+    response = admin_client.post(
+        reverse("admin:mail_outgoingmail_change", args=[row.pk]), {"subject": "gewijzigd", "status": "sent"}
+    )
+    assert response.status_code == 403
+    row.refresh_from_db()
+    assert row.subject == "Testbericht van Verbindend"
+
+
+def test_retry_now_sends_a_failed_row_again(admin_client, smtp_server, django_capture_on_commit_callbacks):
+    row = failed_row()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk]}, follow=True)
+    assert "1 e-mail opnieuw in de wachtrij gezet." in response.content.decode()
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT
+    assert len(smtp_server.messages) == 1
+
+
+def test_retry_now_leaves_sent_rows_alone(admin_client, smtp_server, django_capture_on_commit_callbacks):
+    row = failed_row()
+    OutgoingMail.objects.filter(pk=row.pk).update(status=OutgoingMail.Status.SENT, sent_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk]}, follow=True)
+    assert "Alleen mislukte e-mails" in response.content.decode()
+    assert smtp_server.messages == []
+
+
+def test_staff_without_permission_cannot_see_the_outbox(client):
+    user = User.objects.create_user("kantoor", password="x-secret-123", is_staff=True)
+    client.force_login(user)
+    assert client.get(CHANGELIST).status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="view_outgoingmail"))
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert "retry_now" not in response.content.decode()
+
+
+@pytest.mark.parametrize("as_user", ["anonymous", "not staff"])
+def test_outsiders_get_nothing(client, as_user):
+    row = failed_row()
+    if as_user == "not staff":
+        client.force_login(User.objects.create_user("deelnemer", password="x-secret-123"))
+    for url in (CHANGELIST, reverse("admin:mail_outgoingmail_change", args=[row.pk])):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert reverse("admin:login") in response["Location"]
+
+
+def test_changelist_query_count_is_constant(admin_client, django_assert_max_num_queries):
+    for n in range(60):
+        failed_row(key=f"k{n}")
+    with django_assert_max_num_queries(10):
+        admin_client.get(CHANGELIST)
