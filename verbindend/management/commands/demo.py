@@ -1,4 +1,5 @@
 import secrets
+from importlib import import_module
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -7,6 +8,8 @@ from django.db import transaction
 from programme.models import Programme
 
 DEMO_USERNAME = "demo-trainer"
+# Each app with demo data has a `demo.load(stdout)`, in the order of its dependencies.
+DEMO_APPS = ["mail"]
 
 
 class Command(BaseCommand):
@@ -24,6 +27,8 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         self.stdout.write(self.style.SUCCESS(f"Programme: {programme} ({programme.days.count()} days)"))
+        for app in DEMO_APPS:
+            import_module(f"{app}.demo").load(self.stdout)
         self.stdout.write("Demo staff login, created for this run:")
         self.stdout.write(
             f"  URL:      http://127.0.0.1:8000/admin/\n  user:     {DEMO_USERNAME}\n  password: {password}"
