@@ -81,6 +81,10 @@ def _test_settings(settings):
     # Production's HTTPS redirect is proven by the deploy check; the test
     # client speaks plain HTTP.
     settings.SECURE_SSL_REDIRECT = False
+    # Rate-limit counters and the like must not leak from one test into the next.
+    from django.core.cache import cache
+
+    cache.clear()
     # The manifest storage of production needs `collectstatic`; tests read
     # the source files directly.
     settings.STORAGES = {

@@ -1,1 +1,279 @@
-# Create your models here.
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from programme.models import Programme, ProgrammeDay
+
+from . import validators
+
+
+def new_access_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Sector(models.TextChoices):
+    PO = "po", _("primary education (PO)")
+    VO = "vo", _("secondary education (VO)")
+    BOTH = "po_vo", _("primary and secondary education")
+
+
+class Board(models.Model):
+    """A school board (bestuur) or samenwerkingsverband."""
+
+    class Kind(models.TextChoices):
+        BESTUUR = "bestuur", _("school board")
+        SWV = "swv", _("samenwerkingsverband")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BESTUUR)
+    bestuursnummer = models.CharField(
+        _("bestuursnummer"), max_length=5, blank=True, validators=[validators.validate_bestuursnummer]
+    )
+    swv_code = models.CharField(
+        _("samenwerkingsverband code"), max_length=8, blank=True, validators=[validators.validate_swv_code]
+    )
+    sector = models.CharField(_("sector"), max_length=5, choices=Sector.choices)
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("board")
+        verbose_name_plural = _("boards")
+
+    def __str__(self):
+        number = self.bestuursnummer or self.swv_code
+        return f"{self.name} ({number})" if number else self.name
+
+
+class CohortQuerySet(models.QuerySet):
+    def with_counts(self):
+        enrolled = models.Count("participants", filter=models.Q(participants__status="enrolled"), distinct=True)
+        waiting = models.Count("participants", filter=models.Q(participants__status="waiting"), distinct=True)
+        return self.annotate(enrolled_count=enrolled, waiting_count=waiting)
+
+
+class Cohort(models.Model):
+    """One run of a programme, for the leaders of one or more boards."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        PLANNED = "planned", _("planned")
+        CONFIRMED = "confirmed", _("confirmed")
+        RUNNING = "running", _("running")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("programme"))
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    trainer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cohorts",
+        verbose_name=_("trainer"),
+    )
+    venue = models.CharField(_("venue"), max_length=200, blank=True)
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    open_for_joining = models.BooleanField(
+        _("open for joining"),
+        default=False,
+        help_text=_("Other boards can choose this course run on the registration form while seats are left."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = CohortQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("course run")
+        verbose_name_plural = _("course runs")
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def accepts_enrolments(self) -> bool:
+        return self.status in {self.Status.REQUESTED, self.Status.PLANNED, self.Status.CONFIRMED}
+
+
+class CourseDay(models.Model):
+    """A scheduled day of a cohort."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="days", verbose_name=_("course run"))
+    programme_day = models.ForeignKey(
+        ProgrammeDay, on_delete=models.PROTECT, related_name="course_days", verbose_name=_("programme day")
+    )
+    date = models.DateField(_("date"))
+    start_time = models.TimeField(_("start"))
+    end_time = models.TimeField(_("end"))
+    venue = models.CharField(_("venue"), max_length=200, blank=True)
+    # Rises with every change, for the SEQUENCE of calendar invitations.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["date", "start_time"]
+        verbose_name = _("course day")
+        verbose_name_plural = _("course days")
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "programme_day"], name="course_day_once_per_programme_day"),
+            models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")), name="course_day_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.cohort.code} · {self.programme_day}"
+
+
+class Registration(models.Model):
+    """One board's request: a new course run, or seats in an open one."""
+
+    class Kind(models.TextChoices):
+        NEW_COHORT = "new", _("a new course run for our board(s)")
+        JOIN_COHORT = "join", _("join an open course run")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("received")
+        INTAKE = "intake", _("intake planned")
+        PLACED = "placed", _("placed in a course run")
+        CANCELLED = "cancelled", _("cancelled")
+
+    board = models.ForeignKey(Board, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("board"))
+    kind = models.CharField(_("request"), max_length=5, choices=Kind.choices, default=Kind.NEW_COHORT)
+    cohort = models.ForeignKey(
+        Cohort,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        verbose_name=_("course run"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    contact_name = models.CharField(_("contact person"), max_length=150)
+    contact_function = models.CharField(_("function"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("e-mail address"))
+    contact_phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    expected_participants = models.PositiveSmallIntegerField(_("expected number of participants"))
+    preferred_period = models.CharField(_("preferred period"), max_length=200, blank=True)
+    preferred_place = models.CharField(_("preferred place"), max_length=200, blank=True)
+    remarks = models.TextField(_("remarks"), blank=True, max_length=2000)
+    privacy_consent_at = models.DateTimeField(_("consent to the privacy statement"))
+    language = models.CharField(_("language"), max_length=5, default="nl")
+    # The board page link; rotating the key revokes every link sent before.
+    access_key = models.CharField(max_length=64, unique=True, default=new_access_key, editable=False)
+    # The link the board shares with its leaders to enrol themselves; apart
+    # from the board page so that sharing it gives no access to that page.
+    enrolment_key = models.CharField(max_length=64, unique=True, default=new_access_key, editable=False)
+    # A double submit of the same form carries the same key.
+    submission_key = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+
+    def __str__(self):
+        return f"{self.board.name} · {self.created_at:%d-%m-%Y}"
+
+
+class Participant(models.Model):
+    class Role(models.TextChoices):
+        DIRECTEUR = "directeur", _("director")
+        ADJUNCT_DIRECTEUR = "adjunct_directeur", _("deputy director")
+        MEERSCHOLENDIRECTEUR = "meerscholendirecteur", _("director of several schools")
+        LOCATIELEIDER = "locatieleider", _("site leader")
+        BOVENSCHOOLS_DIRECTEUR = "bovenschools_directeur", _("director across schools")
+        BESTUURDER = "bestuurder", _("executive board member")
+        INTERN_BEGELEIDER = "intern_begeleider", _("internal pupil counsellor")
+        BOUWCOORDINATOR = "bouwcoordinator", _("year-group coordinator")
+        TEAMLEIDER = "teamleider", _("team leader")
+        RECTOR = "rector", _("rector")
+        CONRECTOR = "conrector", _("deputy rector")
+        CENTRALE_DIRECTIE = "centrale_directie", _("member of the central management")
+        AFDELINGSLEIDER = "afdelingsleider", _("head of department")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", _("enrolled")
+        WAITING = "waiting", _("on the waiting list")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="participants", verbose_name=_("registration")
+    )
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.PROTECT, related_name="participants", verbose_name=_("course run")
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    initials = models.CharField(_("initials"), max_length=20, blank=True)
+    tussenvoegsel = models.CharField(_("tussenvoegsel"), max_length=20, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    school = models.CharField(_("school"), max_length=200)
+    brin = models.CharField(_("BRIN"), max_length=4, validators=[validators.validate_brin])
+    register_number = models.CharField(_("register number"), max_length=20, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ENROLLED)
+    # Taken from a rising sequence when put on the waiting list: the lowest waits longest.
+    waitlist_number = models.PositiveIntegerField(_("waiting list number"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=5, default="nl")
+    access_key = models.CharField(max_length=64, unique=True, default=new_access_key, editable=False)
+    created_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "cohort", name="participant_once_per_cohort"),
+            models.CheckConstraint(
+                condition=models.Q(status="waiting", waitlist_number__isnull=False) | ~models.Q(status="waiting"),
+                name="participant_waiting_has_number",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.tussenvoegsel, self.last_name) if part)
+
+
+PO_ROLES = [
+    Participant.Role.DIRECTEUR,
+    Participant.Role.ADJUNCT_DIRECTEUR,
+    Participant.Role.MEERSCHOLENDIRECTEUR,
+    Participant.Role.LOCATIELEIDER,
+    Participant.Role.BOVENSCHOOLS_DIRECTEUR,
+    Participant.Role.BESTUURDER,
+    Participant.Role.INTERN_BEGELEIDER,
+    Participant.Role.BOUWCOORDINATOR,
+    Participant.Role.TEAMLEIDER,
+]
+VO_ROLES = [
+    Participant.Role.RECTOR,
+    Participant.Role.CONRECTOR,
+    Participant.Role.CENTRALE_DIRECTIE,
+    Participant.Role.TEAMLEIDER,
+    Participant.Role.AFDELINGSLEIDER,
+    Participant.Role.BESTUURDER,
+]
+
+
+def roles_for_sector(sector: str) -> list[Participant.Role]:
+    """Return the roles a participant of a board in this sector can have, 'other' last."""
+    if sector == Sector.PO:
+        roles = PO_ROLES
+    elif sector == Sector.VO:
+        roles = VO_ROLES
+    else:
+        roles = PO_ROLES + [role for role in VO_ROLES if role not in PO_ROLES]
+    return [*roles, Participant.Role.OTHER]

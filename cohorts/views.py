@@ -1,1 +1,241 @@
-# Create your views here.
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from programme.models import Programme
+from verbindend.ratelimit import over_limit
+
+from . import selectors, services, tokens
+from .forms import PasteParticipantsForm, ParticipantForm, RegistrationForm, SelfEnrolmentForm
+from .models import Participant, Registration
+
+HOUR = 3600
+
+
+def _too_many(request):
+    return render(request, "cohorts/rate_limited.html", status=429)
+
+
+@require_http_methods(["GET", "POST"])
+def registration(request):
+    programme = Programme.objects.active().first()
+    open_cohorts = selectors.open_cohorts()
+    form = RegistrationForm(request.POST or None, open_cohorts=open_cohorts, programme=programme)
+    if request.method == "POST":
+        if over_limit(scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR):
+            return _too_many(request)
+        if form.is_valid():
+            small = programme is not None and form.cleaned_data["expected_participants"] < programme.min_participants
+            if not form.cleaned_data["website"]:  # The honeypot: a bot gets the same answer, nothing is kept.
+                try:
+                    services.submit_registration(
+                        board_data=form.board_data(),
+                        registration_data=form.registration_data(),
+                        submission_key=form.cleaned_data["submission_key"],
+                        language=get_language(),
+                    )
+                except services.EnrolmentError as error:
+                    form.add_error("cohort" if "cohort" in form.fields else None, str(error))
+            if form.is_valid():
+                request.session["registration_small"] = small
+                return redirect("cohorts:registration_thanks")
+    return render(
+        request,
+        "cohorts/registration.html",
+        {"form": form, "programme": programme, "open_cohorts": open_cohorts},
+    )
+
+
+def registration_thanks(request):
+    programme = Programme.objects.active().first()
+    return render(
+        request,
+        "cohorts/registration_thanks.html",
+        {"programme": programme, "small": request.session.get("registration_small", False)},
+    )
+
+
+def _registration_from_token(token: str, purpose: str) -> Registration:
+    key = tokens.read_token(token, purpose)
+    if key is None:
+        raise Http404
+    field = "access_key" if purpose == tokens.BOARD else "enrolment_key"
+    return get_object_or_404(Registration.objects.exclude(status=Registration.Status.CANCELLED), **{field: key})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def board_page(request, token):
+    registration = _registration_from_token(token, tokens.BOARD)
+    sector = registration.board.sector
+    add_form = ParticipantForm(sector=sector, prefix="add")
+    paste_form = PasteParticipantsForm(sector=sector, prefix="paste")
+    preview = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "add":
+            add_form = ParticipantForm(request.POST, sector=sector, prefix="add")
+            if add_form.is_valid():
+                try:
+                    participant = services.enroll_participant(
+                        registration=registration, data=add_form.cleaned_data, language=registration.language
+                    )
+                except services.EnrolmentError as error:
+                    add_form.add_error(None, str(error))
+                else:
+                    _report_enrolment(request, [participant])
+                    return redirect(request.path)
+        elif action in {"paste", "paste_confirm"}:
+            taken = Participant.objects.filter(cohort_id=registration.cohort_id).values_list("email", flat=True)
+            paste_form = PasteParticipantsForm(request.POST, sector=sector, prefix="paste", taken_emails=taken)
+            if paste_form.is_valid():
+                preview = paste_form.parsed_rows()
+                valid = [row.data for row in preview if row.valid]
+                if action == "paste_confirm" and valid:
+                    try:
+                        saved = services.enroll_participants(
+                            registration=registration, rows=valid, language=registration.language
+                        )
+                    except services.EnrolmentError as error:
+                        paste_form.add_error(None, str(error))
+                    else:
+                        _report_enrolment(request, saved)
+                        return redirect(request.path)
+        elif action == "withdraw":
+            participant = _own_participant(registration, request.POST.get("participant"))
+            try:
+                promoted = services.withdraw_participant(participant=participant)
+            except services.EnrolmentError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("%(name)s has been withdrawn.") % {"name": participant.full_name})
+                if promoted and promoted.registration_id == registration.pk:
+                    messages.info(
+                        request,
+                        _("%(name)s moved up from the waiting list.") % {"name": promoted.full_name},
+                    )
+            return redirect(request.path)
+        else:
+            raise Http404
+    page = selectors.board_page(registration.pk)
+    return render(
+        request,
+        "cohorts/board.html",
+        {
+            "registration": page,
+            "cohort": page.cohort,
+            "days": page.cohort.days.all() if page.cohort else [],
+            "participants": page.participants.all(),
+            "seats": selectors.seats(page.cohort) if page.cohort else None,
+            "can_change": page.cohort is not None and page.cohort.accepts_enrolments and not services.has_started(page.cohort),
+            "add_form": add_form,
+            "paste_form": paste_form,
+            "preview": preview,
+            "preview_valid": sum(1 for row in preview or [] if row.valid),
+            "enrolment_url": services.enrolment_url(page),
+            "token": token,
+        },
+    )
+
+
+def _own_participant(registration: Registration, participant_id) -> Participant:
+    """Return one of this registration's participants, or 404: a board never reaches another's."""
+    try:
+        participant_id = int(participant_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    return get_object_or_404(Participant, pk=participant_id, registration=registration)
+
+
+def _report_enrolment(request, participants: list[Participant]) -> None:
+    enrolled = sum(1 for p in participants if p.status == Participant.Status.ENROLLED)
+    waiting = len(participants) - enrolled
+    if enrolled:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s participant enrolled; they receive a welcome e-mail.",
+                "%(count)s participants enrolled; they receive a welcome e-mail.",
+                enrolled,
+            )
+            % {"count": enrolled},
+        )
+    if waiting:
+        messages.warning(
+            request,
+            ngettext(
+                "The course run is full: %(count)s participant is on the waiting list.",
+                "The course run is full: %(count)s participants are on the waiting list.",
+                waiting,
+            )
+            % {"count": waiting},
+        )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def participant_edit(request, token, participant_id):
+    registration = _registration_from_token(token, tokens.BOARD)
+    participant = _own_participant(registration, participant_id)
+    form = ParticipantForm(request.POST or None, instance=participant, sector=registration.board.sector)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_participant(participant=participant, data=form.cleaned_data)
+        except services.EnrolmentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The details of %(name)s have been saved.") % {"name": participant.full_name})
+            return redirect("cohorts:board", token=token)
+    return render(
+        request,
+        "cohorts/participant_edit.html",
+        {"form": form, "participant": participant, "registration": registration, "token": token},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enrol(request, token):
+    registration = _registration_from_token(token, tokens.ENROLMENT)
+    form = SelfEnrolmentForm(request.POST or None, sector=registration.board.sector)
+    if request.method == "POST":
+        if over_limit(scope="enrolment", request=request, limit=settings.ENROLMENT_RATE_LIMIT, window=HOUR):
+            return _too_many(request)
+        if form.is_valid():
+            try:
+                participant = services.enroll_participant(
+                    registration=registration, data=form.cleaned_data, language=get_language()
+                )
+            except services.EnrolmentError as error:
+                form.add_error(None, str(error))
+            else:
+                request.session["enrolled_waiting"] = participant.status == Participant.Status.WAITING
+                return redirect("cohorts:enrol_thanks", token=token)
+    return render(request, "cohorts/enrol.html", {"form": form, "registration": registration})
+
+
+@never_cache
+def enrol_thanks(request, token):
+    registration = _registration_from_token(token, tokens.ENROLMENT)
+    return render(
+        request,
+        "cohorts/enrol_thanks.html",
+        {"registration": registration, "waiting": request.session.get("enrolled_waiting", False)},
+    )
+
+
+@never_cache
+def participant_page(request, token):
+    key = tokens.read_token(token, tokens.PARTICIPANT)
+    if key is None:
+        raise Http404
+    participant = get_object_or_404(
+        Participant.objects.select_related("cohort__programme", "registration__board"), access_key=key
+    )
+    days = participant.cohort.days.select_related("programme_day").order_by("date")
+    return render(request, "cohorts/participant.html", {"participant": participant, "days": days})

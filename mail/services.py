@@ -35,7 +35,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from .models import OutgoingMail, OutgoingMailAttachment
@@ -65,10 +66,15 @@ def render_email(*, template: str, context: dict, language: str) -> tuple[str, s
         **context,
     }
     with translation.override(language):
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        text = render_to_string(f"{template}.txt", context).strip() + "\n"
+        subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
+        text = _render_plain(f"{template}.txt", context).strip() + "\n"
         html = render_to_string(f"{template}.html", context)
     return subject, text, html
+
+
+def _render_plain(name: str, context: dict) -> str:
+    """Render a plain-text template without HTML escaping: "O'Brien" stays "O'Brien"."""
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def queue_email(

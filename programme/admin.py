@@ -42,7 +42,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ProgrammeDayInline]
     fieldsets = [
-        (None, {"fields": ["title", "subtitle", "slug", "is_active", "position"]}),
+        (None, {"fields": ["title", "subtitle", "slug", "code_prefix", "is_active", "position"]}),
         (_("Public text"), {"fields": ["description", "target_group", "certification"]}),
         (_("Capacity"), {"fields": ["min_participants", "max_participants"]}),
         (

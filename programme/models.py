@@ -16,6 +16,12 @@ class Programme(models.Model):
     title = models.CharField(_("title"), max_length=200)
     subtitle = models.CharField(_("subtitle"), max_length=300, blank=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    code_prefix = models.CharField(
+        _("code prefix"),
+        max_length=10,
+        default="VL",
+        help_text=_("Course runs of this programme get codes such as VL-2027-01."),
+    )
     description = models.TextField(_("introduction"), help_text=_("Paragraphs are separated by an empty line."))
     target_group = models.TextField(_("target group"))
     certification = models.TextField(

@@ -237,3 +237,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0},
 }
+
+# Public forms: at most this many submissions per client address and hour.
+REGISTRATION_RATE_LIMIT = env.int("REGISTRATION_RATE_LIMIT", default=10)
+ENROLMENT_RATE_LIMIT = env.int("ENROLMENT_RATE_LIMIT", default=30)
+# The number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted.
+RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", default=0)

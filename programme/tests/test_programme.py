@@ -89,6 +89,7 @@ class TestAdmin:
             "title": programme.title,
             "subtitle": programme.subtitle,
             "slug": programme.slug,
+            "code_prefix": "TL",
             "is_active": "on",
             "position": 0,
             "description": programme.description,

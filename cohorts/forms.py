@@ -1,0 +1,346 @@
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
+from django import forms
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import Board, Cohort, Participant, Registration, Sector, roles_for_sector
+from .validators import (
+    normalize_brin,
+    normalize_phone,
+    normalize_swv_code,
+    validate_bestuursnummer,
+    validate_brin,
+    validate_swv_code,
+)
+
+MAX_PASTED_ROWS = 100
+
+
+class RegistrationForm(forms.Form):
+    """The public form: a board asks for a new course run or joins an open one."""
+
+    path = forms.ChoiceField(
+        label=_("What would you like?"),
+        choices=Registration.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Registration.Kind.NEW_COHORT,
+    )
+    cohort = forms.TypedChoiceField(label=_("Course run to join"), required=False, coerce=int, empty_value=None)
+    board_name = forms.CharField(label=_("Name of the board or samenwerkingsverband"), max_length=200)
+    board_kind = forms.ChoiceField(
+        label=_("Kind of organisation"), choices=Board.Kind.choices, widget=forms.RadioSelect, initial=Board.Kind.BESTUUR
+    )
+    bestuursnummer = forms.CharField(
+        label=_("Bestuursnummer"),
+        max_length=20,
+        required=False,
+        help_text=_("The 5-digit number of the competent authority (bevoegd gezag), such as 77494."),
+    )
+    swv_code = forms.CharField(
+        label=_("Samenwerkingsverband code"),
+        max_length=20,
+        required=False,
+        help_text=_("Such as PO-22-02."),
+    )
+    sector = forms.ChoiceField(label=_("Sector"), choices=Sector.choices, widget=forms.RadioSelect)
+    board_place = forms.CharField(label=_("Place"), max_length=100, required=False)
+    contact_name = forms.CharField(label=_("Your name"), max_length=150)
+    contact_function = forms.CharField(label=_("Your function"), max_length=150, required=False)
+    contact_email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    contact_phone = forms.CharField(label=_("Your phone number"), max_length=30)
+    expected_participants = forms.IntegerField(
+        label=_("Expected number of participants"),
+        min_value=1,
+        max_value=500,
+    )
+    preferred_period = forms.CharField(
+        label=_("Preferred period"), max_length=200, required=False, help_text=_("For example: spring 2027.")
+    )
+    preferred_place = forms.CharField(label=_("Preferred place"), max_length=200, required=False)
+    remarks = forms.CharField(label=_("Remarks"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    privacy_consent = forms.BooleanField(
+        label=_("I agree to the privacy statement: my details are used to handle this registration."),
+        error_messages={"required": _("Please agree to the privacy statement; without it we cannot handle your registration.")},
+    )
+    # A field people do not see; a bot that fills it in is thanked and ignored.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, open_cohorts=(), programme=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_cohorts = {cohort.pk: cohort for cohort in open_cohorts}
+        self.programme = programme
+        self.fields["cohort"].choices = [("", _("Choose a course run"))] + [
+            (cohort.pk, cohort_choice_label(cohort)) for cohort in open_cohorts
+        ]
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4().hex)
+        if not open_cohorts:
+            self.fields["path"].widget = forms.HiddenInput()
+            del self.fields["cohort"]
+        if programme:
+            self.fields["expected_participants"].help_text = _(
+                "A course run has %(minimum)s to %(maximum)s participants. Fewer than %(minimum)s? "
+                "We will combine your board with others."
+            ) % {"minimum": programme.min_participants, "maximum": programme.max_participants}
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(_("Your request"), *[name for name in ("path", "cohort") if name in self.fields], css_class="mb-4"),
+            Fieldset(
+                _("Your organisation"),
+                "board_name",
+                "board_kind",
+                Div(Div("bestuursnummer", css_class="col-md-6"), Div("swv_code", css_class="col-md-6"), css_class="row"),
+                "sector",
+                "board_place",
+                css_class="mb-4",
+            ),
+            Fieldset(
+                _("Contact person"),
+                Div(Div("contact_name", css_class="col-md-6"), Div("contact_function", css_class="col-md-6"), css_class="row"),
+                Div(Div("contact_email", css_class="col-md-6"), Div("contact_phone", css_class="col-md-6"), css_class="row"),
+                css_class="mb-4",
+            ),
+            Fieldset(
+                _("Participants and planning"),
+                "expected_participants",
+                Div(Div("preferred_period", css_class="col-md-6"), Div("preferred_place", css_class="col-md-6"), css_class="row"),
+                "remarks",
+                css_class="mb-4",
+            ),
+            "privacy_consent",
+            Div("website", css_class="form-honeypot", aria_hidden="true"),
+            "submission_key",
+            Submit("submit", _("Send registration"), css_class="btn-primary btn-lg mt-2"),
+        )
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self.fields["privacy_consent"].label = format_html(
+            "{} <a href=\"/privacy/\" target=\"_blank\" rel=\"noopener\">{}</a>",
+            _("I agree to the privacy statement: my details are used to handle this registration."),
+            _("Read the privacy statement"),
+        )
+
+    def clean_bestuursnummer(self):
+        value = re.sub(r"\s+", "", self.cleaned_data["bestuursnummer"])
+        if value:
+            validate_bestuursnummer(value)
+        return value
+
+    def clean_swv_code(self):
+        value = normalize_swv_code(self.cleaned_data["swv_code"])
+        if value:
+            validate_swv_code(value)
+        return value
+
+    def clean_contact_phone(self):
+        return normalize_phone(self.cleaned_data["contact_phone"])
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("board_kind")
+        if kind == Board.Kind.BESTUUR and not data.get("bestuursnummer") and "bestuursnummer" not in self.errors:
+            self.add_error("bestuursnummer", _("Please enter the board's bestuursnummer (5 digits)."))
+        if kind == Board.Kind.SWV and not data.get("swv_code") and "swv_code" not in self.errors:
+            self.add_error("swv_code", _("Please enter the samenwerkingsverband code, such as PO-22-02."))
+        if data.get("path") == Registration.Kind.JOIN_COHORT:
+            cohort = self.open_cohorts.get(data.get("cohort"))
+            if not self.open_cohorts:
+                self.add_error(None, _("No course run is open to join at the moment; please ask for a new one."))
+            elif cohort is None:
+                self.add_error("cohort", _("Please choose one of the open course runs."))
+            data["cohort_object"] = cohort
+        else:
+            data["cohort_object"] = None
+        return data
+
+    def board_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["board_name"],
+            "kind": data["board_kind"],
+            "bestuursnummer": data["bestuursnummer"] if data["board_kind"] == Board.Kind.BESTUUR else "",
+            "swv_code": data["swv_code"] if data["board_kind"] == Board.Kind.SWV else "",
+            "sector": data["sector"],
+            "place": data["board_place"],
+        }
+
+    def registration_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["path"],
+            "cohort": data["cohort_object"],
+            "contact_name": data["contact_name"],
+            "contact_function": data["contact_function"],
+            "contact_email": data["contact_email"],
+            "contact_phone": data["contact_phone"],
+            "expected_participants": data["expected_participants"],
+            "preferred_period": data["preferred_period"],
+            "preferred_place": data["preferred_place"],
+            "remarks": data["remarks"],
+        }
+
+
+def cohort_choice_label(cohort: Cohort) -> str:
+    days = list(cohort.days.all())
+    left = cohort.seats_left
+    if days:
+        dates = ", ".join(f"{day.date:%d-%m-%Y}" for day in days)
+    else:
+        dates = str(_("dates to be planned"))
+    return str(_("%(code)s (%(place)s): %(dates)s; %(left)s seats left")) % {
+        "code": cohort.code,
+        "place": cohort.place or cohort.venue or "-",
+        "dates": dates,
+        "left": left,
+    }
+
+
+class ParticipantForm(forms.ModelForm):
+    class Meta:
+        model = Participant
+        fields = ["first_name", "initials", "tussenvoegsel", "last_name", "email", "role", "school", "brin"]
+        help_texts = {
+            "first_name": _("The name used every day (roepnaam)."),
+            "initials": _("As they must stand on the certificate, such as J.P."),
+            "brin": _("The school's BRIN code: 2 digits and 2 letters, such as 16SW."),
+        }
+
+    def __init__(self, *args, sector: str = Sector.BOTH, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = roles_for_sector(sector)
+        self.fields["role"].choices = [("", "---------")] + [(role.value, role.label) for role in allowed]
+        self.fields["brin"].max_length = 10
+        self.fields["brin"].validators = []
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(
+                Div("first_name", css_class="col-md-4"),
+                Div("initials", css_class="col-md-2"),
+                Div("tussenvoegsel", css_class="col-md-2"),
+                Div("last_name", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(Div("email", css_class="col-md-6"), Div("role", css_class="col-md-6"), css_class="row"),
+            Div(Div("school", css_class="col-md-8"), Div("brin", css_class="col-md-4"), css_class="row"),
+        )
+
+    def clean_brin(self):
+        value = normalize_brin(self.cleaned_data["brin"])
+        validate_brin(value)
+        return value
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip()
+
+
+class SelfEnrolmentForm(ParticipantForm):
+    privacy_consent = forms.BooleanField(
+        label=_("I agree to the privacy statement and to my completion being reported to the Schoolleidersregister."),
+        error_messages={"required": _("Please agree to the privacy statement; without it we cannot enrol you.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout.append("privacy_consent")
+        self.helper.layout.append(Submit("submit", _("Enrol"), css_class="btn-primary btn-lg mt-2"))
+
+
+@dataclass
+class PastedRow:
+    line: int
+    cells: list[str]
+    data: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+COLUMNS = ["first_name", "tussenvoegsel", "last_name", "email", "role", "school", "brin"]
+
+
+def role_lookup() -> dict[str, str]:
+    """Map a role as people type it (value, Dutch or English name) to its value."""
+    lookup = {}
+    for language in ("en", "nl"):
+        with translation.override(language):
+            for role in Participant.Role:
+                lookup[_squash(str(role.label))] = role.value
+    for role in Participant.Role:
+        lookup[_squash(role.value)] = role.value
+    lookup.update({"ib": Participant.Role.INTERN_BEGELEIDER, "anders": Participant.Role.OTHER})
+    return lookup
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower().replace("ö", "o"))
+
+
+class PasteParticipantsForm(forms.Form):
+    """Rows copied from a spreadsheet: first name, tussenvoegsel, last name, e-mail, role, school, BRIN."""
+
+    rows = forms.CharField(
+        label=_("Rows from your spreadsheet"),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        max_length=50_000,
+        help_text=_(
+            "One participant per row, with the columns: first name, tussenvoegsel, last name, e-mail address, "
+            "role, school, BRIN. Copy them from Excel; columns separated by tabs or semicolons."
+        ),
+    )
+
+    def __init__(self, *args, sector: str = Sector.BOTH, taken_emails=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sector = sector
+        self.taken_emails = {email.lower() for email in taken_emails}
+
+    def clean_rows(self):
+        lines = [line for line in self.cleaned_data["rows"].splitlines() if line.strip()]
+        if len(lines) > MAX_PASTED_ROWS + 1:
+            raise forms.ValidationError(
+                _("Paste at most %(count)s rows at a time.") % {"count": MAX_PASTED_ROWS}
+            )
+        return self.cleaned_data["rows"]
+
+    def parsed_rows(self) -> list[PastedRow]:
+        roles = role_lookup()
+        rows, seen = [], set()
+        for number, line in enumerate(self.cleaned_data["rows"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            separator = "\t" if "\t" in line else ";"
+            cells = [cell.strip() for cell in line.split(separator)]
+            if number == 1 and any("mail" in cell.lower() for cell in cells):
+                continue  # A header row.
+            row = PastedRow(line=number, cells=cells)
+            rows.append(row)
+            if len(cells) != len(COLUMNS):
+                row.errors.append(
+                    _("Expected %(expected)s columns, found %(found)s.") % {"expected": len(COLUMNS), "found": len(cells)}
+                )
+                continue
+            values = dict(zip(COLUMNS, cells, strict=True))
+            values["role"] = roles.get(_squash(values["role"]), values["role"])
+            form = ParticipantForm(data=values, sector=self.sector)
+            if not form.is_valid():
+                for name, errors in form.errors.items():
+                    label = form.fields[name].label if name in form.fields else name
+                    row.errors += [f"{label}: {error}" for error in errors]
+                continue
+            email = form.cleaned_data["email"].lower()
+            if email in seen:
+                row.errors.append(_("This e-mail address appears in an earlier row."))
+            elif email in self.taken_emails:
+                row.errors.append(_("This e-mail address is already enrolled in this course run."))
+            seen.add(email)
+            row.data = form.cleaned_data
+        return rows

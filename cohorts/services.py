@@ -1,0 +1,297 @@
+"""
+The rules of boards, registrations, course runs and participants.
+
+Views, forms, the admin and tasks call these functions; none of them repeats
+a rule. Capacity is decided here only, with the course run's row locked, so
+two enrolments at the same moment can never both take the last seat.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mail.services import queue_email
+from programme.models import Programme
+
+from . import tokens
+from .models import Board, Cohort, Participant, Registration, new_access_key
+
+PARTICIPANT_FIELDS = ("first_name", "initials", "tussenvoegsel", "last_name", "email", "role", "school", "brin")
+
+
+class EnrolmentError(Exception):
+    """A participant cannot be enrolled, changed or withdrawn; the message says why, in the user's language."""
+
+
+def board_page_url(registration: Registration) -> str:
+    token = tokens.make_token(registration.access_key, tokens.BOARD)
+    return settings.SITE_URL + reverse("cohorts:board", kwargs={"token": token})
+
+
+def enrolment_url(registration: Registration) -> str:
+    token = tokens.make_token(registration.enrolment_key, tokens.ENROLMENT)
+    return settings.SITE_URL + reverse("cohorts:enrol", kwargs={"token": token})
+
+
+def participant_page_url(participant: Participant) -> str:
+    token = tokens.make_token(participant.access_key, tokens.PARTICIPANT)
+    return settings.SITE_URL + reverse("cohorts:participant", kwargs={"token": token})
+
+
+def create_cohort(*, programme: Programme, year: int | None = None, **fields) -> Cohort:
+    """Create a course run with the next free code for its programme and year, such as VL-2027-01."""
+    year = year or timezone.localdate().year
+    prefix = f"{programme.code_prefix}-{year}-"
+    for _attempt in range(5):
+        taken = Cohort.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+        numbers = [int(code.rsplit("-", 1)[1]) for code in taken if code.rsplit("-", 1)[1].isdigit()]
+        cohort = Cohort(programme=programme, code=f"{prefix}{max(numbers, default=0) + 1:02d}", **fields)
+        cohort.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                cohort.save()
+            return cohort
+        except IntegrityError:
+            continue  # Another run took the code at the same moment: take the next.
+    raise RuntimeError(f"No free course run code for {prefix}")
+
+
+def first_day(cohort: Cohort) -> date | None:
+    return cohort.days.order_by("date").values_list("date", flat=True).first()
+
+
+def has_started(cohort: Cohort) -> bool:
+    if cohort.status in {Cohort.Status.RUNNING, Cohort.Status.COMPLETED}:
+        return True
+    start = first_day(cohort)
+    return start is not None and start <= timezone.localdate()
+
+
+@transaction.atomic
+def submit_registration(*, board_data: dict, registration_data: dict, submission_key: str, language: str) -> Registration:
+    """
+    Record a board's request and e-mail the contact person and the trainer.
+
+    A second submit with the same submission key returns the first
+    registration. An existing board (same bestuursnummer or
+    samenwerkingsverband code) is reused, so its requests stay together.
+
+    :param board_data: name, kind, bestuursnummer or swv_code, sector, place
+    :param registration_data: kind, cohort, contact, expected number, period, place, remarks
+    """
+    existing = Registration.objects.filter(submission_key=submission_key).first()
+    if existing:
+        return existing
+    board = _find_or_create_board(board_data)
+    cohort = registration_data.get("cohort")
+    if cohort is not None and not _cohort_open_for_joining(cohort):
+        raise EnrolmentError(_("This course run is no longer open to join. Please choose another or ask for a new one."))
+    registration = Registration(
+        board=board,
+        submission_key=submission_key,
+        language=language,
+        privacy_consent_at=timezone.now(),
+        status=Registration.Status.PLACED if cohort else Registration.Status.RECEIVED,
+        **registration_data,
+    )
+    registration.full_clean(exclude=["submission_key"])
+    try:
+        with transaction.atomic():
+            registration.save()
+    except IntegrityError:
+        # The same form, submitted twice at the same moment.
+        return Registration.objects.get(submission_key=submission_key)
+    context = {
+        "registration": registration,
+        "board": board,
+        "board_page_url": board_page_url(registration),
+        "programme": cohort.programme if cohort else Programme.objects.active().first(),
+    }
+    queue_email(
+        to=registration.contact_email,
+        template="cohorts/mail/registration_received",
+        context=context,
+        key=f"registration-received:{registration.pk}",
+        language=language,
+        reply_to=[settings.PROVIDER_EMAIL],
+    )
+    queue_email(
+        to=settings.TRAINER_NOTIFICATION_EMAIL,
+        template="cohorts/mail/registration_notification",
+        context={**context, "admin_url": settings.SITE_URL + reverse("admin:cohorts_registration_change", args=[registration.pk])},
+        key=f"registration-notification:{registration.pk}",
+        language=settings.LANGUAGE_CODE,
+        reply_to=[registration.contact_email],
+    )
+    return registration
+
+
+def _find_or_create_board(data: dict) -> Board:
+    lookup = {}
+    if data.get("bestuursnummer"):
+        lookup = {"bestuursnummer": data["bestuursnummer"]}
+    elif data.get("swv_code"):
+        lookup = {"swv_code": data["swv_code"]}
+    board = Board.objects.filter(**lookup).first() if lookup else None
+    if board is None:
+        board = Board(**data)
+        board.full_clean()
+        board.save()
+    return board
+
+
+def _cohort_open_for_joining(cohort: Cohort) -> bool:
+    if not (cohort.open_for_joining and cohort.accepts_enrolments) or has_started(cohort):
+        return False
+    enrolled = cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+    return enrolled < cohort.programme.max_participants
+
+
+def _locked_cohort_for(registration: Registration) -> Cohort:
+    if registration.cohort_id is None:
+        raise EnrolmentError(
+            _("Your board has not been placed in a course run yet. You can add participants as soon as it has.")
+        )
+    # The lock that makes capacity race-free: every enrolment, withdrawal
+    # and promotion for this course run waits here for the one before it.
+    cohort = Cohort.objects.select_for_update().get(pk=registration.cohort_id)
+    if not cohort.accepts_enrolments or has_started(cohort):
+        raise EnrolmentError(_("This course run has started or closed; participants can no longer be changed."))
+    return cohort
+
+
+@transaction.atomic
+def enroll_participant(*, registration: Registration, data: dict, language: str = "nl") -> Participant:
+    """
+    Enrol a participant in the registration's course run, or put them on its waiting list when it is full.
+
+    :param data: first_name, initials, tussenvoegsel, last_name, email, role, school, brin
+    :raises EnrolmentError: the board has no course run yet, it has started, or the e-mail address is enrolled
+    """
+    cohort = _locked_cohort_for(registration)
+    return _enroll(cohort=cohort, registration=registration, data=data, language=language)
+
+
+@transaction.atomic
+def enroll_participants(*, registration: Registration, rows: list[dict], language: str = "nl") -> list[Participant]:
+    """Enrol several participants at once: all of them, or, when one cannot be enrolled, none."""
+    cohort = _locked_cohort_for(registration)
+    return [_enroll(cohort=cohort, registration=registration, data=row, language=language) for row in rows]
+
+
+def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language: str) -> Participant:
+    data = {field: data.get(field, "") for field in PARTICIPANT_FIELDS}
+    participant = Participant.objects.filter(cohort=cohort, email__iexact=data["email"]).first()
+    if participant and participant.status != Participant.Status.WITHDRAWN:
+        raise EnrolmentError(
+            _("%(email)s is already enrolled in this course run.") % {"email": data["email"]}
+        )
+    # Someone who withdrew comes back on the same row (one per person and
+    # course run), now for the board that enrols them.
+    participant = participant or Participant(cohort=cohort)
+    participant.registration = registration
+    for field, value in data.items():
+        setattr(participant, field, value)
+    participant.language = language
+    participant.created_at = timezone.now()
+    participant.withdrawn_at = None
+    enrolled = cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+    if enrolled < cohort.programme.max_participants:
+        participant.status = Participant.Status.ENROLLED
+        participant.waitlist_number = None
+    else:
+        participant.status = Participant.Status.WAITING
+        highest = cohort.participants.aggregate(highest=Max("waitlist_number"))["highest"] or 0
+        participant.waitlist_number = highest + 1
+    participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
+    participant.save()
+    template = "participant_welcome" if participant.status == Participant.Status.ENROLLED else "participant_waiting"
+    queue_email(
+        to=participant.email,
+        template=f"cohorts/mail/{template}",
+        context=_participant_mail_context(participant),
+        key=f"{template}:{participant.pk}:{participant.created_at.timestamp()}",
+        language=participant.language,
+    )
+    return participant
+
+
+def _participant_mail_context(participant: Participant) -> dict:
+    cohort = participant.cohort
+    return {
+        "participant": participant,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "days": list(cohort.days.select_related("programme_day").order_by("date")),
+        "participant_page_url": participant_page_url(participant),
+    }
+
+
+@transaction.atomic
+def update_participant(*, participant: Participant, data: dict) -> Participant:
+    """Correct a participant's details; the e-mail address stays unique in the course run."""
+    cohort = _locked_cohort_for(participant.registration)
+    participant = Participant.objects.get(pk=participant.pk)
+    email = data.get("email", participant.email)
+    if cohort.participants.filter(email__iexact=email).exclude(pk=participant.pk).exists():
+        raise EnrolmentError(_("%(email)s is already enrolled in this course run.") % {"email": email})
+    for field in PARTICIPANT_FIELDS:
+        if field in data:
+            setattr(participant, field, data[field])
+    participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
+    participant.save()
+    return participant
+
+
+@transaction.atomic
+def withdraw_participant(*, participant: Participant) -> Participant | None:
+    """
+    Withdraw a participant; when that frees a seat, enrol the first on the waiting list and e-mail them.
+
+    :return: the participant who got the seat, if any
+    """
+    cohort = _locked_cohort_for(participant.registration)
+    participant = Participant.objects.get(pk=participant.pk)
+    if participant.status == Participant.Status.WITHDRAWN:
+        return None
+    freed_a_seat = participant.status == Participant.Status.ENROLLED
+    participant.status = Participant.Status.WITHDRAWN
+    participant.waitlist_number = None
+    participant.withdrawn_at = timezone.now()
+    participant.save(update_fields=["status", "waitlist_number", "withdrawn_at"])
+    if not freed_a_seat:
+        return None
+    return _promote_from_waiting_list(cohort)
+
+
+def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
+    enrolled = cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+    if enrolled >= cohort.programme.max_participants:
+        return None
+    first = cohort.participants.filter(status=Participant.Status.WAITING).order_by("waitlist_number").first()
+    if first is None:
+        return None
+    first.status = Participant.Status.ENROLLED
+    first.waitlist_number = None
+    first.save(update_fields=["status", "waitlist_number"])
+    queue_email(
+        to=first.email,
+        template="cohorts/mail/participant_promoted",
+        context=_participant_mail_context(first),
+        key=f"participant_promoted:{first.pk}:{timezone.now().timestamp()}",
+        language=first.language,
+    )
+    return first
+
+
+def rotate_board_link(*, registration: Registration) -> Registration:
+    """Give the board page and the enrolment link new keys; every link sent before stops working."""
+    registration.access_key = new_access_key()
+    registration.enrolment_key = new_access_key()
+    registration.save(update_fields=["access_key", "enrolment_key"])
+    return registration

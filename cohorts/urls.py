@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cohorts"
+
+urlpatterns = [
+    path("aanmelden/", views.registration, name="registration"),
+    path("aanmelden/bedankt/", views.registration_thanks, name="registration_thanks"),
+    path("bestuur/<str:token>/", views.board_page, name="board"),
+    path("bestuur/<str:token>/deelnemer/<int:participant_id>/", views.participant_edit, name="participant_edit"),
+    path("inschrijven/<str:token>/", views.enrol, name="enrol"),
+    path("inschrijven/<str:token>/bedankt/", views.enrol_thanks, name="enrol_thanks"),
+    path("deelnemer/<str:token>/", views.participant_page, name="participant"),
+]

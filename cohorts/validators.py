@@ -1,0 +1,65 @@
+"""Validation and normalisation of Dutch education identifiers and phone numbers, with Dutch messages."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+BESTUURSNUMMER = re.compile(r"^\d{5}$")
+BRIN = re.compile(r"^\d{2}[A-Z]{2}$")
+SWV_CODE = re.compile(r"^(PO|VO)-\d{2}-\d{2}$")
+DUTCH_PHONE = re.compile(r"^0[1-9]\d{8}$")
+
+
+def validate_bestuursnummer(value: str) -> None:
+    if not BESTUURSNUMMER.match(value):
+        raise ValidationError(
+            _("A bestuursnummer has exactly 5 digits, such as 77494."), code="bestuursnummer"
+        )
+
+
+def validate_brin(value: str) -> None:
+    if not BRIN.match(value):
+        raise ValidationError(
+            _("A BRIN code has 2 digits followed by 2 capital letters, such as 16SW."), code="brin"
+        )
+
+
+def validate_swv_code(value: str) -> None:
+    if not SWV_CODE.match(value):
+        raise ValidationError(
+            _("A samenwerkingsverband code looks like PO-22-02 or VO-22-02."), code="swv_code"
+        )
+
+
+def normalize_brin(value: str) -> str:
+    """Return a BRIN code without spaces, in capitals; '16sw' becomes '16SW'."""
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def normalize_swv_code(value: str) -> str:
+    """Return a samenwerkingsverband code as PO-22-02, from 'po 22 02', 'PO2202' and the like."""
+    compact = re.sub(r"[\s\-_.]+", "", value or "").upper()
+    match = re.fullmatch(r"(PO|VO)(\d{2})(\d{2})", compact)
+    return f"{match[1]}-{match[2]}-{match[3]}" if match else (value or "").strip().upper()
+
+
+def normalize_phone(value: str) -> str:
+    """
+    Return a Dutch phone number as ten digits starting with 0, or raise.
+
+    Accepts spaces, dashes, dots, parentheses and the +31 or 0031 prefixes:
+    '+31 (0)6-1234 5678' becomes '0612345678'.
+    """
+    compact = re.sub(r"[\s\-.()/]+", "", value or "")
+    if compact.startswith("+31"):
+        compact = compact[3:]
+    elif compact.startswith("0031"):
+        compact = compact[4:]
+    if not compact.startswith("0"):
+        compact = "0" + compact
+    if not DUTCH_PHONE.match(compact):
+        raise ValidationError(
+            _("Enter a Dutch phone number of 10 digits, such as 030 123 4567 or 06 1234 5678."), code="phone"
+        )
+    return compact
