@@ -67,9 +67,13 @@ class CohortAdmin(admin.ModelAdmin):
     inlines = [CourseDayInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            enrolled_total=Count("participants", filter=Q(participants__status=Participant.Status.ENROLLED)),
-            waiting_total=Count("participants", filter=Q(participants__status=Participant.Status.WAITING)),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                enrolled_total=Count("participants", filter=Q(participants__status=Participant.Status.ENROLLED)),
+                waiting_total=Count("participants", filter=Q(participants__status=Participant.Status.WAITING)),
+            )
         )
 
     @admin.display(description=_("enrolled"), ordering="enrolled_total")

@@ -34,7 +34,10 @@ class RegistrationForm(forms.Form):
     cohort = forms.TypedChoiceField(label=_("Course run to join"), required=False, coerce=int, empty_value=None)
     board_name = forms.CharField(label=_("Name of the board or samenwerkingsverband"), max_length=200)
     board_kind = forms.ChoiceField(
-        label=_("Kind of organisation"), choices=Board.Kind.choices, widget=forms.RadioSelect, initial=Board.Kind.BESTUUR
+        label=_("Kind of organisation"),
+        choices=Board.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Board.Kind.BESTUUR,
     )
     bestuursnummer = forms.CharField(
         label=_("Bestuursnummer"),
@@ -63,10 +66,14 @@ class RegistrationForm(forms.Form):
         label=_("Preferred period"), max_length=200, required=False, help_text=_("For example: spring 2027.")
     )
     preferred_place = forms.CharField(label=_("Preferred place"), max_length=200, required=False)
-    remarks = forms.CharField(label=_("Remarks"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    remarks = forms.CharField(
+        label=_("Remarks"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     privacy_consent = forms.BooleanField(
         label=_("I agree to the privacy statement: my details are used to handle this registration."),
-        error_messages={"required": _("Please agree to the privacy statement; without it we cannot handle your registration.")},
+        error_messages={
+            "required": _("Please agree to the privacy statement; without it we cannot handle your registration.")
+        },
     )
     # A field people do not see; a bot that fills it in is thanked and ignored.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
@@ -92,26 +99,42 @@ class RegistrationForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Fieldset(_("Your request"), *[name for name in ("path", "cohort") if name in self.fields], css_class="mb-4"),
+            Fieldset(
+                _("Your request"), *[name for name in ("path", "cohort") if name in self.fields], css_class="mb-4"
+            ),
             Fieldset(
                 _("Your organisation"),
                 "board_name",
                 "board_kind",
-                Div(Div("bestuursnummer", css_class="col-md-6"), Div("swv_code", css_class="col-md-6"), css_class="row"),
+                Div(
+                    Div("bestuursnummer", css_class="col-md-6"), Div("swv_code", css_class="col-md-6"), css_class="row"
+                ),
                 "sector",
                 "board_place",
                 css_class="mb-4",
             ),
             Fieldset(
                 _("Contact person"),
-                Div(Div("contact_name", css_class="col-md-6"), Div("contact_function", css_class="col-md-6"), css_class="row"),
-                Div(Div("contact_email", css_class="col-md-6"), Div("contact_phone", css_class="col-md-6"), css_class="row"),
+                Div(
+                    Div("contact_name", css_class="col-md-6"),
+                    Div("contact_function", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("contact_email", css_class="col-md-6"),
+                    Div("contact_phone", css_class="col-md-6"),
+                    css_class="row",
+                ),
                 css_class="mb-4",
             ),
             Fieldset(
                 _("Participants and planning"),
                 "expected_participants",
-                Div(Div("preferred_period", css_class="col-md-6"), Div("preferred_place", css_class="col-md-6"), css_class="row"),
+                Div(
+                    Div("preferred_period", css_class="col-md-6"),
+                    Div("preferred_place", css_class="col-md-6"),
+                    css_class="row",
+                ),
                 "remarks",
                 css_class="mb-4",
             ),
@@ -122,7 +145,7 @@ class RegistrationForm(forms.Form):
         )
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         self.fields["privacy_consent"].label = format_html(
-            "{} <a href=\"/privacy/\" target=\"_blank\" rel=\"noopener\">{}</a>",
+            '{} <a href="/privacy/" target="_blank" rel="noopener">{}</a>',
             _("I agree to the privacy statement: my details are used to handle this registration."),
             _("Read the privacy statement"),
         )
@@ -306,9 +329,7 @@ class PasteParticipantsForm(forms.Form):
     def clean_rows(self):
         lines = [line for line in self.cleaned_data["rows"].splitlines() if line.strip()]
         if len(lines) > MAX_PASTED_ROWS + 1:
-            raise forms.ValidationError(
-                _("Paste at most %(count)s rows at a time.") % {"count": MAX_PASTED_ROWS}
-            )
+            raise forms.ValidationError(_("Paste at most %(count)s rows at a time.") % {"count": MAX_PASTED_ROWS})
         return self.cleaned_data["rows"]
 
     def parsed_rows(self) -> list[PastedRow]:
@@ -325,7 +346,8 @@ class PasteParticipantsForm(forms.Form):
             rows.append(row)
             if len(cells) != len(COLUMNS):
                 row.errors.append(
-                    _("Expected %(expected)s columns, found %(found)s.") % {"expected": len(COLUMNS), "found": len(cells)}
+                    _("Expected %(expected)s columns, found %(found)s.")
+                    % {"expected": len(COLUMNS), "found": len(cells)}
                 )
                 continue
             values = dict(zip(COLUMNS, cells, strict=True))

@@ -68,7 +68,9 @@ class Cohort(models.Model):
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("programme"))
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("programme")
+    )
     code = models.CharField(_("code"), max_length=30, unique=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
     trainer = models.ForeignKey(
@@ -123,7 +125,9 @@ class CourseDay(models.Model):
         verbose_name_plural = _("course days")
         constraints = [
             models.UniqueConstraint(fields=["cohort", "programme_day"], name="course_day_once_per_programme_day"),
-            models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")), name="course_day_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")), name="course_day_ends_after_start"
+            ),
         ]
 
     def __str__(self):

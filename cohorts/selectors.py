@@ -9,7 +9,9 @@ def open_cohorts():
     today = timezone.localdate()
     cohorts = (
         Cohort.objects.with_counts()
-        .filter(open_for_joining=True, status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED])
+        .filter(
+            open_for_joining=True, status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED]
+        )
         .exclude(days__date__lte=today)
         .select_related("programme")
         .prefetch_related(Prefetch("days", queryset=CourseDay.objects.order_by("date")))
@@ -32,9 +34,7 @@ def board_page(registration_id: int) -> Registration:
                 "participants",
                 queryset=Participant.objects.order_by("status", "waitlist_number", "last_name", "first_name"),
             ),
-            Prefetch(
-                "cohort__days", queryset=CourseDay.objects.select_related("programme_day").order_by("date")
-            ),
+            Prefetch("cohort__days", queryset=CourseDay.objects.select_related("programme_day").order_by("date")),
         )
         .get(pk=registration_id)
     )

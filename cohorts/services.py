@@ -73,7 +73,9 @@ def has_started(cohort: Cohort) -> bool:
 
 
 @transaction.atomic
-def submit_registration(*, board_data: dict, registration_data: dict, submission_key: str, language: str) -> Registration:
+def submit_registration(
+    *, board_data: dict, registration_data: dict, submission_key: str, language: str
+) -> Registration:
     """
     Record a board's request and e-mail the contact person and the trainer.
 
@@ -90,7 +92,9 @@ def submit_registration(*, board_data: dict, registration_data: dict, submission
     board = _find_or_create_board(board_data)
     cohort = registration_data.get("cohort")
     if cohort is not None and not _cohort_open_for_joining(cohort):
-        raise EnrolmentError(_("This course run is no longer open to join. Please choose another or ask for a new one."))
+        raise EnrolmentError(
+            _("This course run is no longer open to join. Please choose another or ask for a new one.")
+        )
     registration = Registration(
         board=board,
         submission_key=submission_key,
@@ -123,7 +127,10 @@ def submit_registration(*, board_data: dict, registration_data: dict, submission
     queue_email(
         to=settings.TRAINER_NOTIFICATION_EMAIL,
         template="cohorts/mail/registration_notification",
-        context={**context, "admin_url": settings.SITE_URL + reverse("admin:cohorts_registration_change", args=[registration.pk])},
+        context={
+            **context,
+            "admin_url": settings.SITE_URL + reverse("admin:cohorts_registration_change", args=[registration.pk]),
+        },
         key=f"registration-notification:{registration.pk}",
         language=settings.LANGUAGE_CODE,
         reply_to=[registration.contact_email],
@@ -188,9 +195,7 @@ def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language:
     data = {field: data.get(field, "") for field in PARTICIPANT_FIELDS}
     participant = Participant.objects.filter(cohort=cohort, email__iexact=data["email"]).first()
     if participant and participant.status != Participant.Status.WITHDRAWN:
-        raise EnrolmentError(
-            _("%(email)s is already enrolled in this course run.") % {"email": data["email"]}
-        )
+        raise EnrolmentError(_("%(email)s is already enrolled in this course run.") % {"email": data["email"]})
     # Someone who withdrew comes back on the same row (one per person and
     # course run), now for the board that enrols them.
     participant = participant or Participant(cohort=cohort)

@@ -13,23 +13,17 @@ DUTCH_PHONE = re.compile(r"^0[1-9]\d{8}$")
 
 def validate_bestuursnummer(value: str) -> None:
     if not BESTUURSNUMMER.match(value):
-        raise ValidationError(
-            _("A bestuursnummer has exactly 5 digits, such as 77494."), code="bestuursnummer"
-        )
+        raise ValidationError(_("A bestuursnummer has exactly 5 digits, such as 77494."), code="bestuursnummer")
 
 
 def validate_brin(value: str) -> None:
     if not BRIN.match(value):
-        raise ValidationError(
-            _("A BRIN code has 2 digits followed by 2 capital letters, such as 16SW."), code="brin"
-        )
+        raise ValidationError(_("A BRIN code has 2 digits followed by 2 capital letters, such as 16SW."), code="brin")
 
 
 def validate_swv_code(value: str) -> None:
     if not SWV_CODE.match(value):
-        raise ValidationError(
-            _("A samenwerkingsverband code looks like PO-22-02 or VO-22-02."), code="swv_code"
-        )
+        raise ValidationError(_("A samenwerkingsverband code looks like PO-22-02 or VO-22-02."), code="swv_code")
 
 
 def normalize_brin(value: str) -> str:

@@ -132,7 +132,9 @@ def board_page(request, token):
             "days": page.cohort.days.all() if page.cohort else [],
             "participants": page.participants.all(),
             "seats": selectors.seats(page.cohort) if page.cohort else None,
-            "can_change": page.cohort is not None and page.cohort.accepts_enrolments and not services.has_started(page.cohort),
+            "can_change": page.cohort is not None
+            and page.cohort.accepts_enrolments
+            and not services.has_started(page.cohort),
             "add_form": add_form,
             "paste_form": paste_form,
             "preview": preview,

@@ -1,6 +1,8 @@
 import uuid
+from importlib import import_module
 
 import factory
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from cohorts.models import Board, Cohort, CourseDay, Participant, Registration, Sector
@@ -8,7 +10,13 @@ from programme.models import Programme
 
 
 def seeded_programme() -> Programme:
-    return Programme.objects.get(slug="verbindend-leiderschap")
+    """Return the brochure's programme; a transactional test's flush removes it, so seed it again then."""
+    programme = Programme.objects.filter(slug="verbindend-leiderschap").first()
+    if programme is None:
+        seed = import_module("programme.migrations.0002_seed_verbindend_leiderschap")
+        seed.seed(django_apps, None)
+        programme = Programme.objects.get(slug="verbindend-leiderschap")
+    return programme
 
 
 class BoardFactory(factory.django.DjangoModelFactory):

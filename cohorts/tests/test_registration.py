@@ -64,7 +64,10 @@ def test_registration_writes_the_board_the_registration_and_two_emails(client, d
     notification = OutgoingMail.objects.get(to=["janjutten@natuurlijkleren.org"])
     assert "Stichting Openbaar Onderwijs Rivierenland" in notification.subject
     assert "Graag op dinsdagen." in notification.body_text
-    assert {m.to[0] for m in django_mail.outbox} == {"m.deboer@rivierenland.example.nl", "janjutten@natuurlijkleren.org"}
+    assert {m.to[0] for m in django_mail.outbox} == {
+        "m.deboer@rivierenland.example.nl",
+        "janjutten@natuurlijkleren.org",
+    }
 
 
 def test_registration_in_english_sends_the_confirmation_in_english(client, django_capture_on_commit_callbacks):

@@ -1,0 +1,118 @@
+"""
+Capacity under load, on PostgreSQL: 40 enrolments at the same moment, each
+in its own thread with its own database connection, for 5 free seats.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from cohorts import services
+from cohorts.models import Cohort, Participant
+from conftest import require_service
+
+from .factories import ParticipantFactory, RegistrationFactory, participant_data
+
+ATTEMPTS = 40
+
+
+@pytest.fixture
+def committed_postgres(transactional_db):
+    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://...")
+
+
+def enrol_at_once(registrations) -> list[Exception]:
+    """Enrol ATTEMPTS new people, spread over the registrations, all released at the same instant."""
+    barrier = threading.Barrier(ATTEMPTS)
+    errors = []
+
+    def enrol(n):
+        try:
+            barrier.wait()
+            services.enroll_participant(registration=registrations[n % len(registrations)], data=participant_data(n))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enrol, args=(n,)) for n in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def cohort_with_five_seats_left():
+    registration = RegistrationFactory()
+    ParticipantFactory.create_batch(25, registration=registration)
+    return registration
+
+
+def assert_exactly_full(cohort: Cohort):
+    new = Participant.objects.filter(cohort=cohort, email__startswith="jeroen")
+    assert new.count() == ATTEMPTS, "an enrolment was lost"
+    assert new.filter(status=Participant.Status.ENROLLED).count() == 5
+    assert new.filter(status=Participant.Status.WAITING).count() == ATTEMPTS - 5
+    assert cohort.participants.filter(status=Participant.Status.ENROLLED).count() == 30
+    numbers = sorted(new.filter(status=Participant.Status.WAITING).values_list("waitlist_number", flat=True))
+    assert numbers == list(range(1, ATTEMPTS - 5 + 1)), "two people share a place on the waiting list"
+
+
+def test_forty_enrolments_at_once_fill_five_seats_exactly(committed_postgres):
+    registration = cohort_with_five_seats_left()
+    assert enrol_at_once([registration]) == []
+    assert_exactly_full(registration.cohort)
+
+
+def test_two_boards_enrolling_at_once_fill_five_seats_exactly(committed_postgres):
+    first = cohort_with_five_seats_left()
+    second = RegistrationFactory(cohort=first.cohort)
+    assert enrol_at_once([first, second]) == []
+    assert_exactly_full(first.cohort)
+    assert Participant.objects.filter(registration=second).count() == ATTEMPTS // 2
+
+
+def test_the_same_person_enrolled_at_once_by_two_boards_is_enrolled_once(committed_postgres):
+    first = RegistrationFactory()
+    second = RegistrationFactory(cohort=first.cohort)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def enrol(registration):
+        try:
+            barrier.wait()
+            services.enroll_participant(registration=registration, data=participant_data(1))
+            outcomes.append("enrolled")
+        except services.EnrolmentError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enrol, args=(r,)) for r in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["enrolled", "refused"]
+    assert Participant.objects.filter(email=participant_data(1)["email"]).count() == 1
+
+
+def _without_lock(registration):
+    return Cohort.objects.get(pk=registration.cohort_id)
+
+
+def _with_a_lock_django_drops(registration):
+    # count() throws the FOR UPDATE away: no row is locked.
+    Cohort.objects.select_for_update().filter(pk=registration.cohort_id).count()
+    return Cohort.objects.get(pk=registration.cohort_id)
+
+
+@pytest.mark.parametrize("broken", [_without_lock, _with_a_lock_django_drops])
+def test_negative_control_without_the_row_lock_the_cohort_overbooks(committed_postgres, monkeypatch, broken):
+    """Proves the tests above can fail: the same race without the lock puts more than 30 in."""
+    monkeypatch.setattr(services, "_locked_cohort_for", broken)
+    registration = cohort_with_five_seats_left()
+    enrol_at_once([registration])
+    assert registration.cohort.participants.filter(status=Participant.Status.ENROLLED).count() > 30
