@@ -3,7 +3,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils import translation
 from django.utils.html import format_html
@@ -213,10 +213,7 @@ class RegistrationForm(forms.Form):
 def cohort_choice_label(cohort: Cohort) -> str:
     days = list(cohort.days.all())
     left = cohort.seats_left
-    if days:
-        dates = ", ".join(f"{day.date:%d-%m-%Y}" for day in days)
-    else:
-        dates = str(_("dates to be planned"))
+    dates = ", ".join(f"{day.date:%d-%m-%Y}" for day in days) if days else str(_("dates to be planned"))
     return str(_("%(code)s (%(place)s): %(dates)s; %(left)s seats left")) % {
         "code": cohort.code,
         "place": cohort.place or cohort.venue or "-",
