@@ -25,5 +25,25 @@ def test_demo_fills_the_outbox_once_however_often_it_runs(db, capsys, django_cap
         call_command("demo")
     with django_capture_on_commit_callbacks(execute=True):
         call_command("demo")
-    assert OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).count() == 1
-    assert OutgoingMail.objects.filter(status=OutgoingMail.Status.FAILED).count() == 1
+    demo_rows = OutgoingMail.objects.filter(key__startswith="demo:")
+    assert demo_rows.filter(status=OutgoingMail.Status.SENT).count() == 1
+    assert demo_rows.filter(status=OutgoingMail.Status.FAILED).count() == 1
+
+
+def test_demo_tells_a_story_of_boards_and_course_runs(db, capsys, client, django_capture_on_commit_callbacks):
+    from cohorts.models import Cohort, Participant, Registration
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo")
+    output = capsys.readouterr().out
+    assert Registration.objects.count() == 3
+    assert Cohort.objects.filter(open_for_joining=True).count() == 1
+    assert Participant.objects.filter(status="enrolled").count() == 28
+    assert Participant.objects.exclude(tussenvoegsel="").exists()
+    board_url = output.split("board page of ")[1].split(": ", 1)[1].split()[0]
+    page = client.get(board_url.replace("http://127.0.0.1:8000", ""))
+    assert page.status_code == 200
+    assert "Stichting Openbaar Onderwijs Rivierenland" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo")
+    assert Registration.objects.count() == 3
