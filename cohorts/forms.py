@@ -241,15 +241,11 @@ class ParticipantForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Div(
-                Div("first_name", css_class="col-md-4"),
-                Div("initials", css_class="col-md-2"),
-                Div("tussenvoegsel", css_class="col-md-2"),
-                Div("last_name", css_class="col-md-4"),
-                css_class="row",
-            ),
-            Div(Div("email", css_class="col-md-6"), Div("role", css_class="col-md-6"), css_class="row"),
-            Div(Div("school", css_class="col-md-8"), Div("brin", css_class="col-md-4"), css_class="row"),
+            Div(Div("first_name", css_class="col-sm-7"), Div("initials", css_class="col-sm-5"), css_class="row"),
+            Div(Div("tussenvoegsel", css_class="col-sm-4"), Div("last_name", css_class="col-sm-8"), css_class="row"),
+            "email",
+            "role",
+            Div(Div("school", css_class="col-sm-8"), Div("brin", css_class="col-sm-4"), css_class="row"),
         )
 
     def clean_brin(self):
