@@ -10,7 +10,8 @@ from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Value
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -191,9 +192,14 @@ def enroll_participants(*, registration: Registration, rows: list[dict], languag
     return [_enroll(cohort=cohort, registration=registration, data=row, language=language) for row in rows]
 
 
+def _with_email(queryset, email: str):
+    """Filter on an e-mail address the way the database's unique constraint compares it: lower() on both sides."""
+    return queryset.alias(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
+
+
 def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language: str) -> Participant:
     data = {field: data.get(field, "") for field in PARTICIPANT_FIELDS}
-    participant = Participant.objects.filter(cohort=cohort, email__iexact=data["email"]).first()
+    participant = _with_email(Participant.objects.filter(cohort=cohort), data["email"]).first()
     if participant and participant.status != Participant.Status.WITHDRAWN:
         raise EnrolmentError(_("%(email)s is already enrolled in this course run.") % {"email": data["email"]})
     # Someone who withdrew comes back on the same row (one per person and
@@ -214,7 +220,7 @@ def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language:
         highest = cohort.participants.aggregate(highest=Max("waitlist_number"))["highest"] or 0
         participant.waitlist_number = highest + 1
     participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
-    participant.save()
+    _save_unique(participant)
     template = "participant_welcome" if participant.status == Participant.Status.ENROLLED else "participant_waiting"
     queue_email(
         to=participant.email,
@@ -243,14 +249,25 @@ def update_participant(*, participant: Participant, data: dict) -> Participant:
     cohort = _locked_cohort_for(participant.registration)
     participant = Participant.objects.get(pk=participant.pk)
     email = data.get("email", participant.email)
-    if cohort.participants.filter(email__iexact=email).exclude(pk=participant.pk).exists():
+    if _with_email(cohort.participants.exclude(pk=participant.pk), email).exists():
         raise EnrolmentError(_("%(email)s is already enrolled in this course run.") % {"email": email})
     for field in PARTICIPANT_FIELDS:
         if field in data:
             setattr(participant, field, data[field])
     participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
-    participant.save()
+    _save_unique(participant)
     return participant
+
+
+def _save_unique(participant: Participant) -> None:
+    """Save; should the unique constraint still object, say so instead of failing."""
+    try:
+        with transaction.atomic():
+            participant.save()
+    except IntegrityError:
+        raise EnrolmentError(
+            _("%(email)s is already enrolled in this course run.") % {"email": participant.email}
+        ) from None
 
 
 @transaction.atomic

@@ -5,10 +5,10 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-BESTUURSNUMMER = re.compile(r"^\d{5}$")
-BRIN = re.compile(r"^\d{2}[A-Z]{2}$")
-SWV_CODE = re.compile(r"^(PO|VO)-\d{2}-\d{2}$")
-DUTCH_PHONE = re.compile(r"^0[1-9]\d{8}$")
+BESTUURSNUMMER = re.compile(r"^[0-9]{5}$")
+BRIN = re.compile(r"^[0-9]{2}[A-Z]{2}$")
+SWV_CODE = re.compile(r"^(PO|VO)-[0-9]{2}-[0-9]{2}$")
+DUTCH_PHONE = re.compile(r"^0[1-9][0-9]{8}$")
 
 
 def validate_bestuursnummer(value: str) -> None:
@@ -34,7 +34,7 @@ def normalize_brin(value: str) -> str:
 def normalize_swv_code(value: str) -> str:
     """Return a samenwerkingsverband code as PO-22-02, from 'po 22 02', 'PO2202' and the like."""
     compact = re.sub(r"[\s\-_.]+", "", value or "").upper()
-    match = re.fullmatch(r"(PO|VO)(\d{2})(\d{2})", compact)
+    match = re.fullmatch(r"(PO|VO)([0-9]{2})([0-9]{2})", compact)
     return f"{match[1]}-{match[2]}-{match[3]}" if match else (value or "").strip().upper()
 
 

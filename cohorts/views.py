@@ -11,7 +11,7 @@ from programme.models import Programme
 from verbindend.ratelimit import over_limit
 
 from . import selectors, services, tokens
-from .forms import PasteParticipantsForm, ParticipantForm, RegistrationForm, SelfEnrolmentForm
+from .forms import ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
 from .models import Participant, Registration
 
 HOUR = 3600
@@ -91,7 +91,11 @@ def board_page(request, token):
                     _report_enrolment(request, [participant])
                     return redirect(request.path)
         elif action in {"paste", "paste_confirm"}:
-            taken = Participant.objects.filter(cohort_id=registration.cohort_id).values_list("email", flat=True)
+            taken = (
+                Participant.objects.filter(cohort_id=registration.cohort_id)
+                .exclude(status=Participant.Status.WITHDRAWN)
+                .values_list("email", flat=True)
+            )
             paste_form = PasteParticipantsForm(request.POST, sector=sector, prefix="paste", taken_emails=taken)
             if paste_form.is_valid():
                 preview = paste_form.parsed_rows()

@@ -44,7 +44,9 @@ def test_rotating_a_board_link_revokes_the_old_links(admin_client):
     registration.refresh_from_db()
     assert admin_client.get(old_board.replace("http://127.0.0.1:8000", "")).status_code == 404
     assert admin_client.get(old_enrolment.replace("http://127.0.0.1:8000", "")).status_code == 404
-    assert admin_client.get(services.board_page_url(registration).replace("http://127.0.0.1:8000", "")).status_code == 200
+    assert (
+        admin_client.get(services.board_page_url(registration).replace("http://127.0.0.1:8000", "")).status_code == 200
+    )
 
 
 def test_participants_cannot_be_added_past_the_capacity_check(admin_client):

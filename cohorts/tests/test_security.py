@@ -24,9 +24,7 @@ from django.conf import settings as django_settings
 from django.core import mail, signing
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import translation
 from django.utils.html import escape
-from django.utils.translation import gettext
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -42,7 +40,6 @@ pytestmark = pytest.mark.django_db
 # Hypothesis keeps its caches outside the project; the examples are not stored (database=None).
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "verbindend-hypothesis")
 
-ON_POSTGRES = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -243,7 +240,7 @@ def test_registration_survives_any_text_in_one_field(client, no_rate_limits, ope
 
 
 @FUZZ_ALL
-@given(values=st.fixed_dictionaries({name: fuzz_text for name in REGISTRATION_FIELDS}))
+@given(values=st.fixed_dictionaries(dict.fromkeys(REGISTRATION_FIELDS, fuzz_text)))
 def test_registration_survives_any_text_in_all_fields(client, no_rate_limits, open_cohort, values):
     before = Registration.objects.count()
     response = post(client, "/aanmelden/", values)
@@ -321,7 +318,7 @@ def test_enrolment_survives_any_text_in_one_field(client, no_rate_limits, placed
 
 
 @FUZZ_ALL
-@given(values=st.fixed_dictionaries({name: fuzz_text for name in ENROLMENT_FIELDS}))
+@given(values=st.fixed_dictionaries(dict.fromkeys(ENROLMENT_FIELDS, fuzz_text)))
 def test_enrolment_survives_any_text_in_all_fields(client, no_rate_limits, placed, values):
     url = enrol_path(placed)
     response = post(client, url, values)
@@ -347,7 +344,7 @@ def test_board_add_form_survives_any_text_in_one_field(client, placed, field, va
 
 
 @FUZZ_ALL
-@given(values=st.fixed_dictionaries({name: fuzz_text for name in PARTICIPANT_FIELDS}))
+@given(values=st.fixed_dictionaries(dict.fromkeys(PARTICIPANT_FIELDS, fuzz_text)))
 def test_board_add_form_survives_any_text_in_all_fields(client, placed, values):
     url = board_path(placed)
     response = post(client, url, add_data(**values))
@@ -686,7 +683,7 @@ def test_board_cannot_open_or_change_another_boards_participant(client, two_boar
 
 
 def test_board_cannot_withdraw_another_boards_participant(client, two_boards):
-    a, b, mine, theirs = two_boards
+    a, _b, mine, theirs = two_boards
     response = post(client, board_path(a), {"action": "withdraw", "participant": str(theirs.pk)})
     assert response.status_code == 404
     assert_untouched(theirs)
@@ -701,7 +698,7 @@ def test_board_cannot_withdraw_another_boards_participant(client, two_boards):
     "garbage", ["abc", "", "-1", "0", "1;DROP TABLE cohorts_participant", "1.0", "1e3", "٣", "\x00", "9" * 5000]
 )
 def test_withdraw_with_a_garbage_participant_id_is_404(client, two_boards, garbage):
-    a, b, mine, theirs = two_boards
+    a, _b, mine, theirs = two_boards
     response = post(client, board_path(a), {"action": "withdraw", "participant": garbage})
     assert response.status_code == 404
     assert_untouched(mine)
@@ -709,18 +706,20 @@ def test_withdraw_with_a_garbage_participant_id_is_404(client, two_boards, garba
 
 
 def test_withdraw_without_a_participant_id_is_404(client, two_boards):
-    a, b, mine, theirs = two_boards
+    a, _b, mine, theirs = two_boards
     assert post(client, board_path(a), {"action": "withdraw"}).status_code == 404
     assert_untouched(mine)
+    assert_untouched(theirs)
 
 
 @pytest.mark.parametrize("garbage", ["abc", "-1", "1.0", "%00", "٣"])
 def test_edit_url_with_a_garbage_participant_id_is_404(client, two_boards, garbage):
-    a, b, mine, theirs = two_boards
+    a, _b, mine, theirs = two_boards
     url = f"{board_path(a)}deelnemer/{quote(garbage, safe='%')}/"
     assert client.get(url).status_code == 404
     assert post(client, url, participant_data(1)).status_code == 404
     assert_untouched(mine)
+    assert_untouched(theirs)
 
 
 def test_withdrawing_does_not_name_another_boards_participant_moving_up(client, no_rate_limits):
@@ -797,21 +796,25 @@ def test_registration_takes_about_as_long_for_a_known_board(client, no_rate_limi
     for n in range(2):  # Warm up templates, translations and queries.
         timed(known)
         timed(registration_data(bestuursnummer=f"{20000 + n}"))
-    known_times, new_times = [], []
-    for n in range(10):
-        known_times.append(timed(known))
-        new_times.append(timed(registration_data(bestuursnummer=f"{30000 + n}", contact_email=f"n{n}@example.nl")))
-    known_mean, new_mean = statistics.mean(known_times), statistics.mean(new_times)
-    assert 0.5 < known_mean / new_mean < 2, (known_mean, new_mean)
+    # Only a gross difference counts; a busy machine gets three tries at a fair measurement.
+    ratios = []
+    for attempt in range(3):
+        known_times, new_times = [], []
+        for n in range(10):
+            known_times.append(timed(known))
+            number = f"{30000 + 10 * attempt + n}"
+            new_times.append(timed(registration_data(bestuursnummer=number, contact_email=f"n{number}@example.nl")))
+        ratios.append(statistics.mean(known_times) / statistics.mean(new_times))
+        if 0.5 < ratios[-1] < 2:
+            break
+    assert 0.5 < ratios[-1] < 2, ratios
 
 
 # --- 6. Rate limits --------------------------------------------------------------
 
 
-def rate_limited_title() -> str:
-    """The title as a Dutch visitor sees it, from whatever the Dutch catalogue holds."""
-    with translation.override("nl"):
-        return gettext("Too many attempts")
+# The Dutch title of cohorts/templates/cohorts/rate_limited.html ("Too many attempts" in the source).
+RATE_LIMITED_TITLE = "<h1>Te veel pogingen</h1>"
 
 
 def test_registration_rate_limit_per_address(client, settings):
@@ -822,7 +825,7 @@ def test_registration_rate_limit_per_address(client, settings):
     response = post(client, "/aanmelden/", registration_data(), REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 429
     assert response["Content-Language"] == "nl"
-    assert f"<h1>{rate_limited_title()}</h1>" in response.content.decode()
+    assert RATE_LIMITED_TITLE in response.content.decode()
     assert Registration.objects.count() == 3
     # A forged X-Forwarded-For does not reset the count: no proxy is trusted.
     response = post(
@@ -836,6 +839,19 @@ def test_registration_rate_limit_per_address(client, settings):
     assert Registration.objects.count() == 4
 
 
+def test_rate_limit_trusts_only_the_configured_proxy_hop(client, settings):
+    """Behind one proxy the last X-Forwarded-For hop counts; hops a client adds in front change nothing."""
+    settings.RATELIMIT_TRUSTED_PROXIES = 1
+    settings.REGISTRATION_RATE_LIMIT = 2
+    for n in range(2):
+        forwarded = f"10.0.0.{n}, 203.0.113.7"
+        assert post(client, "/aanmelden/", registration_data(), HTTP_X_FORWARDED_FOR=forwarded).status_code == 302
+    forwarded = "10.9.9.9, 203.0.113.7"
+    assert post(client, "/aanmelden/", registration_data(), HTTP_X_FORWARDED_FOR=forwarded).status_code == 429
+    forwarded = "203.0.113.7, 203.0.113.9"
+    assert post(client, "/aanmelden/", registration_data(), HTTP_X_FORWARDED_FOR=forwarded).status_code == 302
+
+
 def test_enrolment_rate_limit_per_address(client, settings, placed):
     settings.ENROLMENT_RATE_LIMIT = 3
     url = enrol_path(placed)
@@ -843,7 +859,7 @@ def test_enrolment_rate_limit_per_address(client, settings, placed):
         assert post(client, url, enrolment_data(n), REMOTE_ADDR="203.0.113.7").status_code == 302
     response = post(client, url, enrolment_data(3), REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 429
-    assert f"<h1>{rate_limited_title()}</h1>" in response.content.decode()
+    assert RATE_LIMITED_TITLE in response.content.decode()
     assert placed.participants.count() == 3
     assert post(client, url, enrolment_data(4), REMOTE_ADDR="203.0.113.8").status_code == 302
     assert placed.participants.count() == 4
@@ -872,21 +888,52 @@ def test_double_submit_makes_one_registration_and_one_pair_of_emails(
 
 # --- Unicode case folding of e-mail addresses ---------------------------------
 
+KELVIN = "\u212aim@school.example.nl"  # "Kim" with the Kelvin sign: lower() is kim@school.example.nl
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason=(
-        "BUG: Django's EmailValidator accepts the Kelvin sign U+212A in the local part (re.IGNORECASE); "
-        "_enroll looks for the address with email__iexact (UPPER() on PostgreSQL), which misses k@..., "
-        "while the constraint participant_once_per_cohort compares Lower(email), which folds U+212A to k: "
-        "the INSERT raises IntegrityError, a 500."
-    ),
-)
-def test_enrolling_an_address_that_differs_only_in_unicode_case_is_no_server_error(client, no_rate_limits, placed):
+
+def test_self_enrolment_with_an_address_differing_only_in_unicode_case_is_no_server_error(
+    client, no_rate_limits, placed
+):
     url = enrol_path(placed)
     assert post(client, url, enrolment_data(1, email="kim@school.example.nl")).status_code == 302
-    response = post(client, url, enrolment_data(2, email="\u212aim@school.example.nl"))
+    assert post(client, url, enrolment_data(2, email=KELVIN)).status_code in {200, 302}
+
+
+def test_board_add_with_an_address_differing_only_in_unicode_case_is_no_server_error(client, placed):
+    services.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
+    assert post(client, board_path(placed), add_data(2, email=KELVIN)).status_code in {200, 302}
+
+
+def test_correcting_an_address_to_one_differing_only_in_unicode_case_is_no_server_error(client, placed):
+    services.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
+    other = services.enroll_participant(registration=placed, data=participant_data(2))
+    response = post(client, edit_path(placed, other.pk), participant_data(2, email=KELVIN))
     assert response.status_code in {200, 302}
-    response = post(client, board_path(placed), add_data(3, email="\u212aim@school.example.nl"))
-    assert response.status_code in {200, 302}
+
+
+def test_paste_finds_an_address_differing_only_in_unicode_case(client, placed):
+    """The paste form compares lower-cased in Python, so it catches what the add form misses on PostgreSQL."""
+    services.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
+    response = post(client, board_path(placed), {"action": "paste_confirm", "paste-rows": paste_line(2, email=KELVIN)})
+    assert response.status_code == 200
+    assert placed.participants.count() == 1
+
+
+# --- Re-enrolling someone who withdrew -----------------------------------------
+
+
+def test_add_form_re_enrols_a_withdrawn_participant(client, placed):
+    participant = services.enroll_participant(registration=placed, data=participant_data(1))
+    services.withdraw_participant(participant=participant)
+    assert post(client, board_path(placed), add_data(1)).status_code == 302
+    participant.refresh_from_db()
+    assert participant.status == Participant.Status.ENROLLED
+
+
+def test_paste_re_enrols_a_withdrawn_participant_like_the_add_form(client, placed):
+    participant = services.enroll_participant(registration=placed, data=participant_data(1))
+    services.withdraw_participant(participant=participant)
+    response = post(client, board_path(placed), {"action": "paste_confirm", "paste-rows": paste_line(1)})
+    assert response.status_code == 302
+    participant.refresh_from_db()
+    assert participant.status == Participant.Status.ENROLLED
