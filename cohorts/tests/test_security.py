@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from django.conf import settings as django_settings
 from django.core import mail, signing
 from django.core.cache import cache
 from django.urls import reverse
