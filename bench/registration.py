@@ -17,7 +17,9 @@ worker process only.
 
 The load generator is 16 threads in this process, each a client with its own
 cookies, speaking plain HTTP/1.1 over a new connection per request (gunicorn's
-sync workers close the connection after every response anyway).
+sync workers close the connection after every response anyway). The three
+measurements take turns in four rounds, so that other load on the machine
+weighs on the view and its baseline alike.
 """
 
 import itertools
@@ -45,18 +47,19 @@ BARE_REQUESTS = 3000
 GET_REQUESTS = 2000
 POST_REQUESTS = 600
 WARMUP_PER_CLIENT = 5  # per client and measurement, not timed
+ROUNDS = 4  # the three measurements take turns, see run()
 TIMEOUT = 30
 PAGE = "/aanmelden/"
 THANKS = "/aanmelden/bedankt/"
 BARE = "/bench/bare/"
 
-# Four sync workers: the command README.md gives for production
-# (`gunicorn verbindend.wsgi --workers 4`, the default sync worker class). A
-# sync worker runs one request per process, so requests never compete for one
-# GIL, and four processes on these two cores keep both cores busy while some
-# workers wait on PostgreSQL or Redis. `--workers 2 --threads 4` would
-# serialise the CPU-bound template rendering on two GILs and add thread
-# switching noise; the numbers were less stable with it.
+# Four sync workers: what README.md runs in production (`gunicorn
+# verbindend.wsgi --workers 4`, gunicorn's default sync worker class). A sync
+# worker serves one request per process, so requests never share a GIL, and
+# four processes on these two cores keep both cores busy while some workers
+# wait on PostgreSQL or Redis. Two gthread workers with four threads each
+# measured the same within the noise of this shared machine, so the benchmark
+# keeps what production runs.
 GUNICORN_WORKERS = 4
 
 SERVER_ENV = {
@@ -160,6 +163,7 @@ class Client:
 
 def _excerpt(response: Response) -> str:
     text = response.body.decode("utf-8", "replace")
+    text = re.sub(r"<(style|script)\b.*?</\1>", " ", text, flags=re.DOTALL | re.IGNORECASE)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
     return f"HTTP {response.status} {response.header('location')} {text[:300]!r}"
 
@@ -249,17 +253,29 @@ def _cpu_busy() -> tuple[float, float]:
 
 @dataclass
 class Result:
+    """One kind of request, summed over the rounds."""
+
     name: str
     requests: int = 0
+    accepted: int = 0  # answered as expected, warm-ups included
     elapsed: float = 0.0
     latencies: list = field(default_factory=list)
     errors: list = field(default_factory=list)
-    client_cores: float = 0.0
-    machine_busy: float = 0.0
+    client_cpu: float = 0.0  # seconds of CPU this process used while measuring
+    busy_jiffies: float = 0.0
+    all_jiffies: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.requests / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def client_cores(self) -> float:
+        return self.client_cpu / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def machine_busy(self) -> float:
+        return self.busy_jiffies / self.all_jiffies if self.all_jiffies else 0.0
 
     def percentile(self, q: float) -> float:
         """Nearest-rank percentile, in milliseconds."""
@@ -269,18 +285,26 @@ class Result:
         return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))] * 1000
 
 
-def measure(name: str, port: int, total: int, one, prepare=lambda client: None) -> Result:
-    """`total` requests from CLIENTS concurrent clients, after an untimed warm-up of each client."""
-    result = Result(name)
+def measure(result: Result, port: int, total: int, one, prepare=lambda client: None) -> Result:
+    """
+    Add `total` requests from CLIENTS concurrent clients to `result`.
+
+    Each client first runs `prepare` and WARMUP_PER_CLIENT requests, untimed;
+    the clock starts when all clients are ready and stops when the last one
+    is done.
+    """
     tickets = itertools.count()  # next() on a count is atomic in CPython
     latencies = [[] for _ in range(CLIENTS)]
     finished = [0.0] * CLIENTS
     started = {}
     lock = threading.Lock()
 
-    def error(text: str):
+    def outcome(problem: str | None, stage: str = ""):
         with lock:
-            result.errors.append(text)
+            if problem:
+                result.errors.append(stage + problem)
+            else:
+                result.accepted += 1
 
     def begin():
         started["time"], started["cpu"], started["busy"] = time.perf_counter(), time.process_time(), _cpu_busy()
@@ -298,19 +322,17 @@ def measure(name: str, port: int, total: int, one, prepare=lambda client: None) 
         try:
             state = prepare(client)
         except Exception as exception:
-            error(f"setup: {exception}")
+            outcome(str(exception), "setup: ")
             ready = False
         for _ in range(WARMUP_PER_CLIENT if ready else 0):
-            if problem := attempt(client, state):
-                error(f"warm-up: {problem}")
+            outcome(attempt(client, state), "warm-up: ")
         barrier.wait()
         own = latencies[index]
         while ready and next(tickets) < total:
             begun = time.perf_counter()
             problem = attempt(client, state)
             own.append(time.perf_counter() - begun)
-            if problem:
-                error(problem)
+            outcome(problem)
         finished[index] = time.perf_counter()
 
     threads = [threading.Thread(target=run_client, args=(n,), daemon=True) for n in range(CLIENTS)]
@@ -318,13 +340,14 @@ def measure(name: str, port: int, total: int, one, prepare=lambda client: None) 
         thread.start()
     for thread in threads:
         thread.join()
-    result.elapsed = max(finished) - started["time"]
-    result.latencies = [latency for own in latencies for latency in own]
+    result.elapsed += max(finished) - started["time"]
+    result.client_cpu += time.process_time() - started["cpu"]
+    busy, all_jiffies = _cpu_busy()
+    result.busy_jiffies += busy - started["busy"][0]
+    result.all_jiffies += all_jiffies - started["busy"][1]
+    for own in latencies:
+        result.latencies += own
     result.requests = len(result.latencies)
-    result.client_cores = (time.process_time() - started["cpu"]) / result.elapsed
-    busy, total_jiffies = _cpu_busy()
-    if total_jiffies > started["busy"][1]:
-        result.machine_busy = (busy - started["busy"][0]) / (total_jiffies - started["busy"][1])
     return result
 
 
@@ -507,16 +530,24 @@ def run(server: Gunicorn, redis_client, queued_before: int) -> bool:
             print(f"registration: the form does not work: {problem}\n--- gunicorn log:\n{server.tail()}")
             return True
     # Warm every worker: templates compiled, database and broker connections open.
-    measure("warm-up", port, 200, get_bare)
-    measure("warm-up", port, 100, get_page)
+    measure(Result("warm-up"), port, 200, get_bare)
+    measure(Result("warm-up"), port, 100, get_page)
 
-    bare = measure(f"bare Django view {BARE}", port, BARE_REQUESTS, get_bare)
-    page = measure(f"registration GET {PAGE}", port, GET_REQUESTS, get_page)
-    posted = measure(f"registration POST {PAGE}", port, POST_REQUESTS, post_registration, prepare_post)
+    # The three kinds in turns, each a third of its requests per round, so
+    # that a neighbour's load on this shared machine weighs on all three
+    # alike instead of on whichever happened to run at that moment.
+    bare = Result(f"bare Django view {BARE}")
+    page = Result(f"registration GET {PAGE}")
+    posted = Result(f"registration POST {PAGE}")
+    for _round in range(ROUNDS):
+        measure(bare, port, BARE_REQUESTS // ROUNDS, get_bare)
+        measure(page, port, GET_REQUESTS // ROUNDS, get_page)
+        measure(posted, port, POST_REQUESTS // ROUNDS, post_registration, prepare_post)
 
     print(
-        f"   ({CLIENTS} clients, gunicorn {GUNICORN_WORKERS} sync workers; {BARE_REQUESTS} bare GETs, "
-        f"{GET_REQUESTS} GETs, {POST_REQUESTS} POSTs; CPUs: {os.cpu_count()})"
+        f"   ({CLIENTS} clients, gunicorn {GUNICORN_WORKERS} sync workers, {os.cpu_count()} CPUs; "
+        f"{ROUNDS} rounds of {BARE_REQUESTS // ROUNDS} bare GETs, {GET_REQUESTS // ROUNDS} GETs "
+        f"and {POST_REQUESTS // ROUNDS} POSTs)"
     )
     for result in (bare, page, posted):
         print(
@@ -530,7 +561,7 @@ def run(server: Gunicorn, redis_client, queued_before: int) -> bool:
 
     if redis_client is not None:
         # Every accepted POST (preflight and warm-up included) publishes two tasks.
-        posts = 1 + CLIENTS * WARMUP_PER_CLIENT + posted.requests - len(posted.errors)
+        posts = 1 + posted.accepted
         queued = queued_tasks(redis_client) - queued_before
         verdict = "" if queued == 2 * posts else " MISMATCH"
         print(f"   (Celery tasks waiting in Redis: {queued}, expected {2 * posts}{verdict})")

@@ -1,3 +1,4 @@
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -140,7 +141,6 @@ class RegistrationForm(forms.Form):
             ),
             "privacy_consent",
             Div("website", css_class="form-honeypot", aria_hidden="true"),
-            "submission_key",
             Submit("submit", _("Send registration"), css_class="btn-primary btn-lg mt-2"),
         )
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
@@ -149,6 +149,19 @@ class RegistrationForm(forms.Form):
             _("I agree to the privacy statement: my details are used to handle this registration."),
             _("Read the privacy statement"),
         )
+
+    def cache_key(self) -> str:
+        """
+        Identify what the unbound form shows, so its rendering can be cached.
+
+        The rendered form is the same for every visitor until a course run
+        opens, fills up or moves, or the programme's numbers change; the
+        CSRF token and the submission key are rendered outside it.
+        """
+        state = [(c.pk, c.seats_left, [d.date.isoformat() for d in c.days.all()]) for c in self.open_cohorts.values()]
+        if self.programme:
+            state.append((self.programme.pk, self.programme.min_participants, self.programme.max_participants))
+        return hashlib.sha256(repr(state).encode()).hexdigest()[:32]
 
     def clean_bestuursnummer(self):
         value = re.sub(r"\s+", "", self.cleaned_data["bestuursnummer"])

@@ -44,6 +44,14 @@ class Board(models.Model):
         ordering = ["name"]
         verbose_name = _("board")
         verbose_name_plural = _("boards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bestuursnummer"], condition=~models.Q(bestuursnummer=""), name="board_bestuursnummer_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["swv_code"], condition=~models.Q(swv_code=""), name="board_swv_code_unique"
+            ),
+        ]
 
     def __str__(self):
         number = self.bestuursnummer or self.swv_code

@@ -75,7 +75,12 @@ def has_started(cohort: Cohort) -> bool:
 
 @transaction.atomic
 def submit_registration(
-    *, board_data: dict, registration_data: dict, submission_key: str, language: str
+    *,
+    board_data: dict,
+    registration_data: dict,
+    submission_key: str,
+    language: str,
+    programme: Programme | None = None,
 ) -> Registration:
     """
     Record a board's request and e-mail the contact person and the trainer.
@@ -86,6 +91,7 @@ def submit_registration(
 
     :param board_data: name, kind, bestuursnummer or swv_code, sector, place
     :param registration_data: kind, cohort, contact, expected number, period, place, remarks
+    :param programme: the programme asked for; the active one when not given
     """
     existing = Registration.objects.filter(submission_key=submission_key).first()
     if existing:
@@ -104,7 +110,11 @@ def submit_registration(
         status=Registration.Status.PLACED if cohort else Registration.Status.RECEIVED,
         **registration_data,
     )
-    registration.full_clean(exclude=["submission_key"])
+    # The keys are fresh random values and the board was just found or made:
+    # the database's constraints check them without extra queries.
+    registration.full_clean(
+        exclude=["board", "cohort", "access_key", "enrolment_key", "submission_key"], validate_unique=False
+    )
     try:
         with transaction.atomic():
             registration.save()
@@ -115,7 +125,7 @@ def submit_registration(
         "registration": registration,
         "board": board,
         "board_page_url": board_page_url(registration),
-        "programme": cohort.programme if cohort else Programme.objects.active().first(),
+        "programme": cohort.programme if cohort else programme or Programme.objects.active().first(),
     }
     queue_email(
         to=registration.contact_email,
@@ -140,16 +150,23 @@ def submit_registration(
 
 
 def _find_or_create_board(data: dict) -> Board:
-    lookup = {}
+    """Return the board with this bestuursnummer or samenwerkingsverband code, made if new."""
     if data.get("bestuursnummer"):
         lookup = {"bestuursnummer": data["bestuursnummer"]}
     elif data.get("swv_code"):
         lookup = {"swv_code": data["swv_code"]}
+    else:
+        lookup = None
     board = Board.objects.filter(**lookup).first() if lookup else None
     if board is None:
         board = Board(**data)
-        board.full_clean()
-        board.save()
+        board.full_clean(validate_unique=False, validate_constraints=False)
+        try:
+            with transaction.atomic():
+                board.save()
+        except IntegrityError:
+            # The same new board registered at the same moment: use that one.
+            board = Board.objects.get(**lookup)
     return board
 
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -23,27 +24,30 @@ def _too_many(request):
 
 @require_http_methods(["GET", "POST"])
 def registration(request):
+    if request.method == "POST" and over_limit(
+        scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR
+    ):
+        return _too_many(request)
     programme = Programme.objects.active().first()
     open_cohorts = selectors.open_cohorts()
     form = RegistrationForm(request.POST or None, open_cohorts=open_cohorts, programme=programme)
-    if request.method == "POST":
-        if over_limit(scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR):
-            return _too_many(request)
+    if request.method == "POST" and form.is_valid():
+        if not form.cleaned_data["website"]:  # The honeypot: a bot gets the same answer, nothing is kept.
+            try:
+                services.submit_registration(
+                    board_data=form.board_data(),
+                    registration_data=form.registration_data(),
+                    submission_key=form.cleaned_data["submission_key"],
+                    language=get_language(),
+                    programme=programme,
+                )
+            except services.EnrolmentError as error:
+                form.add_error("cohort" if "cohort" in form.fields else None, str(error))
         if form.is_valid():
-            small = programme is not None and form.cleaned_data["expected_participants"] < programme.min_participants
-            if not form.cleaned_data["website"]:  # The honeypot: a bot gets the same answer, nothing is kept.
-                try:
-                    services.submit_registration(
-                        board_data=form.board_data(),
-                        registration_data=form.registration_data(),
-                        submission_key=form.cleaned_data["submission_key"],
-                        language=get_language(),
-                    )
-                except services.EnrolmentError as error:
-                    form.add_error("cohort" if "cohort" in form.fields else None, str(error))
-            if form.is_valid():
-                request.session["registration_small"] = small
-                return redirect("cohorts:registration_thanks")
+            thanks = reverse("cohorts:registration_thanks")
+            if programme and form.cleaned_data["expected_participants"] < programme.min_participants:
+                thanks += "?klein=1"
+            return redirect(thanks)
     return render(
         request,
         "cohorts/registration.html",
@@ -56,7 +60,7 @@ def registration_thanks(request):
     return render(
         request,
         "cohorts/registration_thanks.html",
-        {"programme": programme, "small": request.session.get("registration_small", False)},
+        {"programme": programme, "small": request.GET.get("klein") == "1"},
     )
 
 
