@@ -158,7 +158,8 @@ class RegistrationForm(forms.Form):
         opens, fills up or moves, or the programme's numbers change; the
         CSRF token and the submission key are rendered outside it.
         """
-        state = [(c.pk, c.seats_left, [d.date.isoformat() for d in c.days.all()]) for c in self.open_cohorts.values()]
+        state = [list(self.fields)]  # A deploy that changes the form never meets an old rendering.
+        state += [(c.pk, c.seats_left, [d.date.isoformat() for d in c.days.all()]) for c in self.open_cohorts.values()]
         if self.programme:
             state.append((self.programme.pk, self.programme.min_participants, self.programme.max_participants))
         return hashlib.sha256(repr(state).encode()).hexdigest()[:32]

@@ -207,3 +207,23 @@ def test_participants_of_a_cohort_do_not_appear_on_the_form(client):
     assert participant.email not in page
     assert participant.last_name not in page
     assert Participant.objects.count() == 1
+
+
+def test_each_visitor_gets_a_submission_key_of_their_own(client):
+    """The rendered form is cached; the key that tells double submits apart must never be."""
+    import re
+
+    keys = {re.search(r'name="submission_key" value="([^"]+)"', client.get(URL).content.decode())[1] for _ in range(3)}
+    assert len(keys) == 3
+
+
+def test_cached_form_follows_a_newly_opened_cohort(client):
+    client.get(URL)
+    cohort = CohortFactory(open_for_joining=True)
+    assert cohort.code in client.get(URL).content.decode()
+
+
+def test_cached_form_follows_the_language(client):
+    assert "Naam van het bestuur" in client.get(URL).content.decode()
+    client.post(reverse("set_language"), {"language": "en"})
+    assert "Name of the board" in client.get(URL).content.decode()
