@@ -1,10 +1,14 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .models import Board, Cohort, CourseDay, Participant, Registration
+from .models import Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
 
 
 @admin.register(Board)
@@ -12,6 +16,25 @@ class BoardAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "bestuursnummer", "swv_code", "sector", "place"]
     list_filter = ["kind", "sector"]
     search_fields = ["name", "bestuursnummer", "swv_code", "place"]
+
+
+class IntakeInline(admin.TabularInline):
+    """The registration's intakes, read-only: planning one goes through its own page, which sends the invitation."""
+
+    model = IntakeAppointment
+    extra = 0
+    fields = ["link", "starts_at", "mode", "status"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("intake"))
+    def link(self, intake):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:cohorts_intakeappointment_change", args=[intake.pk]), intake
+        )
 
 
 @admin.register(Registration)
@@ -31,9 +54,17 @@ class RegistrationAdmin(admin.ModelAdmin):
     search_fields = ["board__name", "board__bestuursnummer", "contact_name", "contact_email"]
     list_select_related = ["board", "cohort"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "privacy_consent_at", "language"]
+    readonly_fields = ["created_at", "privacy_consent_at", "language", "plan_intake"]
     autocomplete_fields = ["board", "cohort"]
     actions = ["rotate_links"]
+    inlines = [IntakeInline]
+
+    @admin.display(description=_("intake"))
+    def plan_intake(self, registration):
+        if registration.pk is None:
+            return "-"
+        url = reverse("admin:cohorts_intakeappointment_add") + f"?registration={registration.pk}"
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Plan an intake"))
 
     @admin.action(description=_("Give the selected boards new links (the old ones stop working)"))
     def rotate_links(self, request, queryset):
@@ -100,3 +131,56 @@ class ParticipantAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Enrolment goes through the board page or the enrolment link, where capacity is checked.
         return False
+
+
+class IntakeAppointmentForm(forms.ModelForm):
+    video_link = forms.URLField(label=_("video link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = IntakeAppointment
+        fields = [
+            "registration",
+            "trainer",
+            "starts_at",
+            "duration_minutes",
+            "mode",
+            "location",
+            "video_link",
+            "notes",
+            "status",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, minutes = data.get("starts_at"), data.get("duration_minutes")
+        if start and minutes and data.get("status") != IntakeAppointment.Status.CANCELLED:
+            conflicts = services.trainer_conflicts(
+                trainer=data.get("trainer"),
+                start=start,
+                end=start + timezone.timedelta(minutes=minutes),
+                exclude_intake_id=self.instance.pk,
+            )
+            if conflicts:
+                raise forms.ValidationError(
+                    _("The trainer is busy then: %(conflicts)s.") % {"conflicts": "; ".join(conflicts)}
+                )
+        return data
+
+
+@admin.register(IntakeAppointment)
+class IntakeAppointmentAdmin(admin.ModelAdmin):
+    form = IntakeAppointmentForm
+    list_display = ["starts_at", "registration", "mode", "status", "trainer"]
+    list_filter = ["status", "mode", "trainer"]
+    search_fields = ["registration__board__name", "registration__contact_name"]
+    list_select_related = ["registration__board", "trainer"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["registration"]
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("trainer", request.user.pk)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        services.save_intake(intake=obj, changed_fields=form.changed_data if change else [])

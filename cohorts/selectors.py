@@ -1,7 +1,7 @@
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from .models import Cohort, CourseDay, Participant, Registration
+from .models import Cohort, CourseDay, IntakeAppointment, Participant, Registration
 
 
 def open_cohorts():
@@ -35,6 +35,13 @@ def board_page(registration_id: int) -> Registration:
                 queryset=Participant.objects.order_by("status", "waitlist_number", "last_name", "first_name"),
             ),
             Prefetch("cohort__days", queryset=CourseDay.objects.select_related("programme_day").order_by("date")),
+            Prefetch(
+                "intakes",
+                queryset=IntakeAppointment.objects.exclude(status=IntakeAppointment.Status.CANCELLED).order_by(
+                    "-starts_at"
+                ),
+                to_attr="current_intakes",
+            ),
         )
         .get(pk=registration_id)
     )

@@ -6,6 +6,7 @@ a rule. Capacity is decided here only, with the course run's row locked, so
 two enrolments at the same moment can never both take the last seat.
 """
 
+import datetime
 from datetime import date
 
 from django.conf import settings
@@ -13,14 +14,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mail.services import queue_email
 from programme.models import Programme
+from verbindend.ics import CalendarEvent, invitation_attachment
 
 from . import tokens
-from .models import Board, Cohort, Participant, Registration, new_access_key
+from .models import Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration, new_access_key
 
 PARTICIPANT_FIELDS = ("first_name", "initials", "tussenvoegsel", "last_name", "email", "role", "school", "brin")
 
@@ -334,3 +336,149 @@ def rotate_board_link(*, registration: Registration) -> Registration:
     registration.enrolment_key = new_access_key()
     registration.save(update_fields=["access_key", "enrolment_key"])
     return registration
+
+
+# --- Intake appointments and the trainer's calendar ----------------------------
+
+
+def course_day_span(day: CourseDay) -> tuple[datetime.datetime, datetime.datetime]:
+    """Return a course day's start and end as aware datetimes in the site's time zone."""
+    zone = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone),
+        timezone.make_aware(datetime.datetime.combine(day.date, day.end_time), zone),
+    )
+
+
+def trainer_conflicts(
+    *,
+    trainer,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    exclude_day_id: int | None = None,
+    exclude_intake_id: int | None = None,
+) -> list[str]:
+    """Return a description of each course day and intake of this trainer that overlaps start–end."""
+    if trainer is None:
+        return []
+    conflicts = []
+    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    days = (
+        CourseDay.objects.filter(cohort__trainer=trainer, date__range=(local_start.date(), local_end.date()))
+        .exclude(cohort__status=Cohort.Status.CANCELLED)
+        .exclude(pk=exclude_day_id)
+        .select_related("cohort", "programme_day")
+    )
+    for day in days:
+        day_start, day_end = course_day_span(day)
+        if day_start < end and start < day_end:
+            conflicts.append(
+                _("course day %(number)s of %(code)s on %(date)s, %(start)s–%(end)s")
+                % {
+                    "number": day.programme_day.number,
+                    "code": day.cohort.code,
+                    "date": f"{day.date:%d-%m-%Y}",
+                    "start": f"{day.start_time:%H:%M}",
+                    "end": f"{day.end_time:%H:%M}",
+                }
+            )
+    intakes = (
+        IntakeAppointment.objects.filter(
+            trainer=trainer, starts_at__lt=end, starts_at__gt=start - datetime.timedelta(days=1)
+        )
+        .exclude(status=IntakeAppointment.Status.CANCELLED)
+        .exclude(pk=exclude_intake_id)
+        .select_related("registration__board")
+    )
+    for intake in intakes:
+        if intake.starts_at < end and start < intake.ends_at:
+            conflicts.append(
+                _("the intake with %(board)s at %(time)s")
+                % {
+                    "board": intake.registration.board.name,
+                    "time": f"{timezone.localtime(intake.starts_at):%d-%m-%Y %H:%M}",
+                }
+            )
+    return conflicts
+
+
+INTAKE_FIELDS_THE_BOARD_SEES = {"starts_at", "duration_minutes", "mode", "location", "video_link"}
+
+
+@transaction.atomic
+def save_intake(*, intake: IntakeAppointment, changed_fields: list[str]) -> IntakeAppointment:
+    """
+    Save an intake appointment and tell the board contact (and the trainer) what changed, once.
+
+    A new appointment sends an invitation, a moved one an updated
+    invitation with a higher SEQUENCE, a cancelled one a cancellation.
+    Changes the board does not see (notes, 'held') send nothing.
+    """
+    new = intake.pk is None
+    changed = set(changed_fields)
+    cancelled_now = intake.status == IntakeAppointment.Status.CANCELLED and (new or "status" in changed)
+    moved = not new and not cancelled_now and bool(changed & INTAKE_FIELDS_THE_BOARD_SEES)
+    if moved or (cancelled_now and not new):
+        intake.sequence += 1
+    if moved and intake.status == IntakeAppointment.Status.PLANNED:
+        intake.status = IntakeAppointment.Status.MOVED
+    intake.full_clean()
+    intake.save()
+    registration = intake.registration
+    if new and registration.status == Registration.Status.RECEIVED and not cancelled_now:
+        registration.status = Registration.Status.INTAKE
+        registration.save(update_fields=["status"])
+    if cancelled_now:
+        _send_intake_mail(intake, template="intake_cancelled", method="CANCEL")
+    elif new or moved:
+        _send_intake_mail(intake, template="intake_invitation", method="REQUEST")
+    return intake
+
+
+def intake_event(intake: IntakeAppointment) -> CalendarEvent:
+    registration = intake.registration
+    where = {
+        IntakeAppointment.Mode.ON_SITE: intake.location,
+        IntakeAppointment.Mode.VIDEO: intake.video_link,
+        IntakeAppointment.Mode.PHONE: registration.contact_phone,
+    }[intake.mode]
+    return CalendarEvent(
+        uid=f"intake-{intake.pk}@verbindend",
+        sequence=intake.sequence,
+        start=intake.starts_at,
+        end=intake.ends_at,
+        summary=_("Intake Verbindend leiderschap: %(board)s") % {"board": registration.board.name},
+        description=intake.get_mode_display(),
+        location=where,
+        url=intake.video_link,
+        organizer_email=settings.PROVIDER_EMAIL,
+        organizer_name=settings.PROVIDER_CONTACT_NAME,
+        attendees=(registration.contact_email,),
+        cancelled=intake.status == IntakeAppointment.Status.CANCELLED,
+    )
+
+
+def _send_intake_mail(intake: IntakeAppointment, *, template: str, method: str) -> None:
+    registration = intake.registration
+    recipients = [(registration.contact_email, registration.language, "contact")]
+    trainer_email = (
+        intake.trainer.email if intake.trainer and intake.trainer.email else settings.TRAINER_NOTIFICATION_EMAIL
+    )
+    recipients.append((trainer_email, settings.LANGUAGE_CODE, "trainer"))
+    for address, language, role in recipients:
+        with translation.override(language):
+            attachment = invitation_attachment([intake_event(intake)], method=method, filename="intake.ics")
+        queue_email(
+            to=address,
+            template=f"cohorts/mail/{template}",
+            context={
+                "intake": intake,
+                "registration": registration,
+                "board": registration.board,
+                "board_page_url": board_page_url(registration),
+                "for_trainer": role == "trainer",
+            },
+            key=f"intake:{intake.pk}:{intake.sequence}:{intake.status}:{role}",
+            language=language,
+            attachments=[attachment],
+        )

@@ -1,0 +1,169 @@
+"""Intake appointments: planned, moved and cancelled in the admin, each change e-mailed once with an .ics."""
+
+import datetime
+
+import icalendar
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+
+from cohorts import services
+from cohorts.models import IntakeAppointment, Registration
+from mail.models import OutgoingMail
+
+from .factories import CourseDayFactory, RegistrationFactory
+
+pytestmark = pytest.mark.django_db
+ADD = reverse("admin:cohorts_intakeappointment_add")
+AMSTERDAM = timezone.get_default_timezone()
+
+
+@pytest.fixture
+def trainer(admin_user):
+    admin_user.email = "jan@natuurlijkleren.example"
+    admin_user.save()
+    return admin_user
+
+
+def form(registration, trainer, when="2027-03-29 10:00:00", **overrides):
+    data = {
+        "registration": registration.pk,
+        "trainer": trainer.pk,
+        "starts_at_0": when.split()[0],
+        "starts_at_1": when.split()[1],
+        "duration_minutes": 60,
+        "mode": "video",
+        "location": "",
+        "video_link": "https://meet.example.nl/intake",
+        "notes": "",
+        "status": "planned",
+    }
+    data.update(overrides)
+    return data
+
+
+def calendar_of(mail):
+    (attachment,) = mail.attachments.all()
+    return attachment, icalendar.Calendar.from_ical(bytes(attachment.content))
+
+
+def test_planning_an_intake_invites_the_contact_and_copies_the_trainer(admin_client, trainer):
+    registration = RegistrationFactory(cohort=None, status="received", contact_email="bestuur@example.nl")
+    response = admin_client.post(ADD, form(registration, trainer))
+    assert response.status_code == 302
+    intake = IntakeAppointment.objects.get()
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.INTAKE
+    invitation = OutgoingMail.objects.get(to=["bestuur@example.nl"])
+    assert invitation.subject == "Intakegesprek Verbindend leiderschap op 29 maart"
+    assert "maandag 29 maart 2027, 10:00" in invitation.body_text
+    assert "https://meet.example.nl/intake" in invitation.body_text
+    attachment, calendar = calendar_of(invitation)
+    assert attachment.mimetype.startswith("text/calendar") and "method=REQUEST" in attachment.mimetype
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == f"intake-{intake.pk}@verbindend"
+    assert int(event["SEQUENCE"]) == 0
+    assert event.decoded("DTSTART") == datetime.datetime(2027, 3, 29, 10, tzinfo=AMSTERDAM)
+    assert OutgoingMail.objects.filter(to=["jan@natuurlijkleren.example"]).count() == 1
+
+
+def test_moving_an_intake_sends_an_update_with_a_higher_sequence_once(admin_client, trainer):
+    registration = RegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
+    admin_client.post(ADD, form(registration, trainer))
+    intake = IntakeAppointment.objects.get()
+    change = reverse("admin:cohorts_intakeappointment_change", args=[intake.pk])
+    admin_client.post(change, form(registration, trainer, when="2027-04-02 14:00:00"))
+    admin_client.post(change, form(registration, trainer, when="2027-04-02 14:00:00", status="moved"))
+    intake.refresh_from_db()
+    assert (intake.status, intake.sequence) == (IntakeAppointment.Status.MOVED, 1)
+    mails = OutgoingMail.objects.filter(to=["bestuur@example.nl"]).order_by("pk")
+    assert mails.count() == 2
+    assert mails[1].subject == "Intakegesprek verplaatst naar 2 april"
+    _, calendar = calendar_of(mails[1])
+    (event,) = calendar.walk("VEVENT")
+    assert int(event["SEQUENCE"]) == 1
+    assert event.decoded("DTSTART") == datetime.datetime(2027, 4, 2, 14, tzinfo=AMSTERDAM)
+
+
+def test_cancelling_an_intake_sends_a_cancel(admin_client, trainer):
+    registration = RegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
+    admin_client.post(ADD, form(registration, trainer))
+    intake = IntakeAppointment.objects.get()
+    admin_client.post(
+        reverse("admin:cohorts_intakeappointment_change", args=[intake.pk]),
+        form(registration, trainer, status="cancelled"),
+    )
+    cancel = OutgoingMail.objects.filter(to=["bestuur@example.nl"]).order_by("pk").last()
+    assert "geannuleerd" in cancel.subject
+    attachment, calendar = calendar_of(cancel)
+    assert "method=CANCEL" in attachment.mimetype
+    assert str(calendar["METHOD"]) == "CANCEL"
+    (event,) = calendar.walk("VEVENT")
+    assert (str(event["STATUS"]), int(event["SEQUENCE"])) == ("CANCELLED", 1)
+
+
+def test_notes_and_held_send_nothing(admin_client, trainer):
+    registration = RegistrationFactory(cohort=None)
+    admin_client.post(ADD, form(registration, trainer))
+    intake = IntakeAppointment.objects.get()
+    admin_client.post(
+        reverse("admin:cohorts_intakeappointment_change", args=[intake.pk]),
+        form(registration, trainer, notes="Wil graag op locatie", status="held"),
+    )
+    assert OutgoingMail.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"mode": "on_site", "location": ""}, "Een intakegesprek op locatie heeft een adres nodig."),
+        ({"mode": "video", "video_link": ""}, "Een videogesprek heeft een link nodig."),
+    ],
+)
+def test_intake_needs_its_place(admin_client, trainer, overrides, message):
+    registration = RegistrationFactory(cohort=None)
+    response = admin_client.post(ADD, form(registration, trainer, **overrides))
+    assert message in response.content.decode()
+    assert not IntakeAppointment.objects.exists()
+
+
+def test_trainer_cannot_have_an_intake_during_a_course_day(admin_client, trainer):
+    day = CourseDayFactory(cohort__trainer=trainer, date=datetime.date(2027, 3, 29))
+    registration = RegistrationFactory(cohort=None)
+    response = admin_client.post(ADD, form(registration, trainer, when="2027-03-29 11:00:00"))
+    page = response.content.decode()
+    assert "De trainer is dan bezet" in page
+    assert day.cohort.code in page
+    assert not IntakeAppointment.objects.exists()
+
+
+def test_trainer_cannot_have_two_intakes_at_once(admin_client, trainer):
+    first = RegistrationFactory(cohort=None)
+    admin_client.post(ADD, form(first, trainer))
+    response = admin_client.post(ADD, form(RegistrationFactory(cohort=None), trainer, when="2027-03-29 10:30:00"))
+    assert "De trainer is dan bezet" in response.content.decode()
+    assert IntakeAppointment.objects.count() == 1
+
+
+def test_intake_shows_on_the_board_page(client, trainer):
+    registration = RegistrationFactory(cohort=None)
+    services.save_intake(
+        intake=IntakeAppointment(
+            registration=registration,
+            trainer=trainer,
+            starts_at=datetime.datetime(2027, 3, 29, 10, tzinfo=AMSTERDAM),
+            mode="on_site",
+            location="Stationsweg 1, Tiel",
+        ),
+        changed_fields=[],
+    )
+    page = client.get(services.board_page_url(registration).replace("http://127.0.0.1:8000", "")).content.decode()
+    assert "maandag 29 maart 2027, 10:00" in page
+    assert "Stationsweg 1, Tiel" in page
+
+
+def test_non_staff_cannot_reach_intakes(client):
+    client.force_login(User.objects.create_user("bestuur", password="x-secret-123"))
+    response = client.get(ADD)
+    assert response.status_code == 302
