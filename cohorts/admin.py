@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -83,37 +83,160 @@ class RegistrationAdmin(admin.ModelAdmin):
         )
 
 
+class CourseDayFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        days = [
+            services.PlannedDay(
+                programme_day=form.cleaned_data["programme_day"],
+                date=form.cleaned_data["date"],
+                start_time=form.cleaned_data["start_time"],
+                end_time=form.cleaned_data["end_time"],
+                venue=form.cleaned_data.get("venue", ""),
+                pk=form.instance.pk,
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("programme_day")
+        ]
+        numbers = [day.programme_day.number for day in days]
+        if len(numbers) != len(set(numbers)):
+            raise forms.ValidationError(_("Each programme day can be scheduled once."))
+        services.validate_schedule(cohort=self.instance, days=days)
+
+
 class CourseDayInline(admin.TabularInline):
     model = CourseDay
-    extra = 0
+    formset = CourseDayFormSet
     fields = ["programme_day", "date", "start_time", "end_time", "venue"]
+    ordering = ["programme_day__number"]
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            formset.form.base_fields["programme_day"].queryset = obj.programme.days.order_by("number")
+        return formset
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # One empty row for every programme day not yet scheduled.
+        if obj is None:
+            return 0
+        return max(obj.programme.number_of_days - obj.days.count(), 0)
+
+
+SEATS_BADGE = {
+    "below": ("#b45309", _("below minimum")),
+    "fine": ("#1d5c4d", _("fine")),
+    "full": ("#6b21a8", _("full")),
+}
 
 
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin):
-    list_display = ["code", "programme", "status", "enrolled", "waiting", "trainer", "open_for_joining"]
-    list_filter = ["status", "programme", "open_for_joining"]
+    list_display = ["code", "programme", "status", "boards", "seats", "waiting", "first_day", "last_day", "trainer"]
+    list_filter = ["status", "programme", "open_for_joining", "trainer"]
     search_fields = ["code", "venue", "place", "registrations__board__name"]
     list_select_related = ["programme", "trainer"]
+    readonly_fields = ["code"]
+    fields = ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining"]
     inlines = [CourseDayInline]
+    actions = ["confirm", "cancel", "complete"]
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
             .annotate(
-                enrolled_total=Count("participants", filter=Q(participants__status=Participant.Status.ENROLLED)),
-                waiting_total=Count("participants", filter=Q(participants__status=Participant.Status.WAITING)),
+                enrolled_total=Count(
+                    "participants", filter=Q(participants__status=Participant.Status.ENROLLED), distinct=True
+                ),
+                waiting_total=Count(
+                    "participants", filter=Q(participants__status=Participant.Status.WAITING), distinct=True
+                ),
+                first_date=Min("days__date"),
+                last_date=Max("days__date"),
             )
+            .prefetch_related(Prefetch("registrations", queryset=Registration.objects.select_related("board")))
         )
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            services.save_new_cohort(cohort=obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CourseDay:
+            return super().save_formset(request, form, formset, change)
+        days = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        changed = {id(f.instance): f.changed_data for f in formset.forms}
+        for day in days:
+            services.save_course_day(day=day, changed_fields=changed.get(id(day), []))
+
+    @admin.display(description=_("boards"))
+    def boards(self, cohort):
+        return ", ".join(r.board.name for r in cohort.registrations.all()) or "-"
+
     @admin.display(description=_("enrolled"), ordering="enrolled_total")
-    def enrolled(self, cohort):
-        return f"{cohort.enrolled_total} / {cohort.programme.max_participants}"
+    def seats(self, cohort):
+        programme = cohort.programme
+        if cohort.enrolled_total < programme.min_participants:
+            kind = "below"
+        elif cohort.enrolled_total >= programme.max_participants:
+            kind = "full"
+        else:
+            kind = "fine"
+        colour, label = SEATS_BADGE[kind]
+        return format_html(
+            '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;white-space:nowrap">'
+            "{} / {} · {}</span>",
+            colour,
+            cohort.enrolled_total,
+            programme.max_participants,
+            label,
+        )
 
     @admin.display(description=_("waiting"), ordering="waiting_total")
     def waiting(self, cohort):
         return cohort.waiting_total
+
+    @admin.display(description=_("first day"), ordering="first_date")
+    def first_day(self, cohort):
+        return cohort.first_date
+
+    @admin.display(description=_("last day"), ordering="last_date")
+    def last_day(self, cohort):
+        return cohort.last_date
+
+    def _run(self, request, queryset, action, done_message):
+        done = 0
+        for cohort in queryset:
+            try:
+                action(cohort=cohort)
+            except services.CohortError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Confirm the selected course runs (e-mails the schedule)"))
+    def confirm(self, request, queryset):
+        self._run(
+            request, queryset, services.confirm_cohort, _("%(count)s course run(s) confirmed; the schedule is sent.")
+        )
+
+    @admin.action(description=_("Cancel the selected course runs (e-mails everyone)"))
+    def cancel(self, request, queryset):
+        self._run(request, queryset, services.cancel_cohort, _("%(count)s course run(s) cancelled; everyone is told."))
+
+    @admin.action(description=_("Mark the selected course runs completed"))
+    def complete(self, request, queryset):
+        self._run(request, queryset, services.complete_cohort, _("%(count)s course run(s) completed."))
 
 
 @admin.register(Participant)

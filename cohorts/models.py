@@ -134,7 +134,9 @@ class CourseDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cohort", "programme_day"], name="course_day_once_per_programme_day"),
             models.CheckConstraint(
-                condition=models.Q(end_time__gt=models.F("start_time")), name="course_day_ends_after_start"
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="course_day_ends_after_start",
+                violation_error_message=_("A course day must end after it starts."),
             ),
         ]
 

@@ -7,18 +7,21 @@ two enrolments at the same moment can never both take the last seat.
 """
 
 import datetime
+import itertools
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Value
+from django.db.models import F, Max, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mail.services import queue_email
-from programme.models import Programme
+from programme.models import Programme, ProgrammeDay
 from verbindend.ics import CalendarEvent, invitation_attachment
 
 from . import tokens
@@ -48,12 +51,19 @@ def participant_page_url(participant: Participant) -> str:
 
 def create_cohort(*, programme: Programme, year: int | None = None, **fields) -> Cohort:
     """Create a course run with the next free code for its programme and year, such as VL-2027-01."""
+    cohort = Cohort(programme=programme, **fields)
+    save_new_cohort(cohort=cohort, year=year)
+    return cohort
+
+
+def save_new_cohort(*, cohort: Cohort, year: int | None = None) -> Cohort:
+    """Give a new course run the next free code for its programme and year, and save it."""
     year = year or timezone.localdate().year
-    prefix = f"{programme.code_prefix}-{year}-"
+    prefix = f"{cohort.programme.code_prefix}-{year}-"
     for _attempt in range(5):
         taken = Cohort.objects.filter(code__startswith=prefix).values_list("code", flat=True)
         numbers = [int(code.rsplit("-", 1)[1]) for code in taken if code.rsplit("-", 1)[1].isdigit()]
-        cohort = Cohort(programme=programme, code=f"{prefix}{max(numbers, default=0) + 1:02d}", **fields)
+        cohort.code = f"{prefix}{max(numbers, default=0) + 1:02d}"
         cohort.full_clean(validate_unique=False)
         try:
             with transaction.atomic():
@@ -357,6 +367,7 @@ def trainer_conflicts(
     end: datetime.datetime,
     exclude_day_id: int | None = None,
     exclude_intake_id: int | None = None,
+    exclude_cohort_id: int | None = None,
 ) -> list[str]:
     """Return a description of each course day and intake of this trainer that overlaps start–end."""
     if trainer is None:
@@ -367,6 +378,7 @@ def trainer_conflicts(
         CourseDay.objects.filter(cohort__trainer=trainer, date__range=(local_start.date(), local_end.date()))
         .exclude(cohort__status=Cohort.Status.CANCELLED)
         .exclude(pk=exclude_day_id)
+        .exclude(cohort_id=exclude_cohort_id)
         .select_related("cohort", "programme_day")
     )
     for day in days:
@@ -482,3 +494,208 @@ def _send_intake_mail(intake: IntakeAppointment, *, template: str, method: str) 
             language=language,
             attachments=[attachment],
         )
+
+
+# --- Scheduling and the life of a course run -----------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedDay:
+    """A course day as entered, before it is saved."""
+
+    programme_day: ProgrammeDay
+    date: datetime.date
+    start_time: datetime.time
+    end_time: datetime.time
+    venue: str
+    pk: int | None = None
+
+
+def validate_schedule(*, cohort: Cohort, days: list[PlannedDay]) -> None:
+    """
+    Check a course run's days: in programme order on strictly increasing dates, each with a venue,
+    and never while the trainer is elsewhere.
+
+    :raises ValidationError: one specific message per problem
+    """
+    errors = []
+    ordered = sorted(days, key=lambda d: d.programme_day.number)
+    for earlier, later in itertools.pairwise(ordered):
+        if later.date <= earlier.date:
+            errors.append(
+                _("Day %(later)s (%(later_date)s) must come after day %(earlier)s (%(earlier_date)s).")
+                % {
+                    "later": later.programme_day.number,
+                    "later_date": f"{later.date:%d-%m-%Y}",
+                    "earlier": earlier.programme_day.number,
+                    "earlier_date": f"{earlier.date:%d-%m-%Y}",
+                }
+            )
+    for day in ordered:
+        if day.end_time <= day.start_time:
+            errors.append(_("Day %(number)s ends before it starts.") % {"number": day.programme_day.number})
+            continue
+        if not (day.venue or cohort.venue):
+            errors.append(
+                _("Day %(number)s needs a venue (or give the course run one).") % {"number": day.programme_day.number}
+            )
+        zone = timezone.get_current_timezone()
+        start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
+        end = timezone.make_aware(datetime.datetime.combine(day.date, day.end_time), zone)
+        # The run's own days are checked against each other above.
+        conflicts = trainer_conflicts(trainer=cohort.trainer, start=start, end=end, exclude_cohort_id=cohort.pk)
+        if conflicts:
+            errors.append(
+                _("On day %(number)s the trainer is busy: %(conflicts)s.")
+                % {"number": day.programme_day.number, "conflicts": "; ".join(conflicts)}
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+class CohortError(Exception):
+    """A course run cannot change state; the message says why."""
+
+
+@transaction.atomic
+def confirm_cohort(*, cohort: Cohort) -> Cohort:
+    """
+    Confirm a course run that has at least the minimum of participants and every day scheduled,
+    and send each participant and board contact the schedule with an .ics.
+    """
+    cohort = Cohort.objects.select_for_update().select_related("programme").get(pk=cohort.pk)
+    if cohort.status != Cohort.Status.PLANNED and cohort.status != Cohort.Status.REQUESTED:
+        raise CohortError(
+            _("%(code)s is %(status)s and cannot be confirmed.")
+            % {"code": cohort.code, "status": cohort.get_status_display()}
+        )
+    enrolled = cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+    minimum = cohort.programme.min_participants
+    if enrolled < minimum:
+        raise CohortError(
+            _("%(code)s has %(enrolled)s participants; it needs at least %(minimum)s to be confirmed.")
+            % {"code": cohort.code, "enrolled": enrolled, "minimum": minimum}
+        )
+    scheduled = cohort.days.count()
+    if scheduled < cohort.programme.number_of_days:
+        raise CohortError(
+            _("%(code)s has %(scheduled)s of its %(days)s days scheduled; schedule them all first.")
+            % {"code": cohort.code, "scheduled": scheduled, "days": cohort.programme.number_of_days}
+        )
+    cohort.status = Cohort.Status.CONFIRMED
+    cohort.save(update_fields=["status"])
+    _send_to_cohort(cohort, template="cohort_confirmed", method="REQUEST", key="confirmed")
+    return cohort
+
+
+@transaction.atomic
+def cancel_cohort(*, cohort: Cohort) -> Cohort:
+    """Cancel a course run that has not been completed, and tell its participants and boards."""
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if cohort.status in {Cohort.Status.COMPLETED, Cohort.Status.CANCELLED}:
+        raise CohortError(
+            _("%(code)s is %(status)s and cannot be cancelled.")
+            % {"code": cohort.code, "status": cohort.get_status_display()}
+        )
+    cohort.status = Cohort.Status.CANCELLED
+    cohort.save(update_fields=["status"])
+    cohort.days.update(sequence=F("sequence") + 1)
+    _send_to_cohort(cohort, template="cohort_cancelled", method="CANCEL", key="cancelled")
+    return cohort
+
+
+@transaction.atomic
+def complete_cohort(*, cohort: Cohort) -> Cohort:
+    """Mark a confirmed or running course run completed once its last day has passed."""
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if cohort.status not in {Cohort.Status.CONFIRMED, Cohort.Status.RUNNING}:
+        raise CohortError(
+            _("Only a confirmed or running course run can be completed; %(code)s is %(status)s.")
+            % {"code": cohort.code, "status": cohort.get_status_display()}
+        )
+    last = cohort.days.order_by("-date").values_list("date", flat=True).first()
+    if last is None or last > timezone.localdate():
+        raise CohortError(_("%(code)s cannot be completed before its last day.") % {"code": cohort.code})
+    cohort.status = Cohort.Status.COMPLETED
+    cohort.save(update_fields=["status"])
+    return cohort
+
+
+def course_day_event(day: CourseDay, *, cancelled: bool = False) -> CalendarEvent:
+    start, end = course_day_span(day)
+    cohort = day.cohort
+    return CalendarEvent(
+        uid=f"courseday-{day.pk}@verbindend",
+        sequence=day.sequence,
+        start=start,
+        end=end,
+        summary=_("Verbindend leiderschap, day %(number)s: %(theme)s")
+        % {"number": day.programme_day.number, "theme": day.programme_day.theme},
+        description=day.programme_day.content,
+        location=", ".join(part for part in (day.venue or cohort.venue, cohort.place) if part),
+        organizer_email=settings.PROVIDER_EMAIL,
+        organizer_name=settings.PROVIDER_CONTACT_NAME,
+        cancelled=cancelled,
+    )
+
+
+def _send_to_cohort(cohort: Cohort, *, template: str, method: str, key: str) -> None:
+    """E-mail every enrolled participant and every board contact of a course run, with the schedule as .ics."""
+    days = list(cohort.days.select_related("programme_day", "cohort").order_by("date"))
+    recipients = [
+        (p.email, p.language, f"participant-{p.pk}", {"participant": p})
+        for p in cohort.participants.filter(status=Participant.Status.ENROLLED)
+    ]
+    recipients += [
+        (r.contact_email, r.language, f"contact-{r.pk}", {"registration": r})
+        for r in cohort.registrations.exclude(status=Registration.Status.CANCELLED)
+    ]
+    for address, language, who, extra in recipients:
+        with translation.override(language):
+            attachment = invitation_attachment(
+                [course_day_event(day, cancelled=method == "CANCEL") for day in days],
+                method=method,
+                filename="rooster.ics",
+            )
+        context = {"cohort": cohort, "programme": cohort.programme, "days": days, **extra}
+        if "participant" in extra:
+            context["participant_page_url"] = participant_page_url(extra["participant"])
+        queue_email(
+            to=address,
+            template=f"cohorts/mail/{template}",
+            context=context,
+            key=f"cohort-{key}:{cohort.pk}:{who}",
+            language=language,
+            attachments=[attachment],
+        )
+
+
+@transaction.atomic
+def save_course_day(*, day: CourseDay, changed_fields: list[str]) -> CourseDay:
+    """
+    Save a course day; when the course run is confirmed and the day moved,
+    send each participant a change notice with the updated .ics, once per change.
+    """
+    moved = day.pk is not None and bool({"date", "start_time", "end_time", "venue"} & set(changed_fields))
+    if moved:
+        day.sequence += 1
+    day.save()
+    cohort = Cohort.objects.select_related("programme").get(pk=day.cohort_id)
+    if moved and cohort.status == Cohort.Status.CONFIRMED:
+        for participant in cohort.participants.filter(status=Participant.Status.ENROLLED):
+            with translation.override(participant.language):
+                attachment = invitation_attachment([course_day_event(day)], method="REQUEST", filename="cursusdag.ics")
+            queue_email(
+                to=participant.email,
+                template="cohorts/mail/day_changed",
+                context={
+                    "participant": participant,
+                    "cohort": cohort,
+                    "day": day,
+                    "participant_page_url": participant_page_url(participant),
+                },
+                key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
+                language=participant.language,
+                attachments=[attachment],
+            )
+    return day

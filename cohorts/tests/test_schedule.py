@@ -1,0 +1,269 @@
+"""The trainer's course runs in the admin: codes, the six days, validation, confirm, cancel, complete, changes."""
+
+import datetime
+
+import icalendar
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cohorts import services
+from cohorts.models import Cohort, CourseDay, IntakeAppointment
+from mail.models import OutgoingMail
+
+from .factories import CohortFactory, ParticipantFactory, RegistrationFactory, seeded_programme
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+def change_url(cohort):
+    return reverse("admin:cohorts_cohort_change", args=[cohort.pk])
+
+
+def schedule(cohort, first=None, weeks=2):
+    first = first or TODAY + datetime.timedelta(days=60)
+    for offset, day in enumerate(cohort.programme.days.order_by("number")):
+        CourseDay.objects.create(
+            cohort=cohort,
+            programme_day=day,
+            date=first + datetime.timedelta(weeks=weeks * offset),
+            start_time=datetime.time(9, 30),
+            end_time=datetime.time(16, 30),
+        )
+
+
+def post_days(admin_client, cohort, days, **cohort_fields):
+    """Post the cohort's change form with an inline row per (number, date, start, end, venue)."""
+    data = {
+        "programme": cohort.programme.pk,
+        "status": cohort.status,
+        "trainer": cohort.trainer_id or "",
+        "venue": cohort.venue,
+        "place": cohort.place,
+        "days-TOTAL_FORMS": len(days),
+        "days-INITIAL_FORMS": 0,
+        "days-MIN_NUM_FORMS": 0,
+        "days-MAX_NUM_FORMS": 1000,
+        **cohort_fields,
+    }
+    for index, (number, date, start, end, venue) in enumerate(days):
+        data.update(
+            {
+                f"days-{index}-programme_day": cohort.programme.days.get(number=number).pk,
+                f"days-{index}-date": date,
+                f"days-{index}-start_time": start,
+                f"days-{index}-end_time": end,
+                f"days-{index}-venue": venue,
+            }
+        )
+    return admin_client.post(change_url(cohort), data)
+
+
+def six_days(start="2027-03-01"):
+    first = datetime.date.fromisoformat(start)
+    return [(n, (first + datetime.timedelta(weeks=2 * (n - 1))).isoformat(), "09:30", "16:30", "") for n in range(1, 7)]
+
+
+def test_new_course_run_gets_the_next_code(admin_client):
+    CohortFactory(code=f"VL-{TODAY.year}-03")
+    response = admin_client.post(
+        reverse("admin:cohorts_cohort_add"),
+        {
+            "programme": seeded_programme().pk,
+            "status": "planned",
+            "venue": "De Eik",
+            "place": "Utrecht",
+            "days-TOTAL_FORMS": 0,
+            "days-INITIAL_FORMS": 0,
+            "days-MIN_NUM_FORMS": 0,
+            "days-MAX_NUM_FORMS": 1000,
+        },
+    )
+    assert response.status_code == 302
+    assert Cohort.objects.filter(code=f"VL-{TODAY.year}-04").exists()
+
+
+def test_a_course_run_offers_a_row_for_each_programme_day(admin_client):
+    cohort = CohortFactory()
+    page = admin_client.get(change_url(cohort)).content.decode()
+    assert 'name="days-TOTAL_FORMS" value="6"' in page
+
+
+def test_six_days_in_order_are_saved(admin_client):
+    cohort = CohortFactory()
+    response = post_days(admin_client, cohort, six_days())
+    assert response.status_code == 302
+    assert cohort.days.count() == 6
+
+
+def test_days_out_of_order_are_refused(admin_client):
+    cohort = CohortFactory()
+    days = six_days()
+    days[2] = (3, "2027-02-01", "09:30", "16:30", "")
+    response = post_days(admin_client, cohort, days)
+    assert "Dag 3 (01-02-2027) moet na dag 2 (15-03-2027) komen." in response.content.decode()
+    assert not cohort.days.exists()
+
+
+def test_two_days_on_one_date_are_refused(admin_client):
+    cohort = CohortFactory()
+    days = six_days()
+    days[1] = (2, days[0][1], "09:30", "16:30", "")
+    assert "moet na dag 1" in post_days(admin_client, cohort, days).content.decode()
+
+
+def test_a_day_without_any_venue_is_refused(admin_client):
+    cohort = CohortFactory(venue="")
+    response = post_days(admin_client, cohort, six_days()[:1], venue="")
+    assert "Dag 1 heeft een locatie nodig" in response.content.decode()
+
+
+def test_a_day_ending_before_it_starts_is_refused(admin_client):
+    cohort = CohortFactory()
+    response = post_days(admin_client, cohort, [(1, "2027-03-01", "16:00", "09:00", "")])
+    assert "Een cursusdag moet eindigen nadat hij begint." in response.content.decode()
+    assert not cohort.days.exists()
+
+
+def test_trainer_cannot_teach_two_course_runs_at_once(admin_client, admin_user):
+    busy = CohortFactory(trainer=admin_user)
+    schedule(busy, first=datetime.date(2027, 3, 1))
+    cohort = CohortFactory(trainer=admin_user)
+    response = post_days(admin_client, cohort, six_days("2027-03-01"))
+    page = response.content.decode()
+    assert "Op dag 1 is de trainer bezet" in page
+    assert busy.code in page
+    assert not cohort.days.exists()
+
+
+def test_trainer_cannot_teach_during_an_intake(admin_client, admin_user):
+    IntakeAppointment.objects.create(
+        registration=RegistrationFactory(cohort=None),
+        trainer=admin_user,
+        starts_at=timezone.make_aware(datetime.datetime(2027, 3, 1, 15, 0)),
+        mode="phone",
+    )
+    cohort = CohortFactory(trainer=admin_user)
+    assert "het intakegesprek met" in post_days(admin_client, cohort, six_days("2027-03-01")).content.decode()
+
+
+def cohort_ready_to_confirm(enrolled=12):
+    registration = RegistrationFactory(contact_email="contact@bestuur.example.nl")
+    ParticipantFactory.create_batch(enrolled, registration=registration)
+    schedule(registration.cohort)
+    return registration.cohort
+
+
+def run_action(admin_client, action, cohort):
+    return admin_client.post(
+        reverse("admin:cohorts_cohort_changelist"), {"action": action, "_selected_action": [cohort.pk]}, follow=True
+    )
+
+
+def test_confirming_sends_everyone_the_schedule_with_an_ics(admin_client):
+    cohort = cohort_ready_to_confirm()
+    page = run_action(admin_client, "confirm", cohort).content.decode()
+    assert "1 uitvoering(en) bevestigd" in page
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.CONFIRMED
+    mails = OutgoingMail.objects.filter(template="cohorts/mail/cohort_confirmed")
+    assert mails.count() == 13  # 12 participants and the board contact
+    contact_mail = mails.get(to=["contact@bestuur.example.nl"])
+    assert "gaat door" in contact_mail.subject
+    (attachment,) = contact_mail.attachments.all()
+    events = icalendar.Calendar.from_ical(bytes(attachment.content)).walk("VEVENT")
+    assert len(events) == 6
+    assert {str(e["UID"]) for e in events} == {f"courseday-{d.pk}@verbindend" for d in cohort.days.all()}
+
+
+def test_confirming_twice_sends_nothing_more(admin_client):
+    cohort = cohort_ready_to_confirm()
+    run_action(admin_client, "confirm", cohort)
+    page = run_action(admin_client, "confirm", cohort).content.decode()
+    assert "kan niet bevestigd worden" in page
+    assert OutgoingMail.objects.filter(template="cohorts/mail/cohort_confirmed").count() == 13
+
+
+def test_confirming_below_the_minimum_is_refused(admin_client):
+    cohort = cohort_ready_to_confirm(enrolled=11)
+    page = run_action(admin_client, "confirm", cohort).content.decode()
+    assert "heeft 11 deelnemers; voor bevestiging zijn er minstens 12 nodig" in page
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.PLANNED
+
+
+def test_confirming_with_days_missing_is_refused(admin_client):
+    cohort = cohort_ready_to_confirm()
+    cohort.days.filter(programme_day__number=6).delete()
+    assert "zijn 5 van de 6 dagen gepland" in run_action(admin_client, "confirm", cohort).content.decode()
+
+
+def test_cancelling_sends_a_cancel_for_every_day(admin_client):
+    cohort = cohort_ready_to_confirm()
+    run_action(admin_client, "cancel", cohort)
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.CANCELLED
+    mail = OutgoingMail.objects.get(template="cohorts/mail/cohort_cancelled", to=["contact@bestuur.example.nl"])
+    (attachment,) = mail.attachments.all()
+    calendar = icalendar.Calendar.from_ical(bytes(attachment.content))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert {str(e["STATUS"]) for e in calendar.walk("VEVENT")} == {"CANCELLED"}
+    assert {int(e["SEQUENCE"]) for e in calendar.walk("VEVENT")} == {1}
+
+
+def test_completing_needs_the_last_day_passed(admin_client):
+    cohort = cohort_ready_to_confirm()
+    services.confirm_cohort(cohort=cohort)
+    assert "niet vóór de laatste dag afgerond" in run_action(admin_client, "complete", cohort).content.decode()
+    cohort.days.update(date=TODAY - datetime.timedelta(days=1))
+    run_action(admin_client, "complete", cohort)
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.COMPLETED
+
+
+def test_moving_a_day_of_a_confirmed_run_sends_a_change_notice_once(admin_client):
+    cohort = cohort_ready_to_confirm()
+    services.confirm_cohort(cohort=cohort)
+    day = cohort.days.get(programme_day__number=2)
+    new_date = day.date + datetime.timedelta(days=1)
+    services.save_course_day(day=day, changed_fields=[])
+    day.date = new_date
+    services.save_course_day(day=day, changed_fields=["date"])
+    notices = OutgoingMail.objects.filter(template="cohorts/mail/day_changed")
+    assert notices.count() == 12
+    (attachment,) = notices.first().attachments.all()
+    (event,) = icalendar.Calendar.from_ical(bytes(attachment.content)).walk("VEVENT")
+    assert int(event["SEQUENCE"]) == 1
+    assert event.decoded("DTSTART").date() == new_date
+
+
+def test_moving_a_day_of_a_planned_run_sends_nothing():
+    cohort = cohort_ready_to_confirm()
+    day = cohort.days.first()
+    day.date += datetime.timedelta(days=1)
+    services.save_course_day(day=day, changed_fields=["date"])
+    assert not OutgoingMail.objects.filter(template="cohorts/mail/day_changed").exists()
+
+
+def test_cohort_list_shows_badges_and_dates(admin_client):
+    cohort = cohort_ready_to_confirm(enrolled=5)
+    page = admin_client.get(reverse("admin:cohorts_cohort_changelist")).content.decode()
+    assert "5 / 30 · onder minimum" in page
+    assert cohort.registrations.get().board.name in page
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_cohort_list_queries_do_not_grow_with_cohorts(admin_client, django_assert_max_num_queries, count):
+    for _ in range(count):
+        cohort = CohortFactory()
+        ParticipantFactory(registration=RegistrationFactory(cohort=cohort))
+        CourseDay.objects.create(
+            cohort=cohort,
+            programme_day=cohort.programme.days.get(number=1),
+            date=TODAY,
+            start_time=datetime.time(9),
+            end_time=datetime.time(17),
+        )
+    with django_assert_max_num_queries(9):
+        admin_client.get(reverse("admin:cohorts_cohort_changelist"))
