@@ -1,11 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Max, Min, Prefetch, Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from programme.models import Programme
 
 from . import services
 from .models import Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
@@ -16,6 +20,15 @@ class BoardAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "bestuursnummer", "swv_code", "sector", "place"]
     list_filter = ["kind", "sector"]
     search_fields = ["name", "bestuursnummer", "swv_code", "place"]
+
+
+class AddToCohortForm(forms.Form):
+    cohort = forms.ModelChoiceField(
+        label=_("Course run"),
+        queryset=Cohort.objects.filter(
+            status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED]
+        ),
+    )
 
 
 class IntakeInline(admin.TabularInline):
@@ -56,8 +69,45 @@ class RegistrationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "privacy_consent_at", "language", "plan_intake"]
     autocomplete_fields = ["board", "cohort"]
-    actions = ["rotate_links"]
+    actions = ["form_cohort", "add_to_cohort", "rotate_links"]
     inlines = [IntakeInline]
+
+    @admin.action(description=_("Form a course run from the selected registrations"))
+    def form_cohort(self, request, queryset):
+        programme = Programme.objects.active().first()
+        try:
+            cohort = services.form_cohort(registrations=list(queryset), programme=programme, trainer=request.user)
+        except services.CohortError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            _("Course run %(code)s formed; schedule its days now.") % {"code": cohort.code},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:cohorts_cohort_change", args=[cohort.pk]))
+
+    @admin.action(description=_("Add the selected registrations to a course run…"))
+    def add_to_cohort(self, request, queryset):
+        form = AddToCohortForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                count = services.place_registrations(registrations=list(queryset), cohort=form.cleaned_data["cohort"])
+            except services.CohortError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(count)s registration(s) added to %(code)s.")
+                    % {"count": count, "code": form.cleaned_data["cohort"].code},
+                    messages.SUCCESS,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/cohorts/registration/add_to_cohort.html",
+            {**self.admin_site.each_context(request), "form": form, "registrations": queryset.select_related("board")},
+        )
 
     @admin.display(description=_("intake"))
     def plan_intake(self, registration):

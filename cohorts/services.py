@@ -699,3 +699,63 @@ def save_course_day(*, day: CourseDay, changed_fields: list[str]) -> CourseDay:
                 attachments=[attachment],
             )
     return day
+
+
+# --- Forming course runs from registrations -----------------------------------
+
+
+@transaction.atomic
+def place_registrations(*, registrations: list[Registration], cohort: Cohort) -> int:
+    """
+    Place registrations in a course run and tell each board contact they can add participants.
+
+    :raises CohortError: a registration is cancelled, or already has participants in another course run
+    """
+    if cohort.status in {Cohort.Status.COMPLETED, Cohort.Status.CANCELLED, Cohort.Status.RUNNING}:
+        raise CohortError(
+            _("%(code)s is %(status)s; boards cannot join it.")
+            % {"code": cohort.code, "status": cohort.get_status_display()}
+        )
+    placed = 0
+    for registration in (
+        Registration.objects.select_for_update().select_related("board").filter(pk__in=[r.pk for r in registrations])
+    ):
+        if registration.status == Registration.Status.CANCELLED:
+            raise CohortError(_("The registration of %(board)s is cancelled.") % {"board": registration.board.name})
+        if registration.cohort_id == cohort.pk:
+            continue
+        if registration.cohort_id and registration.participants.exists():
+            raise CohortError(
+                _("%(board)s already has participants in another course run.") % {"board": registration.board.name}
+            )
+        registration.cohort = cohort
+        registration.status = Registration.Status.PLACED
+        registration.save(update_fields=["cohort", "status"])
+        queue_email(
+            to=registration.contact_email,
+            template="cohorts/mail/registration_placed",
+            context={
+                "registration": registration,
+                "board": registration.board,
+                "cohort": cohort,
+                "programme": cohort.programme,
+                "days": list(cohort.days.select_related("programme_day").order_by("date")),
+                "board_page_url": board_page_url(registration),
+            },
+            key=f"registration-placed:{registration.pk}:{cohort.pk}",
+            language=registration.language,
+        )
+        placed += 1
+    return placed
+
+
+@transaction.atomic
+def form_cohort(*, registrations: list[Registration], programme: Programme, trainer=None) -> Cohort:
+    """Form a new course run for these registrations (one or more boards together)."""
+    if not registrations:
+        raise CohortError(_("Select at least one registration."))
+    places = sorted({r.preferred_place for r in registrations if r.preferred_place})
+    cohort = Cohort(programme=programme, trainer=trainer, status=Cohort.Status.PLANNED, place=", ".join(places)[:100])
+    save_new_cohort(cohort=cohort)
+    place_registrations(registrations=registrations, cohort=cohort)
+    return cohort
