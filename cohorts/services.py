@@ -14,12 +14,13 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Value
+from django.db.models import F, Max, Prefetch, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from mail.models import OutgoingMail
 from mail.services import queue_email
 from programme.models import Programme, ProgrammeDay
 from verbindend.ics import CalendarEvent, invitation_attachment
@@ -759,3 +760,91 @@ def form_cohort(*, registrations: list[Registration], programme: Programme, trai
     save_new_cohort(cohort=cohort)
     place_registrations(registrations=registrations, cohort=cohort)
     return cohort
+
+
+# --- Reminders -----------------------------------------------------------------
+
+
+def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
+    """
+    Queue the reminders that are due; return how many were queued.
+
+    A course day's reminder for a window of N days is due from the day's
+    start time N days earlier, on the wall clock in Amsterdam, until the day
+    starts; when several windows are due only the nearest is sent. An
+    intake's reminder is due a day before it. Every reminder has one key per
+    participant (or intake), day and window, so running this as often as
+    you like sends each one once.
+    """
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    windows = sorted(settings.REMINDER_DAYS_BEFORE)
+    today = timezone.localdate(now, zone)
+    planned = []  # (key, participant or intake, course day or None)
+    days = (
+        CourseDay.objects.filter(
+            cohort__status=Cohort.Status.CONFIRMED,
+            date__gte=today,
+            date__lte=today + datetime.timedelta(days=max(windows, default=0)),
+        )
+        .select_related("cohort__programme", "programme_day")
+        .prefetch_related(
+            Prefetch(
+                "cohort__participants",
+                queryset=Participant.objects.filter(status=Participant.Status.ENROLLED),
+                to_attr="enrolled",
+            )
+        )
+    )
+    for day in days:
+        start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
+        if start <= now:
+            continue
+        due = [
+            w
+            for w in windows
+            if timezone.make_aware(
+                datetime.datetime.combine(day.date - datetime.timedelta(days=w), day.start_time), zone
+            )
+            <= now
+        ]
+        if not due:
+            continue
+        window = min(due)
+        planned += [(f"reminder:{p.pk}:{day.pk}:{window}", p, day) for p in day.cohort.enrolled]
+    intakes = IntakeAppointment.objects.filter(
+        status__in=[IntakeAppointment.Status.PLANNED, IntakeAppointment.Status.MOVED],
+        starts_at__gt=now,
+        starts_at__lte=now + datetime.timedelta(days=1),
+    ).select_related("registration__board")
+    planned += [(f"intake-reminder:{i.pk}:{i.sequence}", i, None) for i in intakes]
+    sent = set(OutgoingMail.objects.filter(key__in=[key for key, _who, _day in planned]).values_list("key", flat=True))
+    queued = 0
+    for key, who, day in planned:
+        if key in sent:
+            continue
+        with transaction.atomic():
+            if day is None:
+                queue_email(
+                    to=who.registration.contact_email,
+                    template="cohorts/mail/intake_reminder",
+                    context={"intake": who, "registration": who.registration, "board": who.registration.board},
+                    key=key,
+                    language=who.registration.language,
+                )
+            else:
+                queue_email(
+                    to=who.email,
+                    template="cohorts/mail/course_day_reminder",
+                    context={
+                        "participant": who,
+                        "day": day,
+                        "cohort": day.cohort,
+                        "programme": day.cohort.programme,
+                        "participant_page_url": participant_page_url(who),
+                    },
+                    key=key,
+                    language=who.language,
+                )
+        queued += 1
+    return queued

@@ -236,7 +236,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0},
+    "send-reminders": {"task": "cohorts.tasks.send_reminders", "schedule": 600.0},
 }
+# Days before a course day that participants get a reminder.
+REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1])
 
 # Public forms: at most this many submissions per client address and hour.
 REGISTRATION_RATE_LIMIT = env.int("REGISTRATION_RATE_LIMIT", default=10)

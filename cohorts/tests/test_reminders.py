@@ -1,0 +1,125 @@
+"""Reminders, time-travelled: once per participant, day and window, at the right local hour across DST."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from cohorts import services
+from cohorts.models import CourseDay, IntakeAppointment
+from mail.models import OutgoingMail
+
+from .factories import ParticipantFactory, RegistrationFactory
+
+pytestmark = pytest.mark.django_db
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+UTC = datetime.UTC
+
+
+def confirmed_cohort_with(dates, participants=3):
+    registration = RegistrationFactory()
+    cohort = registration.cohort
+    ParticipantFactory.create_batch(participants, registration=registration)
+    ParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
+    for number, date in enumerate(dates, start=1):
+        CourseDay.objects.create(
+            cohort=cohort,
+            programme_day=cohort.programme.days.get(number=number),
+            date=date,
+            start_time=datetime.time(9, 0),
+            end_time=datetime.time(16, 0),
+        )
+    cohort.status = "confirmed"
+    cohort.save()
+    return cohort
+
+
+def reminder_keys():
+    return list(OutgoingMail.objects.filter(key__startswith="reminder:").values_list("key", flat=True))
+
+
+def test_every_ten_minutes_for_two_weeks_sends_each_reminder_once():
+    cohort = confirmed_cohort_with([datetime.date(2027, 3, 10), datetime.date(2027, 3, 15)])
+    other = confirmed_cohort_with([datetime.date(2027, 3, 12)], participants=2)
+    start = datetime.datetime(2027, 3, 1, 0, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(14 * 24 * 6):
+            services.send_due_reminders()
+            if _ % 500 == 0:
+                services.send_due_reminders()  # beat firing twice
+            traveller.shift(datetime.timedelta(minutes=10))
+    keys = reminder_keys()
+    assert len(keys) == len(set(keys))
+    # 3 participants x 2 days x 2 windows, and 2 participants x 1 day x 2 windows; the waiting one gets nothing.
+    assert len(keys) == 3 * 2 * 2 + 2 * 1 * 2
+    enrolled = set(cohort.participants.filter(status="enrolled").values_list("email", flat=True))
+    enrolled |= set(other.participants.filter(status="enrolled").values_list("email", flat=True))
+    assert {m.to[0] for m in OutgoingMail.objects.filter(key__startswith="reminder:")} == enrolled
+
+
+def test_reminder_content_has_date_time_venue_theme_and_content():
+    confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
+    with time_machine.travel(datetime.datetime(2027, 3, 9, 9, 0, tzinfo=AMSTERDAM), tick=False):
+        services.send_due_reminders()
+    mail = OutgoingMail.objects.get(key__startswith="reminder:")
+    assert mail.subject == "Herinnering: dag 1 van Verbindend leiderschap op woensdag 10 maart"
+    assert "woensdag 10 maart 2027, 09:00–16:00" in mail.body_text
+    assert "Naar een raamwerk voor Verbindend Leiderschap" in mail.body_text
+    assert "Zaal De Eik" in mail.body_text
+    assert "Hoe gaan we om met het probleem van fragmentering?" in mail.body_text
+
+
+def test_a_day_just_after_the_dst_change_is_reminded_at_the_right_local_hour():
+    # Clocks go forward on 28 March 2027; the 1-day reminder for 29 March 09:00
+    # is due at 28 March 09:00 CEST, which is 07:00 UTC (not 08:00).
+    confirmed_cohort_with([datetime.date(2027, 3, 29)], participants=1)
+    with time_machine.travel(datetime.datetime(2027, 3, 22, 12, 0, tzinfo=UTC), tick=False):
+        services.send_due_reminders()  # the 7-day one
+    assert len(reminder_keys()) == 1
+    with time_machine.travel(datetime.datetime(2027, 3, 28, 6, 55, tzinfo=UTC), tick=False):
+        services.send_due_reminders()
+    assert len(reminder_keys()) == 1
+    with time_machine.travel(datetime.datetime(2027, 3, 28, 7, 0, tzinfo=UTC), tick=False):
+        services.send_due_reminders()
+    assert sorted(k.rsplit(":", 1)[1] for k in reminder_keys()) == ["1", "7"]
+
+
+def test_only_the_nearest_window_is_sent_when_a_run_is_confirmed_late():
+    confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
+    with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
+        services.send_due_reminders()
+    assert [k.rsplit(":", 1)[1] for k in reminder_keys()] == ["1"]
+
+
+def test_no_reminders_for_a_planned_or_cancelled_run():
+    cohort = confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
+    cohort.status = "planned"
+    cohort.save()
+    with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
+        assert services.send_due_reminders() == 0
+
+
+def test_intake_reminder_the_day_before_once_per_appointment_time():
+    registration = RegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
+    intake = IntakeAppointment.objects.create(
+        registration=registration, starts_at=datetime.datetime(2027, 3, 10, 14, 0, tzinfo=AMSTERDAM), mode="phone"
+    )
+    for hour in (13, 14, 15, 16):
+        with time_machine.travel(datetime.datetime(2027, 3, 9, hour, 0, tzinfo=AMSTERDAM), tick=False):
+            services.send_due_reminders()
+    reminders = OutgoingMail.objects.filter(key__startswith="intake-reminder:")
+    assert reminders.count() == 1
+    assert reminders.get().to == ["bestuur@example.nl"]
+    assert intake.pk
+
+
+def test_reminder_run_query_count_does_not_grow_with_participants(django_assert_max_num_queries):
+    confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=3)
+    with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
+        services.send_due_reminders()
+        confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=25)
+        services.send_due_reminders()
+        # Everything is sent: a further run reads, and writes nothing.
+        with django_assert_max_num_queries(5):
+            assert services.send_due_reminders() == 0
