@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -11,8 +13,8 @@ from django.utils.translation import ngettext
 
 from programme.models import Programme
 
-from . import services
-from .models import Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from . import selectors, services
+from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
 
 
 @admin.register(Board)
@@ -189,10 +191,64 @@ class CohortAdmin(admin.ModelAdmin):
     list_filter = ["status", "programme", "open_for_joining", "trainer"]
     search_fields = ["code", "venue", "place", "registrations__board__name"]
     list_select_related = ["programme", "trainer"]
-    readonly_fields = ["code"]
-    fields = ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining"]
+    readonly_fields = ["code", "attendance_link"]
+    fields = ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining", "attendance_link"]
     inlines = [CourseDayInline]
     actions = ["confirm", "cancel", "complete"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.attendance_view)
+        return [path("<int:cohort_id>/attendance/", view, name="cohorts_cohort_attendance"), *super().get_urls()]
+
+    @admin.display(description=_("attendance"))
+    def attendance_link(self, cohort):
+        if cohort.pk is None:
+            return "-"
+        url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Take attendance"))
+
+    def attendance_view(self, request, cohort_id):
+        cohort = get_object_or_404(Cohort.objects.select_related("programme"), pk=cohort_id)
+        if not self.has_change_permission(request, cohort):
+            raise PermissionDenied
+        grid = selectors.attendance_grid(cohort)
+        if request.method == "POST":
+            entries = []
+            for row in grid["rows"]:
+                for day, _cell in row["cells"]:
+                    suffix = f"{row['participant'].pk}-{day.pk}"
+                    status = request.POST.get(f"s-{suffix}", "")
+                    made_up = request.POST.get(f"m-{suffix}", "")
+                    entries.append(
+                        services.AttendanceEntry(
+                            participant_id=row["participant"].pk,
+                            course_day_id=day.pk,
+                            status=status if status in Attendance.Status.values else "",
+                            note=request.POST.get(f"n-{suffix}", "")[:300],
+                            made_up_in_id=int(made_up) if made_up.isdigit() else None,
+                        )
+                    )
+            try:
+                changed = services.record_attendance(cohort=cohort, entries=entries, recorded_by=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("Attendance saved: %(count)s cell(s) changed.") % {"count": changed}, messages.SUCCESS
+                )
+                return HttpResponseRedirect(request.path)
+        return TemplateResponse(
+            request,
+            "admin/cohorts/cohort/attendance.html",
+            {
+                **self.admin_site.each_context(request),
+                **grid,
+                "cohort": cohort,
+                "title": _("Attendance %(code)s") % {"code": cohort.code},
+                "statuses": Attendance.Status.choices,
+                "opts": self.model._meta,
+            },
+        )
 
     def get_queryset(self, request):
         return (

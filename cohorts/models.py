@@ -233,6 +233,7 @@ class Participant(models.Model):
     school = models.CharField(_("school"), max_length=200)
     brin = models.CharField(_("BRIN"), max_length=4, validators=[validators.validate_brin])
     register_number = models.CharField(_("register number"), max_length=20, blank=True)
+    final_assignment_done = models.BooleanField(_("final assignment done"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ENROLLED)
     # Taken from a rising sequence when put on the waiting list: the lowest waits longest.
     waitlist_number = models.PositiveIntegerField(_("waiting list number"), null=True, blank=True)
@@ -347,3 +348,50 @@ class IntakeAppointment(models.Model):
             raise ValidationError({"location": _("An intake on site needs an address.")})
         if self.mode == self.Mode.VIDEO and not self.video_link:
             raise ValidationError({"video_link": _("A video call needs a link.")})
+
+
+class Attendance(models.Model):
+    """Whether a participant attended a course day, as the trainer recorded it."""
+
+    class Status(models.TextChoices):
+        PRESENT = "present", _("present")
+        ABSENT = "absent", _("absent")
+        MADE_UP = "made_up", _("made up with another course run")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("participant")
+    )
+    course_day = models.ForeignKey(
+        CourseDay, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("course day")
+    )
+    status = models.CharField(_("attendance"), max_length=10, choices=Status.choices, blank=True)
+    made_up_in = models.ForeignKey(
+        CourseDay,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="make_ups",
+        verbose_name=_("made up on"),
+        help_text=_("The same programme day with another course run."),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The participant's notice, from their page, that they cannot come (no reason is asked).
+    absence_notified_at = models.DateTimeField(_("notified absence"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "course_day"], name="attendance_once_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.participant} · {self.course_day}"
+
+    @property
+    def counts(self) -> bool:
+        return self.status in {self.Status.PRESENT, self.Status.MADE_UP}

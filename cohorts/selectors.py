@@ -1,7 +1,7 @@
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from .models import Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from .models import Attendance, Cohort, CourseDay, IntakeAppointment, Participant, Registration
 
 
 def open_cohorts():
@@ -55,3 +55,36 @@ def seats(cohort: Cohort) -> dict:
     )
     maximum = cohort.programme.max_participants
     return {**counts, "left": max(maximum - counts["enrolled"], 0), "maximum": maximum}
+
+
+def attendance_grid(cohort: Cohort) -> dict:
+    """Return everything the attendance page shows, in a fixed number of queries."""
+    from .services import outcome
+
+    days = list(cohort.days.select_related("programme_day").order_by("programme_day__number"))
+    participants = list(
+        cohort.participants.exclude(status=Participant.Status.WAITING).order_by("last_name", "first_name")
+    )
+    cells = {(a.participant_id, a.course_day_id): a for a in Attendance.objects.filter(course_day__cohort=cohort)}
+    options = {}
+    for day in (
+        CourseDay.objects.exclude(cohort=cohort)
+        .filter(programme_day__in=[d.programme_day_id for d in days])
+        .exclude(cohort__status=Cohort.Status.CANCELLED)
+        .select_related("cohort")
+        .order_by("date")
+    ):
+        options.setdefault(day.programme_day_id, []).append(day)
+    rows = []
+    for participant in participants:
+        row_cells = [(day, cells.get((participant.pk, day.pk))) for day in days]
+        attended = sum(1 for _day, cell in row_cells if cell and cell.counts)
+        rows.append(
+            {
+                "participant": participant,
+                "cells": row_cells,
+                "attended": attended,
+                "outcome": outcome(participant=participant, days_attended=attended, programme=cohort.programme),
+            }
+        )
+    return {"days": days, "rows": rows, "make_up_options": options}

@@ -13,12 +13,13 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max, Prefetch, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mail.models import OutgoingMail
 from mail.services import queue_email
@@ -26,7 +27,16 @@ from programme.models import Programme, ProgrammeDay
 from verbindend.ics import CalendarEvent, invitation_attachment
 
 from . import tokens
-from .models import Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration, new_access_key
+from .models import (
+    Attendance,
+    Board,
+    Cohort,
+    CourseDay,
+    IntakeAppointment,
+    Participant,
+    Registration,
+    new_access_key,
+)
 
 PARTICIPANT_FIELDS = ("first_name", "initials", "tussenvoegsel", "last_name", "email", "role", "school", "brin")
 
@@ -848,3 +858,91 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                 )
         queued += 1
     return queued
+
+
+# --- Attendance and outcomes ---------------------------------------------------
+
+
+class Outcome(models.TextChoices):
+    COMPLETED = "completed", gettext_lazy("completed")
+    ATTENDED = "attended", gettext_lazy("attended only")
+    NOT_COMPLETED = "not_completed", gettext_lazy("not completed")
+    WITHDRAWN = "withdrawn", gettext_lazy("withdrawn")
+
+
+def outcome(*, participant: Participant, days_attended: int, programme: Programme) -> Outcome:
+    """Apply the programme's completion rule to one participant."""
+    if participant.status == Participant.Status.WITHDRAWN:
+        return Outcome.WITHDRAWN
+    assignment_done = participant.final_assignment_done or not programme.final_assignment_required
+    if days_attended >= programme.required_days and assignment_done:
+        return Outcome.COMPLETED
+    if days_attended:
+        return Outcome.ATTENDED
+    return Outcome.NOT_COMPLETED
+
+
+@dataclass(frozen=True)
+class AttendanceEntry:
+    participant_id: int
+    course_day_id: int
+    status: str
+    note: str = ""
+    made_up_in_id: int | None = None
+
+
+@transaction.atomic
+def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorded_by) -> int:
+    """
+    Record the attendance grid of a course run in a bounded number of queries; return how many cells changed.
+
+    :raises ValidationError: an entry names a participant or day of another run, or a make-up without its day
+    """
+    participant_ids = set(cohort.participants.values_list("pk", flat=True))
+    day_ids = set(cohort.days.values_list("pk", flat=True))
+    make_up_days = dict(
+        CourseDay.objects.exclude(cohort=cohort)
+        .filter(pk__in={e.made_up_in_id for e in entries if e.made_up_in_id})
+        .values_list("pk", "programme_day_id")
+    )
+    programme_day_of = dict(cohort.days.values_list("pk", "programme_day_id"))
+    existing = {
+        (a.participant_id, a.course_day_id): a
+        for a in Attendance.objects.filter(course_day__cohort=cohort).select_for_update()
+    }
+    now = timezone.now()
+    new, changed = [], []
+    for entry in entries:
+        if entry.participant_id not in participant_ids or entry.course_day_id not in day_ids:
+            raise ValidationError(_("The attendance names a participant or day of another course run."))
+        made_up_in_id = None
+        if entry.status == Attendance.Status.MADE_UP:
+            if make_up_days.get(entry.made_up_in_id) != programme_day_of[entry.course_day_id]:
+                raise ValidationError(_("A day made up must be the same programme day with another course run."))
+            made_up_in_id = entry.made_up_in_id
+        attendance = existing.get((entry.participant_id, entry.course_day_id))
+        if attendance is None:
+            if not entry.status and not entry.note:
+                continue
+            new.append(
+                Attendance(
+                    participant_id=entry.participant_id,
+                    course_day_id=entry.course_day_id,
+                    status=entry.status,
+                    note=entry.note,
+                    made_up_in_id=made_up_in_id,
+                    recorded_by=recorded_by,
+                    recorded_at=now,
+                )
+            )
+        elif (attendance.status, attendance.note, attendance.made_up_in_id) != (
+            entry.status,
+            entry.note,
+            made_up_in_id,
+        ):
+            attendance.status, attendance.note, attendance.made_up_in_id = entry.status, entry.note, made_up_in_id
+            attendance.recorded_by, attendance.recorded_at = recorded_by, now
+            changed.append(attendance)
+    Attendance.objects.bulk_create(new)
+    Attendance.objects.bulk_update(changed, ["status", "note", "made_up_in", "recorded_by", "recorded_at"])
+    return len(new) + len(changed)

@@ -1,0 +1,179 @@
+"""Attendance: the grid per course run, outcomes by the completion rule, make-ups, bounded queries."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from cohorts import services
+from cohorts.models import Attendance, CourseDay
+from cohorts.services import AttendanceEntry, Outcome
+
+from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run_with(participants=3):
+    registration = RegistrationFactory()
+    cohort = registration.cohort
+    people = ParticipantFactory.create_batch(participants, registration=registration)
+    for day in cohort.programme.days.order_by("number"):
+        CourseDay.objects.create(
+            cohort=cohort,
+            programme_day=day,
+            date=datetime.date(2027, 1, 1) + datetime.timedelta(weeks=day.number),
+            start_time=datetime.time(9),
+            end_time=datetime.time(16),
+        )
+    return cohort, people
+
+
+def url(cohort):
+    return reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
+
+
+def mark(cohort, participant, numbers, status="present"):
+    services.record_attendance(
+        cohort=cohort,
+        entries=[
+            AttendanceEntry(participant.pk, day.pk, status)
+            for day in cohort.days.filter(programme_day__number__in=numbers)
+        ],
+        recorded_by=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("attended", "expected"),
+    [(6, Outcome.COMPLETED), (5, Outcome.COMPLETED), (4, Outcome.ATTENDED), (0, Outcome.NOT_COMPLETED)],
+)
+def test_outcome_follows_the_completion_rule(attended, expected):
+    cohort, (participant, *_rest) = run_with(1)
+    assert services.outcome(participant=participant, days_attended=attended, programme=cohort.programme) == expected
+
+
+def test_final_assignment_counts_when_required():
+    cohort, (participant, *_rest) = run_with(1)
+    cohort.programme.final_assignment_required = True
+    assert services.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.ATTENDED
+    participant.final_assignment_done = True
+    assert services.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.COMPLETED
+
+
+def test_withdrawn_is_withdrawn():
+    cohort, (participant, *_rest) = run_with(1)
+    participant.status = "withdrawn"
+    assert services.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.WITHDRAWN
+
+
+def test_saving_the_grid_in_one_request(admin_client, admin_user):
+    cohort, people = run_with(2)
+    day1, day2 = cohort.days.order_by("date")[:2]
+    data = {
+        f"s-{people[0].pk}-{day1.pk}": "present",
+        f"s-{people[1].pk}-{day1.pk}": "absent",
+        f"n-{people[1].pk}-{day1.pk}": "Ziek gemeld",
+        f"s-{people[0].pk}-{day2.pk}": "present",
+    }
+    response = admin_client.post(url(cohort), data, follow=True)
+    assert "3 cel(len) gewijzigd" in response.content.decode()
+    absent = Attendance.objects.get(participant=people[1], course_day=day1)
+    assert (absent.status, absent.note, absent.recorded_by) == ("absent", "Ziek gemeld", admin_user)
+    assert absent.recorded_at is not None
+
+
+def test_grid_shows_outcomes(admin_client):
+    cohort, people = run_with(2)
+    mark(cohort, people[0], range(1, 6))
+    mark(cohort, people[1], [1, 2])
+    page = admin_client.get(url(cohort)).content.decode()
+    assert "5 van 6" in page and "2 van 6" in page
+    assert "afgerond" in page and "alleen aanwezig" in page
+
+
+def test_a_day_made_up_with_another_run_counts():
+    cohort, (participant,) = run_with(1)
+    other, _people = run_with(1)
+    mark(cohort, participant, range(1, 5))
+    day5 = cohort.days.get(programme_day__number=5)
+    other_day5 = other.days.get(programme_day__number=5)
+    services.record_attendance(
+        cohort=cohort,
+        entries=[AttendanceEntry(participant.pk, day5.pk, "made_up", made_up_in_id=other_day5.pk)],
+        recorded_by=None,
+    )
+    grid = services_grid(cohort)
+    assert grid["rows"][0]["attended"] == 5
+    assert grid["rows"][0]["outcome"] == Outcome.COMPLETED
+
+
+def services_grid(cohort):
+    from cohorts.selectors import attendance_grid
+
+    return attendance_grid(cohort)
+
+
+def test_a_make_up_must_be_the_same_programme_day():
+    cohort, (participant,) = run_with(1)
+    other, _people = run_with(1)
+    with pytest.raises(ValidationError, match="dezelfde programmadag"):
+        services.record_attendance(
+            cohort=cohort,
+            entries=[
+                AttendanceEntry(
+                    participant.pk,
+                    cohort.days.get(programme_day__number=5).pk,
+                    "made_up",
+                    made_up_in_id=other.days.get(programme_day__number=4).pk,
+                )
+            ],
+            recorded_by=None,
+        )
+
+
+def test_entries_of_another_run_are_refused():
+    cohort, (participant,) = run_with(1)
+    other, (stranger,) = run_with(1)
+    with pytest.raises(ValidationError):
+        services.record_attendance(
+            cohort=cohort, entries=[AttendanceEntry(stranger.pk, cohort.days.first().pk, "present")], recorded_by=None
+        )
+
+
+def test_advance_notice_shows_in_the_grid(admin_client):
+    cohort, (participant,) = run_with(1)
+    Attendance.objects.create(
+        participant=participant, course_day=cohort.days.first(), absence_notified_at=timezone.now()
+    )
+    assert "vooraf afgemeld" in admin_client.get(url(cohort)).content.decode()
+
+
+@pytest.mark.parametrize("participants", [5, 30])
+def test_grid_page_and_save_run_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries, participants):
+    cohort, people = run_with(participants)
+    days = list(cohort.days.all())
+    with django_assert_max_num_queries(10):
+        admin_client.get(url(cohort))
+    data = {f"s-{p.pk}-{d.pk}": "present" for p in people for d in days}
+    with django_assert_max_num_queries(20):
+        admin_client.post(url(cohort), data)
+    assert Attendance.objects.filter(status="present").count() == participants * 6
+
+
+def test_outsiders_get_nothing_from_the_attendance_page(client):
+    cohort, _people = run_with(1)
+    assert client.get(url(cohort)).status_code == 302
+    client.force_login(User.objects.create_user("deelnemer", password="x-secret-123"))
+    assert client.get(url(cohort)).status_code == 302
+    staff = User.objects.create_user("kijker", password="x-secret-123", is_staff=True)
+    client.force_login(staff)
+    assert client.get(url(cohort)).status_code == 403
+
+
+def test_unknown_cohort_is_404(admin_client):
+    assert admin_client.get(reverse("admin:cohorts_cohort_attendance", args=[999999])).status_code == 404
+    assert CohortFactory()
