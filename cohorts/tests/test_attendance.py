@@ -136,8 +136,8 @@ def test_a_make_up_must_be_the_same_programme_day():
 
 
 def test_entries_of_another_run_are_refused():
-    cohort, (participant,) = run_with(1)
-    other, (stranger,) = run_with(1)
+    cohort, (_participant,) = run_with(1)
+    _other, (stranger,) = run_with(1)
     with pytest.raises(ValidationError):
         services.record_attendance(
             cohort=cohort, entries=[AttendanceEntry(stranger.pk, cohort.days.first().pk, "present")], recorded_by=None
