@@ -395,3 +395,19 @@ class Attendance(models.Model):
     @property
     def counts(self) -> bool:
         return self.status in {self.Status.PRESENT, self.Status.MADE_UP}
+
+
+class CalendarFeed(models.Model):
+    """A trainer's private calendar feed (.ics URL) of their course days and intakes."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("user")
+    )
+    key = models.CharField(max_length=64, unique=True, default=new_access_key, editable=False)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return str(self.user)

@@ -1,4 +1,6 @@
-from django.db.models import Count, Prefetch, Q
+import datetime
+
+from django.db.models import Count, Min, Prefetch, Q
 from django.utils import timezone
 
 from .models import Attendance, Cohort, CourseDay, IntakeAppointment, Participant, Registration
@@ -88,3 +90,40 @@ def attendance_grid(cohort: Cohort) -> dict:
             }
         )
     return {"days": days, "rows": rows, "make_up_options": options}
+
+
+def trainer_overview(*, user, now=None) -> dict:
+    """Return the admin start page's overview: the coming 8 weeks, runs below minimum, registrations to take up."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    horizon = today + datetime.timedelta(weeks=8)
+    days = list(
+        CourseDay.objects.filter(date__range=(today, horizon))
+        .exclude(cohort__status=Cohort.Status.CANCELLED)
+        .select_related("cohort", "programme_day")
+        .order_by("date", "start_time")
+    )
+    intakes = list(
+        IntakeAppointment.objects.filter(starts_at__gte=now, starts_at__date__lte=horizon)
+        .exclude(status=IntakeAppointment.Status.CANCELLED)
+        .select_related("registration__board")
+        .order_by("starts_at")
+    )
+    agenda = sorted(
+        [("day", timezone.make_aware(datetime.datetime.combine(d.date, d.start_time)), d) for d in days]
+        + [("intake", i.starts_at, i) for i in intakes],
+        key=lambda item: item[1],
+    )
+    below = [
+        cohort
+        for cohort in Cohort.objects.with_counts()
+        .filter(status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED])
+        .select_related("programme")
+        .annotate(first_date=Min("days__date"))
+        .order_by("first_date")
+        if cohort.enrolled_count < cohort.programme.min_participants
+    ]
+    waiting = list(
+        Registration.objects.filter(status=Registration.Status.RECEIVED).select_related("board").order_by("created_at")
+    )
+    return {"agenda": agenda, "below_minimum": below, "awaiting_intake": waiting}

@@ -24,12 +24,13 @@ from django.utils.translation import gettext_lazy
 from mail.models import OutgoingMail
 from mail.services import queue_email
 from programme.models import Programme, ProgrammeDay
-from verbindend.ics import CalendarEvent, invitation_attachment
+from verbindend.ics import CalendarEvent, invitation_attachment, make_calendar
 
 from . import tokens
 from .models import (
     Attendance,
     Board,
+    CalendarFeed,
     Cohort,
     CourseDay,
     IntakeAppointment,
@@ -946,3 +947,22 @@ def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorde
     Attendance.objects.bulk_create(new)
     Attendance.objects.bulk_update(changed, ["status", "note", "made_up_in", "recorded_by", "recorded_at"])
     return len(new) + len(changed)
+
+
+# --- The trainer's calendar feed ----------------------------------------------
+
+
+def calendar_feed_url(user) -> str:
+    """Return the private calendar feed URL of a staff user, making its key on first use."""
+    feed, _created = CalendarFeed.objects.get_or_create(user=user)
+    token = tokens.make_token(feed.key, tokens.CALENDAR)
+    return settings.SITE_URL + reverse("cohorts:calendar_feed", kwargs={"token": token})
+
+
+def trainer_calendar(user) -> bytes:
+    """Return the .ics of all course days and intakes of a trainer; cancelled ones stay, marked cancelled."""
+    days = CourseDay.objects.filter(cohort__trainer=user).select_related("cohort", "programme_day")
+    intakes = IntakeAppointment.objects.filter(trainer=user).select_related("registration__board")
+    events = [course_day_event(day, cancelled=day.cohort.status == Cohort.Status.CANCELLED) for day in days]
+    events += [intake_event(intake) for intake in intakes]
+    return make_calendar(events, method="PUBLISH", name=_("Verbindend: trainer"))

@@ -11,6 +11,7 @@ from django.core import signing
 BOARD = "cohorts.board-page"
 ENROLMENT = "cohorts.enrolment"
 PARTICIPANT = "cohorts.participant-page"
+CALENDAR = "cohorts.trainer-calendar"
 
 
 def make_token(key: str, purpose: str) -> str:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("inschrijven/<str:token>/", views.enrol, name="enrol"),
     path("inschrijven/<str:token>/bedankt/", views.enrol_thanks, name="enrol_thanks"),
     path("deelnemer/<str:token>/", views.participant_page, name="participant"),
+    path("agenda/<str:token>/", views.calendar_feed, name="calendar_feed"),
 ]

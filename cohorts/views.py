@@ -9,11 +9,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from programme.models import Programme
+from verbindend.ics import calendar_response
 from verbindend.ratelimit import over_limit
 
 from . import selectors, services, tokens
 from .forms import ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
-from .models import Participant, Registration
+from .models import CalendarFeed, Participant, Registration
 
 HOUR = 3600
 
@@ -249,3 +250,13 @@ def participant_page(request, token):
     )
     days = participant.cohort.days.select_related("programme_day").order_by("date")
     return render(request, "cohorts/participant.html", {"participant": participant, "days": days})
+
+
+def calendar_feed(request, token):
+    key = tokens.read_token(token, tokens.CALENDAR)
+    if key is None:
+        raise Http404
+    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), key=key)
+    if not (feed.user.is_active and feed.user.is_staff):
+        raise Http404
+    return calendar_response(services.trainer_calendar(feed.user), "verbindend-trainer.ics")
