@@ -966,3 +966,52 @@ def trainer_calendar(user) -> bytes:
     events = [course_day_event(day, cancelled=day.cohort.status == Cohort.Status.CANCELLED) for day in days]
     events += [intake_event(intake) for intake in intakes]
     return make_calendar(events, method="PUBLISH", name=_("Verbindend: trainer"))
+
+
+def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:
+    """
+    Alert the trainer and the boards' contacts, once, about each course run
+    that is still below its minimum GO_NO_GO_WEEKS before its first day.
+    """
+    now = now or timezone.now()
+    deadline = timezone.localdate(now) + datetime.timedelta(weeks=settings.GO_NO_GO_WEEKS)
+    cohorts = (
+        Cohort.objects.with_counts()
+        .filter(status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED])
+        .annotate(first_date=models.Min("days__date"))
+        .filter(first_date__lte=deadline, first_date__gte=timezone.localdate(now))
+        .select_related("programme", "trainer")
+        .prefetch_related("registrations__board")
+    )
+    queued = 0
+    for cohort in cohorts:
+        needed = cohort.programme.min_participants - cohort.enrolled_count
+        if needed <= 0:
+            continue
+        trainer_email = (
+            cohort.trainer.email if cohort.trainer and cohort.trainer.email else settings.TRAINER_NOTIFICATION_EMAIL
+        )
+        recipients = [(trainer_email, settings.LANGUAGE_CODE, "trainer", None)]
+        recipients += [
+            (r.contact_email, r.language, f"contact-{r.pk}", r)
+            for r in cohort.registrations.all()
+            if r.status != Registration.Status.CANCELLED
+        ]
+        for address, language, who, registration in recipients:
+            with transaction.atomic():
+                queue_email(
+                    to=address,
+                    template="cohorts/mail/go_no_go",
+                    context={
+                        "cohort": cohort,
+                        "programme": cohort.programme,
+                        "needed": needed,
+                        "enrolled": cohort.enrolled_count,
+                        "registration": registration,
+                        "board_page_url": board_page_url(registration) if registration else "",
+                    },
+                    key=f"go-no-go:{cohort.pk}:{who}",
+                    language=language,
+                )
+            queued += 1
+    return queued

@@ -7,3 +7,9 @@ from . import services
 def send_reminders() -> int:
     """Queue the course-day and intake reminders that are due (Celery beat, every 10 minutes)."""
     return services.send_due_reminders()
+
+
+@shared_task(ignore_result=True)
+def check_go_no_go() -> int:
+    """Alert about course runs still below their minimum shortly before they start (Celery beat, hourly)."""
+    return services.send_go_no_go_alerts()

@@ -237,7 +237,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0},
     "send-reminders": {"task": "cohorts.tasks.send_reminders", "schedule": 600.0},
+    "check-go-no-go": {"task": "cohorts.tasks.check_go_no_go", "schedule": 3600.0},
 }
+# Weeks before day 1 at which a course run below its minimum raises the alarm.
+GO_NO_GO_WEEKS = env.int("GO_NO_GO_WEEKS", default=6)
 # Days before a course day that participants get a reminder.
 REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1])
 
