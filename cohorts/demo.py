@@ -10,6 +10,7 @@ import datetime
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -17,7 +18,7 @@ from django.utils.text import slugify
 from programme.models import Programme
 
 from . import services
-from .models import Board, Cohort, CourseDay, Registration
+from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
 
 FIRST_NAMES = [
     "Anne",
@@ -129,12 +130,30 @@ def load(stdout) -> None:
         for n in range(22, 28):
             _enrol(joined, n)
 
-        _registration(
+        fresh = _registration(
             Board(name="Stichting Voortgezet Onderwijs Zuid", bestuursnummer="30127", sector="vo", place="Eindhoven"),
             contact="Ingrid van Kessel",
             expected=14,
         )
-    stdout.write(f"Boards: 3 registrations; course runs {cohort.code} and {open_cohort.code} (open to join)")
+        trainer = get_user_model().objects.filter(username="demo-trainer").first()
+        Cohort.objects.filter(pk__in=[cohort.pk, open_cohort.pk]).update(trainer=trainer)
+        services.save_intake(
+            intake=IntakeAppointment(
+                registration=fresh,
+                trainer=trainer,
+                starts_at=timezone.make_aware(
+                    datetime.datetime.combine(timezone.localdate() + datetime.timedelta(days=5), datetime.time(14))
+                ),
+                mode=IntakeAppointment.Mode.VIDEO,
+                video_link="https://meet.example.nl/verbindend-intake",
+            ),
+            changed_fields=[],
+        )
+        past = _completed_run(programme, trainer)
+    stdout.write(
+        f"Boards: 3 registrations; course runs {cohort.code}, {open_cohort.code} (open to join) "
+        f"and {past.code} (completed, attendance taken); an intake next week"
+    )
     stdout.write(f"  board page of {own.board.name}: {services.board_page_url(own)}")
 
 
@@ -175,11 +194,11 @@ def _schedule(cohort, *, first):
         )
 
 
-def _enrol(registration, n):
+def _enrol(registration, n) -> Participant:
     tussenvoegsel, last_name = LAST_NAMES[n % len(LAST_NAMES)]
     school, brin = SCHOOLS[n % len(SCHOOLS)]
     first_name = FIRST_NAMES[n % len(FIRST_NAMES)]
-    services.enroll_participant(
+    return services.enroll_participant(
         registration=registration,
         data={
             "first_name": first_name,
@@ -193,3 +212,33 @@ def _enrol(registration, n):
         },
         language=settings.LANGUAGE_CODE,
     )
+
+
+def _completed_run(programme, trainer) -> Cohort:
+    """A course run of last season, completed, with attendance taken: some missed a day, one made it up."""
+    registration = _registration(
+        Board(name="Stichting Katholiek Onderwijs Brabant", bestuursnummer="52811", sector="po", place="Tilburg"),
+        contact="Kees van Gils",
+        expected=14,
+    )
+    cohort = services.create_cohort(
+        programme=programme,
+        status=Cohort.Status.PLANNED,
+        venue="Huize De Berg",
+        place="Oisterwijk",
+        trainer=trainer,
+        year=timezone.localdate().year - 1,
+    )
+    _place(registration, cohort)
+    people = [_enrol(registration, 40 + n) for n in range(14)]
+    _schedule(cohort, first=timezone.localdate() - datetime.timedelta(weeks=30))
+    days = list(cohort.days.order_by("date"))
+    entries = []
+    for n, participant in enumerate(people):
+        for day in days:
+            missed = (n % 5 == 0 and day.programme_day.number == 3) or (n == 7 and day.programme_day.number in (2, 4))
+            status = Attendance.Status.ABSENT if missed else Attendance.Status.PRESENT
+            entries.append(services.AttendanceEntry(participant.pk, day.pk, status))
+    services.record_attendance(cohort=cohort, entries=entries, recorded_by=trainer)
+    Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.COMPLETED)
+    return cohort

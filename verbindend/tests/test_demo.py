@@ -36,9 +36,10 @@ def test_demo_tells_a_story_of_boards_and_course_runs(db, capsys, client, django
     with django_capture_on_commit_callbacks(execute=True):
         call_command("demo")
     output = capsys.readouterr().out
-    assert Registration.objects.count() == 3
+    assert Registration.objects.count() == 4
     assert Cohort.objects.filter(open_for_joining=True).count() == 1
-    assert Participant.objects.filter(status="enrolled").count() == 28
+    assert Cohort.objects.filter(status="completed").count() == 1
+    assert Participant.objects.filter(status="enrolled").count() == 42
     assert Participant.objects.exclude(tussenvoegsel="").exists()
     board_url = output.split("board page of ")[1].split(": ", 1)[1].split()[0]
     page = client.get(board_url.replace("http://127.0.0.1:8000", ""))
@@ -46,4 +47,4 @@ def test_demo_tells_a_story_of_boards_and_course_runs(db, capsys, client, django
     assert "Stichting Openbaar Onderwijs Rivierenland" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("demo")
-    assert Registration.objects.count() == 3
+    assert Registration.objects.count() == 4
