@@ -191,7 +191,8 @@ class CohortAdmin(admin.ModelAdmin):
     list_filter = ["status", "programme", "open_for_joining", "trainer"]
     search_fields = ["code", "venue", "place", "registrations__board__name"]
     list_select_related = ["programme", "trainer"]
-    readonly_fields = ["code", "attendance_link"]
+    # The status changes only through the actions, which send the e-mails that go with it.
+    readonly_fields = ["code", "status", "attendance_link"]
     fields = ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining", "attendance_link"]
     inlines = [CourseDayInline]
     actions = ["confirm", "cancel", "complete"]

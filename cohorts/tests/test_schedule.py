@@ -267,3 +267,46 @@ def test_cohort_list_queries_do_not_grow_with_cohorts(admin_client, django_asser
         )
     with django_assert_max_num_queries(9):
         admin_client.get(reverse("admin:cohorts_cohort_changelist"))
+
+
+def test_moving_a_confirmed_day_in_the_admin_notifies_once(admin_client):
+    cohort = cohort_ready_to_confirm()
+    services.confirm_cohort(cohort=cohort)
+    cohort.refresh_from_db()
+    days = list(cohort.days.order_by("programme_day__number"))
+    data = {
+        "programme": cohort.programme.pk,
+        "status": cohort.status,
+        "trainer": "",
+        "venue": cohort.venue,
+        "place": cohort.place,
+        "days-TOTAL_FORMS": 6,
+        "days-INITIAL_FORMS": 6,
+        "days-MIN_NUM_FORMS": 0,
+        "days-MAX_NUM_FORMS": 1000,
+    }
+    for index, day in enumerate(days):
+        data.update(
+            {
+                f"days-{index}-id": day.pk,
+                f"days-{index}-cohort": cohort.pk,
+                f"days-{index}-programme_day": day.programme_day_id,
+                f"days-{index}-date": (day.date + datetime.timedelta(days=1 if index == 1 else 0)).isoformat(),
+                f"days-{index}-start_time": "09:30",
+                f"days-{index}-end_time": "16:30",
+                f"days-{index}-venue": "",
+            }
+        )
+    assert admin_client.post(change_url(cohort), data).status_code == 302
+    assert admin_client.post(change_url(cohort), data).status_code == 302  # saved again unchanged
+    notices = OutgoingMail.objects.filter(template="cohorts/mail/day_changed")
+    assert notices.count() == 12
+    assert {m.key.split(":")[1] for m in notices} == {str(days[1].pk)}
+
+
+def test_the_status_changes_only_through_the_actions(admin_client):
+    cohort = cohort_ready_to_confirm()
+    services.confirm_cohort(cohort=cohort)
+    post_days(admin_client, cohort, [], status="planned")
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.CONFIRMED
