@@ -14,6 +14,7 @@ from .models import Board, Cohort, Participant, Registration, Sector, roles_for_
 from .validators import (
     normalize_brin,
     normalize_phone,
+    normalize_register_number,
     normalize_swv_code,
     validate_bestuursnummer,
     validate_brin,
@@ -373,3 +374,28 @@ class PasteParticipantsForm(forms.Form):
             seen.add(email)
             row.data = form.cleaned_data
         return rows
+
+
+class OwnDetailsForm(forms.ModelForm):
+    """What a participant may correct themselves: their name as on the certificate, and their register number."""
+
+    class Meta:
+        model = Participant
+        fields = ["initials", "first_name", "tussenvoegsel", "last_name", "register_number"]
+        help_texts = {
+            "initials": _("As they must stand on the certificate, such as J.P."),
+            "register_number": _("Your number in the Schoolleidersregister, if you have one."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(Div("initials", css_class="col-sm-4"), Div("first_name", css_class="col-sm-8"), css_class="row"),
+            Div(Div("tussenvoegsel", css_class="col-sm-4"), Div("last_name", css_class="col-sm-8"), css_class="row"),
+            "register_number",
+        )
+
+    def clean_register_number(self):
+        return normalize_register_number(self.cleaned_data["register_number"])

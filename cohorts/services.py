@@ -1015,3 +1015,43 @@ def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:
                 )
             queued += 1
     return queued
+
+
+# --- The participant's own page ------------------------------------------------
+
+
+@transaction.atomic
+def update_own_details(*, participant: Participant, data: dict) -> Participant:
+    """Let a participant correct the spelling of their name and give their register number."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    for field in ("initials", "first_name", "tussenvoegsel", "last_name", "register_number"):
+        if field in data:
+            setattr(participant, field, data[field])
+    participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
+    participant.save(update_fields=["initials", "first_name", "tussenvoegsel", "last_name", "register_number"])
+    return participant
+
+
+@transaction.atomic
+def notify_absence(*, participant: Participant, day: CourseDay, absent: bool = True) -> Attendance:
+    """Record (or take back) a participant's notice that they cannot attend a coming day; no reason is asked."""
+    if day.cohort_id != participant.cohort_id:
+        raise EnrolmentError(_("This day is not part of your course run."))
+    if day.date < timezone.localdate():
+        raise EnrolmentError(_("This day has passed; an absence can only be reported beforehand."))
+    attendance, _created = Attendance.objects.select_for_update().get_or_create(participant=participant, course_day=day)
+    attendance.absence_notified_at = timezone.now() if absent else None
+    attendance.save(update_fields=["absence_notified_at"])
+    return attendance
+
+
+def participant_calendar(participant: Participant) -> bytes:
+    """Return the participant's schedule as .ics; UIDs stay the same when a day moves, so calendars update it."""
+    cohort = participant.cohort
+    days = cohort.days.select_related("cohort", "programme_day").order_by("date")
+    cancelled = cohort.status == Cohort.Status.CANCELLED or participant.status == Participant.Status.WITHDRAWN
+    return make_calendar(
+        [course_day_event(day, cancelled=cancelled) for day in days],
+        method="PUBLISH",
+        name=cohort.programme.title,
+    )

@@ -12,5 +12,6 @@ urlpatterns = [
     path("inschrijven/<str:token>/", views.enrol, name="enrol"),
     path("inschrijven/<str:token>/bedankt/", views.enrol_thanks, name="enrol_thanks"),
     path("deelnemer/<str:token>/", views.participant_page, name="participant"),
+    path("deelnemer/<str:token>/rooster.ics", views.participant_calendar, name="participant_calendar"),
     path("agenda/<str:token>/", views.calendar_feed, name="calendar_feed"),
 ]

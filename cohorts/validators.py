@@ -57,3 +57,17 @@ def normalize_phone(value: str) -> str:
             _("Enter a Dutch phone number of 10 digits, such as 030 123 4567 or 06 1234 5678."), code="phone"
         )
     return compact
+
+
+REGISTER_NUMBER = re.compile(r"^[0-9]{4,12}$")
+
+
+def normalize_register_number(value: str) -> str:
+    """Return a Schoolleidersregister number without spaces or dots, keeping leading zeros, or raise."""
+    compact = re.sub(r"[\s.\-]+", "", value or "")
+    if compact and not REGISTER_NUMBER.match(compact):
+        raise ValidationError(
+            _("A register number consists of 4 to 12 digits, such as 0012345; leading zeros are kept."),
+            code="register_number",
+        )
+    return compact

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,8 +14,8 @@ from verbindend.ics import calendar_response
 from verbindend.ratelimit import over_limit
 
 from . import selectors, services, tokens
-from .forms import ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
-from .models import CalendarFeed, Participant, Registration
+from .forms import OwnDetailsForm, ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
+from .models import CalendarFeed, CourseDay, Participant, Registration
 
 HOUR = 3600
 
@@ -240,16 +241,71 @@ def enrol_thanks(request, token):
     )
 
 
-@never_cache
-def participant_page(request, token):
+def _participant_from_token(token: str) -> Participant:
     key = tokens.read_token(token, tokens.PARTICIPANT)
     if key is None:
         raise Http404
-    participant = get_object_or_404(
+    return get_object_or_404(
         Participant.objects.select_related("cohort__programme", "registration__board"), access_key=key
     )
-    days = participant.cohort.days.select_related("programme_day").order_by("date")
-    return render(request, "cohorts/participant.html", {"participant": participant, "days": days})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def participant_page(request, token):
+    participant = _participant_from_token(token)
+    form = OwnDetailsForm(instance=participant)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "details":
+            form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk))
+            if form.is_valid():
+                services.update_own_details(participant=participant, data=form.cleaned_data)
+                messages.success(request, _("Your details have been saved."))
+                return redirect(request.path)
+        elif action in {"absent", "present"}:
+            day = get_object_or_404(CourseDay, pk=_int_or_404(request.POST.get("day")), cohort_id=participant.cohort_id)
+            try:
+                services.notify_absence(participant=participant, day=day, absent=action == "absent")
+            except services.EnrolmentError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("Thank you for letting us know.") if action == "absent" else _("Your notice has been withdrawn."),
+                )
+            return redirect(request.path)
+        else:
+            raise Http404
+    days = list(participant.cohort.days.select_related("programme_day").order_by("date"))
+    attendance = {a.course_day_id: a for a in participant.attendances.all()}
+    schedule = [(day, attendance.get(day.pk)) for day in days]
+    calendar_url = request.build_absolute_uri(reverse("cohorts:participant_calendar", kwargs={"token": token}))
+    return render(
+        request,
+        "cohorts/participant.html",
+        {
+            "participant": participant,
+            "schedule": schedule,
+            "today": timezone.localdate(),
+            "form": form,
+            "calendar_url": calendar_url,
+            "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],
+        },
+    )
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@never_cache
+def participant_calendar(request, token):
+    participant = _participant_from_token(token)
+    return calendar_response(services.participant_calendar(participant), "verbindend-leiderschap.ics")
 
 
 def calendar_feed(request, token):

@@ -1,0 +1,127 @@
+"""The participant's own page: schedule, attendance so far, absence notices, details, calendar."""
+
+import datetime
+
+import icalendar
+import pytest
+from django.utils import timezone
+
+from cohorts import services
+from cohorts.models import Attendance, CourseDay
+
+from .factories import ParticipantFactory, RegistrationFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+def page_path(participant):
+    return services.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
+
+
+@pytest.fixture
+def participant():
+    registration = RegistrationFactory()
+    cohort = registration.cohort
+    for number, offset in ((1, -14), (2, 14), (3, 28)):
+        CourseDay.objects.create(
+            cohort=cohort,
+            programme_day=cohort.programme.days.get(number=number),
+            date=TODAY + datetime.timedelta(days=offset),
+            start_time=datetime.time(9),
+            end_time=datetime.time(16),
+        )
+    return ParticipantFactory(registration=registration)
+
+
+def test_page_shows_schedule_and_attendance_so_far(client, participant):
+    first = participant.cohort.days.get(programme_day__number=1)
+    Attendance.objects.create(participant=participant, course_day=first, status="present")
+    page = client.get(page_path(participant)).content.decode()
+    assert "Dag 2: Focus op richting" in page
+    assert "aanwezig" in page
+    assert "Ik kan niet komen op dag 2" in page
+    assert "Ik kan niet komen op dag 1" not in page  # passed
+
+
+def test_absence_notice_reaches_the_attendance_grid(client, participant, admin_client):
+    day = participant.cohort.days.get(programme_day__number=2)
+    response = client.post(page_path(participant), {"action": "absent", "day": day.pk}, follow=True)
+    assert "Dank u wel dat u het laat weten." in response.content.decode()
+    assert Attendance.objects.get(participant=participant, course_day=day).absence_notified_at is not None
+    from django.urls import reverse
+
+    grid = admin_client.get(reverse("admin:cohorts_cohort_attendance", args=[participant.cohort_id])).content.decode()
+    assert "vooraf afgemeld" in grid
+    client.post(page_path(participant), {"action": "present", "day": day.pk})
+    assert Attendance.objects.get(participant=participant, course_day=day).absence_notified_at is None
+
+
+def test_no_notice_for_a_day_that_passed_or_of_another_run(client, participant):
+    past = participant.cohort.days.get(programme_day__number=1)
+    response = client.post(page_path(participant), {"action": "absent", "day": past.pk}, follow=True)
+    assert "afwezigheid kunt u alleen vooraf melden" in response.content.decode()
+    other = CourseDay.objects.create(
+        cohort=RegistrationFactory().cohort,
+        programme_day=past.programme_day,
+        date=TODAY + datetime.timedelta(days=5),
+        start_time=datetime.time(9),
+        end_time=datetime.time(16),
+    )
+    assert client.post(page_path(participant), {"action": "absent", "day": other.pk}).status_code == 404
+    assert client.post(page_path(participant), {"action": "absent", "day": "x"}).status_code == 404
+
+
+def test_details_with_a_register_number_keeping_leading_zeros(client, participant):
+    data = {
+        "action": "details",
+        "initials": "A.M.",
+        "first_name": "Anne",
+        "tussenvoegsel": "van der",
+        "last_name": "Berg",
+        "register_number": "0012 345",
+    }
+    assert client.post(page_path(participant), data).status_code == 302
+    participant.refresh_from_db()
+    assert (participant.initials, participant.register_number) == ("A.M.", "0012345")
+
+
+def test_a_malformed_register_number_is_refused(client, participant):
+    data = {
+        "action": "details",
+        "initials": "",
+        "first_name": "Anne",
+        "tussenvoegsel": "",
+        "last_name": "Berg",
+        "register_number": "12-AB",
+    }
+    response = client.post(page_path(participant), data)
+    assert "Een registernummer bestaat uit 4 tot 12 cijfers" in response.content.decode()
+    participant.refresh_from_db()
+    assert participant.register_number == ""
+
+
+def test_calendar_has_stable_uids_that_follow_a_moved_day(client, participant):
+    url = page_path(participant) + "rooster.ics"
+    first = icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")
+    day = participant.cohort.days.get(programme_day__number=2)
+    day.date += datetime.timedelta(days=7)
+    services.save_course_day(day=day, changed_fields=["date"])
+    second = icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")
+    assert {str(e["UID"]) for e in first} == {str(e["UID"]) for e in second}
+    moved = next(e for e in second if str(e["UID"]) == f"courseday-{day.pk}@verbindend")
+    assert int(moved["SEQUENCE"]) == 1 and moved.decoded("DTSTART").date() == day.date
+
+
+def test_a_participant_never_sees_another(client, participant):
+    other = ParticipantFactory(registration=participant.registration, first_name="Anderedeelnemer")
+    page = client.get(page_path(participant)).content.decode()
+    assert "Anderedeelnemer" not in page and other.email not in page
+    own_day = participant.cohort.days.get(programme_day__number=2)
+    client.post(page_path(participant), {"action": "absent", "day": own_day.pk})
+    assert not Attendance.objects.filter(participant=other).exists()
+
+
+@pytest.mark.parametrize("suffix", ["", "rooster.ics"])
+def test_forged_participant_tokens_are_404(client, suffix):
+    assert client.get(f"/deelnemer/forged:token/{suffix}").status_code == 404
