@@ -1,1 +1,63 @@
-# Create your models here.
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from programme.models import Programme
+
+
+class Accreditation(models.Model):
+    """What a register recognises a programme for: every register fact is data here, never code."""
+
+    class Register(models.TextChoices):
+        PO = "po", _("Schoolleidersregister PO")
+        VO = "vo", _("Schoolleidersregister VO")
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="accreditations", verbose_name=_("programme")
+    )
+    register = models.CharField(_("register"), max_length=5, choices=Register.choices)
+    number = models.CharField(_("accreditation number"), max_length=50, blank=True)
+    themes = models.CharField(
+        _("themes"), max_length=300, help_text=_("As the register names them, such as “Leiding geven aan verandering”.")
+    )
+    points = models.DecimalField(_("points"), max_digits=5, decimal_places=1, null=True, blank=True)
+    contact_hours = models.DecimalField(_("contact hours"), max_digits=5, decimal_places=1, default=0)
+    self_study_hours = models.DecimalField(_("self-study hours"), max_digits=5, decimal_places=1, default=0)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    certificate_wording = models.TextField(
+        _("certificate wording"),
+        blank=True,
+        help_text=_("The sentence the certificate prints about the register, if the register prescribes one."),
+    )
+
+    class Meta:
+        ordering = ["programme", "register"]
+        verbose_name = _("accreditation")
+        verbose_name_plural = _("accreditations")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "register"], name="accreditation_once_per_register"),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
+                name="accreditation_valid_period",
+                violation_error_message=_("The end of the validity cannot lie before its start."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_register_display()} · {self.programme}"
+
+    @property
+    def total_hours(self):
+        return self.contact_hours + self.self_study_hours
+
+    def is_valid_on(self, day) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def clean(self):
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The end of the validity cannot lie before its start.")})
