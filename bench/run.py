@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["outbox.py", "registration.py"]
+BENCHMARKS = ["outbox.py", "registration.py", "trainer.py"]
 
 
 def main():

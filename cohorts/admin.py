@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max, Min, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -188,7 +189,7 @@ SEATS_BADGE = {
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin):
     list_display = ["code", "programme", "status", "boards", "seats", "waiting", "first_day", "last_day", "trainer"]
-    list_filter = ["status", "programme", "open_for_joining", "trainer"]
+    list_filter = ["status", "programme", "open_for_joining", ("trainer", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["code", "venue", "place", "registrations__board__name"]
     list_select_related = ["programme", "trainer"]
     # The status changes only through the actions, which send the e-mails that go with it.
@@ -252,18 +253,32 @@ class CohortAdmin(admin.ModelAdmin):
         )
 
     def get_queryset(self, request):
+        # Subqueries rather than joins: joining participants and days in one
+        # GROUP BY multiplies the rows with every participant and day.
+        def count(status):
+            return Coalesce(
+                Subquery(
+                    Participant.objects.filter(cohort=OuterRef("pk"), status=status)
+                    .order_by()
+                    .values("cohort")
+                    .annotate(total=Count("pk"))
+                    .values("total")
+                ),
+                0,
+            )
+
+        def day(order):
+            return Subquery(CourseDay.objects.filter(cohort=OuterRef("pk")).order_by(order).values("date")[:1])
+
         return (
             super()
             .get_queryset(request)
+            .defer("programme__description", "programme__target_group", "programme__certification")
             .annotate(
-                enrolled_total=Count(
-                    "participants", filter=Q(participants__status=Participant.Status.ENROLLED), distinct=True
-                ),
-                waiting_total=Count(
-                    "participants", filter=Q(participants__status=Participant.Status.WAITING), distinct=True
-                ),
-                first_date=Min("days__date"),
-                last_date=Max("days__date"),
+                enrolled_total=count(Participant.Status.ENROLLED),
+                waiting_total=count(Participant.Status.WAITING),
+                first_date=day("date"),
+                last_date=day("-date"),
             )
             .prefetch_related(Prefetch("registrations", queryset=Registration.objects.select_related("board")))
         )

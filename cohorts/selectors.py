@@ -68,15 +68,21 @@ def attendance_grid(cohort: Cohort) -> dict:
         cohort.participants.exclude(status=Participant.Status.WAITING).order_by("last_name", "first_name")
     )
     cells = {(a.participant_id, a.course_day_id): a for a in Attendance.objects.filter(course_day__cohort=cohort)}
+    # A day is made up with another run shortly before or after: offering the
+    # whole history would grow the page with every year the product runs.
     options = {}
-    for day in (
-        CourseDay.objects.exclude(cohort=cohort)
-        .filter(programme_day__in=[d.programme_day_id for d in days])
-        .exclude(cohort__status=Cohort.Status.CANCELLED)
-        .select_related("cohort")
-        .order_by("date")
-    ):
-        options.setdefault(day.programme_day_id, []).append(day)
+    if days:
+        window = (days[0].date - datetime.timedelta(days=120), days[-1].date + datetime.timedelta(days=240))
+        for day in (
+            CourseDay.objects.exclude(cohort=cohort)
+            .filter(programme_day__in=[d.programme_day_id for d in days], date__range=window)
+            .exclude(cohort__status=Cohort.Status.CANCELLED)
+            .select_related("cohort")
+            .order_by("date")
+        ):
+            options.setdefault(day.programme_day_id, []).append(day)
+    for day in days:
+        day.make_up_options = options.get(day.programme_day_id, [])
     rows = []
     for participant in participants:
         row_cells = [(day, cells.get((participant.pk, day.pk))) for day in days]
@@ -89,7 +95,7 @@ def attendance_grid(cohort: Cohort) -> dict:
                 "outcome": outcome(participant=participant, days_attended=attended, programme=cohort.programme),
             }
         )
-    return {"days": days, "rows": rows, "make_up_options": options}
+    return {"days": days, "rows": rows}
 
 
 def trainer_overview(*, user, now=None) -> dict:

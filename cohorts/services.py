@@ -830,11 +830,13 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     ).select_related("registration__board")
     planned += [(f"intake-reminder:{i.pk}:{i.sequence}", i, None) for i in intakes]
     sent = set(OutgoingMail.objects.filter(key__in=[key for key, _who, _day in planned]).values_list("key", flat=True))
-    queued = 0
-    for key, who, day in planned:
-        if key in sent:
-            continue
-        with transaction.atomic():
+    due = [(key, who, day) for key, who, day in planned if key not in sent]
+    if not due:
+        return 0
+    # One transaction for the run: a failure leaves nothing half-queued, and
+    # the next run (its keys not yet taken) tries again.
+    with transaction.atomic():
+        for key, who, day in due:
             if day is None:
                 queue_email(
                     to=who.registration.contact_email,
@@ -857,8 +859,7 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                     key=key,
                     language=who.language,
                 )
-        queued += 1
-    return queued
+    return len(due)
 
 
 # --- Attendance and outcomes ---------------------------------------------------
@@ -945,7 +946,15 @@ def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorde
             attendance.recorded_by, attendance.recorded_at = recorded_by, now
             changed.append(attendance)
     Attendance.objects.bulk_create(new)
-    Attendance.objects.bulk_update(changed, ["status", "note", "made_up_in", "recorded_by", "recorded_at"])
+    # One UPDATE per distinct change rather than a CASE per row and field:
+    # a whole day marked present is one statement.
+    groups = {}
+    for attendance in changed:
+        groups.setdefault((attendance.status, attendance.note, attendance.made_up_in_id), []).append(attendance.pk)
+    for (status, note, made_up_in_id), pks in groups.items():
+        Attendance.objects.filter(pk__in=pks).update(
+            status=status, note=note, made_up_in_id=made_up_in_id, recorded_by=recorded_by, recorded_at=now
+        )
     return len(new) + len(changed)
 
 
