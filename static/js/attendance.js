@@ -7,10 +7,19 @@ document.addEventListener("click", function (event) {
     select.dispatchEvent(new Event("change", { bubbles: true }));
   });
 });
-// The choice of the other course run shows only for a day made up.
+// A day made up asks on which other course run: the choice comes from the
+// day's one list of options, so the page stays small however many runs exist.
 document.addEventListener("change", function (event) {
   var select = event.target;
-  if (!select.matches("select[data-day]")) return;
-  var makeUp = select.parentElement.querySelector("select.make-up");
-  if (makeUp) makeUp.hidden = select.value !== "made_up";
+  if (!select.matches("select[data-cell]")) return;
+  var cell = select.parentElement;
+  var makeUp = cell.querySelector("select.make-up");
+  if (select.value === "made_up" && !makeUp) {
+    var template = document.getElementById("make-up-" + select.dataset.day);
+    makeUp = template.content.firstElementChild.cloneNode(true);
+    makeUp.name = "m-" + select.dataset.cell;
+    select.after(makeUp);
+  } else if (select.value !== "made_up" && makeUp) {
+    makeUp.remove();
+  }
 });
