@@ -1064,3 +1064,8 @@ def participant_calendar(participant: Participant) -> bytes:
         method="PUBLISH",
         name=cohort.programme.title,
     )
+
+
+def days_attended(participant: Participant) -> int:
+    """Count the days a participant attended, days made up with another run included."""
+    return participant.attendances.filter(status__in=[Attendance.Status.PRESENT, Attendance.Status.MADE_UP]).count()

@@ -286,11 +286,14 @@ def participant_page(request, token):
         "cohorts/participant.html",
         {
             "participant": participant,
+            # The registry's certificates, read through their relation: cohorts imports nothing of the registry.
+            "certificates": participant.certificates.filter(status="valid"),
             "schedule": schedule,
             "today": timezone.localdate(),
             "form": form,
             "calendar_url": calendar_url,
             "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],
+            "token": token,
         },
     )
 

@@ -1,6 +1,16 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from .models import Accreditation
+from cohorts.models import Cohort, Participant
+
+from . import services, tasks
+from .models import Accreditation, Certificate, CompletedCohort
 
 
 @admin.register(Accreditation)
@@ -8,3 +18,126 @@ class AccreditationAdmin(admin.ModelAdmin):
     list_display = ["programme", "register", "number", "themes", "points", "total_hours", "valid_from", "valid_until"]
     list_filter = ["register", "programme"]
     search_fields = ["number", "themes"]
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "name", "cohort", "status", "issued_at", "download"]
+    list_filter = ["status", "kind", "participant__cohort"]
+    search_fields = ["number", "verification_code", "participant__last_name", "participant__email"]
+    list_select_related = ["participant__cohort"]
+    readonly_fields = [
+        "participant",
+        "number",
+        "version",
+        "kind",
+        "verification_code",
+        "status",
+        "revoked_reason",
+        "snapshot",
+        "sha256",
+        "issued_at",
+        "issued_by",
+        "download",
+    ]
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("registry.change_certificate")
+
+    @admin.display(description=_("name"))
+    def name(self, certificate):
+        return certificate.snapshot.get("name", "")
+
+    @admin.display(description=_("course run"))
+    def cohort(self, certificate):
+        return certificate.participant.cohort.code
+
+    @admin.display(description=_("PDF"))
+    def download(self, certificate):
+        if not certificate.pdf:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("registry:staff_certificate", args=[certificate.pk]), _("download")
+        )
+
+    @admin.action(description=_("Revoke the selected certificates…"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        form = RevokeForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for certificate in queryset:
+                services.revoke_certificate(certificate=certificate, reason=form.cleaned_data["reason"])
+            self.message_user(
+                request, _("%(count)s certificate(s) revoked.") % {"count": queryset.count()}, messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/registry/certificate/revoke.html",
+            {**self.admin_site.each_context(request), "form": form, "certificates": queryset, "opts": self.model._meta},
+        )
+
+
+@admin.register(CompletedCohort)
+class CompletedCohortAdmin(admin.ModelAdmin):
+    list_display = ["code", "programme", "certificates"]
+    search_fields = ["code"]
+    actions = ["issue_certificates"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Cohort.Status.COMPLETED)
+            .select_related("programme")
+            .annotate(
+                attendees=Count(
+                    "participants", filter=~Q(participants__status=Participant.Status.WAITING), distinct=True
+                ),
+                issued=Count(
+                    "participants__certificates",
+                    filter=Q(participants__certificates__status=Certificate.Status.VALID),
+                    distinct=True,
+                ),
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm("registry.add_certificate")
+
+    @admin.display(description=_("certificates issued"))
+    def certificates(self, cohort):
+        url = reverse("admin:registry_certificate_changelist") + f"?participant__cohort__id__exact={cohort.pk}"
+        return format_html('<a href="{}">{} / {}</a>', url, cohort.issued, cohort.attendees)
+
+    @admin.action(description=_("Issue the certificates of the selected course runs"), permissions=["issue"])
+    def issue_certificates(self, request, queryset):
+        for cohort in queryset:
+            transaction.on_commit(
+                lambda cohort_id=cohort.pk: tasks.issue_certificates.delay(cohort_id, request.user.pk)
+            )
+        self.message_user(
+            request,
+            _("The certificates are being issued; the count beside each course run shows the progress."),
+            messages.SUCCESS,
+        )

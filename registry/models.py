@@ -1,7 +1,11 @@
+import secrets
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cohorts.models import Cohort
 from programme.models import Programme
 
 
@@ -61,3 +65,64 @@ class Accreditation(models.Model):
     def clean(self):
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": _("The end of the validity cannot lie before its start.")})
+
+
+def new_verification_code() -> str:
+    # 12 characters from an alphabet without look-alikes: easy to type from paper, 60 bits of chance.
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+class Certificate(models.Model):
+    """A certificate or proof of attendance; what it prints is frozen in `snapshot` when it is issued."""
+
+    class Kind(models.TextChoices):
+        CERTIFICATE = "certificate", _("Certificate")
+        ATTENDANCE = "attendance", _("Proof of attendance")
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("valid")
+        SUPERSEDED = "superseded", _("superseded")
+        REVOKED = "revoked", _("revoked")
+
+    participant = models.ForeignKey(
+        "cohorts.Participant", on_delete=models.PROTECT, related_name="certificates", verbose_name=_("participant")
+    )
+    number = models.CharField(_("number"), max_length=40)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    verification_code = models.CharField(
+        _("verification code"), max_length=20, unique=True, default=new_verification_code, editable=False
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.VALID)
+    revoked_reason = models.TextField(_("reason for revocation"), blank=True)
+    snapshot = models.JSONField(_("printed data"), editable=False)
+    pdf = models.FileField(_("PDF"), upload_to="certificates/%Y/", blank=True)
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, editable=False)
+    issued_at = models.DateTimeField(_("issued"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["number", "-version"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(fields=["number", "version"], name="certificate_number_version_unique"),
+            models.UniqueConstraint(
+                fields=["participant"], condition=models.Q(status="valid"), name="certificate_one_valid_per_participant"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} v{self.version}" if self.version > 1 else self.number
+
+
+class CompletedCohort(Cohort):
+    """The completed course runs, as the registry works with them: certificates and the register export."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("completed course run")
+        verbose_name_plural = _("completed course runs")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("", include("registry.urls")),
     path("", include("cohorts.urls")),
     path("", include("programme.urls")),
 ]

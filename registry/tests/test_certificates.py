@@ -1,0 +1,312 @@
+"""Certificates: issued by outcome, frozen, versioned, revocable, verifiable, owner-only, and safe to render."""
+
+import contextlib
+import datetime
+import io
+import socket
+import threading
+import zlib
+
+import pypdf
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from cohorts import services as cohort_services
+from cohorts.models import CourseDay
+from cohorts.services import AttendanceEntry
+from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
+from mail.models import OutgoingMail
+from registry import services
+from registry.models import Accreditation, Certificate
+
+pytestmark = pytest.mark.django_db
+FIRST_DAY = datetime.date(2026, 2, 2)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def accreditation():
+    accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
+    accreditation.number = "SLR-2026-0042"
+    accreditation.contact_hours, accreditation.self_study_hours = 36, 24
+    accreditation.valid_from, accreditation.valid_until = datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)
+    accreditation.save()
+    return accreditation
+
+
+def completed_run(attendance):
+    """A completed run; `attendance` maps each participant's first name to the day numbers they attended."""
+    registration = RegistrationFactory()
+    cohort = registration.cohort
+    people = {
+        name: ParticipantFactory(
+            registration=registration, first_name=name, initials=f"{name[0]}.", tussenvoegsel="", last_name="Bakker"
+        )
+        for name in attendance
+    }
+    days = {}
+    for day in cohort.programme.days.order_by("number"):
+        days[day.number] = CourseDay.objects.create(
+            cohort=cohort,
+            programme_day=day,
+            date=FIRST_DAY + datetime.timedelta(weeks=2 * (day.number - 1)),
+            start_time=datetime.time(9),
+            end_time=datetime.time(16),
+        )
+    entries = [
+        AttendanceEntry(people[name].pk, days[n].pk, "present" if n in attended else "absent")
+        for name, attended in attendance.items()
+        for n in days
+    ]
+    cohort_services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
+    cohort.status = "completed"
+    cohort.save()
+    return cohort, people
+
+
+def pdf_text(certificate) -> str:
+    with certificate.pdf.open("rb") as file:
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(file.read())).pages)
+
+
+def test_certificate_for_completed_and_proof_for_attended_only(accreditation):
+    cohort, people = completed_run({"Anna": range(1, 7), "Bram": [1, 2, 3, 4, 5], "Cees": [1, 2], "Dirk": []})
+    result = services.issue_cohort_certificates(cohort=cohort)
+    assert result["issued"] == 3
+    assert any("Dirk" in line for line in result["skipped"])
+    kinds = {c.participant.first_name: c.kind for c in Certificate.objects.all()}
+    assert kinds == {"Anna": "certificate", "Bram": "certificate", "Cees": "attendance"}
+    anna = Certificate.objects.get(participant=people["Anna"])
+    assert anna.number.startswith(cohort.code + "-")
+    assert len(anna.sha256) == 64
+    assert OutgoingMail.objects.filter(template="registry/mail/certificate_issued").count() == 3
+
+
+def test_the_pdf_prints_what_the_register_needs(accreditation):
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    people["Anna"].register_number = "0012345"
+    people["Anna"].save()
+    certificate = services.issue_certificate(participant=people["Anna"])
+    text = pdf_text(certificate)
+    for expected in (
+        "Certificaat",
+        "A. Bakker",
+        "0012345",
+        "Verbindend leiderschap",
+        "2 februari 2026",
+        "Leiding geven aan verandering",
+        "SLR-2026-0042",
+        "36",
+        "24",
+        "60",
+        "6 van 6",
+        certificate.number,
+        certificate.verification_code,
+    ):
+        assert expected in text, expected
+
+
+def test_what_a_certificate_prints_is_frozen_and_reissue_makes_a_version(accreditation):
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    first = services.issue_certificate(participant=people["Anna"])
+    people["Anna"].last_name = "Bakker-de Wit"
+    people["Anna"].save()
+    first.refresh_from_db()
+    assert first.snapshot["name"] == "A. Bakker"
+    second = services.issue_certificate(participant=people["Anna"])
+    first.refresh_from_db()
+    assert first.status == Certificate.Status.SUPERSEDED
+    assert (second.number, second.version) == (first.number, 2)
+    assert second.snapshot["name"] == "A. Bakker-de Wit"
+
+
+def test_refused_outside_the_accreditations_validity(accreditation):
+    accreditation.valid_until = datetime.date(2026, 1, 31)
+    accreditation.save()
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    with pytest.raises(services.CertificateError, match="buiten de geldigheid van de accreditatie"):
+        services.issue_certificate(participant=people["Anna"])
+    assert not Certificate.objects.exists()
+
+
+def test_refused_before_the_run_is_completed(accreditation):
+    cohort, people = completed_run({"Anna": range(1, 7)})
+    cohort.status = "confirmed"
+    cohort.save()
+    with pytest.raises(services.CertificateError):
+        services.issue_certificate(participant=people["Anna"])
+
+
+def test_revoked_certificate_is_kept_and_verification_says_so(client, accreditation):
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    certificate = services.issue_certificate(participant=people["Anna"])
+    page = client.get(reverse("registry:verify", args=[certificate.verification_code])).content.decode()
+    assert "Geldig." in page and "A. Bakker" in page
+    assert people["Anna"].email not in page
+    services.revoke_certificate(certificate=certificate, reason="Ten onrechte uitgereikt")
+    certificate.refresh_from_db()
+    assert certificate.revoked_reason == "Ten onrechte uitgereikt"
+    assert (
+        "Ingetrokken." in client.get(reverse("registry:verify", args=[certificate.verification_code])).content.decode()
+    )
+
+
+def test_verification_of_a_superseded_and_an_unknown_code(client, accreditation):
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    old = services.issue_certificate(participant=people["Anna"])
+    services.issue_certificate(participant=people["Anna"])
+    assert "Vervangen." in client.get(reverse("registry:verify", args=[old.verification_code])).content.decode()
+    assert client.get(reverse("registry:verify", args=["NIETBESTAAND"])).status_code == 404
+    response = client.get(reverse("registry:verify_form"), {"code": f" {old.verification_code.lower()} "})
+    assert response["Location"] == reverse("registry:verify", args=[old.verification_code])
+
+
+def test_downloads_are_for_the_owner_and_staff_only(client, admin_client, accreditation):
+    cohort, people = completed_run({"Anna": range(1, 7), "Bram": range(1, 7)})
+    services.issue_cohort_certificates(cohort=cohort)
+    anna, bram = (Certificate.objects.get(participant=people[n]) for n in ("Anna", "Bram"))
+    token = cohort_services.participant_page_url(people["Anna"]).rstrip("/").rsplit("/", 1)[1]
+    own = client.get(reverse("registry:participant_certificate", args=[token, anna.pk]))
+    assert own.status_code == 200 and own["Content-Type"] == "application/pdf"
+    assert client.get(reverse("registry:participant_certificate", args=[token, bram.pk])).status_code == 404
+    assert client.get(reverse("registry:participant_certificate", args=["forged:token", anna.pk])).status_code == 404
+    assert client.get(reverse("registry:staff_certificate", args=[anna.pk])).status_code == 302
+    assert admin_client.get(reverse("registry:staff_certificate", args=[anna.pk])).status_code == 200
+    client.force_login(User.objects.create_user("buiten", password="x-secret-123"))
+    assert client.get(reverse("registry:staff_certificate", args=[anna.pk])).status_code == 302
+
+
+def test_participant_page_offers_the_certificate(client, accreditation):
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    services.issue_certificate(participant=people["Anna"])
+    page = client.get(cohort_services.participant_page_url(people["Anna"]).replace("http://127.0.0.1:8000", ""))
+    assert "Downloaden (PDF)" in page.content.decode()
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records whether anyone connects."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                connection, _address = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+def decompressed_streams(data: bytes) -> bytes:
+    """Return the PDF with every Flate stream inflated, to search it for leaked content."""
+    out, position = [data], 0
+    while (start := data.find(b"stream", position)) != -1:
+        start = data.find(b"\n", start) + 1
+        end = data.find(b"endstream", start)
+        with contextlib.suppress(zlib.error):
+            out.append(zlib.decompress(data[start:end]))
+        position = end
+    return b"".join(out)
+
+
+def test_hostile_names_print_as_text_and_nothing_is_fetched(accreditation):
+    listener = Listener()
+    try:
+        hostile = [
+            '<img src="file:///etc/passwd">',
+            '<link rel=attachment href="file:///etc/passwd">',
+            f'<link rel=stylesheet href="http://127.0.0.1:{listener.port}/">',
+        ]
+        _cohort, people = completed_run({"Anna": range(1, 7)})
+        participant = people["Anna"]
+        participant.initials, participant.tussenvoegsel, participant.last_name = (
+            hostile[0],
+            hostile[1][:20],
+            hostile[2][:100],
+        )
+        participant.save()
+        certificate = services.issue_certificate(participant=participant)
+        with certificate.pdf.open("rb") as file:
+            raw = file.read()
+        text = pdf_text(certificate)
+        assert '<img src="file:///etc/passwd">' in text
+        streams = decompressed_streams(raw)
+        assert b"root:x:0:0" not in streams
+        assert b"/EmbeddedFile" not in raw
+        assert listener.connections == 0
+    finally:
+        listener.close()
+
+
+def test_the_fetcher_refuses_everything_but_static_files_and_data():
+    from registry.pdf import STATIC_BASE, StaticFilesOnlyFetcher
+
+    fetcher = StaticFilesOnlyFetcher()
+    for url in (
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/",
+        "https://example.org/x.css",
+        STATIC_BASE + "../../../../etc/passwd",
+        "https://verbindend.invalid/etc/passwd",
+    ):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    font = fetcher.fetch(STATIC_BASE + "vendor/source-sans-3/source-sans-3-latin-400-normal.woff2")
+    assert font.status == 200
+
+
+def test_weasyprint_has_harfbuzz_subsetting():
+    """Without HarfBuzz's subsetter WeasyPrint embeds whole fonts and is ten times slower."""
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    assert harfbuzz_subset is not None, "install libharfbuzz-subset0"
+
+
+def test_admin_issues_a_runs_certificates_and_shows_progress(
+    admin_client, accreditation, django_capture_on_commit_callbacks
+):
+    cohort, _people = completed_run({"Anna": range(1, 7), "Bram": [1, 2]})
+    changelist = reverse("admin:registry_completedcohort_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(changelist, {"action": "issue_certificates", "_selected_action": [cohort.pk]})
+    assert Certificate.objects.count() == 2
+    assert ">2 / 2<" in admin_client.get(changelist).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(changelist, {"action": "issue_certificates", "_selected_action": [cohort.pk]})
+    assert Certificate.objects.count() == 2
+
+
+def test_revoking_from_the_admin_needs_a_reason(admin_client, accreditation):
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    certificate = services.issue_certificate(participant=people["Anna"])
+    changelist = reverse("admin:registry_certificate_changelist")
+    admin_client.post(
+        changelist, {"action": "revoke", "_selected_action": [certificate.pk], "apply": "1", "reason": ""}
+    )
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+    admin_client.post(
+        changelist, {"action": "revoke", "_selected_action": [certificate.pk], "apply": "1", "reason": "Dubbel"}
+    )
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.REVOKED
