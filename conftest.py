@@ -313,3 +313,9 @@ def run_in_project(code: str, env: dict, timeout: float = 60) -> str:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path_factory):
+    # Certificates are written to MEDIA_ROOT; never into the project.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

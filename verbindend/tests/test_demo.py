@@ -41,6 +41,10 @@ def test_demo_tells_a_story_of_boards_and_course_runs(db, capsys, client, django
     assert Cohort.objects.filter(status="completed").count() == 1
     assert Participant.objects.filter(status="enrolled").count() == 42
     assert Participant.objects.exclude(tussenvoegsel="").exists()
+    from registry.models import Certificate
+
+    assert Certificate.objects.filter(kind="certificate").count() == 13  # one of the 14 missed two days
+    assert "verificatie/" in output
     board_url = output.split("board page of ")[1].split(": ", 1)[1].split()[0]
     page = client.get(board_url.replace("http://127.0.0.1:8000", ""))
     assert page.status_code == 200

@@ -9,7 +9,7 @@ from programme.models import Programme
 
 DEMO_USERNAME = "demo-trainer"
 # Each app with demo data has a `demo.load(stdout)`, in the order of its dependencies.
-DEMO_APPS = ["mail", "cohorts"]
+DEMO_APPS = ["mail", "cohorts", "registry"]
 
 
 class Command(BaseCommand):

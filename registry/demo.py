@@ -1,0 +1,27 @@
+"""Demo data for the registry: the accreditation's facts filled in, and the completed run's certificates issued."""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+
+from cohorts.models import Cohort
+
+from . import services
+from .models import Accreditation, Certificate
+
+
+def load(stdout) -> None:
+    accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
+    if not accreditation.valid_from:
+        # Demo values: the brochure names no accreditation number, hours or validity.
+        accreditation.number = "DEMO-2024-0117"
+        accreditation.contact_hours, accreditation.self_study_hours = 36, 24
+        accreditation.valid_from, accreditation.valid_until = datetime.date(2024, 1, 1), datetime.date(2028, 12, 31)
+        accreditation.save()
+    trainer = get_user_model().objects.filter(username="demo-trainer").first()
+    for cohort in Cohort.objects.filter(status=Cohort.Status.COMPLETED):
+        result = services.issue_cohort_certificates(cohort=cohort, issued_by=trainer)
+        stdout.write(f"Registry: {cohort.code}: {result['issued']} certificates issued")
+    example = Certificate.objects.filter(status=Certificate.Status.VALID).first()
+    if example:
+        stdout.write(f"  verify one at: {services.verification_url(example)}")
