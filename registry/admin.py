@@ -1,16 +1,20 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from cohorts.models import Cohort, Participant
 
-from . import services, tasks
-from .models import Accreditation, Certificate, CompletedCohort
+from . import exports, services, tasks
+from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
 
 
 @admin.register(Accreditation)
@@ -91,9 +95,52 @@ class CertificateAdmin(admin.ModelAdmin):
 
 @admin.register(CompletedCohort)
 class CompletedCohortAdmin(admin.ModelAdmin):
-    list_display = ["code", "programme", "certificates"]
+    list_display = ["code", "programme", "certificates", "register_export"]
     search_fields = ["code"]
     actions = ["issue_certificates"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.register_export_view)
+        return [path("<int:cohort_id>/register/", view, name="registry_register_export"), *super().get_urls()]
+
+    @admin.display(description=_("register export"))
+    def register_export(self, cohort):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:registry_register_export", args=[cohort.pk]), _("check and export")
+        )
+
+    def register_export_view(self, request, cohort_id):
+        if not request.user.has_perm("registry.add_registerexport"):
+            raise PermissionDenied
+        cohort = get_object_or_404(
+            Cohort.objects.select_related("programme"), pk=cohort_id, status=Cohort.Status.COMPLETED
+        )
+        kind = request.GET.get("format")
+        if kind in exports.FORMATS:
+            content, content_type, filename = exports.export(cohort=cohort, kind=kind, user=request.user)
+            response = HttpResponse(content, content_type=content_type)
+            response["Content-Disposition"] = content_disposition_header(True, filename)
+            return response
+        if request.method == "POST":
+            exports.mark_reported(cohort=cohort, user=request.user)
+            self.message_user(request, _("Recorded as reported to the register."), messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        rows = exports.export_rows(cohort)
+        return TemplateResponse(
+            request,
+            "admin/registry/register_export.html",
+            {
+                **self.admin_site.each_context(request),
+                "cohort": cohort,
+                "rows": rows,
+                "problems": exports.validation_report(cohort, rows),
+                "changes": exports.changes_since_report(cohort, rows),
+                "paste": exports.paste_list(rows),
+                "log": cohort.register_exports.select_related("exported_by")[:20],
+                "title": _("Register export %(code)s") % {"code": cohort.code},
+                "opts": self.model._meta,
+            },
+        )
 
     def get_queryset(self, request):
         return (
@@ -141,3 +188,21 @@ class CompletedCohortAdmin(admin.ModelAdmin):
             _("The certificates are being issued; the count beside each course run shows the progress."),
             messages.SUCCESS,
         )
+
+
+@admin.register(RegisterExport)
+class RegisterExportAdmin(admin.ModelAdmin):
+    """The export log: read-only."""
+
+    list_display = ["cohort", "kind", "exported_by", "exported_at"]
+    list_filter = ["kind", "cohort"]
+    readonly_fields = ["cohort", "kind", "exported_by", "exported_at", "rows"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -126,3 +126,37 @@ class CompletedCohort(Cohort):
         proxy = True
         verbose_name = _("completed course run")
         verbose_name_plural = _("completed course runs")
+
+
+class RegisterExport(models.Model):
+    """One export of a course run's completions, logged: who, when, what; a report marks what the register got."""
+
+    class Kind(models.TextChoices):
+        PASTE = "paste", _("PE-online paste list")
+        CSV = "csv", _("CSV")
+        XLSX = "xlsx", _("Excel (XLSX)")
+        REPORTED = "reported", _("reported to the register")
+
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.PROTECT, related_name="register_exports", verbose_name=_("course run")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    exported_at = models.DateTimeField(_("when"), auto_now_add=True)
+    # What was exported: participant, register number, outcome, certificate number per row.
+    rows = models.JSONField(_("rows"), default=list)
+
+    class Meta:
+        ordering = ["-exported_at"]
+        verbose_name = _("register export")
+        verbose_name_plural = _("register exports")
+
+    def __str__(self):
+        return f"{self.cohort} · {self.get_kind_display()} · {self.exported_at:%d-%m-%Y %H:%M}"

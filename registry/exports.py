@@ -1,0 +1,204 @@
+"""
+The register export of a course run: a validation report first, then the
+PE-online paste list, a CSV that opens right in Dutch Excel, and an XLSX.
+
+No cell can become a formula: text that starts with =, +, -, @, a tab or a
+carriage return gets a leading apostrophe, in the CSV and the XLSX alike.
+"""
+
+import csv
+import io
+import re
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from cohorts import services as cohort_services
+from cohorts.models import Cohort, Participant
+
+from .models import Certificate, RegisterExport
+from .services import accreditation_for
+
+REGISTER_NUMBER = re.compile(r"^[0-9]{4,12}$")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = [
+    ("initials", "Voorletters"),
+    ("first_name", "Roepnaam"),
+    ("tussenvoegsel", "Tussenvoegsel"),
+    ("last_name", "Achternaam"),
+    ("email", "E-mailadres"),
+    ("register_number", "Registernummer"),
+    ("board", "Bestuur"),
+    ("bestuursnummer", "Bestuursnummer"),
+    ("school", "School"),
+    ("brin", "BRIN"),
+    ("role", "Functie"),
+    ("dates", "Data"),
+    ("days_attended", "Dagen aanwezig"),
+    ("outcome", "Resultaat"),
+    ("certificate_number", "Certificaatnummer"),
+]
+
+
+def safe_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def export_rows(cohort: Cohort) -> list[dict]:
+    """Return a row per participant who attended or withdrew, with their outcome and certificate."""
+    participants = (
+        cohort.participants.exclude(status=Participant.Status.WAITING)
+        .select_related("registration__board")
+        .order_by("last_name", "first_name")
+    )
+    certificates = {
+        c.participant_id: c
+        for c in Certificate.objects.filter(participant__cohort=cohort, status=Certificate.Status.VALID)
+    }
+    dates = ", ".join(f"{d:%d-%m-%Y}" for d in cohort.days.order_by("date").values_list("date", flat=True))
+    rows = []
+    for participant in participants:
+        attended = cohort_services.days_attended(participant)
+        outcome = cohort_services.outcome(participant=participant, days_attended=attended, programme=cohort.programme)
+        certificate = certificates.get(participant.pk)
+        rows.append(
+            {
+                "participant_id": participant.pk,
+                "initials": participant.initials,
+                "first_name": participant.first_name,
+                "tussenvoegsel": participant.tussenvoegsel,
+                "last_name": participant.last_name,
+                "email": participant.email,
+                "register_number": participant.register_number,
+                "board": participant.registration.board.name,
+                "bestuursnummer": participant.registration.board.bestuursnummer,
+                "school": participant.school,
+                "brin": participant.brin,
+                "role": participant.get_role_display(),
+                "dates": dates,
+                "days_attended": attended,
+                "outcome": str(outcome.label),
+                "completed": outcome == cohort_services.Outcome.COMPLETED,
+                "certificate_number": str(certificate) if certificate else "",
+            }
+        )
+    return rows
+
+
+def validation_report(cohort: Cohort, rows: list[dict]) -> list[str]:
+    """Return what is wrong before the register gets it: numbers missing, malformed or doubled; dates invalid."""
+    problems = []
+    seen = {}
+    for row in rows:
+        if not row["completed"]:
+            continue
+        name = " ".join(p for p in (row["first_name"], row["tussenvoegsel"], row["last_name"]) if p)
+        number = row["register_number"]
+        if not number:
+            problems.append(_("%(name)s completed but has no register number.") % {"name": name})
+        elif not REGISTER_NUMBER.match(number):
+            problems.append(
+                _("The register number of %(name)s, %(number)s, is not 4 to 12 digits.")
+                % {"name": name, "number": number}
+            )
+        elif number in seen:
+            problems.append(
+                _("%(name)s and %(other)s have the same register number %(number)s.")
+                % {"name": name, "other": seen[number], "number": number}
+            )
+        else:
+            seen[number] = name
+    last_day = cohort.days.order_by("-date").values_list("date", flat=True).first()
+    first = cohort.participants.select_related("registration__board", "cohort__programme").first()
+    accreditation = accreditation_for(first) if first else None
+    if accreditation and last_day and not accreditation.is_valid_on(last_day):
+        problems.append(
+            _("The course run was completed on %(date)s, outside the accreditation's validity.")
+            % {"date": f"{last_day:%d-%m-%Y}"}
+        )
+    return problems
+
+
+def changes_since_report(cohort: Cohort, rows: list[dict]) -> dict:
+    """Compare with what was last reported to the register: new completions and corrected numbers."""
+    last = cohort.register_exports.filter(kind=RegisterExport.Kind.REPORTED).first()
+    if last is None:
+        return {"reported_at": None, "new": [], "corrected": []}
+    reported = {row["participant_id"]: row for row in last.rows}
+    new, corrected = [], []
+    for row in rows:
+        if not row["completed"]:
+            continue
+        before = reported.get(row["participant_id"])
+        if before is None or not before.get("completed"):
+            new.append(row)
+        elif before.get("register_number") != row["register_number"]:
+            corrected.append({**row, "previous_number": before.get("register_number", "")})
+    return {"reported_at": last.exported_at, "new": new, "corrected": corrected}
+
+
+def paste_list(rows: list[dict]) -> str:
+    """The register numbers of those who completed, one per line, leading zeros kept."""
+    return "".join(
+        f"{row['register_number']}\n"
+        for row in rows
+        if row["completed"] and REGISTER_NUMBER.match(row["register_number"])
+    )
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([title for _key, title in COLUMNS])
+    for row in rows:
+        writer.writerow([safe_cell(row[key]) for key, _title in COLUMNS])
+    # The byte order mark makes Dutch Excel open it as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: list[dict]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Deelnemers"
+    sheet.append([title for _key, title in COLUMNS])
+    for row in rows:
+        sheet.append([safe_cell(row[key]) if isinstance(row[key], str) else row[key] for key, _title in COLUMNS])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, always: never a formula
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+FORMATS = {
+    "paste": (lambda rows: paste_list(rows).encode(), "text/plain; charset=utf-8", "txt"),
+    "csv": (to_csv, "text/csv; charset=utf-8", "csv"),
+    "xlsx": (to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+
+
+@transaction.atomic
+def export(*, cohort: Cohort, kind: str, user=None) -> tuple[bytes, str, str]:
+    """Make an export in one of the formats and log it; return the content, its type and a file name."""
+    if kind not in FORMATS:
+        raise ValueError(kind)
+    rows = export_rows(cohort)
+    make, content_type, extension = FORMATS[kind]
+    RegisterExport.objects.create(cohort=cohort, kind=kind, exported_by=user, rows=_logged(rows))
+    return make(rows), content_type, f"register-{cohort.code}.{extension}"
+
+
+def mark_reported(*, cohort: Cohort, user=None) -> RegisterExport:
+    """Record that the register now has this run's completions, so a later export shows what changed since."""
+    return RegisterExport.objects.create(
+        cohort=cohort, kind=RegisterExport.Kind.REPORTED, exported_by=user, rows=_logged(export_rows(cohort))
+    )
+
+
+def _logged(rows: list[dict]) -> list[dict]:
+    keep = ("participant_id", "register_number", "completed", "certificate_number")
+    return [{key: row[key] for key in keep} for row in rows]
