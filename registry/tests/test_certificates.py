@@ -17,9 +17,9 @@ from mail.models import OutgoingMail
 from registry import services
 from registry.models import Certificate
 
-pytestmark = pytest.mark.django_db
+from .conftest import completed_run
 
-from .conftest import completed_run  # noqa: E402
+pytestmark = pytest.mark.django_db
 
 
 def pdf_text(certificate) -> str:
