@@ -100,8 +100,22 @@ class CompletedCohortAdmin(admin.ModelAdmin):
     actions = ["issue_certificates"]
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.register_export_view)
-        return [path("<int:cohort_id>/register/", view, name="registry_register_export"), *super().get_urls()]
+        export = self.admin_site.admin_view(self.register_export_view)
+        archive = self.admin_site.admin_view(self.certificates_zip_view)
+        return [
+            path("<int:cohort_id>/register/", export, name="registry_register_export"),
+            path("<int:cohort_id>/certificates.zip", archive, name="registry_certificates_zip"),
+            *super().get_urls(),
+        ]
+
+    def certificates_zip_view(self, request, cohort_id):
+        if not request.user.has_perm("registry.view_certificate"):
+            raise PermissionDenied
+        cohort = get_object_or_404(Cohort, pk=cohort_id, status=Cohort.Status.COMPLETED)
+        content = services.certificates_zip(cohort=cohort)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = content_disposition_header(True, f"certificaten-{cohort.code}.zip")
+        return response
 
     @admin.display(description=_("register export"))
     def register_export(self, cohort):
@@ -175,7 +189,12 @@ class CompletedCohortAdmin(admin.ModelAdmin):
     @admin.display(description=_("certificates issued"))
     def certificates(self, cohort):
         url = reverse("admin:registry_certificate_changelist") + f"?participant__cohort__id__exact={cohort.pk}"
-        return format_html('<a href="{}">{} / {}</a>', url, cohort.issued, cohort.attendees)
+        if not cohort.issued:
+            return format_html('<a href="{}">{} / {}</a>', url, cohort.issued, cohort.attendees)
+        archive = reverse("admin:registry_certificates_zip", args=[cohort.pk])
+        return format_html(
+            '<a href="{}">{} / {}</a> · <a href="{}">{}</a>', url, cohort.issued, cohort.attendees, archive, _("ZIP")
+        )
 
     @admin.action(description=_("Issue the certificates of the selected course runs"), permissions=["issue"])
     def issue_certificates(self, request, queryset):

@@ -8,6 +8,8 @@ superseded; revoking keeps the record with its reason.
 """
 
 import hashlib
+import io
+import zipfile
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -210,3 +212,14 @@ def issue_cohort_certificates(*, cohort: Cohort, issued_by=None) -> dict:
         else:
             issued += 1
     return {"issued": issued, "skipped": skipped}
+
+
+def certificates_zip(*, cohort: Cohort) -> bytes:
+    """Return every valid certificate of a course run as one ZIP of PDFs."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for certificate in Certificate.objects.filter(participant__cohort=cohort, status=Certificate.Status.VALID):
+            if certificate.pdf:
+                with certificate.pdf.open("rb") as file:
+                    archive.writestr(f"{certificate}.pdf", file.read())
+    return buffer.getvalue()

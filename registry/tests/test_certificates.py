@@ -264,3 +264,17 @@ def test_revoking_from_the_admin_needs_a_reason(admin_client, accreditation):
     )
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
+
+
+def test_staff_download_a_runs_certificates_as_one_zip(client, admin_client, accreditation):
+    import zipfile
+
+    cohort, _people = completed_run({"Anna": range(1, 7), "Bram": range(1, 7), "Cees": []})
+    services.issue_cohort_certificates(cohort=cohort)
+    url = reverse("admin:registry_certificates_zip", args=[cohort.pk])
+    response = admin_client.get(url)
+    assert response["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert sorted(names) == sorted(f"{c}.pdf" for c in Certificate.objects.all())
+    assert len(names) == 2
+    assert client.get(url).status_code == 302
