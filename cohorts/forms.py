@@ -387,8 +387,11 @@ class OwnDetailsForm(forms.ModelForm):
             "register_number": _("Your number in the Schoolleidersregister, if you have one."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, disabled: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if disabled:
+            for field in self.fields.values():
+                field.disabled = True
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -254,10 +254,15 @@ def _participant_from_token(token: str) -> Participant:
 @require_http_methods(["GET", "POST"])
 def participant_page(request, token):
     participant = _participant_from_token(token)
-    form = OwnDetailsForm(instance=participant)
+    # The registry's certificates, read through their relation: cohorts imports nothing of the registry.
+    certificates = list(participant.certificates.filter(status="valid"))
+    form = OwnDetailsForm(instance=participant, disabled=bool(certificates))
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "details":
+            if certificates:
+                messages.error(request, _("Your certificate has been issued; please ask the trainer to correct it."))
+                return redirect(request.path)
             form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk))
             if form.is_valid():
                 services.update_own_details(participant=participant, data=form.cleaned_data)
@@ -286,8 +291,7 @@ def participant_page(request, token):
         "cohorts/participant.html",
         {
             "participant": participant,
-            # The registry's certificates, read through their relation: cohorts imports nothing of the registry.
-            "certificates": participant.certificates.filter(status="valid"),
+            "certificates": certificates,
             "schedule": schedule,
             "today": timezone.localdate(),
             "form": form,

@@ -278,3 +278,22 @@ def test_staff_download_a_runs_certificates_as_one_zip(client, admin_client, acc
     assert sorted(names) == sorted(f"{c}.pdf" for c in Certificate.objects.all())
     assert len(names) == 2
     assert client.get(url).status_code == 302
+
+
+def test_details_are_frozen_on_the_participant_page_once_issued(client, accreditation):
+    cohort, people = completed_run({"Anna": range(1, 7)})
+    services.issue_certificate(participant=people["Anna"])
+    url = cohort_services.participant_page_url(people["Anna"]).replace("http://127.0.0.1:8000", "")
+    page = client.get(url).content.decode()
+    assert "vraag de trainer" in page.lower()
+    data = {
+        "action": "details",
+        "initials": "Z.",
+        "first_name": "Zoë",
+        "tussenvoegsel": "",
+        "last_name": "Anders",
+        "register_number": "0099999",
+    }
+    client.post(url, data)
+    people["Anna"].refresh_from_db()
+    assert people["Anna"].last_name == "Bakker"
