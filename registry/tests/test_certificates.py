@@ -281,7 +281,7 @@ def test_staff_download_a_runs_certificates_as_one_zip(client, admin_client, acc
 
 
 def test_details_are_frozen_on_the_participant_page_once_issued(client, accreditation):
-    cohort, people = completed_run({"Anna": range(1, 7)})
+    _cohort, people = completed_run({"Anna": range(1, 7)})
     services.issue_certificate(participant=people["Anna"])
     url = cohort_services.participant_page_url(people["Anna"]).replace("http://127.0.0.1:8000", "")
     page = client.get(url).content.decode()
