@@ -97,7 +97,14 @@ class CertificateAdmin(admin.ModelAdmin):
 class CompletedCohortAdmin(admin.ModelAdmin):
     list_display = ["code", "programme", "certificates", "register_export"]
     search_fields = ["code"]
-    actions = ["issue_certificates"]
+    actions = ["issue_certificates", "export_for_the_register"]
+
+    @admin.action(description=_("Register export: check and download…"))
+    def export_for_the_register(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Select one course run to export."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:registry_register_export", args=[queryset.get().pk]))
 
     def get_urls(self):
         export = self.admin_site.admin_view(self.register_export_view)

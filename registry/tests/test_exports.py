@@ -121,3 +121,10 @@ def test_the_export_page_is_staff_only(client, accreditation):
     response = client.get(reverse("admin:registry_register_export", args=[cohort.pk]), {"format": "csv"})
     assert response.status_code == 302
     assert not RegisterExport.objects.exists()
+
+
+def test_the_admin_action_opens_the_export_of_one_run(admin_client, accreditation):
+    cohort, _people = run_with_numbers({"Anna": "0012345"})
+    changelist = reverse("admin:registry_completedcohort_changelist")
+    response = admin_client.post(changelist, {"action": "export_for_the_register", "_selected_action": [cohort.pk]})
+    assert response["Location"] == reverse("admin:registry_register_export", args=[cohort.pk])
