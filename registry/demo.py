@@ -20,6 +20,10 @@ def load(stdout) -> None:
         accreditation.save()
     trainer = get_user_model().objects.filter(username="demo-trainer").first()
     for cohort in Cohort.objects.filter(status=Cohort.Status.COMPLETED):
+        # Most participants gave their register number; two did not yet, so the export has something to report.
+        for n, participant in enumerate(cohort.participants.order_by("pk")[2:], start=1):
+            participant.register_number = f"{(n * 104729) % 10**7:07d}"
+            participant.save(update_fields=["register_number"])
         result = services.issue_cohort_certificates(cohort=cohort, issued_by=trainer)
         stdout.write(f"Registry: {cohort.code}: {result['issued']} certificates issued")
     example = Certificate.objects.filter(status=Certificate.Status.VALID).first()
