@@ -122,7 +122,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Give the selected boards new links (the old ones stop working)"))
     def rotate_links(self, request, queryset):
         for registration in queryset:
-            services.rotate_board_link(registration=registration)
+            services.rotate_board_link(registration=registration, by=request.user, request=request)
         count = queryset.count()
         self.message_user(
             request,

@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit import services as audit
+from audit.models import AuditEvent
 from mail.models import OutgoingMail
 from mail.services import queue_email
 from programme.models import Programme, ProgrammeDay
@@ -352,11 +354,12 @@ def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
     return first
 
 
-def rotate_board_link(*, registration: Registration) -> Registration:
+def rotate_board_link(*, registration: Registration, by=None, request=None) -> Registration:
     """Give the board page and the enrolment link new keys; every link sent before stops working."""
     registration.access_key = new_access_key()
     registration.enrolment_key = new_access_key()
     registration.save(update_fields=["access_key", "enrolment_key"])
+    audit.record(action=AuditEvent.Action.LINK_ROTATED, obj=registration, actor=by, request=request)
     return registration
 
 

@@ -11,6 +11,8 @@ from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from audit import services as audit
+from audit.models import AuditEvent
 from cohorts.models import Cohort, Participant
 
 from . import exports, services, tasks
@@ -81,7 +83,9 @@ class CertificateAdmin(admin.ModelAdmin):
         form = RevokeForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             for certificate in queryset:
-                services.revoke_certificate(certificate=certificate, reason=form.cleaned_data["reason"])
+                services.revoke_certificate(
+                    certificate=certificate, reason=form.cleaned_data["reason"], revoked_by=request.user
+                )
             self.message_user(
                 request, _("%(count)s certificate(s) revoked.") % {"count": queryset.count()}, messages.SUCCESS
             )
@@ -120,6 +124,9 @@ class CompletedCohortAdmin(admin.ModelAdmin):
             raise PermissionDenied
         cohort = get_object_or_404(Cohort, pk=cohort_id, status=Cohort.Status.COMPLETED)
         content = services.certificates_zip(cohort=cohort)
+        audit.record(
+            action=AuditEvent.Action.PERSONAL_DATA_DOWNLOAD, obj=cohort, request=request, detail="certificates.zip"
+        )
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = content_disposition_header(True, f"certificaten-{cohort.code}.zip")
         return response
@@ -138,7 +145,9 @@ class CompletedCohortAdmin(admin.ModelAdmin):
         )
         kind = request.GET.get("format")
         if kind in exports.FORMATS:
-            content, content_type, filename = exports.export(cohort=cohort, kind=kind, user=request.user)
+            content, content_type, filename = exports.export(
+                cohort=cohort, kind=kind, user=request.user, request=request
+            )
             response = HttpResponse(content, content_type=content_type)
             response["Content-Disposition"] = content_disposition_header(True, filename)
             return response

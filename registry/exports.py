@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from audit import services as audit
+from audit.models import AuditEvent
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Participant
 
@@ -182,13 +184,14 @@ FORMATS = {
 
 
 @transaction.atomic
-def export(*, cohort: Cohort, kind: str, user=None) -> tuple[bytes, str, str]:
+def export(*, cohort: Cohort, kind: str, user=None, request=None) -> tuple[bytes, str, str]:
     """Make an export in one of the formats and log it; return the content, its type and a file name."""
     if kind not in FORMATS:
         raise ValueError(kind)
     rows = export_rows(cohort)
     make, content_type, extension = FORMATS[kind]
     RegisterExport.objects.create(cohort=cohort, kind=kind, exported_by=user, rows=_logged(rows))
+    audit.record(action=AuditEvent.Action.EXPORT, obj=cohort, actor=user, request=request, detail=kind)
     return make(rows), content_type, f"register-{cohort.code}.{extension}"
 
 

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from audit import services as audit
+from audit.models import AuditEvent
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Participant, Sector
 from mail.services import queue_email
@@ -173,6 +175,7 @@ def issue_certificate(*, participant: Participant, issued_by=None) -> Certificat
     certificate.sha256 = hashlib.sha256(content).hexdigest()
     certificate.pdf.save(f"{number}-v{version}.pdf", ContentFile(content), save=False)
     certificate.save(update_fields=["pdf", "sha256"])
+    audit.record(action=AuditEvent.Action.CERTIFICATE_ISSUED, obj=certificate, actor=issued_by, detail=certificate.kind)
     queue_email(
         to=participant.email,
         template="registry/mail/certificate_issued",
@@ -188,7 +191,7 @@ def issue_certificate(*, participant: Participant, issued_by=None) -> Certificat
 
 
 @transaction.atomic
-def revoke_certificate(*, certificate: Certificate, reason: str) -> Certificate:
+def revoke_certificate(*, certificate: Certificate, reason: str, revoked_by=None) -> Certificate:
     """Revoke a certificate, keeping its record and the reason."""
     if not reason.strip():
         raise CertificateError(_("Give the reason for the revocation."))
@@ -196,6 +199,7 @@ def revoke_certificate(*, certificate: Certificate, reason: str) -> Certificate:
     certificate.status = Certificate.Status.REVOKED
     certificate.revoked_reason = reason.strip()
     certificate.save(update_fields=["status", "revoked_reason"])
+    audit.record(action=AuditEvent.Action.CERTIFICATE_REVOKED, obj=certificate, actor=revoked_by, detail=reason)
     return certificate
 
 

@@ -5,6 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from audit import services as audit
+from audit.models import AuditEvent
 from cohorts import tokens
 from cohorts.models import Participant
 
@@ -56,4 +58,6 @@ def participant_certificate(request, token, certificate_id):
 def staff_certificate(request, certificate_id):
     if not request.user.has_perm("registry.view_certificate"):
         raise Http404
-    return _pdf_response(get_object_or_404(Certificate, pk=certificate_id))
+    certificate = get_object_or_404(Certificate, pk=certificate_id)
+    audit.record(action=AuditEvent.Action.PERSONAL_DATA_DOWNLOAD, obj=certificate, request=request, detail="pdf")
+    return _pdf_response(certificate)

@@ -1,0 +1,48 @@
+"""The audit trail: who did what to which record, when and from where. Rows are only ever added."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        EXPORT = "export", _("export")
+        ERASURE = "erasure", _("erasure")
+        CERTIFICATE_ISSUED = "certificate_issued", _("certificate issued")
+        CERTIFICATE_REVOKED = "certificate_revoked", _("certificate revoked")
+        LINK_ROTATED = "link_rotated", _("link rotated")
+        PERSONAL_DATA_DOWNLOAD = "personal_data_download", _("download of personal data")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    actor_name = models.CharField(_("who (as it was)"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    object_type = models.CharField(_("kind of object"), max_length=100)
+    object_id = models.CharField(_("object"), max_length=64)
+    object_label = models.CharField(_("description"), max_length=300, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self):
+        return f"{self.at:%d-%m-%Y %H:%M} {self.actor_name or '-'} {self.get_action_display()} {self.object_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are never deleted.")

@@ -1,0 +1,28 @@
+from .models import AuditEvent
+
+
+def record(*, action: str, obj, actor=None, request=None, detail: str = "") -> AuditEvent:
+    """
+    Add an event to the audit trail.
+
+    :param obj: the record acted on (any model instance)
+    :param actor: the user; taken from the request when not given
+    :param request: gives the address the action came from
+    """
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    address = None
+    if request is not None:
+        from verbindend.ratelimit import client_address
+
+        address = client_address(request) or None
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_name=actor.get_username() if actor else "",
+        action=action,
+        object_type=obj._meta.label,
+        object_id=str(obj.pk),
+        object_label=str(obj)[:300],
+        detail=detail[:300],
+        address=address,
+    )
