@@ -25,6 +25,8 @@ from audit import services as audit
 from audit.models import AuditEvent
 from mail.models import OutgoingMail
 from mail.services import queue_email
+from privacy import services as privacy
+from privacy.models import Consent
 from programme.models import Programme, ProgrammeDay
 from verbindend.ics import CalendarEvent, invitation_attachment, make_calendar
 
@@ -147,6 +149,7 @@ def submit_registration(
     except IntegrityError:
         # The same form, submitted twice at the same moment.
         return Registration.objects.get(submission_key=submission_key)
+    privacy.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
     context = {
         "registration": registration,
         "board": board,
@@ -217,15 +220,25 @@ def _locked_cohort_for(registration: Registration) -> Cohort:
 
 
 @transaction.atomic
-def enroll_participant(*, registration: Registration, data: dict, language: str = "nl") -> Participant:
+def enroll_participant(
+    *, registration: Registration, data: dict, language: str = "nl", consent_form: str = ""
+) -> Participant:
     """
     Enrol a participant in the registration's course run, or put them on its waiting list when it is full.
 
     :param data: first_name, initials, tussenvoegsel, last_name, email, role, school, brin
+    :param consent_form: the form on which the participant agreed to the privacy statement themselves
     :raises EnrolmentError: the board has no course run yet, it has started, or the e-mail address is enrolled
     """
     cohort = _locked_cohort_for(registration)
-    return _enroll(cohort=cohort, registration=registration, data=data, language=language)
+    participant = _enroll(cohort=cohort, registration=registration, data=data, language=language)
+    if consent_form:
+        privacy.record_consent(
+            subject=participant,
+            purposes=[Consent.Purpose.ENROLMENT, Consent.Purpose.REGISTER_REPORTING],
+            form=consent_form,
+        )
+    return participant
 
 
 @transaction.atomic

@@ -221,7 +221,10 @@ def enrol(request, token):
         if form.is_valid():
             try:
                 participant = services.enroll_participant(
-                    registration=registration, data=form.cleaned_data, language=get_language()
+                    registration=registration,
+                    data=form.cleaned_data,
+                    language=get_language(),
+                    consent_form="inschrijven",
                 )
             except services.EnrolmentError as error:
                 form.add_error(None, str(error))

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "verbindend",
     "mail",
     "audit",
+    "privacy",
     "programme",
     "cohorts",
     "registry",

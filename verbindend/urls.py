@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
+
+from privacy import views as privacy_views
 
 admin.site.site_header = _("Verbindend: course administration")
 admin.site.site_title = _("Verbindend")
@@ -10,7 +11,7 @@ admin.site.index_title = _("Overview")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("privacy/", privacy_views.statement, name="privacy"),
     path("", include("registry.urls")),
     path("", include("cohorts.urls")),
     path("", include("programme.urls")),
