@@ -1085,3 +1085,113 @@ def participant_calendar(participant: Participant) -> bytes:
 def days_attended(participant: Participant) -> int:
     """Count the days a participant attended, days made up with another run included."""
     return participant.attendances.filter(status__in=[Attendance.Status.PRESENT, Attendance.Status.MADE_UP]).count()
+
+
+# --- A person's own data (AVG) -----------------------------------------------
+
+
+def _mails_to(address: str) -> list[dict]:
+    candidates = OutgoingMail.objects.filter(to__icontains=address).order_by("created_at")
+    return [
+        {
+            "subject": m.subject,
+            "queued": m.created_at.isoformat(),
+            "sent": m.sent_at.isoformat() if m.sent_at else None,
+            "status": m.status,
+        }
+        for m in candidates
+        if address.lower() in (t.lower() for t in m.to)
+    ]
+
+
+def _consents(subject) -> list[dict]:
+    return [
+        {
+            "purpose": c.purpose,
+            "statement_version": c.statement.version,
+            "form": c.form,
+            "given": c.given_at.isoformat(),
+        }
+        for c in privacy.consents_of(subject)
+    ]
+
+
+def participant_data(participant: Participant) -> dict:
+    """Everything the product holds about a participant, for their own download."""
+    cohort = participant.cohort
+    attendance = {a.course_day_id: a for a in participant.attendances.all()}
+    return {
+        "details": {
+            "initials": participant.initials,
+            "first_name": participant.first_name,
+            "tussenvoegsel": participant.tussenvoegsel,
+            "last_name": participant.last_name,
+            "email": participant.email,
+            "role": participant.get_role_display(),
+            "school": participant.school,
+            "brin": participant.brin,
+            "register_number": participant.register_number,
+            "language": participant.language,
+        },
+        "enrolment": {
+            "programme": cohort.programme.title,
+            "course_run": cohort.code,
+            "board": participant.registration.board.name,
+            "status": participant.status,
+            "enrolled_at": participant.created_at.isoformat(),
+            "withdrawn_at": participant.withdrawn_at.isoformat() if participant.withdrawn_at else None,
+        },
+        "attendance": [
+            {
+                "day": day.programme_day.number,
+                "date": day.date.isoformat(),
+                "attendance": attendance[day.pk].status if day.pk in attendance else "",
+                "notified_absence": bool(day.pk in attendance and attendance[day.pk].absence_notified_at),
+            }
+            for day in cohort.days.select_related("programme_day").order_by("date")
+        ],
+        "certificates": [
+            {"number": str(c), "kind": c.kind, "status": c.status, "issued": c.issued_at.isoformat()}
+            for c in participant.certificates.all()
+        ],
+        "emails": _mails_to(participant.email),
+        "consents": _consents(participant),
+    }
+
+
+def registration_data(registration: Registration) -> dict:
+    """Everything the product holds about a board's registration and its contact person."""
+    board = registration.board
+    return {
+        "board": {
+            "name": board.name,
+            "kind": board.kind,
+            "bestuursnummer": board.bestuursnummer,
+            "swv_code": board.swv_code,
+            "sector": board.sector,
+            "place": board.place,
+        },
+        "contact": {
+            "name": registration.contact_name,
+            "function": registration.contact_function,
+            "email": registration.contact_email,
+            "phone": registration.contact_phone,
+        },
+        "registration": {
+            "received": registration.created_at.isoformat(),
+            "status": registration.status,
+            "expected_participants": registration.expected_participants,
+            "preferred_period": registration.preferred_period,
+            "preferred_place": registration.preferred_place,
+            "remarks": registration.remarks,
+            "course_run": registration.cohort.code if registration.cohort else None,
+        },
+        "intakes": [
+            {"start": i.starts_at.isoformat(), "how": i.mode, "status": i.status} for i in registration.intakes.all()
+        ],
+        "participants": [
+            {"name": p.full_name, "email": p.email, "status": p.status} for p in registration.participants.all()
+        ],
+        "emails": _mails_to(registration.contact_email),
+        "consents": _consents(registration),
+    }

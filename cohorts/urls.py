@@ -13,5 +13,7 @@ urlpatterns = [
     path("inschrijven/<str:token>/bedankt/", views.enrol_thanks, name="enrol_thanks"),
     path("deelnemer/<str:token>/", views.participant_page, name="participant"),
     path("deelnemer/<str:token>/rooster.ics", views.participant_calendar, name="participant_calendar"),
+    path("deelnemer/<str:token>/mijn-gegevens/", views.participant_own_data, name="participant_data"),
+    path("bestuur/<str:token>/gegevens/", views.registration_own_data, name="registration_data"),
     path("agenda/<str:token>/", views.calendar_feed, name="calendar_feed"),
 ]

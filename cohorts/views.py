@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -326,3 +326,30 @@ def calendar_feed(request, token):
     if not (feed.user.is_active and feed.user.is_staff):
         raise Http404
     return calendar_response(services.trainer_calendar(feed.user), "verbindend-trainer.ics")
+
+
+def _data_response(request, data: dict, title: str, filename: str):
+    if request.GET.get("format") == "json":
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+        return response
+    return render(request, "cohorts/personal_data.html", {"data": data, "title": title})
+
+
+@never_cache
+def participant_own_data(request, token):
+    participant = _participant_from_token(token)
+    return _data_response(
+        request, services.participant_data(participant), _("Your data"), f"verbindend-{participant.pk}"
+    )
+
+
+@never_cache
+def registration_own_data(request, token):
+    registration = _registration_from_token(token, tokens.BOARD)
+    return _data_response(
+        request,
+        services.registration_data(registration),
+        _("Your registration's data"),
+        f"verbindend-bestuur-{registration.pk}",
+    )
