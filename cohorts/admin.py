@@ -369,9 +369,34 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_select_related = ["cohort", "registration__board"]
     readonly_fields = ["registration", "cohort", "status", "waitlist_number", "created_at", "withdrawn_at"]
 
+    actions = ["anonymise"]
+
     @admin.display(description=_("board"), ordering="registration__board__name")
     def board(self, participant):
         return participant.registration.board.name
+
+    def has_erase_permission(self, request):
+        return request.user.has_perm("cohorts.erase_participant")
+
+    @admin.action(description=_("Erase the selected participants' data…"), permissions=["erase"])
+    def anonymise(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            for participant in queryset:
+                services.anonymise_participant(participant=participant, by=request.user, request=request)
+            self.message_user(
+                request, _("%(count)s participant(s) anonymised.") % {"count": queryset.count()}, messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/cohorts/participant/anonymise.html",
+            {
+                **self.admin_site.each_context(request),
+                "participants": queryset.prefetch_related("certificates"),
+                "opts": self.model._meta,
+                "title": _("Erase participants' data"),
+            },
+        )
 
     def has_add_permission(self, request):
         # Enrolment goes through the board page or the enrolment link, where capacity is checked.

@@ -246,6 +246,7 @@ class Participant(models.Model):
         ordering = ["last_name", "first_name"]
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
+        permissions = [("erase_participant", _("Can erase a person's data (participants and contacts)"))]
         constraints = [
             models.UniqueConstraint(Lower("email"), "cohort", name="participant_once_per_cohort"),
             models.CheckConstraint(

@@ -1195,3 +1195,65 @@ def registration_data(registration: Registration) -> dict:
         "emails": _mails_to(registration.contact_email),
         "consents": _consents(registration),
     }
+
+
+# --- Erasure -----------------------------------------------------------------
+
+ERASED = "Gewist"
+
+
+def _wipe_mail_to(address: str) -> int:
+    """Remove an address and everything written to it from the outbox; the rows stay as a count."""
+    wiped = 0
+    for mail in OutgoingMail.objects.filter(to__icontains=address):
+        if address.lower() not in (t.lower() for t in mail.to):
+            continue
+        mail.to = [f"gewist-{mail.pk}@verbindend.invalid"]
+        mail.reply_to = []
+        mail.subject = "[gewist]"
+        mail.body_text = ""
+        mail.body_html = ""
+        mail.last_error = ""
+        mail.save(update_fields=["to", "reply_to", "subject", "body_text", "body_html", "last_error"])
+        mail.attachments.all().delete()
+        wiped += 1
+    return wiped
+
+
+@transaction.atomic
+def anonymise_participant(*, participant: Participant, by=None, request=None) -> Participant:
+    """
+    Anonymise a participant in every table: name, e-mail, school, register number, notes and e-mails go.
+
+    Kept, for the legal period: the completion record (status, attendance), and any certificate with its
+    number and the name as printed, so that the certificate still verifies.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    address = participant.email
+    participant.first_name = ERASED
+    participant.initials = participant.tussenvoegsel = participant.school = participant.brin = ""
+    participant.last_name = ""
+    participant.register_number = ""
+    participant.email = f"gewist-{participant.pk}@verbindend.invalid"
+    participant.access_key = new_access_key()
+    participant.save()
+    participant.attendances.update(note="", absence_notified_at=None)
+    _wipe_mail_to(address)
+    audit.record(action=AuditEvent.Action.ERASURE, obj=participant, actor=by, request=request, detail="participant")
+    return participant
+
+
+@transaction.atomic
+def anonymise_contact(*, registration: Registration, by=None, request=None) -> Registration:
+    """Anonymise a board's contact person: their name, function, e-mail, phone, remarks and e-mails go."""
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    address = registration.contact_email
+    registration.contact_name = ERASED
+    registration.contact_function = registration.contact_phone = registration.remarks = ""
+    registration.contact_email = f"gewist-contact-{registration.pk}@verbindend.invalid"
+    registration.access_key = new_access_key()
+    registration.save()
+    registration.intakes.update(notes="")
+    _wipe_mail_to(address)
+    audit.record(action=AuditEvent.Action.ERASURE, obj=registration, actor=by, request=request, detail="contact")
+    return registration
