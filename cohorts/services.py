@@ -8,6 +8,7 @@ two enrolments at the same moment can never both take the last seat.
 
 import datetime
 import itertools
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max, Prefetch, Value
-from django.db.models.functions import Lower
+from django.db.models.functions import Cast, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,6 +43,8 @@ from .models import (
     Registration,
     new_access_key,
 )
+
+logger = logging.getLogger(__name__)
 
 PARTICIPANT_FIELDS = ("first_name", "initials", "tussenvoegsel", "last_name", "email", "role", "school", "brin")
 
@@ -1257,3 +1260,85 @@ def anonymise_contact(*, registration: Registration, by=None, request=None) -> R
     _wipe_mail_to(address)
     audit.record(action=AuditEvent.Action.ERASURE, obj=registration, actor=by, request=request, detail="contact")
     return registration
+
+
+# --- Retention -----------------------------------------------------------------
+
+
+def apply_retention(*, now: datetime.datetime | None = None, dry_run: bool = False, batch: int = 1000) -> dict:
+    """
+    Apply the retention periods; return what was (or, with dry_run, would be) done.
+
+    - Participants and contact persons of course runs completed more than RETENTION_CONTACT_DAYS ago are
+      anonymised, their attendance notes and absence notices cleared. Certificates and the completion
+      record stay (the register needs them for seven years).
+    - Registrations that never became part of a course run are deleted RETENTION_UNPLACED_DAYS after they came in.
+    - Outbox rows older than RETENTION_MAIL_DAYS lose their addresses and text.
+
+    Runs in batches, a bounded number of queries per batch; a second run finds nothing to do.
+    """
+    now = now or timezone.now()
+    contact_limit = timezone.localdate(now) - datetime.timedelta(days=settings.RETENTION_CONTACT_DAYS)
+    old_cohorts = (
+        Cohort.objects.filter(status=Cohort.Status.COMPLETED)
+        .annotate(last=models.Max("days__date"))
+        .filter(last__lt=contact_limit)
+    )
+    participants = Participant.objects.filter(cohort__in=old_cohorts).exclude(email__endswith="@verbindend.invalid")
+    contacts = Registration.objects.filter(cohort__in=old_cohorts).exclude(
+        contact_email__endswith="@verbindend.invalid"
+    )
+    unplaced = Registration.objects.filter(
+        cohort__isnull=True, created_at__lt=now - datetime.timedelta(days=settings.RETENTION_UNPLACED_DAYS)
+    )
+    mails = OutgoingMail.objects.filter(
+        created_at__lt=now - datetime.timedelta(days=settings.RETENTION_MAIL_DAYS),
+        status__in=[OutgoingMail.Status.SENT, OutgoingMail.Status.FAILED],
+    ).exclude(subject="[verwijderd]")
+    report = {
+        "participants": participants.count(),
+        "contacts": contacts.count(),
+        "unplaced_registrations": unplaced.count(),
+        "emails": mails.count(),
+    }
+    if dry_run:
+        return report
+    while ids := list(participants.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            Participant.objects.filter(pk__in=ids).update(
+                first_name=ERASED,
+                initials="",
+                tussenvoegsel="",
+                last_name="",
+                school="",
+                brin="",
+                register_number="",
+                email=Concat(Value("gewist-"), Cast("pk", models.CharField()), Value("@verbindend.invalid")),
+                access_key=Concat(Value("gewist-"), Cast("pk", models.CharField())),
+            )
+            Attendance.objects.filter(participant_id__in=ids).update(note="", absence_notified_at=None)
+    while ids := list(contacts.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            Registration.objects.filter(pk__in=ids).update(
+                contact_name=ERASED,
+                contact_function="",
+                contact_phone="",
+                remarks="",
+                contact_email=Concat(
+                    Value("gewist-contact-"), Cast("pk", models.CharField()), Value("@verbindend.invalid")
+                ),
+                access_key=Concat(Value("gewist-"), Cast("pk", models.CharField())),
+                enrolment_key=Concat(Value("gewist-enrol-"), Cast("pk", models.CharField())),
+            )
+            IntakeAppointment.objects.filter(registration_id__in=ids).update(notes="")
+    while ids := list(unplaced.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            Consent.objects.filter(subject_type=Registration._meta.label, subject_id__in=[str(i) for i in ids]).delete()
+            Registration.objects.filter(pk__in=ids).delete()
+    while ids := list(mails.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            OutgoingMail.objects.filter(pk__in=ids).update(
+                to=[], reply_to=[], subject="[verwijderd]", body_text="", body_html="", last_error=""
+            )
+    logger.info("Retention applied: %s", report)
+    return report

@@ -13,3 +13,9 @@ def send_reminders() -> int:
 def check_go_no_go() -> int:
     """Alert about course runs still below their minimum shortly before they start (Celery beat, hourly)."""
     return services.send_go_no_go_alerts()
+
+
+@shared_task(ignore_result=True)
+def apply_retention() -> dict:
+    """Anonymise and delete what is past its retention period (Celery beat, daily)."""
+    return services.apply_retention()

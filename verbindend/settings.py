@@ -242,7 +242,13 @@ CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0},
     "send-reminders": {"task": "cohorts.tasks.send_reminders", "schedule": 600.0},
     "check-go-no-go": {"task": "cohorts.tasks.check_go_no_go", "schedule": 3600.0},
+    "apply-retention": {"task": "cohorts.tasks.apply_retention", "schedule": 86400.0},
 }
+# Retention (AVG), in days: contact details and attendance detail after a run is completed; registrations that
+# never became part of a course run; the addresses and text of sent e-mails.
+RETENTION_CONTACT_DAYS = env.int("RETENTION_CONTACT_DAYS", default=365)
+RETENTION_UNPLACED_DAYS = env.int("RETENTION_UNPLACED_DAYS", default=365)
+RETENTION_MAIL_DAYS = env.int("RETENTION_MAIL_DAYS", default=90)
 # Weeks before day 1 at which a course run below its minimum raises the alarm.
 GO_NO_GO_WEEKS = env.int("GO_NO_GO_WEEKS", default=6)
 # Days before a course day that participants get a reminder.
