@@ -72,7 +72,31 @@ class RegistrationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "privacy_consent_at", "language", "plan_intake"]
     autocomplete_fields = ["board", "cohort"]
-    actions = ["form_cohort", "add_to_cohort", "rotate_links"]
+    actions = ["form_cohort", "add_to_cohort", "rotate_links", "anonymise_contacts"]
+
+    def has_erase_permission(self, request):
+        return request.user.has_perm("cohorts.erase_participant")
+
+    @admin.action(description=_("Erase the selected contact persons' data…"), permissions=["erase"])
+    def anonymise_contacts(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            for registration in queryset:
+                services.anonymise_contact(registration=registration, by=request.user, request=request)
+            self.message_user(
+                request, _("%(count)s contact person(s) anonymised.") % {"count": queryset.count()}, messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/cohorts/registration/anonymise.html",
+            {
+                **self.admin_site.each_context(request),
+                "registrations": queryset.select_related("board"),
+                "opts": self.model._meta,
+                "title": _("Erase contact persons' data"),
+            },
+        )
+
     inlines = [IntakeInline]
 
     @admin.action(description=_("Form a course run from the selected registrations"))

@@ -49,3 +49,27 @@ def test_the_office_exports_but_cannot_change_the_schedule(client, completed):
 def test_no_group_no_admin(client):
     client.force_login(User.objects.create_user("niemand", password="x-secret-123", is_staff=True))
     assert client.get(reverse("admin:cohorts_participant_changelist")).status_code == 403
+
+
+def test_only_the_office_erases(client, completed):
+    participant = completed.participants.get()
+    changelist = reverse("admin:cohorts_participant_changelist")
+    client.force_login(member("Trainer"))
+    client.post(changelist, {"action": "anonymise", "_selected_action": [participant.pk], "confirm": "yes"})
+    participant.refresh_from_db()
+    assert participant.first_name != "Gewist"
+    client.force_login(member("Kantoor"))
+    client.post(changelist, {"action": "anonymise", "_selected_action": [participant.pk], "confirm": "yes"})
+    participant.refresh_from_db()
+    assert participant.first_name == "Gewist"
+
+
+def test_the_office_erases_a_contact_person_after_confirming(client):
+    registration = RegistrationFactory(contact_name="Wilhelmina Oosterbeek")
+    client.force_login(member("Kantoor"))
+    changelist = reverse("admin:cohorts_registration_changelist")
+    page = client.post(changelist, {"action": "anonymise_contacts", "_selected_action": [registration.pk]})
+    assert "Wilhelmina Oosterbeek" in page.content.decode()
+    client.post(changelist, {"action": "anonymise_contacts", "_selected_action": [registration.pk], "confirm": "yes"})
+    registration.refresh_from_db()
+    assert registration.contact_name == "Gewist"
