@@ -46,5 +46,10 @@ messages: $(INSTALLED)
 	$(BIN)/python manage.py makemessages --locale nl --locale en --no-location --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
+## prod-check: the deploy checks and a migration check, with the production settings in the environment
+prod-check: $(INSTALLED)
+	DEBUG=false $(BIN)/python manage.py check --deploy --fail-level WARNING
+	DEBUG=false $(BIN)/python manage.py makemigrations --check --dry-run
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -85,3 +85,16 @@ def test_ci_runs_on_the_real_services():
     with connection.cursor() as cursor:
         cursor.execute("select version()")
         assert cursor.fetchone()[0].startswith("PostgreSQL")
+
+
+def test_make_prod_check_passes_with_production_settings():
+    result = subprocess.run(
+        ["make", "-s", "prod-check"],
+        cwd=ROOT,
+        env={**os.environ, **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
