@@ -8,6 +8,7 @@ skipped with the reason, in CI (CI=true) they fail, so a silently wrong
 configuration cannot pass.
 """
 
+import asyncio
 import os
 import shutil
 import socket
@@ -123,7 +124,14 @@ class RecordingSMTPHandler:
         self.fail_next = 0
         self.fail_code = "451 4.3.0 Try again later"
         self.always_fail = None
+        self.rcpt_delay = 0.0  # seconds to stall before accepting a recipient: a send caught mid-way
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self._lock:
