@@ -34,3 +34,51 @@ def test_worker_killed_mid_send_delivers_exactly_once_after_a_new_worker(
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0]["To"] == "bestuur@example.nl"
     assert OutgoingMail.objects.get().attempts == 1
+
+
+REGISTER = """
+from django.test import Client
+client = Client()
+for n in range({start}, {end}):
+    response = client.post("/aanmelden/", {{
+        "path": "new", "board_name": f"Stichting {{n}}", "board_kind": "bestuur", "bestuursnummer": f"{{70000 + n}}",
+        "sector": "po", "contact_name": "Contact", "contact_email": f"contact{{n}}@bestuur.example.nl",
+        "contact_phone": "0301234567", "expected_participants": "14", "privacy_consent": "on",
+        "submission_key": f"outage-{{n}}",
+    }})
+    assert response.status_code == 302, response.status_code
+print("registered")
+"""
+
+
+def test_redis_stopped_during_registrations_keeps_every_one_and_sends_their_e_mails_once(
+    service_env, smtp_server, private_redis, celery_worker_factory
+):
+    from cohorts.models import Registration
+
+    env = {
+        **service_env,
+        "CELERY_BROKER_URL": private_redis.url,
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "REGISTRATION_RATE_LIMIT": "1000",
+    }
+    run_in_project(REGISTER.format(start=0, end=3), env)  # Redis up: queued, no worker yet
+    private_redis.stop()
+    started = time.monotonic()
+    run_in_project(REGISTER.format(start=3, end=6), env)  # Redis down: the form still answers
+    assert time.monotonic() - started < 30
+    assert Registration.objects.count() == 6
+    assert OutgoingMail.objects.filter(status="pending").count() == 12
+
+    private_redis.start()  # it kept nothing on disk: the queued tasks are gone too
+    celery_worker_factory(private_redis.url)
+    run_in_project("from mail.services import requeue_due_mail; requeue_due_mail()", env)
+    wait_until(lambda: OutgoingMail.objects.filter(status="sent").count() == 12, message="all 12 sent", timeout=60)
+    time.sleep(1)
+    recipients = [message["To"] for message in smtp_server.messages]
+    assert len(recipients) == 12
+    assert sorted(set(recipients)) == sorted(
+        {*(f"contact{n}@bestuur.example.nl" for n in range(6)), "janjutten@natuurlijkleren.org"}
+    )
+    assert recipients.count("janjutten@natuurlijkleren.org") == 6
