@@ -158,12 +158,11 @@ def test_a_database_restart_under_load_fails_requests_only_while_it_is_down_and_
             f"127.0.0.1:{port}",
             "--workers",
             "2",
-            "--disable-redirect-access-to-syslog",
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     results = []  # (time, status)
