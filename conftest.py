@@ -224,12 +224,26 @@ def shared_redis_url(db: int) -> str:
     return url
 
 
+def _reseed():
+    """Run the data migrations' seeds again: a transactional test before this one flushed the database."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    for migration in (
+        "programme.migrations.0002_seed_verbindend_leiderschap",
+        "privacy.migrations.0002_first_statement",
+    ):
+        import_module(migration).seed(django_apps, None)
+
+
 @pytest.fixture
 def service_env(transactional_db, smtp_server):
     """Environment for subprocesses (workers, commands) that share the test's database and SMTP server."""
     from django.db import connection
 
     require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://...")
+    _reseed()
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     env = {
