@@ -219,15 +219,21 @@ def test_redelivered_task_takes_over_its_own_claim(smtp_server):
     assert len(smtp_server.messages) == 1
 
 
-def test_broker_outage_does_not_break_the_callers_transaction(settings, django_capture_on_commit_callbacks):
+def test_broker_outage_does_not_break_the_callers_transaction(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
     """With an unreachable broker the row is kept, pending, and the caller goes on."""
     from conftest import free_port
+    from mail import services
     from verbindend.celery import app
 
     app.conf.task_always_eager = False
     previous = app.conf.broker_url
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)  # Celery reads the environment first
+    app.conf.broker_url = unreachable
     app._pool = None
+    assert services.enqueue_delivery(mail_ids=[0]) is False  # the outage is real
     try:
         with django_capture_on_commit_callbacks(execute=True):
             row = queue()

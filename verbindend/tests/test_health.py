@@ -40,12 +40,15 @@ def test_ready_fails_when_e_mail_is_stuck(client):
     assert response.json()["checks"]["outbox"] == {"ok": False, "error": "RuntimeError"}
 
 
-def test_ready_fails_when_the_broker_is_away(client, settings):
+def test_ready_fails_when_the_broker_is_away(client, settings, monkeypatch):
     from conftest import free_port
     from verbindend.celery import app
 
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    # Celery reads the environment before its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
     previous = app.conf.broker_url
-    settings.CELERY_BROKER_URL = app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CELERY_BROKER_URL = app.conf.broker_url = unreachable
     try:
         response = client.get("/health/ready/")
     finally:
