@@ -232,14 +232,15 @@ def test_broker_outage_does_not_break_the_callers_transaction(
     unreachable = f"redis://127.0.0.1:{free_port()}/0"
     monkeypatch.setenv("CELERY_BROKER_URL", unreachable)  # Celery reads the environment first
     app.conf.broker_url = unreachable
-    app._pool = None
+    # Celery caches its connection and producer pools for the URL it first used.
+    app._pool = app.amqp._producer_pool = None
     assert services.enqueue_delivery(mail_ids=[0]) is False  # the outage is real
     try:
         with django_capture_on_commit_callbacks(execute=True):
             row = queue()
     finally:
         app.conf.broker_url = previous
-        app._pool = None
+        app._pool = app.amqp._producer_pool = None
     row.refresh_from_db()
     assert row.status == OutgoingMail.Status.PENDING
     assert row.attempts == 0
