@@ -4,14 +4,9 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from verbindend.spreadsheets import safe_cell
+
 from .models import AuditEvent
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @admin.register(AuditEvent)
@@ -43,7 +38,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         for event in queryset:
             writer.writerow(
                 [
-                    _safe(v)
+                    safe_cell(v)
                     for v in (
                         event.at.isoformat(),
                         event.actor_name,

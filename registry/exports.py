@@ -8,7 +8,6 @@ carriage return gets a leading apostrophe, in the CSV and the XLSX alike.
 
 import csv
 import io
-import re
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,12 +17,12 @@ from audit import services as audit
 from audit.models import AuditEvent
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Participant
+from cohorts.validators import REGISTER_NUMBER
+from verbindend.spreadsheets import safe_cell
 
 from .models import Certificate, RegisterExport
 from .services import accreditation_for
 
-REGISTER_NUMBER = re.compile(r"^[0-9]{4,12}$")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = [
     ("initials", "Voorletters"),
     ("first_name", "Roepnaam"),
@@ -41,11 +40,6 @@ COLUMNS = [
     ("outcome", "Resultaat"),
     ("certificate_number", "Certificaatnummer"),
 ]
-
-
-def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def export_rows(cohort: Cohort) -> list[dict]:
