@@ -38,15 +38,6 @@ def require_service(name: str, available: bool, how: str) -> None:
     pytest.skip(f"needs {name} ({how})")
 
 
-@pytest.fixture
-def postgres(db):
-    """Require that the test database is PostgreSQL."""
-    from django.db import connection
-
-    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://...")
-    return connection
-
-
 def pytest_report_header(config):
     database = settings.DATABASES["default"]
     return [
