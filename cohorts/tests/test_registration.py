@@ -1,5 +1,7 @@
 """The public registration form, from POST to the outbox rows, in Dutch and English."""
 
+import re
+
 import pytest
 from django.core import mail as django_mail
 from django.urls import reverse
@@ -44,6 +46,8 @@ def test_form_page_in_dutch(client):
     assert "Bestuursnummer" in page
     assert 'name="submission_key"' in page
     assert 'name="website"' in page
+    # The page's title is plain text: nothing of the page's markup leaks into it.
+    assert re.search(r"<title>([^<]*)</title>", page)[1].startswith("Meld uw bestuur aan ·")
 
 
 def test_registration_writes_the_board_the_registration_and_two_emails(client, django_capture_on_commit_callbacks):
