@@ -221,11 +221,21 @@ def _reseed():
 
     from django.apps import apps as django_apps
 
-    for migration in (
-        "programme.migrations.0002_seed_verbindend_leiderschap",
-        "privacy.migrations.0002_first_statement",
+    for migration, function in (
+        ("programme.migrations.0002_seed_verbindend_leiderschap", "seed"),
+        ("privacy.migrations.0002_first_statement", "seed"),
+        ("registry.migrations.0002_seed_accreditation", "seed"),
+        ("verbindend.migrations.0001_staff_groups", "create_groups"),
+        ("verbindend.migrations.0002_office_erases", "grant"),
     ):
-        import_module(migration).seed(django_apps, None)
+        # The staff-group migrations mark each app's models module while they create permissions; put the real
+        # ones back afterwards.
+        models_modules = {config: config.models_module for config in django_apps.get_app_configs()}
+        try:
+            getattr(import_module(migration), function)(django_apps, None)
+        finally:
+            for config, module in models_modules.items():
+                config.models_module = module
 
 
 @pytest.fixture

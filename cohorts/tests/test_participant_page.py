@@ -44,6 +44,14 @@ def test_page_shows_schedule_and_attendance_so_far(client, participant):
     assert "Ik kan niet komen op dag 1" not in page  # passed
 
 
+def test_page_title_is_the_name_and_the_head_holds_no_body_content(client, participant):
+    page = client.get(page_path(participant)).content.decode()
+    head = page.split("</head>")[0]
+    assert f"<title>{participant.full_name} ·" in head
+    assert "<div" not in head
+    assert page.count("Bekijk alle gegevens") == 1
+
+
 def test_absence_notice_reaches_the_attendance_grid(client, participant, admin_client):
     day = participant.cohort.days.get(programme_day__number=2)
     response = client.post(page_path(participant), {"action": "absent", "day": day.pk}, follow=True)
