@@ -111,6 +111,59 @@ class SinkSMTPServer:
         self.process.wait(timeout=10)
 
 
+class CeleryWorker:
+    """
+    A Celery worker as production runs it (`celery -A verbindend worker`),
+    two processes on these two-core machines; ready when it answers a ping.
+    """
+
+    CONCURRENCY = 2
+
+    def __init__(self, env: dict, log_path: str | None = None):
+        self.log_path = log_path
+        # Closed in stop(); without a path the worker writes to this terminal.
+        self.log = open(log_path, "w") if log_path else None  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "verbindend",
+                "worker",
+                "--concurrency",
+                str(self.CONCURRENCY),
+                "-l",
+                os.environ.get("BENCH_WORKER_LOG", "WARNING"),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT if self.log else None,
+        )
+        from verbindend.celery import app
+
+        while not app.control.ping(timeout=0.5):
+            if self.process.poll() is not None:
+                raise RuntimeError("the Celery worker stopped")
+
+    def tail(self, lines: int = 40) -> str:
+        if not self.log_path:
+            return ""
+        self.log.flush()
+        with open(self.log_path, errors="replace") as log:
+            return "".join(log.readlines()[-lines:])
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+        if self.log:
+            self.log.close()
+
+
 def report(name: str, measured: float, baseline: float, unit: str, target: str, higher_is_better: bool = True):
     ratio = measured / baseline if baseline else float("nan")
     print(f"{name}: {measured:,.1f} {unit} against a baseline of {baseline:,.1f} {unit}: ratio {ratio:.2f} ({target})")

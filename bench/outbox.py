@@ -11,11 +11,9 @@ without one, the same delivery code runs in-process, in one thread.
 
 import os
 import smtplib
-import subprocess
-import sys
 import time
 
-from common import ROOT, SinkSMTPServer, cleanup, report, setup_django
+from common import CeleryWorker, SinkSMTPServer, cleanup, report, setup_django
 
 COUNT = 1000
 
@@ -70,32 +68,11 @@ def run(sink):
     started = time.perf_counter()
     if broker:
         sender = "one Celery worker (2 processes)"
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "verbindend",
-                "worker",
-                "--concurrency",
-                "2",
-                "-l",
-                os.environ.get("BENCH_WORKER_LOG", "WARNING"),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "MAIL_DRAIN_GRACE_SECONDS": "0"},
+        worker = CeleryWorker(
+            {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "MAIL_DRAIN_GRACE_SECONDS": "0"}
         )
         try:
             from mail.services import requeue_due_mail
-            from verbindend.celery import app
-
-            while not app.control.ping(timeout=0.5):
-                if worker.poll() is not None:
-                    raise RuntimeError("the Celery worker stopped")
 
             settings.MAIL_DRAIN_GRACE_SECONDS = 0
             started = time.perf_counter()
@@ -104,8 +81,7 @@ def run(sink):
                 time.sleep(0.01)
             elapsed = time.perf_counter() - started
         finally:
-            worker.terminate()
-            worker.wait()
+            worker.stop()
     else:
         sender = "in-process sender (no broker configured)"
         while deliver_mails(mail_ids=[], fill=True).sent:
