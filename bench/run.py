@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["outbox.py", "registration.py", "trainer.py", "certificates.py", "retention.py"]
+BENCHMARKS = ["outbox.py", "registration.py", "load.py", "trainer.py", "certificates.py", "retention.py"]
 
 
 def main():
