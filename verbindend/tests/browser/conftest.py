@@ -1,0 +1,105 @@
+"""
+The product as it runs in production, driven by a real browser.
+
+`stack` starts the three processes of the Procfile (gunicorn, a Celery worker
+and Celery beat) against the test's PostgreSQL database, Redis and a local
+SMTP server; `browser` is Debian's Chromium driven by Playwright, never a
+downloaded browser. Screenshots go to E2E_SCREENSHOTS (`make e2e` sets it and
+names it at the end) or to a temporary folder.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port, require_service, shared_redis_url
+
+from .helpers import AXE, OPEN_PAGES, Stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The machine's network is closed: without these Chromium keeps trying to reach Google's services.
+CHROMIUM_FLAGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_service("Chromium", CHROMIUM.exists(), "apt-get install chromium")
+    require_service("axe-core", AXE.exists(), "make e2e-deps (npm ci in verbindend/tests/browser)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - requirements.txt installs it
+        require_service("Playwright", False, "pip install -r requirements.txt")
+    # Playwright's sync API keeps an event loop in this thread; the test's own database calls are
+    # ordinary synchronous ones, which Django would otherwise refuse next to a running loop.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def stack(service_env, smtp_server, tmp_path):
+    port = free_port()
+    env = {
+        **service_env,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "CELERY_CONCURRENCY": "2",
+        "CELERY_BEAT_SCHEDULE": str(tmp_path / "celerybeat-schedule"),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        # Plain HTTP on the loopback: production's HTTPS-only cookies and redirect are proven by the deploy check.
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "CELERY_BROKER_URL": shared_redis_url(11),
+        "REDIS_URL": shared_redis_url(10),
+        "LOG_LEVEL": "INFO",
+    }
+    stack = Stack(env, smtp_server, tmp_path)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    folder = os.environ.get("E2E_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed and OPEN_PAGES:
+        folder = item.funcargs.get("screenshots")
+        for number, page in enumerate(OPEN_PAGES, start=1):
+            if folder and not page.is_closed():
+                page.screenshot(path=folder / f"failure-{item.name}-{number}.png", full_page=True)
+                report.sections.append((f"page {number}", page.url))
+    if report.when == "teardown":
+        OPEN_PAGES.clear()
+    return report

@@ -1,0 +1,159 @@
+"""What the browser tests share: the production processes, mail checks, screenshots and axe-core."""
+
+import re
+import subprocess
+import sys
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+from conftest import ROOT, wait_until
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+OPEN_PAGES = []  # photographed when a test fails, see conftest.py
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+class Stack:
+    """gunicorn, a Celery worker and beat as the Procfile starts them, and what the SMTP server received."""
+
+    def __init__(self, env, smtp, folder):
+        self.env = env
+        self.smtp = smtp
+        self.folder = folder
+        self.port = int(env["PORT"])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.processes = {}
+
+    def start(self):
+        commands = procfile()
+        bin_dir = str(Path(sys.executable).parent)
+        env = {**self.env, "PATH": f"{bin_dir}:{self.env.get('PATH', '')}"}
+        subprocess.run(
+            ["bash", "-c", commands["release"]], cwd=ROOT, env=env, check=True, capture_output=True, timeout=180
+        )
+        for name in ("web", "worker", "beat"):
+            log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 (closed in stop)
+            self.processes[name] = (
+                subprocess.Popen(
+                    ["bash", "-c", f"exec {commands[name]}"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                ),
+                log,
+            )
+        wait_until(self._ready, timeout=60, message="gunicorn answering /health/ready/")
+        wait_until(lambda: b"ready." in self.log("worker").encode(), timeout=60, message="celery worker ready")
+        wait_until(lambda: "beat: Starting" in self.log("beat"), timeout=60, message="celery beat started")
+
+    def _ready(self):
+        try:
+            with urllib.request.urlopen(self.url + "/health/ready/", timeout=2) as response:  # noqa: S310 (our http URL)
+                return response.status == 200
+        except OSError:
+            return False
+
+    def log(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text(errors="replace")
+
+    def stop(self):
+        for process, _log in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process, log in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+
+    # --- E-mail -------------------------------------------------------------------------------
+
+    def wait_for_mail(self, *, template: str, to: str, timeout: float = 45):
+        """The message the SMTP server received for the outbox row of this template and recipient."""
+        from mail.models import OutgoingMail
+
+        def delivered():
+            row = OutgoingMail.objects.filter(template=template, to__contains=[to]).order_by("-pk").first()
+            if row is None or not row.message_id:
+                return None
+            return next((m for m in list(self.smtp.messages) if m["Message-ID"] == row.message_id), None)
+
+        return wait_until(delivered, timeout=timeout, interval=0.25, message=f"{template} e-mail to {to}")
+
+    def assert_every_mail_delivered_once(self):
+        from mail.models import OutgoingMail
+
+        wait_until(
+            lambda: not OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT).exists(),
+            timeout=60,
+            message="the outbox to empty",
+        )
+        received = Counter(m["Message-ID"] for m in self.smtp.messages)
+        sent = set(OutgoingMail.objects.values_list("message_id", flat=True))
+        assert set(received) == sent, "the SMTP server received other messages than the outbox holds"
+        twice = {message_id: n for message_id, n in received.items() if n > 1}
+        assert not twice, f"delivered more than once: {twice}"
+        return OutgoingMail.objects.count()
+
+    def assert_no_server_errors(self):
+        web = self.log("web")
+        assert '"level": "ERROR"' not in web and "Traceback" not in web, web[-3000:]
+        assert not re.search(r'" 500 ', web), "a request answered 500"
+        for name in ("worker", "beat"):
+            assert "Traceback" not in self.log(name), self.log(name)[-3000:]
+
+
+class Camera:
+    """Screenshots of a page at desktop and at phone width, numbered in the order of the story."""
+
+    def __init__(self, folder: Path, prefix: str):
+        self.folder = folder
+        self.prefix = prefix
+        self.count = 0
+
+    def shoot(self, page, name: str):
+        self.count += 1
+        stem = f"{self.prefix}-{self.count:02d}-{name}"
+        size = page.viewport_size
+        page.screenshot(path=self.folder / f"{stem}-desktop.png", full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=self.folder / f"{stem}-phone.png", full_page=True)
+        page.set_viewport_size(size)
+
+
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))
+  }));
+}"""
+
+
+def assert_accessible(page, what: str):
+    """No serious or critical axe-core violations on the page as it stands, and a plain-text title."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(AXE_RUN)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, f"{what} ({page.url}): {serious}"
+    assert page.title() and "<" not in page.title(), f"{what}: title {page.title()!r}"
+
+
+def new_page(browser, *, language: str | None = None, base_url: str):
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url, accept_downloads=True)
+    if language:
+        context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    OPEN_PAGES.append(page)
+    return page
