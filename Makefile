@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
+BROWSER_TESTS := verbindend/tests/browser
+AXE := $(BROWSER_TESTS)/node_modules/axe-core/axe.min.js
+E2E_SCREENSHOTS ?= $(CURDIR)/e2e-screenshots
 
-.PHONY: run demo test lint format bench messages prod-check clean
+.PHONY: run demo test e2e lint format bench messages prod-check clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +27,20 @@ demo: $(INSTALLED)
 	DEBUG=true $(BIN)/python manage.py demo
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
 
-## test: the whole suite (SQLite unless DATABASE_URL is set; service tests skip, saying so)
-test: $(INSTALLED)
+# axe-core for the browser tests, from the npm registry (skipped, saying so, where npm is missing).
+$(AXE): $(BROWSER_TESTS)/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix $(BROWSER_TESTS) --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the browser tests will be skipped"; fi
+
+## test: the whole suite (SQLite unless DATABASE_URL is set; service and browser tests skip, saying so)
+test: $(INSTALLED) $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## e2e: only the browser suite (needs PostgreSQL, Redis and /usr/bin/chromium); names its screenshot folder
+e2e: $(INSTALLED) $(AXE)
+	rm -rf $(E2E_SCREENSHOTS)
+	E2E_SCREENSHOTS=$(E2E_SCREENSHOTS) $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+	@echo "Screenshots of every step, at phone and desktop width: $(E2E_SCREENSHOTS)"
 
 ## lint: ruff check and format check
 lint: $(INSTALLED)
@@ -52,4 +66,4 @@ prod-check: $(INSTALLED)
 	DEBUG=false $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache $(BROWSER_TESTS)/node_modules e2e-screenshots
