@@ -97,6 +97,8 @@ def test_paste_preview_shows_each_rows_errors_and_saves_nothing(client):
     assert "Dit e-mailadres staat al in een eerdere rij." in page
     assert "Selecteer een geldige keuze" in page  # rector is not a PO role
     assert "Verwacht 7 kolommen, gevonden 1." in page
+    # An empty tussenvoegsel leaves no gap in the row as shown.
+    assert "Pieter · Bakker · p.bakker@school.nl" in page
     assert not Participant.objects.exists()
 
 
