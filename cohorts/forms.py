@@ -295,6 +295,11 @@ class PastedRow:
     def valid(self) -> bool:
         return not self.errors
 
+    @property
+    def filled_cells(self) -> list[str]:
+        """The row's cells as the preview shows them: empty ones (no tussenvoegsel) left out."""
+        return [cell for cell in self.cells if cell]
+
 
 COLUMNS = ["first_name", "tussenvoegsel", "last_name", "email", "role", "school", "brin"]
 
