@@ -70,6 +70,25 @@ def test_embedded_default_without_environment(monkeypatch):
     ]
 
 
+def test_embedded_default_runs_tasks_without_reaching_for_a_broker():
+    """In-process tasks take no connection to Celery's default broker (AMQP on localhost), nor warn of one."""
+    code = (
+        "import django; django.setup()\n"
+        "from verbindend.celery import app\n"
+        "@app.task\n"
+        "def ping():\n"
+        "    return 'ran'\n"
+        "print(ping.delay().get())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"}}
+    env["DJANGO_SETTINGS_MODULE"] = "verbindend.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip().splitlines()[-1] == "ran"
+    assert "hostname" not in result.stdout + result.stderr
+
+
 @pytest.mark.django_db
 def test_ci_runs_on_the_real_services():
     """In CI the suite must run on PostgreSQL, with Redis as broker and cache."""
