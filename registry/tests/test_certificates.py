@@ -227,6 +227,10 @@ def test_the_fetcher_refuses_everything_but_static_files_and_data():
             fetcher.fetch(url)
     font = fetcher.fetch(STATIC_BASE + "vendor/source-sans-3/source-sans-3-latin-400-normal.woff2")
     assert font.status == 200
+    qr = fetcher.fetch("data:image/png;base64,iVBORw0KGgo=")
+    assert (qr.content_type, qr.read()) == ("image/png", b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ValueError):
+        fetcher.fetch("data:image/png;base64,not base64!")
 
 
 def test_weasyprint_has_harfbuzz_subsetting():
