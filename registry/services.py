@@ -10,10 +10,12 @@ superseded; revoking keeps the record with its reason.
 import hashlib
 import io
 import zipfile
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit
 from audit.models import AuditEvent
 from cohorts import services as cohort_services
-from cohorts.models import Cohort, Participant, Sector
+from cohorts.models import Attendance, Cohort, Participant, Sector
 from mail.services import queue_email
 
 from . import pdf
@@ -36,22 +38,18 @@ def verification_url(certificate: Certificate) -> str:
     return settings.SITE_URL + reverse("registry:verify", kwargs={"code": certificate.verification_code})
 
 
-def accreditation_for(participant: Participant) -> Accreditation | None:
-    """Return the accreditation of the participant's register: VO for a VO board, PO otherwise."""
+def accreditation_for(participant: Participant, *, accreditations: dict | None = None) -> Accreditation | None:
+    """
+    Return the accreditation of the participant's register: VO for a VO board, PO otherwise.
+
+    :param accreditations: the programme's accreditations by register, when the caller has read them already
+    """
     register = (
         Accreditation.Register.VO if participant.registration.board.sector == Sector.VO else Accreditation.Register.PO
     )
-    accreditations = {a.register: a for a in participant.cohort.programme.accreditations.all()}
+    if accreditations is None:
+        accreditations = {a.register: a for a in participant.cohort.programme.accreditations.all()}
     return accreditations.get(register) or next(iter(accreditations.values()), None)
-
-
-def _number(participant: Participant) -> str:
-    """Return the participant's certificate number: the run's code and their place in it, such as VL-2027-01-017."""
-    earlier = Certificate.objects.filter(participant=participant).values_list("number", flat=True).first()
-    if earlier:
-        return earlier
-    place = Participant.objects.filter(cohort=participant.cohort, pk__lte=participant.pk).count()
-    return f"{participant.cohort.code}-{place:03d}"
 
 
 def build_snapshot(
@@ -63,10 +61,17 @@ def build_snapshot(
     number: str,
     version: int,
     issued_on,
+    days: list | None = None,
 ) -> dict:
+    """
+    Return what a certificate prints, as it stands now.
+
+    :param days: the course run's days by date, when the caller has read them already
+    """
     cohort = participant.cohort
     programme = cohort.programme
-    days = list(cohort.days.order_by("date"))
+    if days is None:
+        days = list(cohort.days.order_by("date"))
     initials_or_first = participant.initials or participant.first_name
     name = " ".join(part for part in (initials_or_first, participant.tussenvoegsel, participant.last_name) if part)
     with translation.override(participant.language):
@@ -102,23 +107,109 @@ def build_snapshot(
         }
 
 
-@transaction.atomic
-def issue_certificate(*, participant: Participant, issued_by=None) -> Certificate:
-    """
-    Issue a participant's certificate (completed) or proof of attendance (attended only), or a new version of it.
+# --- Issuing ---------------------------------------------------------------------------------
+#
+# Certificates are prepared and rendered first, outside any transaction, and
+# only then written, in one short transaction that locks their participants
+# and checks that their certificates are still as they were when prepared.
+# Rendering takes far longer than everything else, so holding the locks
+# through it would make every other change to those participants wait for
+# WeasyPrint; and one transaction for a whole course run is one commit (one
+# wait for the disk) rather than thirty. A certificate whose participant's
+# certificates changed meanwhile (someone issued or revoked) is prepared and
+# rendered again. The constraints on Certificate (one valid per participant;
+# number and version unique) stay the backstop.
 
-    :raises CertificateError: the course run is not completed, the participant did not qualify, or the
-        completion falls outside the accreditation's validity
-    """
-    participant = (
-        Participant.objects.select_for_update()
-        .select_related("cohort__programme", "registration__board")
-        .get(pk=participant.pk)
+
+@dataclass(frozen=True)
+class _Run:
+    """What issuing reads once per course run rather than once per participant."""
+
+    cohort: Cohort
+    days: list  # the course days, by date
+    accreditations: dict  # the programme's accreditations, by register
+
+
+@dataclass(frozen=True)
+class _History:
+    """A participant's certificates so far, as far as issuing the next one depends on them."""
+
+    number: str  # the number of their earlier certificates, or the one a first certificate gets
+    version: int  # the highest version issued under that number (0: none yet)
+    has_valid: bool
+
+
+def _read_run(cohort: Cohort) -> _Run:
+    cohort = Cohort.objects.select_related("programme").get(pk=cohort.pk)
+    return _Run(
+        cohort=cohort,
+        days=list(cohort.days.order_by("date")),
+        accreditations={a.register: a for a in cohort.programme.accreditations.all()},
     )
-    cohort = participant.cohort
+
+
+def _days_attended(participants: list[Participant]) -> dict[int, int]:
+    """Return the days each participant attended, as cohorts.services.days_attended counts them, in one query."""
+    counted = [Attendance.Status.PRESENT, Attendance.Status.MADE_UP]
+    rows = (
+        Attendance.objects.filter(participant__in=participants, status__in=counted)
+        .values("participant_id")
+        .annotate(days=Count("pk"))
+    )
+    return {row["participant_id"]: row["days"] for row in rows}
+
+
+def _histories(participants: list[Participant], cohort: Cohort) -> dict[int, _History]:
+    """Return each participant's certificate history, in three queries whatever their number."""
+    # A participant keeps the number of their first certificate; a first
+    # certificate gets the run's code and the participant's place in the run,
+    # such as VL-2027-01-017.
+    pks = Participant.objects.filter(cohort=cohort).order_by("pk").values_list("pk", flat=True)
+    places = {pk: place for place, pk in enumerate(pks, start=1)}
+    own = {}
+    for participant_id, number, status in Certificate.objects.filter(participant__in=participants).values_list(
+        "participant_id", "number", "status"
+    ):
+        own.setdefault(participant_id, []).append((number, status))
+    numbers = {
+        p.pk: min(number for number, _status in own[p.pk]) if p.pk in own else f"{cohort.code}-{places[p.pk]:03d}"
+        for p in participants
+    }
+    versions = dict(
+        Certificate.objects.filter(number__in=set(numbers.values()))
+        .values("number")
+        .annotate(latest=Max("version"))
+        .values_list("number", "latest")
+    )
+    return {
+        p.pk: _History(
+            number=numbers[p.pk],
+            version=versions.get(numbers[p.pk], 0),
+            has_valid=any(status == Certificate.Status.VALID for _number, status in own.get(p.pk, [])),
+        )
+        for p in participants
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A certificate ready to be written: unsaved, with its PDF and the history it was prepared from."""
+
+    participant: Participant
+    history: _History
+    certificate: Certificate
+    content: bytes
+
+
+def _prepare(*, participant: Participant, run: _Run, attended: int, history: _History, issued_by) -> _Prepared:
+    """
+    Return the participant's next certificate, unsaved, with its PDF.
+
+    :raises CertificateError: the participant has nothing to be certified for (see `issue_certificate`)
+    """
+    cohort = run.cohort
     if cohort.status != Cohort.Status.COMPLETED:
         raise CertificateError(_("Certificates are issued once the course run is completed."))
-    attended = cohort_services.days_attended(participant)
     outcome = cohort_services.outcome(participant=participant, days_attended=attended, programme=cohort.programme)
     if outcome == cohort_services.Outcome.COMPLETED:
         kind = Certificate.Kind.CERTIFICATE
@@ -128,8 +219,8 @@ def issue_certificate(*, participant: Participant, issued_by=None) -> Certificat
         raise CertificateError(
             _("%(name)s did not attend the course run; there is nothing to certify.") % {"name": participant.full_name}
         )
-    accreditation = accreditation_for(participant)
-    last_day = cohort.days.order_by("-date").values_list("date", flat=True).first()
+    accreditation = accreditation_for(participant, accreditations=run.accreditations)
+    last_day = run.days[-1].date if run.days else None
     if accreditation is None or accreditation.valid_from is None:
         raise CertificateError(_("Enter the accreditation and its validity in the admin before issuing certificates."))
     if not accreditation.is_valid_on(last_day):
@@ -140,20 +231,11 @@ def issue_certificate(*, participant: Participant, issued_by=None) -> Certificat
             )
             % {"date": formats.date_format(last_day, "j F Y")}
         )
-    previous = (
-        Certificate.objects.select_for_update().filter(participant=participant, status=Certificate.Status.VALID).first()
-    )
-    number = _number(participant)
-    version = (
-        Certificate.objects.filter(number=number).order_by("-version").values_list("version", flat=True).first() or 0
-    ) + 1
-    if previous:
-        previous.status = Certificate.Status.SUPERSEDED
-        previous.save(update_fields=["status"])
     now = timezone.now()
+    version = history.version + 1
     certificate = Certificate(
         participant=participant,
-        number=number,
+        number=history.number,
         version=version,
         kind=kind,
         snapshot=build_snapshot(
@@ -161,33 +243,136 @@ def issue_certificate(*, participant: Participant, issued_by=None) -> Certificat
             kind=kind,
             accreditation=accreditation,
             attended=attended,
-            number=number,
+            number=history.number,
             version=version,
             issued_on=timezone.localdate(now),
+            days=run.days,
         ),
         issued_at=now,
         issued_by=issued_by,
     )
-    certificate.save()
     content = pdf.render_certificate(
         certificate.snapshot, verification_url=verification_url(certificate), language=participant.language
     )
-    certificate.sha256 = hashlib.sha256(content).hexdigest()
-    certificate.pdf.save(f"{number}-v{version}.pdf", ContentFile(content), save=False)
-    certificate.save(update_fields=["pdf", "sha256"])
-    audit.record(action=AuditEvent.Action.CERTIFICATE_ISSUED, obj=certificate, actor=issued_by, detail=certificate.kind)
-    queue_email(
-        to=participant.email,
-        template="registry/mail/certificate_issued",
-        context={
-            "participant": participant,
-            "certificate": certificate,
-            "participant_page_url": cohort_services.participant_page_url(participant),
-        },
-        key=f"certificate-issued:{certificate.pk}",
-        language=participant.language,
-    )
-    return certificate
+    return _Prepared(participant=participant, history=history, certificate=certificate, content=content)
+
+
+def _store(prepared: list[_Prepared], *, cohort: Cohort, issued_by) -> list[_Prepared]:
+    """
+    Write prepared certificates, superseding their participants' valid ones, and queue their e-mails.
+
+    Return the prepared certificates left unwritten because their
+    participant's certificates are no longer as when they were prepared.
+    """
+    if not prepared:
+        return []
+    written = []
+    try:
+        with transaction.atomic():
+            participants = [p.participant for p in prepared]
+            list(Participant.objects.select_for_update().filter(pk__in=[p.pk for p in participants]).values_list("pk"))
+            histories = _histories(participants, cohort)
+            stale = [p for p in prepared if histories[p.participant.pk] != p.history]
+            ready = [p for p in prepared if histories[p.participant.pk] == p.history]
+            superseding = [p.participant for p in ready if p.history.has_valid]
+            if superseding:
+                Certificate.objects.filter(participant__in=superseding, status=Certificate.Status.VALID).update(
+                    status=Certificate.Status.SUPERSEDED
+                )
+            for p in ready:
+                certificate = p.certificate
+                certificate.sha256 = hashlib.sha256(p.content).hexdigest()
+                name = f"{certificate.number}-v{certificate.version}.pdf"
+                certificate.pdf.save(name, ContentFile(p.content), save=False)
+                written.append(certificate)
+            Certificate.objects.bulk_create(written)
+            for certificate in written:
+                participant = certificate.participant
+                audit.record(
+                    action=AuditEvent.Action.CERTIFICATE_ISSUED,
+                    obj=certificate,
+                    actor=issued_by,
+                    detail=certificate.kind,
+                )
+                queue_email(
+                    to=participant.email,
+                    template="registry/mail/certificate_issued",
+                    context={
+                        "participant": participant,
+                        "certificate": certificate,
+                        "participant_page_url": cohort_services.participant_page_url(participant),
+                    },
+                    key=f"certificate-issued:{certificate.pk}",
+                    language=participant.language,
+                )
+    except BaseException:
+        # No row names these files now: remove them rather than keep
+        # participants' data where erasure would never find it.
+        for certificate in written:
+            certificate.pdf.delete(save=False)
+        raise
+    return stale
+
+
+# Each attempt renders the certificates again; another attempt is needed only
+# for a participant whose certificates someone changes in those moments.
+ATTEMPTS = 3
+
+
+def _issue(
+    *, participants: list[Participant], run: _Run, reissue: bool, issued_by
+) -> tuple[list[Certificate], list[tuple[Participant, CertificateError]]]:
+    """
+    Prepare, render and store the next certificate of each participant; see "Issuing" above.
+
+    :param reissue: supersede a valid certificate; otherwise skip, silently, whoever has one
+    :return: the certificates issued, and the participants who have nothing to be certified for, with the reason
+    """
+    issued, refused = [], []
+    attended = _days_attended(participants)
+    histories = _histories(participants, run.cohort)
+    for _attempt in range(ATTEMPTS):
+        prepared = []
+        for participant in participants:
+            history = histories[participant.pk]
+            if history.has_valid and not reissue:
+                continue
+            try:
+                prepared.append(
+                    _prepare(
+                        participant=participant,
+                        run=run,
+                        attended=attended.get(participant.pk, 0),
+                        history=history,
+                        issued_by=issued_by,
+                    )
+                )
+            except CertificateError as error:
+                refused.append((participant, error))
+        stale = _store(prepared, cohort=run.cohort, issued_by=issued_by)
+        issued += [p.certificate for p in prepared if p not in stale]
+        if not stale:
+            return issued, refused
+        participants = [p.participant for p in stale]
+        attended = _days_attended(participants)
+        histories = _histories(participants, run.cohort)
+    raise RuntimeError(f"Certificates kept changing while issuing them: participants {[p.pk for p in participants]}")
+
+
+def issue_certificate(*, participant: Participant, issued_by=None) -> Certificate:
+    """
+    Issue a participant's certificate (completed) or proof of attendance (attended only), or a new version of it.
+
+    :raises CertificateError: the course run is not completed, the participant did not qualify, or the
+        completion falls outside the accreditation's validity
+    """
+    participant = Participant.objects.select_related("cohort__programme", "registration__board").get(pk=participant.pk)
+    run = _read_run(participant.cohort)
+    issued, refused = _issue(participants=[participant], run=run, reissue=True, issued_by=issued_by)
+    if refused:
+        _participant, error = refused[0]
+        raise error
+    return issued[0]
 
 
 @transaction.atomic
@@ -205,17 +390,17 @@ def revoke_certificate(*, certificate: Certificate, reason: str, revoked_by=None
 
 def issue_cohort_certificates(*, cohort: Cohort, issued_by=None) -> dict:
     """Issue a certificate or proof of attendance to everyone in a completed run who qualifies; report the counts."""
-    issued, skipped = 0, []
-    for participant in cohort.participants.exclude(status=Participant.Status.WAITING).order_by("pk"):
-        if Certificate.objects.filter(participant=participant, status=Certificate.Status.VALID).exists():
-            continue
-        try:
-            issue_certificate(participant=participant, issued_by=issued_by)
-        except CertificateError as error:
-            skipped.append(f"{participant.full_name}: {error}")
-        else:
-            issued += 1
-    return {"issued": issued, "skipped": skipped}
+    run = _read_run(cohort)
+    participants = list(
+        run.cohort.participants.exclude(status=Participant.Status.WAITING)
+        .select_related("cohort__programme", "registration__board")
+        .order_by("pk")
+    )
+    issued, refused = _issue(participants=participants, run=run, reissue=False, issued_by=issued_by)
+    return {
+        "issued": len(issued),
+        "skipped": [f"{participant.full_name}: {error}" for participant, error in refused],
+    }
 
 
 def certificates_zip(*, cohort: Cohort) -> bytes:

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from cohorts import services as cohort_services
 from mail.models import OutgoingMail
-from registry import services
+from registry import pdf, services
 from registry.models import Certificate
 
 from .conftest import completed_run
@@ -301,3 +301,44 @@ def test_details_are_frozen_on_the_participant_page_once_issued(client, accredit
     client.post(url, data)
     people["Anna"].refresh_from_db()
     assert people["Anna"].last_name == "Bakker"
+
+
+def render_meanwhile(monkeypatch, name, action):
+    """Make the first render of `name`'s certificate run `action` first, as another process might."""
+    render, done = pdf.render_certificate, []
+
+    def render_and_act(snapshot, **kwargs):
+        if snapshot["first_name"] == name and not done:
+            done.append(snapshot["version"])
+            action()
+        return render(snapshot, **kwargs)
+
+    monkeypatch.setattr(pdf, "render_certificate", render_and_act)
+
+
+def test_a_certificate_issued_during_a_render_is_superseded_not_clashed_with(monkeypatch, accreditation):
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    render_meanwhile(monkeypatch, "Anna", lambda: services.issue_certificate(participant=people["Anna"]))
+    certificate = services.issue_certificate(participant=people["Anna"])
+    versions = dict(Certificate.objects.values_list("version", "status"))
+    assert versions == {1: Certificate.Status.SUPERSEDED, 2: Certificate.Status.VALID}
+    assert certificate.version == 2 and certificate.snapshot["version"] == 2
+    assert "(versie 2)" in pdf_text(certificate)
+
+
+def test_issuing_a_run_leaves_a_certificate_issued_meanwhile_alone(monkeypatch, accreditation):
+    cohort, people = completed_run({"Anna": range(1, 7), "Bram": range(1, 7)})
+    render_meanwhile(monkeypatch, "Anna", lambda: services.issue_certificate(participant=people["Anna"]))
+    result = services.issue_cohort_certificates(cohort=cohort)
+    assert result == {"issued": 1, "skipped": []}
+    assert Certificate.objects.filter(participant=people["Anna"]).count() == 1
+    assert Certificate.objects.filter(status=Certificate.Status.VALID).count() == 2
+
+
+def test_issuing_a_run_reads_the_run_once(accreditation, django_assert_max_num_queries):
+    cohort, _people = completed_run({name: range(1, 7) for name in ("Anna", "Bram", "Cees", "Dirk", "Eva", "Femke")})
+    # Reading the run, locking and checking the participants, inserting the
+    # certificates: 15; then per certificate its audit event and its e-mail
+    # (look-up, savepoint, insert, release).
+    with django_assert_max_num_queries(15 + 6 * 5):
+        assert services.issue_cohort_certificates(cohort=cohort)["issued"] == 6
