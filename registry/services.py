@@ -270,7 +270,10 @@ def _store(prepared: list[_Prepared], *, cohort: Cohort, issued_by) -> list[_Pre
     try:
         with transaction.atomic():
             participants = [p.participant for p in prepared]
-            list(Participant.objects.select_for_update().filter(pk__in=[p.pk for p in participants]).values_list("pk"))
+            # In the order of their keys, as every issuing takes them: two
+            # issuings of the same run wait for each other, never deadlock.
+            locked = Participant.objects.select_for_update().filter(pk__in=[p.pk for p in participants])
+            list(locked.order_by("pk").values_list("pk"))
             histories = _histories(participants, cohort)
             stale = [p for p in prepared if histories[p.participant.pk] != p.history]
             ready = [p for p in prepared if histories[p.participant.pk] == p.history]
