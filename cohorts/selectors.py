@@ -1,9 +1,23 @@
 import datetime
+import logging
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Min, Prefetch, Q
 from django.utils import timezone
 
+from programme.models import Programme
+
 from .models import Attendance, Cohort, CourseDay, IntakeAppointment, Participant, Registration
+
+logger = logging.getLogger(__name__)
+
+REGISTRATION_CHOICES_KEY = "registration-choices:v1"
+# A backstop only: every save or delete through the ORM forgets the cached
+# choices at once (see `forget_registration_choices`). What it bounds is
+# what sends no signal (a queryset's update()), and the local-memory cache
+# of the embedded default, which each process holds for itself.
+REGISTRATION_CHOICES_SECONDS = 60
 
 
 def open_cohorts():
@@ -25,6 +39,49 @@ def open_cohorts():
         if cohort.seats_left > 0:
             result.append(cohort)
     return result
+
+
+def _registration_choices_key() -> str:
+    # A course run that starts today is no longer open: each day has its own entry.
+    return f"{REGISTRATION_CHOICES_KEY}:{timezone.localdate().isoformat()}"
+
+
+def registration_choices() -> tuple[Programme | None, list[Cohort]]:
+    """
+    Return the active programme and the course runs open to join, as the public registration form offers them.
+
+    Every visitor of the form gets the same answer, and working it out was
+    most of the page's cost, so it is cached until a programme, course run,
+    course day or participant is saved or deleted. Only what the form shows
+    comes from here: the service decides on a run as it stands in the
+    database (see `services.submit_registration`).
+    """
+    key = _registration_choices_key()
+    choices = cache.get(key)
+    if choices is None:
+        choices = (Programme.objects.active().first(), open_cohorts())
+        cache.set(key, choices, REGISTRATION_CHOICES_SECONDS)
+    return choices
+
+
+def forget_registration_choices() -> None:
+    """Drop the cached registration choices; the next visitor of the form reads them from the database."""
+    try:
+        cache.delete(_registration_choices_key())
+    except Exception:
+        # The cache is only a shortcut: a change to a course run must not
+        # fail because it is away, and the entry expires on its own.
+        logger.warning("Could not forget the cached registration choices.", exc_info=True)
+
+
+def registration_choices_changed(sender, **kwargs) -> None:
+    """Receive post_save and post_delete of the models the registration choices are made of."""
+    forget_registration_choices()
+    # Between this change and its commit a visitor may still read, and
+    # cache, the state before it: forget again once it is committed.
+    # (Outside a transaction the change is committed already.)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(forget_registration_choices)
 
 
 def board_page(registration_id: int) -> Registration:

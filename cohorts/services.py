@@ -129,17 +129,20 @@ def submit_registration(
         return existing
     board = _find_or_create_board(board_data)
     cohort = registration_data.get("cohort")
-    if cohort is not None and not _cohort_open_for_joining(cohort):
-        raise EnrolmentError(
-            _("This course run is no longer open to join. Please choose another or ask for a new one.")
-        )
+    if cohort is not None:
+        # The form offers the open runs from a cache: decide on the run as it is now.
+        cohort = Cohort.objects.select_related("programme").get(pk=cohort.pk)
+        if not _cohort_open_for_joining(cohort):
+            raise EnrolmentError(
+                _("This course run is no longer open to join. Please choose another or ask for a new one.")
+            )
     registration = Registration(
         board=board,
         submission_key=submission_key,
         language=language,
         privacy_consent_at=timezone.now(),
         status=Registration.Status.PLACED if cohort else Registration.Status.RECEIVED,
-        **registration_data,
+        **{**registration_data, "cohort": cohort},
     )
     # The keys are fresh random values and the board was just found or made:
     # the database's constraints check them without extra queries.

@@ -30,8 +30,7 @@ def registration(request):
         scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR
     ):
         return _too_many(request)
-    programme = Programme.objects.active().first()
-    open_cohorts = selectors.open_cohorts()
+    programme, open_cohorts = selectors.registration_choices()
     form = RegistrationForm(request.POST or None, open_cohorts=open_cohorts, programme=programme)
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data["website"]:  # The honeypot: a bot gets the same answer, nothing is kept.
