@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils import translation
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -98,9 +99,19 @@ class RegistrationForm(forms.Form):
                 "A course run has %(minimum)s to %(maximum)s participants. Fewer than %(minimum)s? "
                 "We will combine your board with others."
             ) % {"minimum": programme.min_participants, "maximum": programme.max_participants}
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self.fields["privacy_consent"].label = format_html(
+            '{} <a href="/privacy/" target="_blank" rel="noopener">{}</a>',
+            _("I agree to the privacy statement: my details are used to handle this registration."),
+            _("Read the privacy statement"),
+        )
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """The crispy layout, built only when the form is rendered: a valid POST and a cached rendering need none."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.layout = Layout(
             Fieldset(
                 _("Your request"), *[name for name in ("path", "cohort") if name in self.fields], css_class="mb-4"
             ),
@@ -144,12 +155,7 @@ class RegistrationForm(forms.Form):
             Div("website", css_class="form-honeypot", aria_hidden="true"),
             Submit("submit", _("Send registration"), css_class="btn-primary btn-lg mt-2"),
         )
-        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-        self.fields["privacy_consent"].label = format_html(
-            '{} <a href="/privacy/" target="_blank" rel="noopener">{}</a>',
-            _("I agree to the privacy statement: my details are used to handle this registration."),
-            _("Read the privacy statement"),
-        )
+        return helper
 
     def cache_key(self) -> str:
         """
