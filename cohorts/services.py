@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from audit import services as audit
 from audit.models import AuditEvent
 from mail.models import OutgoingMail
-from mail.services import queue_email
+from mail.services import Email, queue_email, queue_emails
 from privacy import services as privacy
 from privacy.models import Consent
 from programme.models import Programme, ProgrammeDay
@@ -162,24 +162,30 @@ def submit_registration(
         "board_page_url": board_page_url(registration),
         "programme": cohort.programme if cohort else programme or Programme.objects.active().first(),
     }
-    queue_email(
-        to=registration.contact_email,
-        template="cohorts/mail/registration_received",
-        context=context,
-        key=f"registration-received:{registration.pk}",
-        language=language,
-        reply_to=[settings.PROVIDER_EMAIL],
-    )
-    queue_email(
-        to=settings.TRAINER_NOTIFICATION_EMAIL,
-        template="cohorts/mail/registration_notification",
-        context={
-            **context,
-            "admin_url": settings.SITE_URL + reverse("admin:cohorts_registration_change", args=[registration.pk]),
-        },
-        key=f"registration-notification:{registration.pk}",
-        language=settings.LANGUAGE_CODE,
-        reply_to=[registration.contact_email],
+    # Both e-mails in one INSERT and one task: the keys name the new registration, so neither exists yet.
+    queue_emails(
+        emails=[
+            Email(
+                to=registration.contact_email,
+                template="cohorts/mail/registration_received",
+                context=context,
+                key=f"registration-received:{registration.pk}",
+                language=language,
+                reply_to=[settings.PROVIDER_EMAIL],
+            ),
+            Email(
+                to=settings.TRAINER_NOTIFICATION_EMAIL,
+                template="cohorts/mail/registration_notification",
+                context={
+                    **context,
+                    "admin_url": settings.SITE_URL
+                    + reverse("admin:cohorts_registration_change", args=[registration.pk]),
+                },
+                key=f"registration-notification:{registration.pk}",
+                language=settings.LANGUAGE_CODE,
+                reply_to=[registration.contact_email],
+            ),
+        ]
     )
     return registration
 

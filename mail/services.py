@@ -4,7 +4,7 @@ The one road every e-mail takes: queue a row, send it after commit, once.
 Delivery guarantees, and the one window that remains:
 
 * `queue_email` writes the row inside the caller's transaction and enqueues
-  the send task only after commit. If the broker is down the caller's
+  the send task only after commit (`queue_emails`: several rows, one task). If the broker is down the caller's
   transaction is unaffected; the row stays pending and `requeue_due_mail`
   (Celery beat, every minute) enqueues it again.
 * A sender claims rows with SELECT ... FOR UPDATE SKIP LOCKED and marks them
@@ -77,6 +77,37 @@ def _render_plain(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
+@dataclass(frozen=True)
+class Email:
+    """One e-mail for `queue_emails`; the fields are the arguments of `queue_email`."""
+
+    to: list[str] | str
+    template: str
+    context: dict
+    key: str
+    attachments: tuple[Attachment, ...] | list[Attachment] = ()
+    language: str | None = None
+    reply_to: list[str] | tuple[str, ...] = ()
+
+
+def _outbox_row(email: Email) -> OutgoingMail:
+    """Render an e-mail in its recipient's language into an unsaved outbox row."""
+    language = email.language or settings.LANGUAGE_CODE
+    subject, text, html = render_email(template=email.template, context=email.context, language=language)
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
+    return OutgoingMail(
+        key=email.key,
+        to=[email.to] if isinstance(email.to, str) else list(email.to),
+        reply_to=list(email.reply_to),
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        language=language,
+        template=email.template,
+        message_id=make_msgid(domain=domain),
+    )
+
+
 def queue_email(
     *,
     to: list[str] | str,
@@ -102,30 +133,13 @@ def queue_email(
     existing = OutgoingMail.objects.filter(key=key).first()
     if existing:
         return existing
-    recipients = [to] if isinstance(to, str) else list(to)
-    language = language or settings.LANGUAGE_CODE
-    subject, text, html = render_email(template=template, context=context, language=language)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
-    mail = OutgoingMail(
-        key=key,
-        to=recipients,
-        reply_to=list(reply_to),
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        language=language,
-        template=template,
-        message_id=make_msgid(domain=domain),
-    )
+    email = Email(to, template, context, key, attachments=attachments, language=language, reply_to=reply_to)
+    mail = _outbox_row(email)
     try:
         # A savepoint, so that losing a race for the key leaves the
         # caller's transaction usable.
         with transaction.atomic():
-            mail.save()
-            OutgoingMailAttachment.objects.bulk_create(
-                OutgoingMailAttachment(mail=mail, filename=a.filename, mimetype=a.mimetype, content=a.content)
-                for a in attachments
-            )
+            _insert([mail], [email])
     except IntegrityError:
         existing = OutgoingMail.objects.filter(key=key).first()
         if existing is None:
@@ -133,6 +147,35 @@ def queue_email(
         return existing
     transaction.on_commit(lambda: enqueue_delivery(mail_ids=[mail.pk]))
     return mail
+
+
+def queue_emails(*, emails: list[Email]) -> list[OutgoingMail]:
+    """
+    Queue the new e-mails of one action: one INSERT, and one send task for all of them after commit.
+
+    For e-mails whose keys cannot exist yet, because they name a row the
+    same transaction made: nothing is looked up first, and there is no
+    savepoint. A key that exists after all raises IntegrityError, and like
+    any failed statement leaves the caller's transaction only to be rolled
+    back; nothing is sent twice. Otherwise the guarantees are those of
+    `queue_email`.
+    """
+    rows = [_outbox_row(email) for email in emails]
+    _insert(rows, emails)
+    ids = [row.pk for row in rows]
+    if ids:
+        transaction.on_commit(lambda: enqueue_delivery(mail_ids=ids))
+    return rows
+
+
+def _insert(rows: list[OutgoingMail], emails: list[Email]) -> None:
+    """Insert outbox rows and their attachments."""
+    OutgoingMail.objects.bulk_create(rows)
+    OutgoingMailAttachment.objects.bulk_create(
+        OutgoingMailAttachment(mail=row, filename=a.filename, mimetype=a.mimetype, content=a.content)
+        for row, email in zip(rows, emails, strict=True)
+        for a in email.attachments
+    )
 
 
 def enqueue_delivery(*, mail_ids: list[int]) -> bool:

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail as django_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mail import services
 from mail.models import OutgoingMail
-from mail.services import Attachment, deliver_mails, queue_email, requeue_due_mail, retry_delay
+from mail.services import Attachment, Email, deliver_mails, queue_email, queue_emails, requeue_due_mail, retry_delay
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,58 @@ def test_same_key_twice_is_one_row_and_one_message(django_capture_on_commit_call
     assert first.pk == second.pk
     assert OutgoingMail.objects.count() == 1
     assert len(django_mail.outbox) == 1
+
+
+def test_several_emails_of_one_action_are_one_task_after_commit(monkeypatch, django_capture_on_commit_callbacks):
+    enqueued = []
+    monkeypatch.setattr(services, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        rows = queue_emails(
+            emails=[
+                Email(to="bestuur@example.nl", template="mail/test", context={}, key="a:1"),
+                Email(to=["trainer@example.nl"], template="mail/test", context={}, key="b:1", language="en"),
+            ]
+        )
+        assert enqueued == []
+    assert len(callbacks) == 1
+    assert enqueued == [[row.pk for row in rows]]
+    stored = {row.key: row for row in OutgoingMail.objects.all()}
+    assert stored["a:1"].to == ["bestuur@example.nl"]
+    assert stored["a:1"].subject == "Testbericht van Verbindend"
+    assert stored["b:1"].to == ["trainer@example.nl"]
+    assert stored["b:1"].subject == "Test e-mail from Verbindend"
+
+
+def test_several_emails_are_sent_once_each(smtp_server, django_capture_on_commit_callbacks):
+    invitation = Attachment("intake.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar; method=REQUEST")
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_emails(
+            emails=[
+                Email(to="bestuur@example.nl", template="mail/test", context={}, key="a:1", attachments=[invitation]),
+                Email(to="trainer@example.nl", template="mail/test", context={}, key="b:1"),
+            ]
+        )
+    assert sorted(message["To"] for message in smtp_server.messages) == ["bestuur@example.nl", "trainer@example.nl"]
+    assert OutgoingMail.objects.get(key="a:1").attachments.get().filename == "intake.ics"
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {OutgoingMail.Status.SENT}
+
+
+def test_several_emails_with_a_key_that_exists_fail_whole_and_send_nothing_twice(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(key="a:1")
+    enqueued = []
+    monkeypatch.setattr(services, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(IntegrityError), transaction.atomic():
+        queue_emails(
+            emails=[
+                Email(to="bestuur@example.nl", template="mail/test", context={}, key="b:1"),
+                Email(to="bestuur@example.nl", template="mail/test", context={}, key="a:1"),
+            ]
+        )
+    assert list(OutgoingMail.objects.values_list("key", flat=True)) == ["a:1"]
+    assert enqueued == []
 
 
 def test_rendered_in_dutch_by_default_and_in_english_on_request():
