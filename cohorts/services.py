@@ -104,7 +104,6 @@ def has_started(cohort: Cohort) -> bool:
     return start is not None and start <= timezone.localdate()
 
 
-@transaction.atomic
 def submit_registration(
     *,
     board_data: dict,
@@ -124,9 +123,39 @@ def submit_registration(
     :param registration_data: kind, cohort, contact, expected number, period, place, remarks
     :param programme: the programme asked for; the active one when not given
     """
-    existing = Registration.objects.filter(submission_key=submission_key).first()
-    if existing:
-        return existing
+    arguments = {
+        "board_data": board_data,
+        "registration_data": registration_data,
+        "submission_key": submission_key,
+        "language": language,
+        "programme": programme,
+    }
+    try:
+        return _record_registration(**arguments, after_conflict=False)
+    except IntegrityError:
+        # A unique constraint stopped the first attempt, and rolled it back
+        # whole: this form was submitted before, or the same new board was
+        # registered at the same moment. The other one has been committed;
+        # the second attempt finds it and uses it. Handling the conflict
+        # here instead of around each INSERT spares every registration a
+        # savepoint per row, and a look for an earlier submit of the form.
+        return _record_registration(**arguments, after_conflict=True)
+
+
+@transaction.atomic
+def _record_registration(
+    *,
+    board_data: dict,
+    registration_data: dict,
+    submission_key: str,
+    language: str,
+    programme: Programme | None,
+    after_conflict: bool,
+) -> Registration:
+    if after_conflict:
+        existing = Registration.objects.filter(submission_key=submission_key).first()
+        if existing:
+            return existing
     board = _find_or_create_board(board_data)
     cohort = registration_data.get("cohort")
     if cohort is not None:
@@ -149,12 +178,7 @@ def submit_registration(
     registration.full_clean(
         exclude=["board", "cohort", "access_key", "enrolment_key", "submission_key"], validate_unique=False
     )
-    try:
-        with transaction.atomic():
-            registration.save()
-    except IntegrityError:
-        # The same form, submitted twice at the same moment.
-        return Registration.objects.get(submission_key=submission_key)
+    registration.save()  # A second submit of the form fails here, on its submission key.
     privacy.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
     context = {
         "registration": registration,
@@ -191,7 +215,13 @@ def submit_registration(
 
 
 def _find_or_create_board(data: dict) -> Board:
-    """Return the board with this bestuursnummer or samenwerkingsverband code, made if new."""
+    """
+    Return the board with this bestuursnummer or samenwerkingsverband code, made if new.
+
+    The same new board registered twice at the same moment: the second
+    INSERT fails on the unique constraint, and `submit_registration` starts
+    over, finding the first one's board.
+    """
     if data.get("bestuursnummer"):
         lookup = {"bestuursnummer": data["bestuursnummer"]}
     elif data.get("swv_code"):
@@ -202,12 +232,7 @@ def _find_or_create_board(data: dict) -> Board:
     if board is None:
         board = Board(**data)
         board.full_clean(validate_unique=False, validate_constraints=False)
-        try:
-            with transaction.atomic():
-                board.save()
-        except IntegrityError:
-            # The same new board registered at the same moment: use that one.
-            board = Board.objects.get(**lookup)
+        board.save()
     return board
 
 

@@ -161,6 +161,16 @@ def test_the_two_emails_go_to_the_worker_as_one_task(client, monkeypatch, django
     assert len(enqueued[0]) == 2
 
 
+def test_a_valid_registration_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    client.get(URL)  # the form's choices cached, as for nearly every visitor
+    # Its own savepoint in the test's transaction; the board looked up and
+    # written; the registration; the privacy statement and the consent; both
+    # e-mails in one INSERT.
+    with django_assert_max_num_queries(8):
+        response = client.post(URL, form_data())
+    assert response.status_code == 302
+
+
 def test_double_submit_creates_one_registration(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         first = client.post(URL, form_data())
