@@ -1,31 +1,75 @@
-"""Demo data for the registry: the accreditation's facts filled in, and the completed run's certificates issued."""
+"""Demo data for the registry: the accreditation's facts filled in, and the completed demo run's certificates issued."""
 
 import datetime
 
-from django.contrib.auth import get_user_model
+from django.utils import timezone, translation
 
+from cohorts import demo as cohorts_demo
+from cohorts import services as cohort_services
 from cohorts.models import Cohort
 
 from . import services
 from .models import Accreditation, Certificate
 
 
-def load(stdout) -> None:
+def load(*, trainer) -> bool:
+    """Enter the accreditation where it is empty, and issue what the completed demo runs have earned."""
     accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
     if not accreditation.valid_from:
         # Demo values: the brochure names no accreditation number, hours or validity.
-        accreditation.number = "DEMO-2024-0117"
+        year = timezone.localdate().year
+        accreditation.number = f"DEMO-{year - 2}-0117"
         accreditation.contact_hours, accreditation.self_study_hours = 36, 24
-        accreditation.valid_from, accreditation.valid_until = datetime.date(2024, 1, 1), datetime.date(2028, 12, 31)
+        accreditation.valid_from, accreditation.valid_until = (
+            datetime.date(year - 2, 1, 1),
+            datetime.date(year + 2, 12, 31),
+        )
+        accreditation.full_clean()
         accreditation.save()
-    trainer = get_user_model().objects.filter(username="demo-trainer").first()
-    for cohort in Cohort.objects.filter(status=Cohort.Status.COMPLETED):
-        # Most participants gave their register number; two did not yet, so the export has something to report.
-        for n, participant in enumerate(cohort.participants.order_by("pk")[2:], start=1):
-            participant.register_number = f"{(n * 104729) % 10**7:07d}"
-            participant.save(update_fields=["register_number"])
-        result = services.issue_cohort_certificates(cohort=cohort, issued_by=trainer)
-        stdout.write(f"Registry: {cohort.code}: {result['issued']} certificates issued")
-    example = Certificate.objects.filter(status=Certificate.Status.VALID).first()
-    if example:
-        stdout.write(f"  verify one at: {services.verification_url(example)}")
+    issued = 0
+    for cohort in _completed_demo_runs():
+        issued += services.issue_cohort_certificates(cohort=cohort, issued_by=trainer)["issued"]
+    return bool(issued)
+
+
+def report(stdout) -> None:
+    certificates = _demo_certificates()
+    with translation.override("en"):
+        for cohort in _completed_demo_runs():
+            issued = certificates.filter(participant__cohort=cohort)
+            kinds = ", ".join(
+                f"{label}: {issued.filter(kind=kind).count()}" for kind, label in Certificate.Kind.choices
+            )
+            stdout.write(f"Issued for {cohort.code}: {kinds}")
+
+
+def links() -> list[tuple[str, str]]:
+    certificate = (
+        _demo_certificates()
+        .filter(kind=Certificate.Kind.CERTIFICATE)
+        .select_related("participant__cohort")
+        .order_by("pk")
+        .first()
+    )
+    if certificate is None:
+        return []
+    participant = certificate.participant
+    return [
+        (
+            f"Participant page of {participant.full_name} ({participant.cohort.code}, completed, with the certificate)",
+            cohort_services.participant_page_url(participant),
+        ),
+        (
+            f"Check of certificate {certificate.number}, as anyone with it in hand does",
+            services.verification_url(certificate),
+        ),
+    ]
+
+
+def _completed_demo_runs():
+    demo_runs = cohorts_demo.demo_registrations().values("cohort")
+    return Cohort.objects.filter(status=Cohort.Status.COMPLETED, pk__in=demo_runs).order_by("code")
+
+
+def _demo_certificates():
+    return Certificate.objects.filter(status=Certificate.Status.VALID, participant__cohort__in=_completed_demo_runs())

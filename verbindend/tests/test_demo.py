@@ -1,54 +1,172 @@
+import datetime
+import logging
+import re
+import time
+
+import pytest
+import time_machine
 from django.core.management import call_command
+from django.utils import timezone
+
+from cohorts.models import Attendance, Board, Cohort, IntakeAppointment, Participant, Registration
+from conftest import _reseed
+from mail.models import OutgoingMail
+from registry.models import Certificate
 
 
-def test_demo_prints_a_working_staff_login(db, client, capsys):
+def run_demo(capsys) -> str:
     call_command("demo")
-    output = capsys.readouterr().out
-    password = output.split("password:")[1].split()[0]
-    assert "user:     demo-trainer" in output
-    assert client.login(username="demo-trainer", password=password)
+    return capsys.readouterr().out
+
+
+def printed_password(output: str) -> str:
+    return output.split("password:")[1].split()[0]
+
+
+def printed_links(output: str) -> dict[str, str]:
+    """Return the pages the demo names, by the first words of their description, as paths."""
+    pairs = re.findall(r"^  (.+):\n    http://127\.0\.0\.1:8000(\S+)$", output, flags=re.MULTILINE)
+    return dict(pairs)
+
+
+def link(links: dict[str, str], starts_with: str) -> str:
+    return next(path for what, path in links.items() if what.startswith(starts_with))
+
+
+@pytest.fixture
+def demo(db, capsys, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return run_demo(capsys)
+
+
+def test_demo_ends_with_a_working_staff_login(demo, client):
+    last_lines = demo.rstrip().splitlines()[-3:]
+    assert last_lines[0] == "Demo staff login, created for this run:"
+    assert last_lines[1] == "  user:     demo-trainer"
+    assert last_lines[2].startswith("  password: ")
+    assert client.get("/admin/").status_code == 302
+    assert client.login(username="demo-trainer", password=printed_password(demo))
     assert client.get("/admin/").status_code == 200
 
 
-def test_demo_makes_a_new_password_each_run(db, capsys):
-    call_command("demo")
-    first = capsys.readouterr().out.split("password:")[1].split()[0]
-    call_command("demo")
-    second = capsys.readouterr().out.split("password:")[1].split()[0]
-    assert first != second
+def test_demo_has_a_course_run_in_every_status_each_with_its_six_days(demo):
+    today = timezone.localdate()
+    runs = {cohort.status: cohort for cohort in Cohort.objects.all()}
+    assert sorted(runs) == sorted(Cohort.Status.values)
+    assert Cohort.objects.count() == len(Cohort.Status.values)
+    for cohort in runs.values():
+        assert cohort.days.count() == 6, cohort.status
+        assert cohort.venue and cohort.place and cohort.trainer.username == "demo-trainer"
+    dates = {status: sorted(cohort.days.values_list("date", flat=True)) for status, cohort in runs.items()}
+    assert dates["completed"][-1] < today
+    assert dates["running"][2] < today < dates["running"][3]
+    for status in ["cancelled", "confirmed", "planned", "requested"]:
+        assert dates[status][0] > today, status
+    assert runs["planned"].open_for_joining
 
 
-def test_demo_fills_the_outbox_once_however_often_it_runs(db, capsys, django_capture_on_commit_callbacks):
-    from mail.models import OutgoingMail
+def test_demo_has_three_boards_with_registrations_in_every_status_and_intakes(demo):
+    assert Board.objects.count() == 3
+    assert {board.kind for board in Board.objects.all()} == {Board.Kind.BESTUUR, Board.Kind.SWV}
+    assert {registration.status for registration in Registration.objects.all()} == set(Registration.Status.values)
+    assert all(board.registrations.count() > 1 for board in Board.objects.all())
+    cancelled = Registration.objects.get(status=Registration.Status.CANCELLED)
+    assert cancelled.cohort.status == Cohort.Status.CANCELLED
+    assert Registration.objects.filter(kind=Registration.Kind.JOIN_COHORT, board=cancelled.board).exists()
+    intakes = IntakeAppointment.objects.all()
+    assert set(intakes.values_list("status", flat=True)) == set(IntakeAppointment.Status.values)
+    coming = intakes.get(status=IntakeAppointment.Status.PLANNED)
+    assert timezone.now() < coming.starts_at < timezone.now() + datetime.timedelta(days=8)
+    assert coming.registration.status == Registration.Status.INTAKE
 
+
+def test_demo_participants_have_dutch_names_and_every_status(demo):
+    tussenvoegsels = set(Participant.objects.values_list("tussenvoegsel", flat=True))
+    assert {"van", "van der", "de", "'t", "ten", "el", "van den"} <= tussenvoegsels
+    assert set(Participant.objects.values_list("status", flat=True)) == set(Participant.Status.values)
+    confirmed = Cohort.objects.get(status=Cohort.Status.CONFIRMED)
+    assert confirmed.participants.filter(status=Participant.Status.ENROLLED).count() == 30
+    assert confirmed.participants.filter(status=Participant.Status.WAITING).count() == 1
+    assert Participant.objects.filter(cohort__status=Cohort.Status.COMPLETED).exclude(register_number="").exists()
+
+
+def test_demo_has_attendance_for_the_running_and_completed_runs(demo):
+    for status, past_days in [(Cohort.Status.COMPLETED, 6), (Cohort.Status.RUNNING, 3)]:
+        cohort = Cohort.objects.get(status=status)
+        marks = Attendance.objects.filter(course_day__cohort=cohort).exclude(status="")
+        assert marks.count() == past_days * cohort.participants.count(), status
+        assert marks.filter(status=Attendance.Status.ABSENT).exists(), status
+    assert Attendance.objects.filter(status=Attendance.Status.MADE_UP, made_up_in__isnull=False).exists()
+    notified = Attendance.objects.filter(
+        course_day__cohort__status=Cohort.Status.RUNNING, absence_notified_at__isnull=False
+    )
+    assert notified.exists()
+    assert all(attendance.course_day.date > timezone.localdate() for attendance in notified)
+
+
+def test_demo_issues_certificates_and_proofs_of_attendance_for_the_completed_run(demo, client):
+    completed = Cohort.objects.get(status=Cohort.Status.COMPLETED)
+    issued = Certificate.objects.filter(participant__cohort=completed, status=Certificate.Status.VALID)
+    assert issued.filter(kind=Certificate.Kind.CERTIFICATE).count() == 13
+    assert issued.filter(kind=Certificate.Kind.ATTENDANCE).count() == 1  # the one who missed two days
+    assert all(certificate.pdf for certificate in issued)
+    page = client.get(link(printed_links(demo), "Check of certificate"))
+    assert page.status_code == 200
+    assert issued.order_by("pk").first().snapshot["name"] in page.content.decode()
+
+
+def test_demo_names_the_pages_to_open_first(demo, client):
+    links = printed_links(demo)
+    board = client.get(link(links, "Board page of Stichting Openbaar Onderwijs Rivierenland"))
+    assert board.status_code == 200
+    assert "Stichting Openbaar Onderwijs Rivierenland" in board.content.decode()
+    running = Participant.objects.filter(cohort__status=Cohort.Status.RUNNING)
+    for what, path in links.items():
+        if what.startswith("Participant page of"):
+            name = what.removeprefix("Participant page of ").split(" (")[0]
+            assert name in client.get(path).content.decode()
+    assert any(f"Participant page of {p.full_name}" in what for p in running for what in links)
+    assert client.get(link(links, "The public registration form")).status_code == 200
+    assert link(links, "The admin") == "/admin/"
+
+
+def test_demo_runs_again_without_adding_anything_but_a_new_password(
+    db, capsys, client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("demo")
+        first = run_demo(capsys)
+    counts = [model.objects.count() for model in (Registration, Cohort, Participant, Certificate, OutgoingMail)]
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("demo")
+        second = run_demo(capsys)
+    assert [model.objects.count() for model in (Registration, Cohort, Participant, Certificate, OutgoingMail)] == counts
+    assert "The demo data was there already and is left as it is" in second
+    assert printed_password(first) != printed_password(second)
+    assert client.login(username="demo-trainer", password=printed_password(second))
     demo_rows = OutgoingMail.objects.filter(key__startswith="demo:")
     assert demo_rows.filter(status=OutgoingMail.Status.SENT).count() == 1
     assert demo_rows.filter(status=OutgoingMail.Status.FAILED).count() == 1
 
 
-def test_demo_tells_a_story_of_boards_and_course_runs(db, capsys, client, django_capture_on_commit_callbacks):
-    from cohorts.models import Cohort, Participant, Registration
+@pytest.mark.django_db(transaction=True)
+def test_demo_sends_its_e_mails_to_the_outbox_quietly_and_in_well_under_a_minute(settings, capsys, caplog):
+    """Committed for real, as on the command line: the e-mails are delivered, to memory, with nothing printed."""
+    _reseed()  # a transactional test before this one may have flushed the programme and its accreditation
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    caplog.set_level(logging.INFO)
+    started = time.monotonic()
+    output = run_demo(capsys)
+    assert time.monotonic() - started < 60
+    assert OutgoingMail.objects.count() > 100
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {"sent", "failed"}
+    assert "Subject:" not in output
+    assert not [record for record in caplog.records if record.name.startswith(("celery", "kombu"))]
+    assert output.rstrip().splitlines()[-1].startswith("  password: ")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("demo")
-    output = capsys.readouterr().out
-    assert Registration.objects.count() == 4
-    assert Cohort.objects.filter(open_for_joining=True).count() == 1
-    assert Cohort.objects.filter(status="completed").count() == 1
-    assert Participant.objects.filter(status="enrolled").count() == 42
-    assert Participant.objects.exclude(tussenvoegsel="").exists()
-    from registry.models import Certificate
 
-    assert Certificate.objects.filter(kind="certificate").count() == 13  # one of the 14 missed two days
-    assert "verificatie/" in output
-    board_url = output.split("board page of ")[1].split(": ", 1)[1].split()[0]
-    page = client.get(board_url.replace("http://127.0.0.1:8000", ""))
-    assert page.status_code == 200
-    assert "Stichting Openbaar Onderwijs Rivierenland" in page.content.decode()
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("demo")
-    assert Registration.objects.count() == 4
+@pytest.mark.parametrize("today", ["2027-12-23", "2028-08-31", "2028-10-23"])  # Christmas, summer, autumn holidays
+def test_demo_tells_its_story_on_any_day_of_the_year(today, db, capsys, django_capture_on_commit_callbacks):
+    with time_machine.travel(datetime.datetime.fromisoformat(f"{today}T09:00:00+01:00"), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_demo(capsys)
+        assert sorted(Cohort.objects.values_list("status", flat=True)) == sorted(Cohort.Status.values)
+        assert Certificate.objects.filter(kind=Certificate.Kind.CERTIFICATE).count() == 13
