@@ -24,7 +24,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from cohorts import services as cohort_services
 from cohorts.models import Attendance, Cohort, Participant, Sector
-from mail.services import queue_email
+from mail.services import Email, queue_emails
 
 from . import pdf
 from .models import Accreditation, Certificate
@@ -290,24 +290,29 @@ def _store(prepared: list[_Prepared], *, cohort: Cohort, issued_by) -> list[_Pre
                 written.append(certificate)
             Certificate.objects.bulk_create(written)
             for certificate in written:
-                participant = certificate.participant
                 audit.record(
                     action=AuditEvent.Action.CERTIFICATE_ISSUED,
                     obj=certificate,
                     actor=issued_by,
                     detail=certificate.kind,
                 )
-                queue_email(
-                    to=participant.email,
-                    template="registry/mail/certificate_issued",
-                    context={
-                        "participant": participant,
-                        "certificate": certificate,
-                        "participant_page_url": cohort_services.participant_page_url(participant),
-                    },
-                    key=f"certificate-issued:{certificate.pk}",
-                    language=participant.language,
-                )
+            # The keys name the certificates just made, so none can exist yet.
+            queue_emails(
+                emails=[
+                    Email(
+                        to=certificate.participant.email,
+                        template="registry/mail/certificate_issued",
+                        context={
+                            "participant": certificate.participant,
+                            "certificate": certificate,
+                            "participant_page_url": cohort_services.participant_page_url(certificate.participant),
+                        },
+                        key=f"certificate-issued:{certificate.pk}",
+                        language=certificate.participant.language,
+                    )
+                    for certificate in written
+                ]
+            )
     except BaseException:
         # No row names these files now: remove them rather than keep
         # participants' data where erasure would never find it.
