@@ -52,6 +52,14 @@ def accreditation_for(participant: Participant, *, accreditations: dict | None =
     return accreditations.get(register) or next(iter(accreditations.values()), None)
 
 
+def _amount(value) -> str:
+    """Hours or points as a certificate prints them: 36 and 1.5, never 36.0 or 6E+1."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def build_snapshot(
     *,
     participant: Participant,
@@ -89,12 +97,12 @@ def build_snapshot(
             "dates": [formats.date_format(day.date, "j F Y") for day in days],
             "days_attended": attended,
             "days_total": programme.number_of_days,
-            "contact_hours": f"{accreditation.contact_hours:g}",
-            "self_study_hours": f"{accreditation.self_study_hours:g}",
-            "total_hours": f"{accreditation.total_hours:g}",
+            "contact_hours": _amount(accreditation.contact_hours),
+            "self_study_hours": _amount(accreditation.self_study_hours),
+            "total_hours": _amount(accreditation.total_hours),
             "register": accreditation.get_register_display(),
             "accreditation_number": accreditation.number,
-            "points": f"{accreditation.points:g}" if accreditation.points is not None else "",
+            "points": _amount(accreditation.points),
             "themes": accreditation.themes,
             "wording": accreditation.certificate_wording,
             "completed_on": formats.date_format(days[-1].date, "j F Y"),

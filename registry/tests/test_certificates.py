@@ -62,6 +62,8 @@ def test_the_pdf_prints_what_the_register_needs(accreditation):
         certificate.verification_code,
     ):
         assert expected in text, expected
+    # Hours as people write them: 36, not 36.0.
+    assert "36 contacturen" in text and "36.0" not in text and "60.0" not in text
 
 
 def test_what_a_certificate_prints_is_frozen_and_reissue_makes_a_version(accreditation):
