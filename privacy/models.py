@@ -3,8 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyStatementQuerySet(models.QuerySet):
+    def in_force(self):
+        """Return the published versions, the current one first."""
+        return self.filter(published=True).order_by("-version")
+
     def current(self):
-        return self.filter(published=True).order_by("-version").first()
+        return self.in_force().first()
 
 
 class PrivacyStatement(models.Model):

@@ -1,21 +1,17 @@
-from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Subquery
 
 from .models import Consent, PrivacyStatement
 
 
-def current_statement() -> PrivacyStatement:
-    statement = PrivacyStatement.objects.current()
-    if statement is None:
-        raise ImproperlyConfigured("No privacy statement is published.")
-    return statement
-
-
-def record_consent(*, subject, purposes: list[str], form: str) -> list[Consent]:
+def record_consent(*, subject, purposes: list[str], form: str) -> None:
     """Record that a person agreed, on a form, to the current statement for these purposes."""
-    statement = current_statement()
-    return Consent.objects.bulk_create(
+    # The INSERT itself finds the current version, at the moment it records
+    # the consent: no query of its own before it. Without a published
+    # statement it fails, as consent must name one (the column is NOT NULL).
+    current = Subquery(PrivacyStatement.objects.in_force().values("pk")[:1])
+    Consent.objects.bulk_create(
         Consent(
-            statement=statement,
+            statement_id=current,
             purpose=purpose,
             subject_type=subject._meta.label,
             subject_id=str(subject.pk),

@@ -164,9 +164,8 @@ def test_the_two_emails_go_to_the_worker_as_one_task(client, monkeypatch, django
 def test_a_valid_registration_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     client.get(URL)  # the form's choices cached, as for nearly every visitor
     # Its own savepoint in the test's transaction; the board looked up and
-    # written; the registration; the privacy statement and the consent; both
-    # e-mails in one INSERT.
-    with django_assert_max_num_queries(8):
+    # written; the registration; the consent; both e-mails in one INSERT.
+    with django_assert_max_num_queries(7):
         response = client.post(URL, form_data())
     assert response.status_code == 302
 

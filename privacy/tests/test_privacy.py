@@ -1,4 +1,5 @@
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from cohorts import services as cohort_services
@@ -28,6 +29,23 @@ def test_registration_records_consent_with_version_and_form(client):
     registration = Registration.objects.get()
     (consent,) = services.consents_of(registration)
     assert (consent.purpose, consent.form, consent.statement.version) == ("registration", "aanmelden", 1)
+
+
+def test_consent_names_the_version_in_force_when_it_is_given():
+    registration = RegistrationFactory()
+    PrivacyStatement.objects.create(version=2, text_nl="Concept.", text_en="Draft.", published=False)
+    services.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
+    PrivacyStatement.objects.filter(version=2).update(published=True)
+    services.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
+    assert sorted(c.statement.version for c in services.consents_of(registration)) == [1, 2]
+
+
+def test_without_a_published_statement_no_consent_is_recorded():
+    registration = RegistrationFactory()
+    PrivacyStatement.objects.update(published=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        services.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
+    assert services.consents_of(registration) == []
 
 
 def test_self_enrolment_records_consent_to_take_part_and_to_reporting(client):
