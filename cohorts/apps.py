@@ -15,7 +15,7 @@ class CohortsConfig(AppConfig):
         from . import selectors
         from .models import Cohort, CourseDay, Participant
 
-        # What the public registration form offers is cached; these models make it.
+        # The registration form caches what it offers; these models make it.
         for model in (Programme, Cohort, CourseDay, Participant):
             uid = f"registration-choices:{model._meta.label}"
             post_save.connect(selectors.registration_choices_changed, sender=model, dispatch_uid=f"{uid}:save")

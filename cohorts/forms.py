@@ -108,7 +108,7 @@ class RegistrationForm(forms.Form):
 
     @cached_property
     def helper(self) -> FormHelper:
-        """The crispy layout, built only when the form is rendered: a valid POST and a cached rendering need none."""
+        """Build the crispy layout only when the form is rendered: a valid POST and a cached rendering need none."""
         helper = FormHelper()
         helper.form_tag = False
         helper.layout = Layout(

@@ -42,7 +42,7 @@ def open_cohorts():
 
 
 def _registration_choices_key() -> str:
-    # A course run that starts today is no longer open: each day has its own entry.
+    # A run that starts today is no longer open: each day has its own entry.
     return f"{REGISTRATION_CHOICES_KEY}:{timezone.localdate().isoformat()}"
 
 

@@ -159,7 +159,8 @@ def _record_registration(
     board = _find_or_create_board(board_data)
     cohort = registration_data.get("cohort")
     if cohort is not None:
-        # The form offers the open runs from a cache: decide on the run as it is now.
+        # The form offers the open runs from a cache: decide on the run as it
+        # is now.
         cohort = Cohort.objects.select_related("programme").get(pk=cohort.pk)
         if not _cohort_open_for_joining(cohort):
             raise EnrolmentError(
@@ -178,7 +179,8 @@ def _record_registration(
     registration.full_clean(
         exclude=["board", "cohort", "access_key", "enrolment_key", "submission_key"], validate_unique=False
     )
-    registration.save()  # A second submit of the form fails here, on its submission key.
+    # A second submit of the form fails here, on its submission key.
+    registration.save()
     privacy.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
     context = {
         "registration": registration,
@@ -186,7 +188,8 @@ def _record_registration(
         "board_page_url": board_page_url(registration),
         "programme": cohort.programme if cohort else programme or Programme.objects.active().first(),
     }
-    # Both e-mails in one INSERT and one task: the keys name the new registration, so neither exists yet.
+    # Both e-mails in one INSERT and one task: their keys name the new
+    # registration, so neither exists yet.
     queue_emails(
         emails=[
             Email(
