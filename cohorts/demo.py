@@ -294,9 +294,9 @@ class _Story:
 
         # The running run: confirmed, started, the past days taken, two absences notified ahead.
         services.confirm_cohort(cohort=running)
-        # No service or admin action starts a run yet: set as the admin would.
-        running.status = Cohort.Status.RUNNING
-        running.save(update_fields=["status"])
+        # Beat starts a confirmed run on its first day; the demo does not wait for beat.
+        services.start_due_cohorts()
+        running.refresh_from_db()
         self.give_register_numbers(running, missing=6)
         self.take_attendance(running, absent={(3, 2), (9, 1)})
         self.notify_absence(running, participant=6, day=4)

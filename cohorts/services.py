@@ -672,6 +672,13 @@ def cancel_cohort(*, cohort: Cohort) -> Cohort:
     return cohort
 
 
+def start_due_cohorts(*, today: datetime.date | None = None) -> int:
+    """Mark confirmed course runs running once their first day has come; return how many started."""
+    today = today or timezone.localdate()
+    started = CourseDay.objects.filter(date__lte=today).values("cohort_id")
+    return Cohort.objects.filter(status=Cohort.Status.CONFIRMED, pk__in=started).update(status=Cohort.Status.RUNNING)
+
+
 @transaction.atomic
 def complete_cohort(*, cohort: Cohort) -> Cohort:
     """Mark a confirmed or running course run completed once its last day has passed."""

@@ -10,6 +10,12 @@ def send_reminders() -> int:
 
 
 @shared_task(ignore_result=True)
+def start_cohorts() -> int:
+    """Mark confirmed course runs running once their first day has come (Celery beat, hourly)."""
+    return services.start_due_cohorts()
+
+
+@shared_task(ignore_result=True)
 def check_go_no_go() -> int:
     """Alert about course runs still below their minimum shortly before they start (Celery beat, hourly)."""
     return services.send_go_no_go_alerts()

@@ -252,6 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0},
     "send-reminders": {"task": "cohorts.tasks.send_reminders", "schedule": 600.0},
     "check-go-no-go": {"task": "cohorts.tasks.check_go_no_go", "schedule": 3600.0},
+    "start-cohorts": {"task": "cohorts.tasks.start_cohorts", "schedule": 3600.0},
     "apply-retention": {"task": "cohorts.tasks.apply_retention", "schedule": 86400.0},
 }
 # Retention (AVG), in days: contact details and attendance detail after a run is completed; registrations that

@@ -11,7 +11,7 @@ from cohorts import services
 from cohorts.models import Cohort, CourseDay, IntakeAppointment
 from mail.models import OutgoingMail
 
-from .factories import CohortFactory, ParticipantFactory, RegistrationFactory, seeded_programme
+from .factories import CohortFactory, CourseDayFactory, ParticipantFactory, RegistrationFactory, seeded_programme
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -310,3 +310,26 @@ def test_the_status_changes_only_through_the_actions(admin_client):
     post_days(admin_client, cohort, [], status="planned")
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.CONFIRMED
+
+
+def test_a_confirmed_run_starts_running_on_its_first_day_and_no_other_run_changes():
+    today = timezone.localdate()
+    starting = CourseDayFactory(cohort__status=Cohort.Status.CONFIRMED, date=today).cohort
+    later = CourseDayFactory(cohort__status=Cohort.Status.CONFIRMED, date=today + datetime.timedelta(days=1)).cohort
+    planned = CourseDayFactory(cohort__status=Cohort.Status.PLANNED, date=today - datetime.timedelta(days=7)).cohort
+
+    assert services.start_due_cohorts(today=today) == 1
+    assert services.start_due_cohorts(today=today) == 0  # once
+    statuses = dict(Cohort.objects.values_list("pk", "status"))
+    assert statuses == {
+        starting.pk: Cohort.Status.RUNNING,
+        later.pk: Cohort.Status.CONFIRMED,
+        planned.pk: Cohort.Status.PLANNED,
+    }
+
+
+def test_beat_starts_the_runs_hourly():
+    from django.conf import settings
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "cohorts.tasks.start_cohorts")
+    assert entry["schedule"] == 3600.0
