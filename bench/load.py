@@ -83,7 +83,7 @@ MAIL_WAIT = 120  # seconds to wait for the worker to send the e-mails
 
 
 def participant_name(n: int) -> dict:
-    """A distinct name for each n below 28 ** 3, from the demo's names, double-barrelled past 784."""
+    """A distinct name for each n, from the demo's first and last names, double-barrelled once those run out."""
     from cohorts.demo import FIRST_NAMES, LAST_NAMES
 
     first = FIRST_NAMES[n % len(FIRST_NAMES)]
@@ -110,6 +110,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
 
     programme = Programme.objects.get(slug="verbindend-leiderschap")
     days = list(programme.days.order_by("number"))
+    schools = [school for board in SCHOOLS.values() for school in board]
     trainer = get_user_model().objects.create_user("bench-trainer", "trainer@example.nl", is_staff=True)
     today = timezone.localdate()
     per_cohort = PARTICIPANTS // COHORTS
@@ -143,7 +144,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
             rows = []
             for k in range(per_cohort):
                 n = c * per_cohort + k
-                school, brin = SCHOOLS[n % len(SCHOOLS)]
+                school, brin = schools[n % len(schools)]
                 rows.append(
                     {
                         **participant_name(n),
