@@ -1,10 +1,12 @@
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Min, Prefetch, Q
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from programme.models import Programme
 
@@ -116,6 +118,14 @@ def seats(cohort: Cohort) -> dict:
     return {**counts, "left": max(maximum - counts["enrolled"], 0), "maximum": maximum}
 
 
+@dataclass(frozen=True)
+class MakeUpOption:
+    """A day of another course run on which a participant can make up a missed day."""
+
+    pk: int
+    label: str
+
+
 def attendance_grid(cohort: Cohort) -> dict:
     """Return everything the attendance page shows, in a fixed number of queries."""
     from .services import outcome
@@ -130,16 +140,22 @@ def attendance_grid(cohort: Cohort) -> dict:
     options = {}
     if days:
         window = (days[0].date - datetime.timedelta(days=120), days[-1].date + datetime.timedelta(days=240))
-        for day in (
+        for pk, programme_day_id, date, code in (
             CourseDay.objects.exclude(cohort=cohort)
             .filter(programme_day__in=[d.programme_day_id for d in days], date__range=window)
             .exclude(cohort__status=Cohort.Status.CANCELLED)
-            .select_related("cohort")
             .order_by("date")
+            .values_list("pk", "programme_day_id", "date", "cohort__code")
         ):
-            options.setdefault(day.programme_day_id, []).append(day)
+            options.setdefault(programme_day_id, []).append(
+                MakeUpOption(pk, f"{code} {date.day}-{date.month}-{date.year}")
+            )
     for day in days:
         day.make_up_options = options.get(day.programme_day_id, [])
+        # Built once per day, not per cell: with many runs in the same weeks these lists are most of the page.
+        day.make_up_options_html = format_html_join(
+            "", '<option value="{}">{}</option>', ((option.pk, option.label) for option in day.make_up_options)
+        )
     rows = []
     for participant in participants:
         row_cells = [(day, cells.get((participant.pk, day.pk))) for day in days]

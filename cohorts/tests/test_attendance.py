@@ -111,6 +111,25 @@ def test_a_day_made_up_with_another_run_counts():
     assert grid["rows"][0]["outcome"] == Outcome.COMPLETED
 
 
+def test_the_grid_offers_the_same_day_of_other_runs_and_shows_the_one_chosen(admin_client):
+    cohort, (participant,) = run_with(1)
+    other, _people = run_with(1)
+    other_day5 = other.days.get(programme_day__number=5)
+    other_day4 = other.days.get(programme_day__number=4)
+    day5 = cohort.days.get(programme_day__number=5)
+    services.record_attendance(
+        cohort=cohort,
+        entries=[AttendanceEntry(participant.pk, day5.pk, "made_up", made_up_in_id=other_day5.pk)],
+        recorded_by=None,
+    )
+    page = admin_client.get(url(cohort)).content.decode()
+    label = f"{other.code} {other_day5.date.day}-{other_day5.date.month}-{other_day5.date.year}"
+    offer = f'<option value="{other_day5.pk}">{label}</option>'
+    assert offer in page.split(f'id="make-up-{day5.pk}"')[1].split("</template>")[0]
+    assert f'<option value="{other_day5.pk}" selected>{label}</option>' in page
+    assert f'<option value="{other_day4.pk}">' not in page.split(f'id="make-up-{day5.pk}"')[1].split("</template>")[0]
+
+
 def services_grid(cohort):
     from cohorts.selectors import attendance_grid
 
