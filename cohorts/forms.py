@@ -111,10 +111,10 @@ class RegistrationForm(forms.Form):
         """Build the crispy layout only when the form is rendered: a valid POST and a cached rendering need none."""
         helper = FormHelper()
         helper.form_tag = False
+        # With no course run open to join there is nothing to choose: the path is a hidden field, without a heading.
+        request = Fieldset(_("Your request"), "path", "cohort", css_class="mb-4") if "cohort" in self.fields else "path"
         helper.layout = Layout(
-            Fieldset(
-                _("Your request"), *[name for name in ("path", "cohort") if name in self.fields], css_class="mb-4"
-            ),
+            request,
             Fieldset(
                 _("Your organisation"),
                 "board_name",

@@ -46,6 +46,8 @@ def test_form_page_in_dutch(client):
     assert "Bestuursnummer" in page
     assert 'name="submission_key"' in page
     assert 'name="website"' in page
+    # Nothing to choose without an open course run: no empty "your request" section.
+    assert "Uw aanvraag" not in page
     # The page's title is plain text: nothing of the page's markup leaks into it.
     assert re.search(r"<title>([^<]*)</title>", page)[1].startswith("Meld uw bestuur aan ·")
 
@@ -192,6 +194,7 @@ def test_joining_an_open_cohort(client):
     page = client.get(URL).content.decode()
     assert cohort.code in page
     assert "Zwolle" in page
+    assert "Uw aanvraag" in page  # the choice between a new run and this one
     response = client.post(URL, form_data(path="join", cohort=str(cohort.pk)))
     assert response.status_code == 302
     registration = Registration.objects.get()

@@ -128,6 +128,8 @@ class Camera:
         size = page.viewport_size
         page.screenshot(path=self.folder / f"{stem}-desktop.png", full_page=True)
         page.set_viewport_size(PHONE)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name}: {width} px wide on a {PHONE['width']} px phone"
         page.screenshot(path=self.folder / f"{stem}-phone.png", full_page=True)
         page.set_viewport_size(size)
 
