@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from verbindend.admin import ReadOnlyModelAdmin
 from verbindend.spreadsheets import safe_cell
 
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     """Read-only: the trail can be searched and exported, never edited or deleted."""
 
     list_display = ["at", "actor_name", "action", "object_type", "object_label", "detail", "address"]
@@ -18,15 +19,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_name", "object_label", "object_id", "detail"]
     date_hierarchy = "at"
     actions = ["export_csv"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Export the selected events (CSV)"), permissions=["view"])
     def export_csv(self, request, queryset):

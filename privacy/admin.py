@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from verbindend.admin import ReadOnlyModelAdmin
+
 from .models import Consent, PrivacyStatement
 
 
@@ -24,16 +26,7 @@ class PrivacyStatementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ReadOnlyModelAdmin):
     list_display = ["given_at", "purpose", "subject_type", "subject_id", "form", "statement"]
     list_filter = ["purpose", "form", "statement"]
     search_fields = ["subject_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from audit import services as audit
 from audit.models import AuditEvent
 from cohorts.models import Cohort, Participant
+from verbindend.admin import ReadOnlyModelAdmin
 
 from . import exports, services, tasks
 from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
@@ -98,7 +99,7 @@ class CertificateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CompletedCohort)
-class CompletedCohortAdmin(admin.ModelAdmin):
+class CompletedCohortAdmin(ReadOnlyModelAdmin):
     list_display = ["code", "programme", "certificates", "register_export"]
     search_fields = ["code"]
     actions = ["issue_certificates", "export_for_the_register"]
@@ -190,15 +191,6 @@ class CompletedCohortAdmin(admin.ModelAdmin):
             )
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_issue_permission(self, request):
         return request.user.has_perm("registry.add_certificate")
 
@@ -226,18 +218,9 @@ class CompletedCohortAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegisterExport)
-class RegisterExportAdmin(admin.ModelAdmin):
+class RegisterExportAdmin(ReadOnlyModelAdmin):
     """The export log: read-only."""
 
     list_display = ["cohort", "kind", "exported_by", "exported_at"]
     list_filter = ["kind", "cohort"]
     readonly_fields = ["cohort", "kind", "exported_by", "exported_at", "rows"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

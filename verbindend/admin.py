@@ -1,6 +1,19 @@
 from django.contrib import admin
 
 
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A record kept as it was written (audit trail, consents, export log): it can be viewed, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class VerbindendAdminSite(admin.AdminSite):
     index_template = "admin/verbindend_index.html"
 

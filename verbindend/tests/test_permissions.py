@@ -73,3 +73,19 @@ def test_the_office_erases_a_contact_person_after_confirming(client):
     client.post(changelist, {"action": "anonymise_contacts", "_selected_action": [registration.pk], "confirm": "yes"})
     registration.refresh_from_db()
     assert registration.contact_name == "Gewist"
+
+
+@pytest.mark.parametrize(
+    "model", ["audit.auditevent", "privacy.consent", "registry.completedcohort", "registry.registerexport"]
+)
+def test_records_kept_as_written_cannot_be_added_changed_or_deleted_even_by_a_superuser(admin_client, model):
+    from django.apps import apps
+    from django.contrib import admin
+
+    app_label, model_name = model.split(".")
+    assert admin_client.get(reverse(f"admin:{app_label}_{model_name}_add")).status_code == 403
+    assert admin_client.get(reverse(f"admin:{app_label}_{model_name}_changelist")).status_code == 200
+    model_admin = admin.site._registry[apps.get_model(model)]
+    request = type("Request", (), {"user": User.objects.get(username="admin")})()
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)
