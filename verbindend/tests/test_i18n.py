@@ -1,13 +1,16 @@
 """The Dutch catalogue is complete, compiled, and in step with the source."""
 
+import datetime
 import gettext
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from conftest import IN_CI
 
@@ -96,3 +99,88 @@ def test_catalogue_holds_every_string_marked_in_the_source(tmp_path):
     extracted = {(e["msgctxt"], e["msgid"]) for e in parse_po(copy / "locale/nl/LC_MESSAGES/django.po")}
     committed = {(e["msgctxt"], e["msgid"]) for e in parse_po(NL_PO)}
     assert not extracted - committed, f"not in the catalogue, run `make messages`: {sorted(extracted - committed)}"
+
+
+# --- Dates and times as a Dutch office writes them --------------------------
+
+SOURCE_DIRS = ["templates", "audit", "cohorts", "mail", "privacy", "programme", "registry", "verbindend"]
+
+
+def source_files(*suffixes: str) -> list[Path]:
+    return [
+        path
+        for folder in SOURCE_DIRS
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in suffixes and "node_modules" not in path.parts and "tests" not in path.parts
+    ]
+
+
+def unescaped(format_string: str) -> str:
+    """The format characters of a Django date format, its backslash-escaped letters taken out."""
+    return re.sub(r"\\.", "", format_string)
+
+
+def test_no_template_or_python_date_format_uses_m_which_title_cases_the_month():
+    """Django's `M` writes "Feb" and `%b` writes English: a Dutch office writes "9 feb"; use `b`."""
+    filters = re.compile(r"""\|\s*date\s*:\s*(?:"([^"]*)"|'([^']*)')""")
+    calls = re.compile(r"""(?:date_format|dateformat\.format|time_format)\([^,()]+,\s*(?:"([^"]*)"|'([^']*)')""")
+    settings_formats = re.compile(r"""^[A-Z_]*(?<!INPUT)_FORMAT\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.MULTILINE)
+    found = {}
+    for path in source_files(".html", ".txt", ".py"):
+        text = path.read_text(encoding="utf-8")
+        patterns = [filters] if path.suffix != ".py" else [calls, settings_formats]
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                used = next(group for group in match.groups() if group is not None)
+                found.setdefault(used, []).append(path.relative_to(ROOT))
+        if path.suffix == ".py":
+            assert not re.search(r"%b\b|:%[^}\"']*%b", text), f"{path}: %b writes an English month"
+    assert found, "the scan found no date format at all"
+    title_cased = {used: paths for used, paths in found.items() if "M" in unescaped(used)}
+    assert not title_cased, title_cased
+    assert "j b" in found or "D j b H:i" in found  # the scan does see the lead's `b` formats
+
+
+def test_the_admin_start_page_writes_month_abbreviations_in_lower_case(admin_client):
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from cohorts.tests.factories import CourseDayFactory, RegistrationFactory
+
+    cohort = RegistrationFactory().cohort
+    day = CourseDayFactory(cohort=cohort, date=timezone.localdate() + datetime.timedelta(days=10))
+    page = admin_client.get("/admin/").content.decode()
+    with translation.override("nl"):
+        written = date_format(day.date, "j b")
+    month = written.split()[1]
+    assert month == month.lower() and f"{day.date.day} {month} " in page
+    assert f"{day.date.day} {month.capitalize()} " not in page
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_admin_shows_times_without_seconds(admin_client, settings, language):
+    """Django's first input format has the seconds: every time in the admin read "09:30:00"."""
+    from cohorts.tests.factories import CourseDayFactory, RegistrationFactory
+
+    cohort = RegistrationFactory().cohort
+    CourseDayFactory(cohort=cohort, start_time=datetime.time(9, 30), end_time=datetime.time(16, 30))
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = admin_client.get(f"/admin/cohorts/cohort/{cohort.pk}/change/").content.decode()
+    assert 'value="09:30"' in page and 'value="16:30"' in page
+    assert not re.search(r"\b\d\d:\d\d:\d\d\b", page)
+
+
+@pytest.mark.parametrize("typed", ["09:30", "9:30", "9.30", "09:30:00"])
+def test_times_are_still_read_as_people_type_them(typed):
+    from django import forms
+
+    with translation.override("nl"):
+        assert forms.TimeField().clean(typed) == datetime.time(9, 30)
+
+
+def test_times_read_as_the_24_hour_clock_in_both_languages():
+    from django.utils.formats import time_format
+
+    for language in ("nl", "en"):
+        with translation.override(language):
+            assert time_format(datetime.time(14, 5)) == "14:05", language
