@@ -184,3 +184,42 @@ def test_times_read_as_the_24_hour_clock_in_both_languages():
     for language in ("nl", "en"):
         with translation.override(language):
             assert time_format(datetime.time(14, 5)) == "14:05", language
+
+
+def test_no_de_intakegesprek_in_the_catalogue_nor_in_django_admins_messages():
+    """It is "het intakegesprek": Django's Dutch puts "De" before every model's name, ours puts none."""
+    from django.utils.translation import gettext
+
+    from verbindend.admin_wording import ADMIN_MESSAGES
+
+    wrong = re.compile(r"\bde intakegesprek", re.IGNORECASE)
+    assert not [e["msgstr"] for e in parse_po(NL_PO) if any(wrong.search(text) for text in e["msgstr"])]
+    with translation.override("nl"):
+        for msgid in ADMIN_MESSAGES:
+            if "{name}" in msgid:
+                written = gettext(msgid).format(name="intakegesprek", obj="Stichting Zuid · 12-01-2027 15:00")
+            else:
+                written = gettext(msgid) % {"name": "intakegesprek", "obj": "Stichting Zuid · 12-01-2027 15:00"}
+            assert written != msgid and not wrong.search(written), written
+
+
+def test_a_board_saved_in_the_admin_says_so_without_de(admin_client):
+    """Through the admin itself: "De bestuur ‘…’ is met succes gewijzigd" was Django's wording (it is "het")."""
+    from cohorts.tests.factories import BoardFactory
+
+    board = BoardFactory()
+    url = f"/admin/cohorts/board/{board.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    # What the browser sends back: each (sub)widget's rendered value, as a split date and time are.
+    data = {}
+    for name in form.fields:
+        widget = form[name].field.widget.get_context(name, form[name].value(), {})["widget"]
+        parts = widget.get("subwidgets", [widget])
+        data.update({part["name"]: part["value"] for part in parts if part["value"] is not None})
+    for context in admin_client.get(url).context["inline_admin_formsets"]:
+        management = context.formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+    response = admin_client.post(url, data, follow=True)
+    assert response.redirect_chain, response.context["adminform"].form.errors
+    messages = [re.sub(r"<[^>]+>", "", str(message)) for message in response.context["messages"]]
+    assert messages == [f"Gewijzigd: bestuur ‘{board}’."], messages
