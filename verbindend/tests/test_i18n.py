@@ -223,3 +223,27 @@ def test_a_board_saved_in_the_admin_says_so_without_de(admin_client):
     assert response.redirect_chain, response.context["adminform"].form.errors
     messages = [re.sub(r"<[^>]+>", "", str(message)) for message in response.context["messages"]]
     assert messages == [f"Gewijzigd: bestuur ‘{board}’."], messages
+
+
+def test_the_certificate_e_mail_writes_the_kind_in_lower_case_inside_the_sentence(db, settings, tmp_path):
+    """ "Uw Certificaat" read as a title in the middle of a sentence: each kind has its own whole sentence."""
+    from mail.models import OutgoingMail
+    from registry import services
+    from registry.models import Accreditation
+    from registry.tests.conftest import completed_run
+
+    settings.MEDIA_ROOT = tmp_path
+    accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
+    accreditation.number, accreditation.contact_hours, accreditation.self_study_hours = "SLR-2026-0042", 36, 24
+    accreditation.valid_from, accreditation.valid_until = datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)
+    accreditation.save()
+    cohort, people = completed_run({"Anna": range(1, 7), "Cees": [1, 2]})
+    services.issue_cohort_certificates(cohort=cohort)
+    mails = {mail.to[0]: mail for mail in OutgoingMail.objects.filter(template="registry/mail/certificate_issued")}
+    anna, cees = mails[people["Anna"].email], mails[people["Cees"].email]
+    assert anna.subject == "Uw certificaat voor Verbindend leiderschap"
+    assert cees.subject == "Uw bewijs van deelname voor Verbindend leiderschap"
+    assert "Uw certificaat (VL-" in anna.body_text and "Uw certificaat (VL-" in anna.body_html
+    assert "Uw bewijs van deelname (VL-" in cees.body_text
+    assert not [mail for mail in mails.values() if "Uw Certificaat" in mail.subject + mail.body_text]
+    assert not [mail for mail in mails.values() if "Uw Bewijs" in mail.subject + mail.body_text]
