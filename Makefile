@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
+# The links printed, e-mailed and put into PDFs by run and demo point at the server they start, unless SITE_URL
+# is set in the environment (a variable from the environment wins over ?=).
+SITE_URL ?= http://$(HOST)
 BROWSER_TESTS := verbindend/tests/browser
 AXE := $(BROWSER_TESTS)/node_modules/axe-core/axe.min.js
 E2E_SCREENSHOTS ?= $(CURDIR)/e2e-screenshots
@@ -18,14 +21,14 @@ $(INSTALLED): requirements.txt
 
 ## run: install, migrate (which loads the programme) and serve on http://127.0.0.1:8000
 run: $(INSTALLED)
-	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
+	DEBUG=true SITE_URL='$(SITE_URL)' $(BIN)/python manage.py migrate --no-input
+	DEBUG=true SITE_URL='$(SITE_URL)' $(BIN)/python manage.py runserver $(HOST)
 
-## demo: load realistic demo data, print a fresh staff login, and serve
+## demo: load realistic demo data, print fresh Trainer and Kantoor logins, and serve
 demo: $(INSTALLED)
-	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true $(BIN)/python manage.py demo
-	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
+	DEBUG=true SITE_URL='$(SITE_URL)' $(BIN)/python manage.py migrate --no-input
+	DEBUG=true SITE_URL='$(SITE_URL)' $(BIN)/python manage.py demo
+	DEBUG=true SITE_URL='$(SITE_URL)' $(BIN)/python manage.py runserver $(HOST)
 
 # axe-core for the browser tests, from the npm registry (skipped, saying so, where npm is missing).
 $(AXE): $(BROWSER_TESTS)/package-lock.json

@@ -223,6 +223,7 @@ def _reseed():
 
     for migration, function in (
         ("programme.migrations.0002_seed_verbindend_leiderschap", "seed"),
+        ("programme.migrations.0004_correct_brochure_typos", "correct"),
         ("privacy.migrations.0002_first_statement", "seed"),
         ("registry.migrations.0002_seed_accreditation", "seed"),
         ("verbindend.migrations.0001_staff_groups", "create_groups"),

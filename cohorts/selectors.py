@@ -206,3 +206,28 @@ def trainer_overview(*, user, now=None) -> dict:
         Registration.objects.filter(status=Registration.Status.RECEIVED).select_related("board").order_by("created_at")
     )
     return {"agenda": agenda, "below_minimum": below, "awaiting_intake": waiting}
+
+
+@dataclass(frozen=True)
+class ParticipantResult:
+    outcome: str
+    label: str
+    days_attended: int
+    required_days: int
+
+
+def participant_result(participant: Participant) -> ParticipantResult | None:
+    """
+    Return the outcome of a participant's course once their run is completed, or None before.
+
+    A completed run leaves its participants "enrolled": what they want to read
+    then is whether they completed it, under the programme's completion rule.
+    """
+    from . import services  # imported here, as attendance_grid imports outcome
+
+    if participant.cohort.status != Cohort.Status.COMPLETED or participant.status == Participant.Status.WITHDRAWN:
+        return None
+    programme = participant.cohort.programme
+    attended = services.days_attended(participant)
+    outcome = services.outcome(participant=participant, days_attended=attended, programme=programme)
+    return ParticipantResult(outcome.value, outcome.label, attended, programme.required_days)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from privacy.selectors import own_data_sections
 from programme.models import Programme
 from verbindend.ics import calendar_response
 from verbindend.ratelimit import over_limit
@@ -293,6 +294,7 @@ def participant_page(request, token):
         "cohorts/participant.html",
         {
             "participant": participant,
+            "result": selectors.participant_result(participant),
             "certificates": certificates,
             "schedule": schedule,
             "today": timezone.localdate(),
@@ -327,19 +329,34 @@ def calendar_feed(request, token):
     return calendar_response(services.trainer_calendar(feed.user), "verbindend-trainer.ics")
 
 
-def _data_response(request, data: dict, title: str, filename: str):
+def _data_response(request, data: dict, *, kind: str, title: str, filename: str, back: tuple[str, str]):
     if request.GET.get("format") == "json":
         response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
         response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
         return response
-    return render(request, "cohorts/personal_data.html", {"data": data, "title": title})
+    back_url, back_text = back
+    return render(
+        request,
+        "cohorts/personal_data.html",
+        {
+            "sections": own_data_sections(data, kind=kind),
+            "title": title,
+            "back_url": back_url,
+            "back_text": back_text,
+        },
+    )
 
 
 @never_cache
 def participant_own_data(request, token):
     participant = _participant_from_token(token)
     return _data_response(
-        request, services.participant_data(participant), _("Your data"), f"verbindend-{participant.pk}"
+        request,
+        services.participant_data(participant),
+        kind="participant",
+        title=_("Your data"),
+        filename=f"verbindend-{participant.pk}",
+        back=(reverse("cohorts:participant", kwargs={"token": token}), _("Back to your course page")),
     )
 
 
@@ -349,6 +366,8 @@ def registration_own_data(request, token):
     return _data_response(
         request,
         services.registration_data(registration),
-        _("Your registration's data"),
-        f"verbindend-bestuur-{registration.pk}",
+        kind="registration",
+        title=_("Your registration's data"),
+        filename=f"verbindend-bestuur-{registration.pk}",
+        back=(reverse("cohorts:board", kwargs={"token": token}), _("Back to the board page")),
     )

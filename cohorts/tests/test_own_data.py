@@ -1,15 +1,28 @@
 """A person's own data (AVG): participants and board contacts download everything held about them, and only that."""
 
+import datetime
 import json
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from cohorts import services
+from cohorts.models import Attendance, IntakeAppointment
+from mail.services import queue_email
 from privacy.models import Consent
+from privacy.selectors import SPECS
+from privacy.services import record_consent
+from registry.models import Certificate
 
-from .factories import ParticipantFactory, RegistrationFactory, participant_data
+from .factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
+PAST = timezone.localdate() - datetime.timedelta(days=14)
+COMING = timezone.localdate() + datetime.timedelta(days=14)
 
 
 def path(url):
@@ -55,3 +68,173 @@ def test_the_enrolment_link_does_not_open_the_boards_data(client):
     registration = RegistrationFactory()
     token = services.enrolment_url(registration).rstrip("/").rsplit("/", 1)[1]
     assert client.get(f"/bestuur/{token}/gegevens/").status_code == 404
+
+
+# --- The page: the same data as a page for a person ------------------------
+
+PARTICIPANT_KEYS = {
+    "details": [
+        "initials", "first_name", "tussenvoegsel", "last_name", "email", "role", "school", "brin",
+        "register_number", "language",
+    ],
+    "enrolment": ["programme", "course_run", "board", "status", "enrolled_at", "withdrawn_at"],
+    "attendance": ["day", "date", "attendance", "notified_absence"],
+    "certificates": ["number", "kind", "status", "issued"],
+    "emails": ["subject", "queued", "sent", "status"],
+    "consents": ["purpose", "statement_version", "form", "given"],
+}  # fmt: skip
+REGISTRATION_KEYS = {
+    "board": ["name", "kind", "bestuursnummer", "swv_code", "sector", "place"],
+    "contact": ["name", "function", "email", "phone"],
+    "registration": [
+        "received", "status", "expected_participants", "preferred_period", "preferred_place", "remarks", "course_run",
+    ],
+    "intakes": ["start", "how", "status"],
+    "participants": ["name", "email", "status"],
+    "emails": ["subject", "queued", "sent", "status"],
+    "consents": ["purpose", "statement_version", "form", "given"],
+}  # fmt: skip
+ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|T\d{2}:\d{2}")
+
+
+def keys_of(data: dict) -> dict[str, list[str]]:
+    return {
+        section: list(value) if isinstance(value, dict) else list(value[0]) if value else []
+        for section, value in data.items()
+    }
+
+
+def text_of(html: str) -> str:
+    """The page's visible words, tags taken out."""
+    main = html.split("<main", 1)[-1].split(">", 1)[-1]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def labels_of(html: str, tag: str) -> list[str]:
+    found = re.findall(rf"<{tag}\b[^>]*>(.*?)</{tag}>", html)
+    return [" ".join(re.sub(r"<[^>]+>", "", label).split()) for label in found]
+
+
+@pytest.fixture
+def full_participant(django_capture_on_commit_callbacks):
+    """A participant with something in every section: attendance taken, an absence notified, a certificate."""
+    registration = RegistrationFactory()
+    cohort = registration.cohort
+    with django_capture_on_commit_callbacks(execute=True):
+        participant = services.enroll_participant(
+            registration=registration, data=participant_data(1, register_number=""), consent_form="inschrijven"
+        )
+    first = CourseDayFactory(cohort=cohort, programme_day=cohort.programme.days.get(number=1), date=PAST)
+    second = CourseDayFactory(cohort=cohort, programme_day=cohort.programme.days.get(number=2), date=COMING)
+    Attendance.objects.create(participant=participant, course_day=first, status=Attendance.Status.PRESENT)
+    services.notify_absence(participant=participant, day=second)
+    Certificate.objects.create(
+        participant=participant,
+        number="VL-2026-01-001",
+        kind=Certificate.Kind.CERTIFICATE,
+        snapshot={},
+        issued_at=timezone.make_aware(datetime.datetime(2026, 2, 9, 14, 5)),
+    )
+    return participant
+
+
+def own_data_path(participant) -> str:
+    return path(services.participant_page_url(participant)) + "mijn-gegevens/"
+
+
+def test_the_download_keeps_every_key(client, full_participant):
+    data = json.loads(client.get(own_data_path(full_participant), {"format": "json"}).content)
+    assert keys_of(data) == PARTICIPANT_KEYS
+    assert data["enrolment"]["status"] == "enrolled"  # machine-readable: the value, not its label
+    assert data["attendance"][1]["notified_absence"] is True
+    registration = full_participant.registration
+    IntakeAppointment.objects.create(
+        registration=registration, starts_at=timezone.now() + datetime.timedelta(days=3), mode="video"
+    )
+    record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
+    queue_email(to=registration.contact_email, template="mail/test", context={}, key="own-data-board")
+    board_url = path(services.board_page_url(registration)) + "gegevens/"
+    board_data = json.loads(client.get(board_url, {"format": "json"}).content)
+    assert keys_of(board_data) == REGISTRATION_KEYS
+
+
+def test_every_key_of_the_data_has_a_label_and_a_title():
+    for kind, keys in (("participant", PARTICIPANT_KEYS), ("registration", REGISTRATION_KEYS)):
+        assert list(SPECS[kind]) == list(keys), kind
+        for section, names in keys.items():
+            assert list(SPECS[kind][section][2]) == names, (kind, section)
+
+
+def test_the_dutch_page_reads_as_a_page_for_a_person(client, full_participant):
+    html = client.get(own_data_path(full_participant)).content.decode()
+    text = text_of(html)
+    assert labels_of(html, "h2") == [
+        "Persoonsgegevens", "Uw inschrijving", "Aanwezigheid", "Certificaten", "E-mails die we u stuurden",
+        "Uw toestemming",
+    ]  # fmt: skip
+    labels = labels_of(html, "dt")
+    assert {"Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Registernummer", "Taal", "Uitvoering"} <= set(
+        labels
+    )
+    assert all(label[0].isupper() and "_" not in label for label in labels), labels
+    raw = {key for names in PARTICIPANT_KEYS.values() for key in names} | set(PARTICIPANT_KEYS)
+    assert not [key for key in raw if "_" in key and key in text]
+    assert not {"details", "enrolment", "emails", "consents", "first_name", "enrolled"} & set(text.split())
+    assert "True" not in text and "False" not in text
+    assert not ISO.findall(text), ISO.findall(text)
+    assert "ingeschreven" in text  # the status's label
+    assert "Nederlands" in text  # the language, by name
+    assert "Ja" in labels_of(html, "dd") and "Nee" in labels_of(html, "dd")  # the notified absence, per day
+    assert f"{PAST.day} {date_format(PAST, 'F')} {PAST.year}" in text
+    assert "9 februari 2026, 14:05" in text  # the certificate's issue, in Amsterdam time
+    assert "het inschrijfformulier" in text  # where consent was given
+
+
+def test_the_english_page_is_in_english(client, full_participant, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(own_data_path(full_participant)).content.decode()
+    text = text_of(html)
+    assert labels_of(html, "h2") == [
+        "Personal details", "Your enrolment", "Attendance", "Certificates", "E-mails we sent you", "Your consent",
+    ]  # fmt: skip
+    assert {"First name", "Last name", "E-mail address", "Register number", "Language"} <= set(labels_of(html, "dt"))
+    assert "Yes" in labels_of(html, "dd") and "No" in labels_of(html, "dd")
+    assert "enrolled" in text and "Dutch" in text
+    assert "9 February 2026, 14:05" in text
+    assert "True" not in text and not ISO.findall(text)
+    assert "Back to your course page" in text
+
+
+def test_the_pages_lead_back_to_where_the_person_came_from(client, full_participant):
+    page = client.get(path(services.participant_page_url(full_participant)))
+    own_data = client.get(own_data_path(full_participant)).content.decode()
+    assert f'href="{page.wsgi_request.path}"' in own_data
+    assert "Terug naar uw cursuspagina" in own_data
+    registration = full_participant.registration
+    board_path = path(services.board_page_url(registration))
+    board_data = client.get(board_path + "gegevens/").content.decode()
+    assert f'href="{board_path}"' in board_data and "Terug naar de bestuurspagina" in board_data
+    text = text_of(board_data)
+    assert labels_of(board_data, "h2")[:3] == ["Het bestuur", "Contactpersoon", "De aanmelding"]
+    assert "schoolbestuur" in text and not ISO.findall(text) and "_" not in " ".join(labels_of(board_data, "dt"))
+
+
+def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
+    client, full_participant, django_assert_num_queries
+):
+    url = own_data_path(full_participant)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url).status_code == 200
+    cohort = full_participant.cohort
+    for number in (3, 4, 5):
+        day = CourseDayFactory(
+            cohort=cohort,
+            programme_day=cohort.programme.days.get(number=number),
+            date=COMING + datetime.timedelta(weeks=number),
+        )
+        services.notify_absence(participant=full_participant, day=day)
+    for n in range(3):
+        queue_email(to=full_participant.email, template="mail/test", context={}, key=f"own-data-{n}")
+    with django_assert_num_queries(len(first)):
+        page = client.get(url)
+    assert text_of(page.content.decode()).count("Dag ") >= 5

@@ -133,3 +133,59 @@ def test_a_participant_never_sees_another(client, participant):
 @pytest.mark.parametrize("suffix", ["", "rooster.ics"])
 def test_forged_participant_tokens_are_404(client, suffix):
     assert client.get(f"/deelnemer/forged:token/{suffix}").status_code == 404
+
+
+def completed_run_with(attended: dict[str, int]) -> dict:
+    """A completed six-day run; `attended` maps each participant's first name to the days they were present."""
+    registration = RegistrationFactory()
+    cohort = registration.cohort
+    people = {name: ParticipantFactory(registration=registration, first_name=name) for name in attended}
+    for day in cohort.programme.days.order_by("number"):
+        course_day = CourseDay.objects.create(
+            cohort=cohort,
+            programme_day=day,
+            date=TODAY - datetime.timedelta(weeks=14 - 2 * day.number),
+            start_time=datetime.time(9),
+            end_time=datetime.time(16),
+        )
+        for name, days in attended.items():
+            status = "present" if day.number <= days else "absent"
+            Attendance.objects.create(participant=people[name], course_day=course_day, status=status)
+    cohort.status = "completed"
+    cohort.save()
+    return people
+
+
+def badge_of(page: str) -> str:
+    return page.split('<p class="lead">', 1)[1].split("</p>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("days", "badge", "sentence"),
+    [
+        (6, "afgerond", "De uitvoering is afgerond, en uw cursus ook: u was 6 dagen aanwezig."),
+        (3, "alleen aanwezig", "U was 3 dagen aanwezig; voor het afronden van de cursus zijn 5 dagen nodig."),
+        (0, "niet afgerond", "U hebt de cursus niet afgerond."),
+    ],
+)
+def test_after_completion_the_page_shows_the_outcome_not_enrolled(client, days, badge, sentence):
+    participant = completed_run_with({"Anne": days})["Anne"]
+    assert participant.status == "enrolled"
+    page = client.get(page_path(participant)).content.decode()
+    assert f">{badge}</span>" in badge_of(page)
+    assert "ingeschreven" not in badge_of(page)
+    assert sentence in page
+
+
+def test_before_completion_the_page_shows_the_status(client, participant):
+    page = client.get(page_path(participant)).content.decode()
+    assert ">ingeschreven</span>" in badge_of(page)
+    assert "De uitvoering is afgerond" not in page
+
+
+def test_the_outcome_in_english(client, settings):
+    participant = completed_run_with({"Anne": 3})["Anne"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(page_path(participant)).content.decode()
+    assert ">attended only</span>" in badge_of(page)
+    assert "You attended 3 days; completing the course takes 5." in page

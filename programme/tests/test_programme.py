@@ -145,3 +145,61 @@ class TestAdmin:
         response = client.get(reverse("admin:programme_programme_changelist"))
         assert response.status_code == 302
         assert reverse("admin:login") in response["Location"]
+
+
+# --- The brochure's typos, corrected in the data ---------------------------
+
+TYPOS = ["onze de titel", "teveel", "op het ontwikkeling", "lerende school is gericht", "Tenslotte"]
+
+
+def typo_migration():
+    from importlib import import_module
+
+    return import_module("programme.migrations.0004_correct_brochure_typos")
+
+
+def test_the_home_page_shows_the_brochure_without_its_typos(client, db):
+    page = client.get("/").content.decode() + client.get("/programma/verbindend-leiderschap/").content.decode()
+    assert not [typo for typo in TYPOS if typo in page]
+    assert "beschikbaar onder de titel" in page
+    assert "Leiders zijn te veel gericht op het individu, op de ontwikkeling van menselijk kapitaal" in page
+    assert "Ten slotte verkennen we" in page
+
+
+def test_the_correction_leaves_a_text_edited_since_as_it_is(db):
+    from django.apps import apps
+
+    seed = typo_migration().seed
+    programme = Programme.objects.get(slug="verbindend-leiderschap")
+    day_3, day_6 = programme.days.get(number=3), programme.days.get(number=6)
+    day_3.content = seed.DAYS[2][2]  # as seeded, typos and all
+    day_3.save()
+    day_6.content = "Eigen tekst van de trainer; teveel gezegd? Tenslotte mag dat."
+    day_6.save()
+    Programme.objects.filter(pk=programme.pk).update(description=seed.DESCRIPTION)
+    typo_migration().correct(apps, None)
+    day_3.refresh_from_db()
+    day_6.refresh_from_db()
+    programme.refresh_from_db()
+    assert "te veel gericht" in day_3.content and "op de ontwikkeling" in day_3.content
+    assert day_6.content == "Eigen tekst van de trainer; teveel gezegd? Tenslotte mag dat."
+    assert "onder de titel" in programme.description
+
+
+def test_the_tests_reseed_gives_the_corrected_text(db):
+    from conftest import _reseed
+
+    _reseed()  # the seed writes the brochure's text again, typos and all
+    programme = Programme.objects.get(slug="verbindend-leiderschap")
+    texts = " ".join([programme.description, *programme.days.values_list("content", flat=True)])
+    assert not [typo for typo in TYPOS if typo in texts]
+
+
+def test_every_correction_applies_to_a_seeded_text():
+    migration = typo_migration()
+    seeded = " ".join(
+        [migration.seed.DESCRIPTION, migration.seed.TARGET_GROUP, migration.seed.CERTIFICATION]
+        + [content for _number, _theme, content in migration.seed.DAYS]
+    )
+    assert all(typo in seeded for typo, _right in migration.CORRECTIONS)
+    assert not [typo for typo in TYPOS if typo in migration.corrected(seeded)]

@@ -1,12 +1,19 @@
 import datetime
+import io
 import logging
+import os
 import re
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
+from pypdf import PdfReader
 
 from cohorts.models import Attendance, Board, Cohort, IntakeAppointment, Participant, Registration
 from conftest import _reseed
@@ -19,13 +26,14 @@ def run_demo(capsys) -> str:
     return capsys.readouterr().out
 
 
-def printed_password(output: str) -> str:
-    return output.split("password:")[1].split()[0]
+def printed_password(output: str, username: str = "demo-trainer") -> str:
+    return output.split(f"user:     {username}\n")[1].split("password:")[1].split()[0]
 
 
 def printed_links(output: str) -> dict[str, str]:
-    """Return the pages the demo names, by the first words of their description, as paths."""
-    pairs = re.findall(r"^  (.+):\n    http://127\.0\.0\.1:8000(\S+)$", output, flags=re.MULTILINE)
+    """Return the pages the demo names, by the first words of their description, as paths on SITE_URL."""
+    site = re.escape(django_settings.SITE_URL)
+    pairs = re.findall(rf"^  (.+):\n    {site}(\S+)$", output, flags=re.MULTILINE)
     return dict(pairs)
 
 
@@ -39,14 +47,99 @@ def demo(db, capsys, django_capture_on_commit_callbacks):
         return run_demo(capsys)
 
 
-def test_demo_ends_with_a_working_staff_login(demo, client):
-    last_lines = demo.rstrip().splitlines()[-3:]
-    assert last_lines[0] == "Demo staff login, created for this run:"
-    assert last_lines[1] == "  user:     demo-trainer"
-    assert last_lines[2].startswith("  password: ")
+def test_demo_ends_with_a_trainer_and_an_office_login(demo, client):
+    last_lines = demo.rstrip().splitlines()[-7:]
+    assert last_lines[0] == "Demo staff logins, created for this run:"
+    assert last_lines[1].startswith("  The trainer (group Trainer")
+    assert last_lines[2] == "    user:     demo-trainer"
+    assert last_lines[3].startswith("    password: ")
+    assert last_lines[4].startswith("  The office (group Kantoor")
+    assert last_lines[5] == "    user:     demo-kantoor"
+    assert last_lines[6].startswith("    password: ")
+    assert printed_password(demo) != printed_password(demo, "demo-kantoor")
     assert client.get("/admin/").status_code == 302
-    assert client.login(username="demo-trainer", password=printed_password(demo))
-    assert client.get("/admin/").status_code == 200
+    for username in ("demo-trainer", "demo-kantoor"):
+        assert client.login(username=username, password=printed_password(demo, username))
+        assert client.get("/admin/").status_code == 200
+
+
+def test_demo_logins_are_a_trainer_and_an_office_user_not_superusers(demo, client):
+    """A newcomer sees what the trainer and the office see: each group's admin, not everything."""
+    users = get_user_model().objects.filter(username__startswith="demo-")
+    groups = {user.username: [group.name for group in user.groups.all()] for user in users}
+    assert groups == {"demo-trainer": ["Trainer"], "demo-kantoor": ["Kantoor"]}
+    assert all(user.is_staff and not user.is_superuser for user in users)
+    cohort = Cohort.objects.get(status=Cohort.Status.PLANNED)
+    change_run = f"/admin/cohorts/cohort/{cohort.pk}/change/"
+    client.login(username="demo-trainer", password=printed_password(demo))
+    assert client.get(change_run).status_code == 200
+    assert client.get("/admin/audit/auditevent/").status_code == 403  # the office's, not the trainer's
+    client.login(username="demo-kantoor", password=printed_password(demo, "demo-kantoor"))
+    assert client.get("/admin/audit/auditevent/").status_code == 200
+    page = client.get(change_run)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()  # view only
+
+
+def test_demo_made_as_a_superuser_by_an_older_version_becomes_a_trainer(db, capsys, django_capture_on_commit_callbacks):
+    get_user_model().objects.create_superuser("demo-trainer", "trainer@example.nl", "old")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_demo(capsys)
+    trainer = get_user_model().objects.get(username="demo-trainer")
+    assert not trainer.is_superuser and [group.name for group in trainer.groups.all()] == ["Trainer"]
+
+
+def make_dry_run(target: str, *variables: str, site_url: str | None = None) -> list[str]:
+    """Return the commands `make --dry-run` would run for a target, with or without SITE_URL in the environment."""
+    env = {key: value for key, value in os.environ.items() if key not in {"SITE_URL", "MAKEFLAGS", "MFLAGS"}}
+    if site_url:
+        env["SITE_URL"] = site_url
+    result = subprocess.run(
+        ["make", "--dry-run", "--no-print-directory", target, *variables],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line for line in result.stdout.splitlines() if "manage.py" in line]
+
+
+@pytest.mark.parametrize("target", ["demo", "run"])
+def test_make_passes_a_site_url_that_follows_host(target):
+    commands = make_dry_run(target, "HOST=127.0.0.1:8101")
+    assert commands and all("SITE_URL='http://127.0.0.1:8101' " in command for command in commands), commands
+    assert commands[-1].endswith("manage.py runserver 127.0.0.1:8101")
+    if target == "demo":
+        assert any(command.endswith("manage.py demo") for command in commands)
+    default = make_dry_run(target)
+    assert all("SITE_URL='http://127.0.0.1:8000' " in command for command in default), default
+
+
+def test_make_keeps_a_site_url_set_in_the_environment():
+    commands = make_dry_run("demo", "HOST=127.0.0.1:8101", site_url="https://verbindend.example.nl")
+    assert commands and all("SITE_URL='https://verbindend.example.nl' " in command for command in commands)
+    assert commands[-1].endswith("manage.py runserver 127.0.0.1:8101")
+
+
+def test_the_demo_links_e_mails_and_certificates_use_site_url(
+    db, settings, capsys, django_capture_on_commit_callbacks, tmp_path
+):
+    """What make demo HOST=127.0.0.1:8101 sets: every printed link, e-mail and PDF points at that port."""
+    settings.SITE_URL = "http://127.0.0.1:8101"
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run_demo(capsys)
+    links = re.findall(r"https?://\S+", output)
+    assert len(links) >= 6 and all(url.startswith("http://127.0.0.1:8101/") for url in links), links
+    mails = list(OutgoingMail.objects.values_list("body_text", "body_html"))
+    bodies = " ".join(text + html for text, html in mails)
+    assert "http://127.0.0.1:8101/" in bodies
+    assert ":8000" not in bodies
+    certificate = Certificate.objects.filter(kind=Certificate.Kind.CERTIFICATE).order_by("pk").first()
+    with certificate.pdf.open("rb") as pdf:
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.read())).pages)
+    assert "http://127.0.0.1:8101/verificatie/" in text.replace("\n", "")
+    assert ":8000" not in text
 
 
 def test_demo_has_a_course_run_in_every_status_each_with_its_six_days(demo):
@@ -142,6 +235,7 @@ def test_demo_runs_again_without_adding_anything_but_a_new_password(
     assert "The demo data was there already and is left as it is" in second
     assert printed_password(first) != printed_password(second)
     assert client.login(username="demo-trainer", password=printed_password(second))
+    assert client.login(username="demo-kantoor", password=printed_password(second, "demo-kantoor"))
     demo_rows = OutgoingMail.objects.filter(key__startswith="demo:")
     assert demo_rows.filter(status=OutgoingMail.Status.SENT).count() == 1
     assert demo_rows.filter(status=OutgoingMail.Status.FAILED).count() == 1
@@ -160,7 +254,7 @@ def test_demo_sends_its_e_mails_to_the_outbox_quietly_and_in_well_under_a_minute
     assert set(OutgoingMail.objects.values_list("status", flat=True)) == {"sent", "failed"}
     assert "Subject:" not in output
     assert not [record for record in caplog.records if record.name.startswith(("celery", "kombu"))]
-    assert output.rstrip().splitlines()[-1].startswith("  password: ")
+    assert output.rstrip().splitlines()[-1].startswith("    password: ")
 
 
 @pytest.mark.parametrize("today", ["2027-12-23", "2028-08-31", "2028-10-23"])  # Christmas, summer, autumn holidays

@@ -5,6 +5,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
@@ -13,6 +14,7 @@ from django.urls import reverse
 from programme.models import Programme
 
 DEMO_USERNAME = "demo-trainer"
+DEMO_OFFICE_USERNAME = "demo-kantoor"
 # Each app with demo data has a `demo` module, loaded in this order (that of their dependencies):
 # `load(trainer=...)` makes its data once and says whether it made any, `report(stdout)` prints what
 # there is, and `links()` names the pages to open first.
@@ -20,7 +22,7 @@ DEMO_APPS = ["cohorts", "registry", "mail"]
 
 
 class Command(BaseCommand):
-    help = "Fill the database with realistic demo data and print a staff login created for this run."
+    help = "Fill the database with realistic demo data and print a Trainer and a Kantoor login created for this run."
 
     def handle(self, *args, **options):
         modules = [import_module(f"{app}.demo") for app in DEMO_APPS]
@@ -28,7 +30,12 @@ class Command(BaseCommand):
         # e-mail's task, which (in-process) delivers it still quietly.
         with _delivered_quietly(), transaction.atomic():
             programme = Programme.objects.get(slug="verbindend-leiderschap")
-            trainer, password = _staff_login()
+            trainer, password = _staff_login(
+                DEMO_USERNAME, group="Trainer", first_name="Jan", last_name="Jutten", email="trainer@example.nl"
+            )
+            _office, office_password = _staff_login(
+                DEMO_OFFICE_USERNAME, group="Kantoor", first_name="Karin", last_name="Kok", email="kantoor@example.nl"
+            )
             made = [module.load(trainer=trainer) for module in modules]
         self.stdout.write(f"Programme: {programme} ({programme.days.count()} days)")
         if not any(made):
@@ -42,21 +49,28 @@ class Command(BaseCommand):
         for module in modules:
             for what, url in module.links():
                 self.stdout.write(f"  {what}:\n    {url}")
-        self.stdout.write(f"  The admin, with the login below:\n    {settings.SITE_URL}{reverse('admin:index')}")
-        self.stdout.write(self.style.SUCCESS("\nDemo staff login, created for this run:"))
-        self.stdout.write(f"  user:     {DEMO_USERNAME}\n  password: {password}")
+        self.stdout.write(f"  The admin, with a login below:\n    {settings.SITE_URL}{reverse('admin:index')}")
+        self.stdout.write(self.style.SUCCESS("\nDemo staff logins, created for this run:"))
+        self.stdout.write("  The trainer (group Trainer: intakes, course runs, attendance, certificates):")
+        self.stdout.write(f"    user:     {DEMO_USERNAME}\n    password: {password}")
+        self.stdout.write("  The office (group Kantoor: registrations, boards, register export, outbox, audit trail):")
+        self.stdout.write(f"    user:     {DEMO_OFFICE_USERNAME}\n    password: {office_password}")
 
 
-def _staff_login():
-    """Return the demo trainer, Jan Jutten, with a new password, and that password."""
+def _staff_login(username, *, group, **names):
+    """
+    Return a demo staff user in one of the groups the migrations made, with a new password, and that password.
+
+    Not a superuser: a newcomer sees the admin as the trainer and the office
+    see it, with only what their group may do.
+    """
     password = secrets.token_urlsafe(12)
     user, _created = get_user_model().objects.update_or_create(
-        username=DEMO_USERNAME,
-        defaults={"first_name": "Jan", "last_name": "Jutten", "email": "trainer@example.nl", "is_staff": True},
+        username=username, defaults={**names, "is_staff": True, "is_superuser": False}
     )
-    user.is_superuser = True
     user.set_password(password)
     user.save()
+    user.groups.set([Group.objects.get(name=group)])
     return user, password
 
 
