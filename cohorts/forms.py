@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -111,6 +112,9 @@ class RegistrationForm(forms.Form):
         """Build the crispy layout only when the form is rendered: a valid POST and a cached rendering need none."""
         helper = FormHelper()
         helper.form_tag = False
+        # The rendering is cached and served to every visitor: the CSRF token is
+        # each visitor's own, so the template renders it outside the cached part.
+        helper.disable_csrf = True
         # With no course run open to join there is nothing to choose: the path is a hidden field, without a heading.
         request = Fieldset(_("Your request"), "path", "cohort", css_class="mb-4") if "cohort" in self.fields else "path"
         helper.layout = Layout(
@@ -286,6 +290,12 @@ class SelfEnrolmentForm(ParticipantForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["privacy_consent"].label = format_html(
+            '{} <a href="{}" target="_blank" rel="noopener">{}</a>',
+            _("I agree to the privacy statement and to my completion being reported to the Schoolleidersregister."),
+            reverse("privacy"),
+            _("Read the privacy statement"),
+        )
         self.helper.layout.append("privacy_consent")
         self.helper.layout.append(Submit("submit", _("Enrol"), css_class="btn-primary btn-lg mt-2"))
 

@@ -108,6 +108,17 @@ def board_page(registration_id: int) -> Registration:
     )
 
 
+def enrolment_page(registration_id: int) -> Registration:
+    """Return a registration with its board, course run and days, as the self-enrolment page shows them."""
+    return (
+        Registration.objects.select_related("board", "cohort", "cohort__programme")
+        .prefetch_related(
+            Prefetch("cohort__days", queryset=CourseDay.objects.select_related("programme_day").order_by("date"))
+        )
+        .get(pk=registration_id)
+    )
+
+
 def seats(cohort: Cohort) -> dict:
     """Return a course run's enrolled, waiting, free and maximum number of seats, in one query."""
     counts = cohort.participants.aggregate(

@@ -20,20 +20,21 @@ from .models import CalendarFeed, CourseDay, Participant, Registration
 HOUR = 3600
 
 
-def _too_many(request):
-    return render(request, "cohorts/rate_limited.html", status=429)
+def _registration_limited(request) -> bool:
+    return over_limit(scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR)
 
 
 @require_http_methods(["GET", "POST"])
 def registration(request):
-    if request.method == "POST" and over_limit(
-        scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR
-    ):
-        return _too_many(request)
     programme, open_cohorts = selectors.registration_choices()
     form = RegistrationForm(request.POST or None, open_cohorts=open_cohorts, programme=programme)
+    rate_limited = False
+    # Only a submission that would write counts against the limit: a form
+    # returned with errors is an honest attempt, and costs nothing to refuse.
     if request.method == "POST" and form.is_valid():
-        if not form.cleaned_data["website"]:  # The honeypot: a bot gets the same answer, nothing is kept.
+        rate_limited = _registration_limited(request)
+        if not rate_limited and not form.cleaned_data["website"]:
+            # The honeypot: a bot gets the same answer, nothing is kept.
             try:
                 services.submit_registration(
                     board_data=form.board_data(),
@@ -44,15 +45,17 @@ def registration(request):
                 )
             except services.EnrolmentError as error:
                 form.add_error("cohort" if "cohort" in form.fields else None, str(error))
-        if form.is_valid():
+        if not rate_limited and form.is_valid():
             thanks = reverse("cohorts:registration_thanks")
             if programme and form.cleaned_data["expected_participants"] < programme.min_participants:
                 thanks += "?klein=1"
             return redirect(thanks)
+    # Over the limit the form comes back as it was sent, so nothing typed is lost.
     return render(
         request,
         "cohorts/registration.html",
-        {"form": form, "programme": programme, "open_cohorts": open_cohorts},
+        {"form": form, "programme": programme, "open_cohorts": open_cohorts, "rate_limited": rate_limited},
+        status=429 if rate_limited else 200,
     )
 
 
@@ -214,10 +217,12 @@ def participant_edit(request, token, participant_id):
 def enrol(request, token):
     registration = _registration_from_token(token, tokens.ENROLMENT)
     form = SelfEnrolmentForm(request.POST or None, sector=registration.board.sector)
-    if request.method == "POST":
-        if over_limit(scope="enrolment", request=request, limit=settings.ENROLMENT_RATE_LIMIT, window=HOUR):
-            return _too_many(request)
-        if form.is_valid():
+    rate_limited = False
+    if request.method == "POST" and form.is_valid():
+        # As on the registration form: only a valid enrolment counts, and over
+        # the limit the form comes back with what was typed.
+        rate_limited = over_limit(scope="enrolment", request=request, limit=settings.ENROLMENT_RATE_LIMIT, window=HOUR)
+        if not rate_limited:
             try:
                 participant = services.enroll_participant(
                     registration=registration,
@@ -228,9 +233,24 @@ def enrol(request, token):
             except services.EnrolmentError as error:
                 form.add_error(None, str(error))
             else:
+                # The thank-you page says which e-mail brings the personal link;
+                # the link itself is never shown to whoever holds the enrolment link.
                 request.session["enrolled_waiting"] = participant.status == Participant.Status.WAITING
+                request.session["enrolled_email"] = participant.email
                 return redirect("cohorts:enrol_thanks", token=token)
-    return render(request, "cohorts/enrol.html", {"form": form, "registration": registration})
+    page = selectors.enrolment_page(registration.pk)
+    return render(
+        request,
+        "cohorts/enrol.html",
+        {
+            "form": form,
+            "registration": page,
+            "cohort": page.cohort,
+            "days": page.cohort.days.all() if page.cohort else [],
+            "rate_limited": rate_limited,
+        },
+        status=429 if rate_limited else 200,
+    )
 
 
 @never_cache
@@ -239,7 +259,11 @@ def enrol_thanks(request, token):
     return render(
         request,
         "cohorts/enrol_thanks.html",
-        {"registration": registration, "waiting": request.session.get("enrolled_waiting", False)},
+        {
+            "registration": registration,
+            "waiting": request.session.get("enrolled_waiting", False),
+            "email": request.session.get("enrolled_email", ""),
+        },
     )
 
 
@@ -352,3 +376,16 @@ def registration_own_data(request, token):
         _("Your registration's data"),
         f"verbindend-bestuur-{registration.pk}",
     )
+
+
+def csrf_failure(request, reason=""):
+    """
+    Explain a refused form (Django's CSRF_FAILURE_VIEW) in the site's own words, with a way back to the form.
+
+    The reason Django gives is for developers: it is logged by Django itself
+    and never shown. The link leads back to the page the form was on, which
+    is the page that sent it for every public form; the language switch has
+    no page of its own, so it leads home.
+    """
+    form_url = request.path if request.method == "POST" and not request.path.startswith("/i18n/") else "/"
+    return render(request, "403_csrf.html", {"form_url": form_url}, status=403)
