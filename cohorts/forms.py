@@ -1,4 +1,6 @@
+import csv
 import hashlib
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -346,7 +348,7 @@ class PasteParticipantsForm(forms.Form):
         max_length=50_000,
         help_text=_(
             "One participant per row, with the columns: first name, tussenvoegsel, last name, e-mail address, "
-            "role, school, BRIN. Copy them from Excel; columns separated by tabs or semicolons."
+            "role, school, BRIN. Copy them from Excel; columns separated by tabs, semicolons or commas."
         ),
     )
 
@@ -361,16 +363,33 @@ class PasteParticipantsForm(forms.Form):
             raise forms.ValidationError(_("Paste at most %(count)s rows at a time.") % {"count": MAX_PASTED_ROWS})
         return self.cleaned_data["rows"]
 
+    @cached_property
+    def delimiter(self) -> str:
+        return detect_delimiter(self.cleaned_data["rows"])
+
+    def records(self) -> list[tuple[int, list[str]]]:
+        """Return the rows as (line number, cells), read as Excel writes them: a quoted cell may hold a separator."""
+        reader = csv.reader(io.StringIO(self.cleaned_data["rows"]), delimiter=self.delimiter, skipinitialspace=True)
+        records = []
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:  # a NUL or an unclosed quote: the rest is one row that cannot be read
+                records.append((line, ["".join(self.cleaned_data["rows"].splitlines()[line - 1 : line])]))
+                break
+            if any(cell.strip() for cell in cells):
+                records.append((line, [cell.strip() for cell in cells]))
+        return records
+
     def parsed_rows(self) -> list[PastedRow]:
         roles = role_lookup()
         rows, seen = [], set()
-        for number, line in enumerate(self.cleaned_data["rows"].splitlines(), start=1):
-            if not line.strip():
+        for index, (number, cells) in enumerate(self.records()):
+            if index == 0 and _is_header(cells):
                 continue
-            separator = "\t" if "\t" in line else ";"
-            cells = [cell.strip() for cell in line.split(separator)]
-            if number == 1 and any("mail" in cell.lower() for cell in cells):
-                continue  # A header row.
             row = PastedRow(line=number, cells=cells)
             rows.append(row)
             if len(cells) != len(COLUMNS):
@@ -395,6 +414,44 @@ class PasteParticipantsForm(forms.Form):
             seen.add(email)
             row.data = form.cleaned_data
         return rows
+
+    def rows_text(self, rows: list[PastedRow]) -> str:
+        """Write rows back as they were pasted, with the same separator and Excel's quoting: to be corrected."""
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        for row in rows:
+            writer.writerow(row.cells)
+        return out.getvalue()
+
+
+HEADER_EMAIL = {"email", "emailadres", "emailaddress", "mail", "mailadres"}
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A header row has a cell that names the e-mail column ("E-mail", "E-mailadres"), not one that holds an address."""
+    return any(_squash(cell) in HEADER_EMAIL for cell in cells)
+
+
+def detect_delimiter(text: str) -> str:
+    """
+    Return the separator of pasted rows: a tab (copied from Excel), a semicolon (a Dutch CSV file) or a comma.
+
+    Each is tried with Excel's quoting, and the one that splits the most rows
+    into the expected columns wins: a semicolon inside a quoted name does not
+    make a comma-separated file look like a semicolon-separated one.
+    """
+    best, best_score = "\t", -1
+    for delimiter in ("\t", ";", ","):
+        if delimiter not in text:
+            continue
+        try:
+            rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in row)]
+        except csv.Error:
+            continue
+        score = sum(1 for row in rows if len(row) == len(COLUMNS))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 class OwnDetailsForm(forms.ModelForm):

@@ -76,22 +76,35 @@ def _registration_from_token(token: str, purpose: str) -> Registration:
     return get_object_or_404(Registration.objects.exclude(status=Registration.Status.CANCELLED), **{field: key})
 
 
+PASTE_PENDING = "board-paste-pending"
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def board_page(request, token):
+    """
+    The board contact's one page: all their registrations of the board, with intakes, runs and participants.
+
+    Every action names the registration it is for (the run chosen on the
+    page); it must be one of this contact's, never another contact's
+    registration of the same board (see `selectors.contacts_registrations`).
+    """
     registration = _registration_from_token(token, tokens.BOARD)
     sector = registration.board.sector
+    page = selectors.board_page(registration)
     add_form = ParticipantForm(sector=sector, prefix="add")
     paste_form = PasteParticipantsForm(sector=sector, prefix="paste")
     preview = None
+    target = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "add":
+            target = _target_registration(page, request.POST.get("registration"))
             add_form = ParticipantForm(request.POST, sector=sector, prefix="add")
             if add_form.is_valid():
                 try:
                     participant = services.enroll_participant(
-                        registration=registration, data=add_form.cleaned_data, language=registration.language
+                        registration=target, data=add_form.cleaned_data, language=registration.language
                     )
                 except services.EnrolmentError as error:
                     add_form.add_error(None, str(error))
@@ -99,34 +112,48 @@ def board_page(request, token):
                     _report_enrolment(request, [participant])
                     return redirect(request.path)
         elif action in {"paste", "paste_confirm"}:
-            taken = (
-                Participant.objects.filter(cohort_id=registration.cohort_id)
-                .exclude(status=Participant.Status.WITHDRAWN)
-                .values_list("email", flat=True)
-            )
-            paste_form = PasteParticipantsForm(request.POST, sector=sector, prefix="paste", taken_emails=taken)
+            target = _target_registration(page, request.POST.get("registration"))
+            paste_form = _paste_form(request.POST, target=target, sector=sector)
             if paste_form.is_valid():
                 preview = paste_form.parsed_rows()
                 valid = [row.data for row in preview if row.valid]
                 if action == "paste_confirm" and valid:
                     try:
                         saved = services.enroll_participants(
-                            registration=registration, rows=valid, language=registration.language
+                            registration=target, rows=valid, language=registration.language
                         )
                     except services.EnrolmentError as error:
                         paste_form.add_error(None, str(error))
                     else:
                         _report_enrolment(request, saved)
+                        failed = [row for row in preview if not row.valid]
+                        if failed:
+                            # The rows that could not be added stay in the box, to be corrected.
+                            request.session[PASTE_PENDING] = {
+                                "registration": target.pk,
+                                "rows": paste_form.rows_text(failed),
+                            }
+                            messages.warning(
+                                request,
+                                ngettext(
+                                    "%(count)s row could not be added; it is still in the box below, to be corrected.",
+                                    "%(count)s rows could not be added; they are still in the box below, to be "
+                                    "corrected.",
+                                    len(failed),
+                                )
+                                % {"count": len(failed)},
+                            )
+                            return redirect(request.path + "#paste")
                         return redirect(request.path)
         elif action == "withdraw":
-            participant = _own_participant(registration, request.POST.get("participant"))
+            participant = _own_participant(page.registration_ids, request.POST.get("participant"))
             try:
                 promoted = services.withdraw_participant(participant=participant)
             except services.EnrolmentError as error:
                 messages.error(request, str(error))
             else:
                 messages.success(request, _("%(name)s has been withdrawn.") % {"name": participant.full_name})
-                if promoted and promoted.registration_id == registration.pk:
+                if promoted and promoted.registration_id in page.registration_ids:
                     messages.info(
                         request,
                         _("%(name)s moved up from the waiting list.") % {"name": promoted.full_name},
@@ -134,36 +161,73 @@ def board_page(request, token):
             return redirect(request.path)
         else:
             raise Http404
-    page = selectors.board_page(registration.pk)
+    else:
+        pending = request.session.pop(PASTE_PENDING, None)
+        if pending and pending.get("registration") in page.registration_ids:
+            target = next(item for item in page.registrations if item.pk == pending["registration"])
+            paste_form = _paste_form({"paste-rows": pending["rows"]}, target=target, sector=sector)
+            if paste_form.is_valid():
+                preview = paste_form.parsed_rows()
+    runs = page.changeable_runs
+    chosen = target.pk if target is not None else (runs[0].registration.pk if runs else None)
     return render(
         request,
         "cohorts/board.html",
         {
-            "registration": page,
-            "cohort": page.cohort,
-            "days": page.cohort.days.all() if page.cohort else [],
-            "participants": page.participants.all(),
-            "seats": selectors.seats(page.cohort) if page.cohort else None,
-            "can_change": page.cohort is not None
-            and page.cohort.accepts_enrolments
-            and not services.has_started(page.cohort),
+            "page": page,
+            "registration": page.registration,
+            "changeable_runs": runs,
+            "chosen_registration": chosen,
             "add_form": add_form,
             "paste_form": paste_form,
             "preview": preview,
             "preview_valid": sum(1 for row in preview or [] if row.valid),
-            "enrolment_url": services.enrolment_url(page),
             "token": token,
         },
     )
 
 
-def _own_participant(registration: Registration, participant_id) -> Participant:
-    """Return one of this registration's participants, or 404: a board never reaches another's."""
+def _paste_form(data, *, target: Registration, sector: str) -> PasteParticipantsForm:
+    taken = []
+    if target.cohort_id:
+        taken = (
+            Participant.objects.filter(cohort_id=target.cohort_id)
+            .exclude(status=Participant.Status.WITHDRAWN)
+            .values_list("email", flat=True)
+        )
+    return PasteParticipantsForm(data, sector=sector, prefix="paste", taken_emails=taken)
+
+
+def _target_registration(page: selectors.BoardPage, value) -> Registration:
+    """
+    Return the registration an action is for: one of this contact's, or 404.
+
+    Without a choice (a single run on the page, or an older form) it is the
+    registration of the link, or else the newest of the contact's in a run.
+    """
+    if value in (None, ""):
+        if page.registration.cohort_id:
+            return page.registration
+        placed = [item for item in page.registrations if item.cohort_id]
+        if not placed:
+            return page.registration
+        return placed[0]
+    registration_id = _int_or_404(value)
+    for item in page.registrations:
+        if item.pk == registration_id and item.status != Registration.Status.CANCELLED:
+            return item
+    raise Http404
+
+
+def _own_participant(registration_ids, participant_id) -> Participant:
+    """Return a participant of one of these registrations (the contact's), or 404: a link never reaches another's."""
     try:
         participant_id = int(participant_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    return get_object_or_404(Participant, pk=participant_id, registration=registration)
+    return get_object_or_404(
+        Participant.objects.select_related("registration"), pk=participant_id, registration__in=registration_ids
+    )
 
 
 def _report_enrolment(request, participants: list[Participant]) -> None:
@@ -195,7 +259,8 @@ def _report_enrolment(request, participants: list[Participant]) -> None:
 @require_http_methods(["GET", "POST"])
 def participant_edit(request, token, participant_id):
     registration = _registration_from_token(token, tokens.BOARD)
-    participant = _own_participant(registration, participant_id)
+    own = selectors.contacts_registrations(registration).values_list("pk", flat=True)
+    participant = _own_participant(list(own), participant_id)
     form = ParticipantForm(request.POST or None, instance=participant, sector=registration.board.sector)
     if request.method == "POST" and form.is_valid():
         try:
