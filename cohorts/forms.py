@@ -163,18 +163,21 @@ class RegistrationForm(forms.Form):
         )
         return helper
 
-    def cache_key(self) -> str:
+    @classmethod
+    def page_key(cls, *, open_cohorts, programme) -> str:
         """
-        Identify what the unbound form shows, so its rendering can be cached.
+        Identify what the unbound form shows, so that its page can be cached without building the form.
 
-        The rendered form is the same for every visitor until a course run
-        opens, fills up or moves, or the programme's numbers change; the
-        CSRF token and the submission key are rendered outside it.
+        The form is the same for every visitor until a course run opens,
+        fills up or moves, or the programme's numbers change. The CSRF token
+        and the submission key are each visitor's own: they are never part
+        of what is cached (see views.registration).
         """
-        state = [list(self.fields)]  # A deploy that changes the form never meets an old rendering.
-        state += [(c.pk, c.seats_left, [d.date.isoformat() for d in c.days.all()]) for c in self.open_cohorts.values()]
-        if self.programme:
-            state.append((self.programme.pk, self.programme.min_participants, self.programme.max_participants))
+        # A deploy that changes the form never meets an old rendering.
+        state = [list(cls.base_fields), bool(open_cohorts)]
+        state += [(c.pk, c.seats_left, [d.date.isoformat() for d in c.days.all()]) for c in open_cohorts]
+        if programme:
+            state.append((programme.pk, programme.min_participants, programme.max_participants))
         return hashlib.sha256(repr(state).encode()).hexdigest()[:32]
 
     def clean_bestuursnummer(self):

@@ -1,7 +1,14 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
@@ -24,9 +31,52 @@ def _registration_limited(request) -> bool:
     return over_limit(scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR)
 
 
+# The registration page as every visitor without a message gets it, with
+# these placeholders where each visitor's own CSRF token and submission key
+# go: a shared cache never holds something of one visitor.
+CSRF_PLACEHOLDER = "csrf-token-of-this-visitor"
+SUBMISSION_KEY_PLACEHOLDER = "submission-key-of-this-visitor"
+REGISTRATION_PAGE_SECONDS = 600
+
+
+def _registration_page_cacheable(request) -> bool:
+    """A visitor with messages waiting, a session or a query string sees a page of their own."""
+    return (
+        not request.GET
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _cached_registration_page(request, *, programme, open_cohorts) -> HttpResponse:
+    state = RegistrationForm.page_key(open_cohorts=open_cohorts, programme=programme)
+    key = f"registration-page:v1:{get_language()}:{state}"
+    page = cache.get(key)
+    if page is None:
+        form = RegistrationForm(open_cohorts=open_cohorts, programme=programme)
+        form.initial["submission_key"] = SUBMISSION_KEY_PLACEHOLDER
+        context = {
+            "form": form,
+            "programme": programme,
+            "open_cohorts": open_cohorts,
+            "rate_limited": False,
+            "csrf_token": CSRF_PLACEHOLDER,  # over the context processor's: never one visitor's token
+        }
+        page = render_to_string("cohorts/registration.html", context, request=request)
+        if CSRF_PLACEHOLDER not in page or SUBMISSION_KEY_PLACEHOLDER not in page:  # pragma: no cover - a guard
+            raise ImproperlyConfigured("The registration page lost a per-visitor placeholder.")
+        cache.set(key, page, REGISTRATION_PAGE_SECONDS)
+    # get_token() also makes CsrfViewMiddleware set this visitor's cookie.
+    page = page.replace(CSRF_PLACEHOLDER, get_token(request)).replace(SUBMISSION_KEY_PLACEHOLDER, uuid.uuid4().hex)
+    return HttpResponse(page)
+
+
 @require_http_methods(["GET", "POST"])
 def registration(request):
     programme, open_cohorts = selectors.registration_choices()
+    if request.method == "GET" and _registration_page_cacheable(request):
+        # Rendering the form is most of the page's cost, and it is the same for every visitor.
+        return _cached_registration_page(request, programme=programme, open_cohorts=open_cohorts)
     form = RegistrationForm(request.POST or None, open_cohorts=open_cohorts, programme=programme)
     rate_limited = False
     # Only a submission that would write counts against the limit: a form

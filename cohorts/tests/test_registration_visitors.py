@@ -10,8 +10,11 @@ import pickle
 import re
 
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from cohorts.models import Registration
@@ -65,12 +68,24 @@ def test_the_shared_cache_holds_nothing_of_a_visitor():
     fragments = [value for value in stored if isinstance(value, str)]
     assert any('name="board_name"' in fragment for fragment in fragments), "the form's rendering is cached"
     everything = repr(stored)
-    assert "csrfmiddlewaretoken" not in everything
     assert client.cookies["csrftoken"].value not in everything
     for token in tokens_in(page):
         assert token not in everything
     assert submission_key_in(page) not in everything
-    assert "submission_key" not in everything
+    # What is cached carries placeholders only, where each visitor's own values go.
+    for fragment in fragments:
+        assert set(tokens_in(fragment)) <= {"csrf-token-of-this-visitor"}
+        assert set(re.findall(r'name="submission_key" value="([^"]+)"', fragment)) <= {"submission-key-of-this-visitor"}
+
+
+def test_a_visitor_with_a_message_waiting_gets_a_page_of_their_own():
+    """Messages are one visitor's: a page that shows them is never served from the cache, nor cached."""
+    Client().get(URL)  # the page is cached
+    visitor = Client()
+    storage = CookieStorage(RequestFactory().get(URL))
+    visitor.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Bericht voor deze bezoeker")])
+    assert "Bericht voor deze bezoeker" in visitor.get(URL).content.decode()
+    assert "Bericht voor deze bezoeker" not in Client().get(URL).content.decode()
 
 
 def test_a_csrf_failure_shows_a_page_in_dutch_that_says_what_to_do():
