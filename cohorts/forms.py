@@ -175,9 +175,13 @@ class RegistrationForm(forms.Form):
         """
         # A deploy that changes the form never meets an old rendering.
         state = [list(cls.base_fields), bool(open_cohorts)]
-        state += [(c.pk, c.seats_left, [d.date.isoformat() for d in c.days.all()]) for c in open_cohorts]
+        # Everything the page shows of the runs and the programme, so that a change is never served stale.
+        state += [
+            (c.pk, c.code, c.place, c.venue, c.seats_left, [d.date.isoformat() for d in c.days.all()])
+            for c in open_cohorts
+        ]
         if programme:
-            state.append((programme.pk, programme.min_participants, programme.max_participants))
+            state.append((programme.pk, programme.title, programme.min_participants, programme.max_participants))
         return hashlib.sha256(repr(state).encode()).hexdigest()[:32]
 
     def clean_bestuursnummer(self):

@@ -18,6 +18,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from cohorts.models import Registration
+from cohorts.tests.factories import CohortFactory
 
 from .test_registration import form_data
 
@@ -106,3 +107,16 @@ def test_a_csrf_failure_page_in_english():
     response = client.post(URL, form_data())
     assert response.status_code == 403
     assert "Your form could not be sent" in response.content.decode()
+
+
+def test_the_cached_page_follows_a_renamed_course_run_and_programme(client):
+    cohort = CohortFactory(open_for_joining=True, code="VL-2027-07", place="Zwolle")
+    assert "Zwolle" in client.get(URL).content.decode()
+    cohort.place = "Deventer"
+    cohort.save()
+    programme = cohort.programme
+    programme.title = "Verbindend leiderschap (herzien)"
+    programme.save()
+    page = client.get(URL).content.decode()
+    assert "Deventer" in page and "Zwolle" not in page
+    assert "Verbindend leiderschap (herzien)" in page
