@@ -120,3 +120,10 @@ def test_the_cached_page_follows_a_renamed_course_run_and_programme(client):
     page = client.get(URL).content.decode()
     assert "Deventer" in page and "Zwolle" not in page
     assert "Verbindend leiderschap (herzien)" in page
+
+
+def test_a_refused_language_switch_leads_home():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("set_language"), {"language": "en"})
+    assert response.status_code == 403
+    assert '<a class="btn btn-primary" href="/">' in response.content.decode()
