@@ -349,9 +349,10 @@ def enrol(request, token):
                 form.add_error(None, str(error))
             else:
                 # The thank-you page says which e-mail brings the personal link;
-                # the link itself is never shown to whoever holds the enrolment link.
+                # the link itself is never shown to whoever holds the enrolment
+                # link. The session keeps the id, not the address.
                 request.session["enrolled_waiting"] = participant.status == Participant.Status.WAITING
-                request.session["enrolled_email"] = participant.email
+                request.session["enrolled_participant"] = participant.pk
                 return redirect("cohorts:enrol_thanks", token=token)
     page = selectors.enrolment_page(registration.pk)
     return render(
@@ -371,13 +372,18 @@ def enrol(request, token):
 @never_cache
 def enrol_thanks(request, token):
     registration = _registration_from_token(token, tokens.ENROLMENT)
+    enrolled = (
+        Participant.objects.filter(pk=request.session.get("enrolled_participant"), registration=registration)
+        .values_list("email", flat=True)
+        .first()
+    )
     return render(
         request,
         "cohorts/enrol_thanks.html",
         {
             "registration": registration,
             "waiting": request.session.get("enrolled_waiting", False),
-            "email": request.session.get("enrolled_email", ""),
+            "email": enrolled or "",
         },
     )
 
