@@ -3,7 +3,7 @@ The public registration form under gunicorn: requests per second and p50/p99
 latency of GET /aanmelden/ and of a valid POST to it (a new board, a
 registration, two outbox rows and one Celery task carrying both published to
 Redis), each against a bare Django view served by the same gunicorn, through
-the same middleware, in the same run. Targets: GET ratio >= 0.15, POST ratio
+the same middleware, in the same run. Targets: GET ratio >= 0.3, POST ratio
 >= 0.08, POST p99 < 100 ms at 16 concurrent clients.
 
 The server is production-like: DEBUG off, the manifest static storage (after
@@ -52,6 +52,9 @@ WARMUP_PER_CLIENT = 5  # per client and measurement, not timed
 ROUNDS = 4  # the three measurements take turns, see run()
 TIMEOUT = 30
 PAGE = "/aanmelden/"
+# The GET serves the form's cached rendering with each visitor's own CSRF
+# token and submission key around it (issue 13): as fast as the cache made it.
+GET_TARGET = 0.3
 THANKS = "/aanmelden/bedankt/"
 BARE = "/bench/bare/"
 
@@ -226,10 +229,14 @@ def get_page(client: Client, state) -> str | None:
 def prepare_post(client: Client) -> str:
     """Visit the form once, as a person would, for the CSRF cookie and the form's token."""
     response = client.request("GET", PAGE)
-    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', response.body)
-    if response.status != 200 or not match or "csrftoken" not in client.cookies:
+    # The token a browser sends is the registration form's own, and of several
+    # inputs of that name Django reads the last: a token cached inside the
+    # form's rendering (another visitor's) would be the one sent, and refused.
+    form = re.search(rb'<form [^>]*class="registration-form".*?</form>', response.body, re.DOTALL)
+    tokens = re.findall(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form[0]) if form else []
+    if response.status != 200 or not tokens or "csrftoken" not in client.cookies:
         raise RuntimeError(f"no CSRF token on {PAGE}: {_excerpt(response)}")
-    return match[1].decode()
+    return tokens[-1].decode()
 
 
 def post_registration(client: Client, csrf_token: str) -> str | None:
@@ -566,7 +573,7 @@ def run(server: Gunicorn, redis_client, queued_before: tuple[int, int]) -> bool:
             f"   ({result.name}: {result.requests} requests in {result.elapsed:.2f} s; "
             f"load generator {result.client_cores:.2f} cores, machine {result.machine_busy:.0%} busy)"
         )
-    print(line(page, bare, 0.15))
+    print(line(page, bare, GET_TARGET))
     print(line(posted, bare, 0.08))
     p99 = posted.percentile(0.99)
     print(f"POST p99 at {CLIENTS} clients: {p99:.1f} ms (target < 100 ms){'' if p99 < 100 else ' BELOW TARGET'}")

@@ -1,4 +1,6 @@
+import csv
 import hashlib
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -6,6 +8,7 @@ from dataclasses import dataclass, field
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -111,6 +114,9 @@ class RegistrationForm(forms.Form):
         """Build the crispy layout only when the form is rendered: a valid POST and a cached rendering need none."""
         helper = FormHelper()
         helper.form_tag = False
+        # The rendering is cached and served to every visitor: the CSRF token is
+        # each visitor's own, so the template renders it outside the cached part.
+        helper.disable_csrf = True
         # With no course run open to join there is nothing to choose: the path is a hidden field, without a heading.
         request = Fieldset(_("Your request"), "path", "cohort", css_class="mb-4") if "cohort" in self.fields else "path"
         helper.layout = Layout(
@@ -157,18 +163,25 @@ class RegistrationForm(forms.Form):
         )
         return helper
 
-    def cache_key(self) -> str:
+    @classmethod
+    def page_key(cls, *, open_cohorts, programme) -> str:
         """
-        Identify what the unbound form shows, so its rendering can be cached.
+        Identify what the unbound form shows, so that its page can be cached without building the form.
 
-        The rendered form is the same for every visitor until a course run
-        opens, fills up or moves, or the programme's numbers change; the
-        CSRF token and the submission key are rendered outside it.
+        The form is the same for every visitor until a course run opens,
+        fills up or moves, or the programme's numbers change. The CSRF token
+        and the submission key are each visitor's own: they are never part
+        of what is cached (see views.registration).
         """
-        state = [list(self.fields)]  # A deploy that changes the form never meets an old rendering.
-        state += [(c.pk, c.seats_left, [d.date.isoformat() for d in c.days.all()]) for c in self.open_cohorts.values()]
-        if self.programme:
-            state.append((self.programme.pk, self.programme.min_participants, self.programme.max_participants))
+        # A deploy that changes the form never meets an old rendering.
+        state = [list(cls.base_fields), bool(open_cohorts)]
+        # Everything the page shows of the runs and the programme, so that a change is never served stale.
+        state += [
+            (c.pk, c.code, c.place, c.venue, c.seats_left, [d.date.isoformat() for d in c.days.all()])
+            for c in open_cohorts
+        ]
+        if programme:
+            state.append((programme.pk, programme.title, programme.min_participants, programme.max_participants))
         return hashlib.sha256(repr(state).encode()).hexdigest()[:32]
 
     def clean_bestuursnummer(self):
@@ -286,6 +299,12 @@ class SelfEnrolmentForm(ParticipantForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["privacy_consent"].label = format_html(
+            '{} <a href="{}" target="_blank" rel="noopener">{}</a>',
+            _("I agree to the privacy statement and to my completion being reported to the Schoolleidersregister."),
+            reverse("privacy"),
+            _("Read the privacy statement"),
+        )
         self.helper.layout.append("privacy_consent")
         self.helper.layout.append(Submit("submit", _("Enrol"), css_class="btn-primary btn-lg mt-2"))
 
@@ -336,7 +355,7 @@ class PasteParticipantsForm(forms.Form):
         max_length=50_000,
         help_text=_(
             "One participant per row, with the columns: first name, tussenvoegsel, last name, e-mail address, "
-            "role, school, BRIN. Copy them from Excel; columns separated by tabs or semicolons."
+            "role, school, BRIN. Copy them from Excel; columns separated by tabs, semicolons or commas."
         ),
     )
 
@@ -351,16 +370,33 @@ class PasteParticipantsForm(forms.Form):
             raise forms.ValidationError(_("Paste at most %(count)s rows at a time.") % {"count": MAX_PASTED_ROWS})
         return self.cleaned_data["rows"]
 
+    @cached_property
+    def delimiter(self) -> str:
+        return detect_delimiter(self.cleaned_data["rows"])
+
+    def records(self) -> list[tuple[int, list[str]]]:
+        """Return the rows as (line number, cells), read as Excel writes them: a quoted cell may hold a separator."""
+        reader = csv.reader(io.StringIO(self.cleaned_data["rows"]), delimiter=self.delimiter, skipinitialspace=True)
+        records = []
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:  # a NUL or an unclosed quote: the rest is one row that cannot be read
+                records.append((line, ["".join(self.cleaned_data["rows"].splitlines()[line - 1 : line])]))
+                break
+            if any(cell.strip() for cell in cells):
+                records.append((line, [cell.strip() for cell in cells]))
+        return records
+
     def parsed_rows(self) -> list[PastedRow]:
         roles = role_lookup()
         rows, seen = [], set()
-        for number, line in enumerate(self.cleaned_data["rows"].splitlines(), start=1):
-            if not line.strip():
+        for index, (number, cells) in enumerate(self.records()):
+            if index == 0 and _is_header(cells):
                 continue
-            separator = "\t" if "\t" in line else ";"
-            cells = [cell.strip() for cell in line.split(separator)]
-            if number == 1 and any("mail" in cell.lower() for cell in cells):
-                continue  # A header row.
             row = PastedRow(line=number, cells=cells)
             rows.append(row)
             if len(cells) != len(COLUMNS):
@@ -385,6 +421,44 @@ class PasteParticipantsForm(forms.Form):
             seen.add(email)
             row.data = form.cleaned_data
         return rows
+
+    def rows_text(self, rows: list[PastedRow]) -> str:
+        """Write rows back as they were pasted, with the same separator and Excel's quoting: to be corrected."""
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        for row in rows:
+            writer.writerow(row.cells)
+        return out.getvalue()
+
+
+HEADER_EMAIL = {"email", "emailadres", "emailaddress", "mail", "mailadres"}
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A header row has a cell that names the e-mail column ("E-mail", "E-mailadres"), not one that holds an address."""
+    return any(_squash(cell) in HEADER_EMAIL for cell in cells)
+
+
+def detect_delimiter(text: str) -> str:
+    """
+    Return the separator of pasted rows: a tab (copied from Excel), a semicolon (a Dutch CSV file) or a comma.
+
+    Each is tried with Excel's quoting, and the one that splits the most rows
+    into the expected columns wins: a semicolon inside a quoted name does not
+    make a comma-separated file look like a semicolon-separated one.
+    """
+    best, best_score = "\t", -1
+    for delimiter in ("\t", ";", ","):
+        if delimiter not in text:
+            continue
+        try:
+            rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in row)]
+        except csv.Error:
+            continue
+        score = sum(1 for row in rows if len(row) == len(COLUMNS))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 class OwnDetailsForm(forms.ModelForm):

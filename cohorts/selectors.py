@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Min, Prefetch, Q
+from django.db.models import Count, Min, Prefetch, Q, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -86,15 +87,81 @@ def registration_choices_changed(sender, **kwargs) -> None:
         transaction.on_commit(forget_registration_choices)
 
 
-def board_page(registration_id: int) -> Registration:
-    """Return a registration with everything its board page shows, in a fixed number of queries."""
+@dataclass
+class BoardRun:
+    """One course run as the board page shows it: the contact's registrations placed in it, and their participants."""
+
+    cohort: Cohort
+    registrations: list[Registration]
+    days: list[CourseDay]
+    participants: list[Participant]
+    seats: dict
+    can_change: bool
+    completed: bool
+    enrolment_url: str
+
+    @property
+    def registration(self) -> Registration:
+        """The registration an action on this run is for: the newest of the contact's in it."""
+        return self.registrations[0]
+
+
+@dataclass
+class BoardPage:
+    """Everything the page of a board contact shows, read in a fixed number of queries."""
+
+    registration: Registration  # the one whose link was opened
+    registrations: list[Registration]  # the contact's registrations of this board, newest first
+    runs: list[BoardRun]  # their course runs, in the order of their first day
+    unplaced: list[Registration]  # the registrations not yet placed in a run
+
+    @property
+    def board(self):
+        return self.registration.board
+
+    @property
+    def changeable_runs(self) -> list[BoardRun]:
+        return [run for run in self.runs if run.can_change]
+
+    @property
+    def registration_ids(self) -> set[int]:
+        return {registration.pk for registration in self.registrations}
+
+
+def contacts_registrations(registration: Registration):
+    """
+    Return the registrations of this registration's board that its contact filed: what their mailbox was sent.
+
+    A board is reused by its bestuursnummer, which is public, so anyone can
+    file a registration on an existing board. The link of one registration
+    therefore reaches only the registrations of the same board with the same
+    contact e-mail address (compared as the database lower-cases it, like
+    the participants' addresses), never another contact's.
+    """
     return (
-        Registration.objects.select_related("board", "cohort", "cohort__programme")
+        Registration.objects.filter(board_id=registration.board_id)
+        .alias(contact_email_lower=Lower("contact_email"))
+        .filter(contact_email_lower=Lower(Value(registration.contact_email)))
+    )
+
+
+def _participant_order(participant: Participant) -> tuple:
+    return (participant.status, participant.waitlist_number or 0, participant.last_name, participant.first_name)
+
+
+def board_page(registration: Registration, *, today: datetime.date | None = None) -> BoardPage:
+    """Return the board contact's page: every registration of theirs with its intake, run, days and participants."""
+    from .services import Outcome, enrolment_url, outcome
+
+    today = today or timezone.localdate()
+    attended = Count(
+        "attendances", filter=Q(attendances__status__in=[Attendance.Status.PRESENT, Attendance.Status.MADE_UP])
+    )
+    registrations = list(
+        contacts_registrations(registration)
+        .select_related("board")
         .prefetch_related(
-            Prefetch(
-                "participants",
-                queryset=Participant.objects.order_by("status", "waitlist_number", "last_name", "first_name"),
-            ),
+            Prefetch("cohort", queryset=Cohort.objects.with_counts().select_related("programme")),
             Prefetch("cohort__days", queryset=CourseDay.objects.select_related("programme_day").order_by("date")),
             Prefetch(
                 "intakes",
@@ -103,6 +170,73 @@ def board_page(registration_id: int) -> Registration:
                 ),
                 to_attr="current_intakes",
             ),
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.annotate(days_attended=attended).order_by(
+                    "status", "waitlist_number", "last_name", "first_name"
+                ),
+                to_attr="listed_participants",
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    runs: dict[int, BoardRun] = {}
+    for item in registrations:
+        cohort = item.cohort
+        if cohort is None:
+            continue
+        run = runs.get(cohort.pk)
+        if run is None:
+            days = list(cohort.days.all())
+            maximum = cohort.programme.max_participants
+            started = cohort.status in {Cohort.Status.RUNNING, Cohort.Status.COMPLETED} or bool(
+                days and days[0].date <= today
+            )
+            run = runs[cohort.pk] = BoardRun(
+                cohort=cohort,
+                registrations=[],
+                days=days,
+                participants=[],
+                seats={
+                    "enrolled": cohort.enrolled_count,
+                    "waiting": cohort.waiting_count,
+                    "left": max(maximum - cohort.enrolled_count, 0),
+                    "maximum": maximum,
+                },
+                can_change=cohort.accepts_enrolments and not started,
+                completed=cohort.status == Cohort.Status.COMPLETED,
+                # The newest registration's link: every registration of the contact's in this run is theirs.
+                enrolment_url=enrolment_url(item),
+            )
+        run.registrations.append(item)
+        for participant in item.listed_participants:
+            # After completion a participant's state is their outcome under the
+            # programme's rule, not "enrolled" (see services.outcome).
+            participant.outcome = (
+                outcome(participant=participant, days_attended=participant.days_attended, programme=cohort.programme)
+                if run.completed
+                else None
+            )
+            participant.completed = participant.outcome == Outcome.COMPLETED
+            run.participants.append(participant)
+    for run in runs.values():
+        run.participants.sort(key=_participant_order)
+    ordered = sorted(runs.values(), key=lambda r: (r.days[0].date if r.days else datetime.date.max, r.cohort.pk))
+    current = next(item for item in registrations if item.pk == registration.pk)
+    return BoardPage(
+        registration=current,
+        registrations=registrations,
+        runs=ordered,
+        unplaced=[item for item in registrations if item.cohort_id is None],
+    )
+
+
+def enrolment_page(registration_id: int) -> Registration:
+    """Return a registration with its board, course run and days, as the self-enrolment page shows them."""
+    return (
+        Registration.objects.select_related("board", "cohort", "cohort__programme")
+        .prefetch_related(
+            Prefetch("cohort__days", queryset=CourseDay.objects.select_related("programme_day").order_by("date"))
         )
         .get(pk=registration_id)
     )

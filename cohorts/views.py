@@ -1,7 +1,14 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
@@ -21,20 +28,64 @@ from .models import CalendarFeed, CourseDay, Participant, Registration
 HOUR = 3600
 
 
-def _too_many(request):
-    return render(request, "cohorts/rate_limited.html", status=429)
+def _registration_limited(request) -> bool:
+    return over_limit(scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR)
+
+
+# The registration page as every visitor without a message gets it, with
+# these placeholders where each visitor's own CSRF token and submission key
+# go: a shared cache never holds something of one visitor.
+CSRF_PLACEHOLDER = "csrf-token-of-this-visitor"
+SUBMISSION_KEY_PLACEHOLDER = "submission-key-of-this-visitor"
+REGISTRATION_PAGE_SECONDS = 600
+
+
+def _registration_page_cacheable(request) -> bool:
+    """A visitor with messages waiting, a session or a query string sees a page of their own."""
+    return (
+        not request.GET
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _cached_registration_page(request, *, programme, open_cohorts) -> HttpResponse:
+    state = RegistrationForm.page_key(open_cohorts=open_cohorts, programme=programme)
+    key = f"registration-page:v1:{get_language()}:{state}"
+    page = cache.get(key)
+    if page is None:
+        form = RegistrationForm(open_cohorts=open_cohorts, programme=programme)
+        form.initial["submission_key"] = SUBMISSION_KEY_PLACEHOLDER
+        context = {
+            "form": form,
+            "programme": programme,
+            "open_cohorts": open_cohorts,
+            "rate_limited": False,
+            "csrf_token": CSRF_PLACEHOLDER,  # over the context processor's: never one visitor's token
+        }
+        page = render_to_string("cohorts/registration.html", context, request=request)
+        if CSRF_PLACEHOLDER not in page or SUBMISSION_KEY_PLACEHOLDER not in page:  # pragma: no cover - a guard
+            raise ImproperlyConfigured("The registration page lost a per-visitor placeholder.")
+        cache.set(key, page, REGISTRATION_PAGE_SECONDS)
+    # get_token() also makes CsrfViewMiddleware set this visitor's cookie.
+    page = page.replace(CSRF_PLACEHOLDER, get_token(request)).replace(SUBMISSION_KEY_PLACEHOLDER, uuid.uuid4().hex)
+    return HttpResponse(page)
 
 
 @require_http_methods(["GET", "POST"])
 def registration(request):
-    if request.method == "POST" and over_limit(
-        scope="registration", request=request, limit=settings.REGISTRATION_RATE_LIMIT, window=HOUR
-    ):
-        return _too_many(request)
     programme, open_cohorts = selectors.registration_choices()
+    if request.method == "GET" and _registration_page_cacheable(request):
+        # Rendering the form is most of the page's cost, and it is the same for every visitor.
+        return _cached_registration_page(request, programme=programme, open_cohorts=open_cohorts)
     form = RegistrationForm(request.POST or None, open_cohorts=open_cohorts, programme=programme)
+    rate_limited = False
+    # Only a submission that would write counts against the limit: a form
+    # returned with errors is an honest attempt, and costs nothing to refuse.
     if request.method == "POST" and form.is_valid():
-        if not form.cleaned_data["website"]:  # The honeypot: a bot gets the same answer, nothing is kept.
+        rate_limited = _registration_limited(request)
+        if not rate_limited and not form.cleaned_data["website"]:
+            # The honeypot: a bot gets the same answer, nothing is kept.
             try:
                 services.submit_registration(
                     board_data=form.board_data(),
@@ -45,15 +96,17 @@ def registration(request):
                 )
             except services.EnrolmentError as error:
                 form.add_error("cohort" if "cohort" in form.fields else None, str(error))
-        if form.is_valid():
+        if not rate_limited and form.is_valid():
             thanks = reverse("cohorts:registration_thanks")
             if programme and form.cleaned_data["expected_participants"] < programme.min_participants:
                 thanks += "?klein=1"
             return redirect(thanks)
+    # Over the limit the form comes back as it was sent, so nothing typed is lost.
     return render(
         request,
         "cohorts/registration.html",
-        {"form": form, "programme": programme, "open_cohorts": open_cohorts},
+        {"form": form, "programme": programme, "open_cohorts": open_cohorts, "rate_limited": rate_limited},
+        status=429 if rate_limited else 200,
     )
 
 
@@ -74,22 +127,35 @@ def _registration_from_token(token: str, purpose: str) -> Registration:
     return get_object_or_404(Registration.objects.exclude(status=Registration.Status.CANCELLED), **{field: key})
 
 
+PASTE_PENDING = "board-paste-pending"
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def board_page(request, token):
+    """
+    The board contact's one page: all their registrations of the board, with intakes, runs and participants.
+
+    Every action names the registration it is for (the run chosen on the
+    page); it must be one of this contact's, never another contact's
+    registration of the same board (see `selectors.contacts_registrations`).
+    """
     registration = _registration_from_token(token, tokens.BOARD)
     sector = registration.board.sector
+    page = selectors.board_page(registration)
     add_form = ParticipantForm(sector=sector, prefix="add")
     paste_form = PasteParticipantsForm(sector=sector, prefix="paste")
     preview = None
+    target = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "add":
+            target = _target_registration(page, request.POST.get("registration"))
             add_form = ParticipantForm(request.POST, sector=sector, prefix="add")
             if add_form.is_valid():
                 try:
                     participant = services.enroll_participant(
-                        registration=registration, data=add_form.cleaned_data, language=registration.language
+                        registration=target, data=add_form.cleaned_data, language=registration.language
                     )
                 except services.EnrolmentError as error:
                     add_form.add_error(None, str(error))
@@ -97,34 +163,48 @@ def board_page(request, token):
                     _report_enrolment(request, [participant])
                     return redirect(request.path)
         elif action in {"paste", "paste_confirm"}:
-            taken = (
-                Participant.objects.filter(cohort_id=registration.cohort_id)
-                .exclude(status=Participant.Status.WITHDRAWN)
-                .values_list("email", flat=True)
-            )
-            paste_form = PasteParticipantsForm(request.POST, sector=sector, prefix="paste", taken_emails=taken)
+            target = _target_registration(page, request.POST.get("registration"))
+            paste_form = _paste_form(request.POST, target=target, sector=sector)
             if paste_form.is_valid():
                 preview = paste_form.parsed_rows()
                 valid = [row.data for row in preview if row.valid]
                 if action == "paste_confirm" and valid:
                     try:
                         saved = services.enroll_participants(
-                            registration=registration, rows=valid, language=registration.language
+                            registration=target, rows=valid, language=registration.language
                         )
                     except services.EnrolmentError as error:
                         paste_form.add_error(None, str(error))
                     else:
                         _report_enrolment(request, saved)
+                        failed = [row for row in preview if not row.valid]
+                        if failed:
+                            # The rows that could not be added stay in the box, to be corrected.
+                            request.session[PASTE_PENDING] = {
+                                "registration": target.pk,
+                                "rows": paste_form.rows_text(failed),
+                            }
+                            messages.warning(
+                                request,
+                                ngettext(
+                                    "%(count)s row could not be added; it is still in the box below, to be corrected.",
+                                    "%(count)s rows could not be added; they are still in the box below, to be "
+                                    "corrected.",
+                                    len(failed),
+                                )
+                                % {"count": len(failed)},
+                            )
+                            return redirect(request.path + "#paste")
                         return redirect(request.path)
         elif action == "withdraw":
-            participant = _own_participant(registration, request.POST.get("participant"))
+            participant = _own_participant(page.registration_ids, request.POST.get("participant"))
             try:
                 promoted = services.withdraw_participant(participant=participant)
             except services.EnrolmentError as error:
                 messages.error(request, str(error))
             else:
                 messages.success(request, _("%(name)s has been withdrawn.") % {"name": participant.full_name})
-                if promoted and promoted.registration_id == registration.pk:
+                if promoted and promoted.registration_id in page.registration_ids:
                     messages.info(
                         request,
                         _("%(name)s moved up from the waiting list.") % {"name": promoted.full_name},
@@ -132,36 +212,73 @@ def board_page(request, token):
             return redirect(request.path)
         else:
             raise Http404
-    page = selectors.board_page(registration.pk)
+    else:
+        pending = request.session.pop(PASTE_PENDING, None)
+        if pending and pending.get("registration") in page.registration_ids:
+            target = next(item for item in page.registrations if item.pk == pending["registration"])
+            paste_form = _paste_form({"paste-rows": pending["rows"]}, target=target, sector=sector)
+            if paste_form.is_valid():
+                preview = paste_form.parsed_rows()
+    runs = page.changeable_runs
+    chosen = target.pk if target is not None else (runs[0].registration.pk if runs else None)
     return render(
         request,
         "cohorts/board.html",
         {
-            "registration": page,
-            "cohort": page.cohort,
-            "days": page.cohort.days.all() if page.cohort else [],
-            "participants": page.participants.all(),
-            "seats": selectors.seats(page.cohort) if page.cohort else None,
-            "can_change": page.cohort is not None
-            and page.cohort.accepts_enrolments
-            and not services.has_started(page.cohort),
+            "page": page,
+            "registration": page.registration,
+            "changeable_runs": runs,
+            "chosen_registration": chosen,
             "add_form": add_form,
             "paste_form": paste_form,
             "preview": preview,
             "preview_valid": sum(1 for row in preview or [] if row.valid),
-            "enrolment_url": services.enrolment_url(page),
             "token": token,
         },
     )
 
 
-def _own_participant(registration: Registration, participant_id) -> Participant:
-    """Return one of this registration's participants, or 404: a board never reaches another's."""
+def _paste_form(data, *, target: Registration, sector: str) -> PasteParticipantsForm:
+    taken = []
+    if target.cohort_id:
+        taken = (
+            Participant.objects.filter(cohort_id=target.cohort_id)
+            .exclude(status=Participant.Status.WITHDRAWN)
+            .values_list("email", flat=True)
+        )
+    return PasteParticipantsForm(data, sector=sector, prefix="paste", taken_emails=taken)
+
+
+def _target_registration(page: selectors.BoardPage, value) -> Registration:
+    """
+    Return the registration an action is for: one of this contact's, or 404.
+
+    Without a choice (a single run on the page, or an older form) it is the
+    registration of the link, or else the newest of the contact's in a run.
+    """
+    if value in (None, ""):
+        if page.registration.cohort_id:
+            return page.registration
+        placed = [item for item in page.registrations if item.cohort_id]
+        if not placed:
+            return page.registration
+        return placed[0]
+    registration_id = _int_or_404(value)
+    for item in page.registrations:
+        if item.pk == registration_id and item.status != Registration.Status.CANCELLED:
+            return item
+    raise Http404
+
+
+def _own_participant(registration_ids, participant_id) -> Participant:
+    """Return a participant of one of these registrations (the contact's), or 404: a link never reaches another's."""
     try:
         participant_id = int(participant_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    return get_object_or_404(Participant, pk=participant_id, registration=registration)
+    return get_object_or_404(
+        Participant.objects.select_related("registration"), pk=participant_id, registration__in=registration_ids
+    )
 
 
 def _report_enrolment(request, participants: list[Participant]) -> None:
@@ -193,7 +310,8 @@ def _report_enrolment(request, participants: list[Participant]) -> None:
 @require_http_methods(["GET", "POST"])
 def participant_edit(request, token, participant_id):
     registration = _registration_from_token(token, tokens.BOARD)
-    participant = _own_participant(registration, participant_id)
+    own = selectors.contacts_registrations(registration).values_list("pk", flat=True)
+    participant = _own_participant(list(own), participant_id)
     form = ParticipantForm(request.POST or None, instance=participant, sector=registration.board.sector)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,10 +333,12 @@ def participant_edit(request, token, participant_id):
 def enrol(request, token):
     registration = _registration_from_token(token, tokens.ENROLMENT)
     form = SelfEnrolmentForm(request.POST or None, sector=registration.board.sector)
-    if request.method == "POST":
-        if over_limit(scope="enrolment", request=request, limit=settings.ENROLMENT_RATE_LIMIT, window=HOUR):
-            return _too_many(request)
-        if form.is_valid():
+    rate_limited = False
+    if request.method == "POST" and form.is_valid():
+        # As on the registration form: only a valid enrolment counts, and over
+        # the limit the form comes back with what was typed.
+        rate_limited = over_limit(scope="enrolment", request=request, limit=settings.ENROLMENT_RATE_LIMIT, window=HOUR)
+        if not rate_limited:
             try:
                 participant = services.enroll_participant(
                     registration=registration,
@@ -229,18 +349,43 @@ def enrol(request, token):
             except services.EnrolmentError as error:
                 form.add_error(None, str(error))
             else:
+                # The thank-you page says which e-mail brings the personal link;
+                # the link itself is never shown to whoever holds the enrolment
+                # link. The session keeps the id, not the address.
                 request.session["enrolled_waiting"] = participant.status == Participant.Status.WAITING
+                request.session["enrolled_participant"] = participant.pk
                 return redirect("cohorts:enrol_thanks", token=token)
-    return render(request, "cohorts/enrol.html", {"form": form, "registration": registration})
+    page = selectors.enrolment_page(registration.pk)
+    return render(
+        request,
+        "cohorts/enrol.html",
+        {
+            "form": form,
+            "registration": page,
+            "cohort": page.cohort,
+            "days": page.cohort.days.all() if page.cohort else [],
+            "rate_limited": rate_limited,
+        },
+        status=429 if rate_limited else 200,
+    )
 
 
 @never_cache
 def enrol_thanks(request, token):
     registration = _registration_from_token(token, tokens.ENROLMENT)
+    enrolled = (
+        Participant.objects.filter(pk=request.session.get("enrolled_participant"), registration=registration)
+        .values_list("email", flat=True)
+        .first()
+    )
     return render(
         request,
         "cohorts/enrol_thanks.html",
-        {"registration": registration, "waiting": request.session.get("enrolled_waiting", False)},
+        {
+            "registration": registration,
+            "waiting": request.session.get("enrolled_waiting", False),
+            "email": enrolled or "",
+        },
     )
 
 
@@ -371,3 +516,16 @@ def registration_own_data(request, token):
         filename=f"verbindend-bestuur-{registration.pk}",
         back=(reverse("cohorts:board", kwargs={"token": token}), _("Back to the board page")),
     )
+
+
+def csrf_failure(request, reason=""):
+    """
+    Explain a refused form (Django's CSRF_FAILURE_VIEW) in the site's own words, with a way back to the form.
+
+    The reason Django gives is for developers: it is logged by Django itself
+    and never shown. The link leads back to the page the form was on, which
+    is the page that sent it for every public form; the language switch has
+    no page of its own, so it leads home.
+    """
+    form_url = request.path if request.method == "POST" and not request.path.startswith("/i18n/") else "/"
+    return render(request, "403_csrf.html", {"form_url": form_url}, status=403)

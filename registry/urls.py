@@ -6,7 +6,8 @@ app_name = "registry"
 
 urlpatterns = [
     path("verificatie/", views.verify_form, name="verify_form"),
-    path("verificatie/<str:code>/", views.verify, name="verify"),
+    # <path:> so that a code typed with a slash in it reaches the page that says it is unknown.
+    path("verificatie/<path:code>/", views.verify, name="verify"),
     path(
         "deelnemer/<str:token>/certificaat/<int:certificate_id>/",
         views.participant_certificate,

@@ -10,14 +10,27 @@ from audit.models import AuditEvent
 from cohorts import tokens
 from cohorts.models import Participant
 
+from . import selectors
 from .models import Certificate
 
 
 class VerificationForm(forms.Form):
-    code = forms.CharField(label=_("Verification code"), max_length=40, strip=True)
+    code = forms.CharField(
+        label=_("Certificate number or verification code"),
+        max_length=selectors.MAX_TYPED,
+        strip=True,
+        help_text=_(
+            "The number printed large on the certificate, such as VL-2026-01-001, or the code next to the QR code."
+        ),
+    )
 
     def clean_code(self):
-        return "".join(self.cleaned_data["code"].split()).upper()
+        code = selectors.normalize_typed_code(self.cleaned_data["code"])
+        if not code.replace("-", ""):
+            raise forms.ValidationError(
+                _("Type the certificate number or the verification code, in letters and digits.")
+            )
+        return code
 
 
 def verify_form(request):
@@ -29,9 +42,18 @@ def verify_form(request):
 
 def verify(request, code):
     """Say whether a certificate is valid, superseded or revoked, with name, course and date: nothing more."""
-    certificate = Certificate.objects.filter(verification_code=code.upper()[:40]).first()
+    result = selectors.verify(code)
     return render(
-        request, "registry/verify.html", {"certificate": certificate, "code": code}, status=200 if certificate else 404
+        request,
+        "registry/verify.html",
+        {
+            "certificate": result.certificate,
+            "by_number": result.by_number,
+            "older_versions": result.older_versions,
+            # Shown back as it will be looked up: never more than a code or number can be.
+            "code": selectors.normalize_typed_code(code),
+        },
+        status=200 if result.certificate else 404,
     )
 
 

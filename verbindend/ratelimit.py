@@ -18,7 +18,13 @@ def client_address(request) -> str:
 
 
 def over_limit(*, scope: str, request, limit: int, window: int) -> bool:
-    """Count this request; return True when the client made more than `limit` in the current window."""
+    """
+    Count this request; return True when the client made more than `limit` in the current window.
+
+    Call it only for what the limit is for, a valid submission that would
+    write: a form returned with errors is an honest attempt and must not use
+    up the limit (see cohorts.views.registration and enrol).
+    """
     # The address is hashed: the cache holds no personal data in the clear.
     digest = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
     key = f"ratelimit:{scope}:{digest}"

@@ -812,8 +812,8 @@ def test_registration_takes_about_as_long_for_a_known_board(client, no_rate_limi
 # --- 6. Rate limits --------------------------------------------------------------
 
 
-# The Dutch title of cohorts/templates/cohorts/rate_limited.html ("Too many attempts" in the source).
-RATE_LIMITED_TITLE = "<h1>Te veel pogingen</h1>"
+# The Dutch of the message above the form (cohorts/templates/cohorts/rate_limited.html, "Too many attempts.").
+RATE_LIMITED_TITLE = "<strong>Te veel pogingen.</strong>"
 
 
 def test_registration_rate_limit_per_address(client, settings):
@@ -831,11 +831,47 @@ def test_registration_rate_limit_per_address(client, settings):
         client, "/aanmelden/", registration_data(), REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="198.51.100.1"
     )
     assert response.status_code == 429
-    # Invalid forms count as well.
-    assert post(client, "/aanmelden/", {}, REMOTE_ADDR="203.0.113.7").status_code == 429
+    # A form with errors writes nothing: it gets its errors, not the limit.
+    response = post(client, "/aanmelden/", {}, REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 200
+    assert RATE_LIMITED_TITLE not in response.content.decode()
     # Another address still gets through.
     assert post(client, "/aanmelden/", registration_data(), REMOTE_ADDR="203.0.113.8").status_code == 302
     assert Registration.objects.count() == 4
+
+
+def test_registration_forms_returned_with_errors_do_not_count(client, settings):
+    settings.REGISTRATION_RATE_LIMIT = 2
+    for _n in range(5):
+        response = post(client, "/aanmelden/", registration_data(contact_email="geen-adres"), REMOTE_ADDR="203.0.113.7")
+        assert response.status_code == 200
+    for _n in range(2):
+        assert post(client, "/aanmelden/", registration_data(), REMOTE_ADDR="203.0.113.7").status_code == 302
+    assert Registration.objects.count() == 2
+
+
+def test_registration_over_the_limit_shows_the_form_with_what_was_typed(client, settings):
+    settings.REGISTRATION_RATE_LIMIT = 1
+    assert post(client, "/aanmelden/", registration_data(), REMOTE_ADDR="203.0.113.7").status_code == 302
+    data = registration_data(board_name="Stichting Het Baken", remarks="Liefst in Zwolle, op maandag.")
+    response = post(client, "/aanmelden/", data, REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert page.index(RATE_LIMITED_TITLE) < page.index('name="board_name"')  # the message stands above the form
+    assert 'value="Stichting Het Baken"' in page
+    assert "Liefst in Zwolle, op maandag." in page
+    assert f'value="{data["submission_key"]}"' in page  # sent again later, it still counts once
+    assert Registration.objects.count() == 1
+
+
+def test_enrolment_forms_returned_with_errors_do_not_count(client, settings, placed):
+    settings.ENROLMENT_RATE_LIMIT = 2
+    url = enrol_path(placed)
+    for n in range(5):
+        assert post(client, url, enrolment_data(n, privacy_consent=""), REMOTE_ADDR="203.0.113.7").status_code == 200
+    for n in range(2):
+        assert post(client, url, enrolment_data(n), REMOTE_ADDR="203.0.113.7").status_code == 302
+    assert placed.participants.count() == 2
 
 
 def test_rate_limit_trusts_only_the_configured_proxy_hop(client, settings):
@@ -856,10 +892,16 @@ def test_enrolment_rate_limit_per_address(client, settings, placed):
     url = enrol_path(placed)
     for n in range(3):
         assert post(client, url, enrolment_data(n), REMOTE_ADDR="203.0.113.7").status_code == 302
-    response = post(client, url, enrolment_data(3), REMOTE_ADDR="203.0.113.7")
+    response = post(client, url, enrolment_data(3, last_name="Oosterhuis"), REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 429
-    assert RATE_LIMITED_TITLE in response.content.decode()
+    page = response.content.decode()
+    assert RATE_LIMITED_TITLE in page
+    assert 'value="Oosterhuis"' in page  # the form again, with what was typed
     assert placed.participants.count() == 3
+    # A form with errors gets its errors, not the limit, and does not count.
+    response = post(client, url, enrolment_data(5, email="geen-adres"), REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 200
+    assert RATE_LIMITED_TITLE not in response.content.decode()
     assert post(client, url, enrolment_data(4), REMOTE_ADDR="203.0.113.8").status_code == 302
     assert placed.participants.count() == 4
 

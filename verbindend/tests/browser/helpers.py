@@ -159,3 +159,37 @@ def new_page(browser, *, language: str | None = None, base_url: str):
     page.set_default_timeout(20_000)
     OPEN_PAGES.append(page)
     return page
+
+
+def fill_registration(page, *, board, number, contact, email, sector="po", place="Utrecht"):
+    """Fill in and send the registration form already open in the page, up to the thank-you page."""
+    if page.locator("input[name=path][type=radio]").count():  # only while a course run is open to join
+        page.check("input[name=path][value=new]")
+    page.fill("[name=board_name]", board)
+    page.check("input[name=board_kind][value=bestuur]")
+    page.fill("[name=bestuursnummer]", number)
+    page.check(f"input[name=sector][value={sector}]")
+    page.fill("[name=board_place]", place)
+    page.fill("[name=contact_name]", contact)
+    page.fill("[name=contact_function]", "bestuurder")
+    page.fill("[name=contact_email]", email)
+    page.fill("[name=contact_phone]", "030 123 45 67")
+    page.fill("[name=expected_participants]", "8")
+    page.fill("[name=preferred_period]", "voorjaar 2027")
+    page.fill("[name=preferred_place]", place)
+    page.check("[name=privacy_consent]")
+    page.click("form.registration-form [type=submit]")
+    page.wait_for_url("**/aanmelden/bedankt/**")
+
+
+def fill_enrolment(page, *, first_name, last_name, email, role="directeur", school="OBS De Linde", brin="12AB"):
+    """Fill in and send the self-enrolment form already open in the page, up to its thank-you page."""
+    page.fill("[name=first_name]", first_name)
+    page.fill("[name=last_name]", last_name)
+    page.fill("[name=email]", email)
+    page.select_option("[name=role]", role)
+    page.fill("[name=school]", school)
+    page.fill("[name=brin]", brin)
+    page.check("[name=privacy_consent]")
+    page.click("form:has([name=privacy_consent]) [type=submit]")
+    page.wait_for_url("**/bedankt/**")

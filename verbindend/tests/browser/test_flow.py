@@ -24,7 +24,7 @@ from conftest import wait_until
 from mail.models import OutgoingMail
 from registry.models import Certificate
 
-from .helpers import Camera, assert_accessible, new_page
+from .helpers import Camera, assert_accessible, fill_registration, new_page
 
 pytestmark = pytest.mark.browser
 
@@ -47,23 +47,7 @@ Pieter;;Smit;p.smit@cbsdebron.nl;adjunct-directeur;CBS De Bron;21AB"""
 def register(page, *, board, number, contact, email, sector="po", place="Utrecht"):
     """Fill in and send the registration form as a board does, up to the thank-you page."""
     page.goto("/aanmelden/")
-    if page.locator("input[name=path][type=radio]").count():  # only while a course run is open to join
-        page.check("input[name=path][value=new]")
-    page.fill("[name=board_name]", board)
-    page.check("input[name=board_kind][value=bestuur]")
-    page.fill("[name=bestuursnummer]", number)
-    page.check(f"input[name=sector][value={sector}]")
-    page.fill("[name=board_place]", place)
-    page.fill("[name=contact_name]", contact)
-    page.fill("[name=contact_function]", "bestuurder")
-    page.fill("[name=contact_email]", email)
-    page.fill("[name=contact_phone]", "030 123 45 67")
-    page.fill("[name=expected_participants]", "8")
-    page.fill("[name=preferred_period]", "voorjaar 2027")
-    page.fill("[name=preferred_place]", place)
-    page.check("[name=privacy_consent]")
-    page.click("form.registration-form [type=submit]")
-    page.wait_for_url("**/aanmelden/bedankt/**")
+    fill_registration(page, board=board, number=number, contact=contact, email=email, sector=sector, place=place)
 
 
 def link_in(message, path_prefix: str) -> str:
