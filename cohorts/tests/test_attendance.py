@@ -1,8 +1,10 @@
 """Attendance: the grid per course run, outcomes by the completion rule, make-ups, bounded queries."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -15,6 +17,14 @@ from cohorts.services import AttendanceEntry, Outcome
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
 
 pytestmark = pytest.mark.django_db
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture(autouse=True)
+def after_the_run():
+    """Attendance is taken once a day has taken place: run_with's days (January and February 2027) all have."""
+    with time_machine.travel(datetime.datetime(2027, 6, 1, 10, 0, tzinfo=AMSTERDAM), tick=False) as traveller:
+        yield traveller
 
 
 def run_with(participants=3):
@@ -80,7 +90,7 @@ def test_saving_the_grid_in_one_request(admin_client, admin_user):
         f"s-{people[0].pk}-{day2.pk}": "present",
     }
     response = admin_client.post(url(cohort), data, follow=True)
-    assert "3 cel(len) gewijzigd" in response.content.decode()
+    assert "3 cellen gewijzigd" in response.content.decode()
     absent = Attendance.objects.get(participant=people[1], course_day=day1)
     assert (absent.status, absent.note, absent.recorded_by) == ("absent", "Ziek gemeld", admin_user)
     assert absent.recorded_at is not None
