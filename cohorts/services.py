@@ -988,10 +988,9 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     board's contact with leaders in it. A reminder for a window of N days
     is due from the day's start time N days earlier, on the wall clock in
     Amsterdam, until the day starts; when several windows are due only the
-    nearest is sent. An
-    intake's reminder is due a day before it. Every reminder has one key per
-    participant (or contact, or intake), day and window, so running this as
-    often as you like sends each one once.
+    nearest is sent. An intake's reminder is due a day before it. Every
+    reminder has one key per participant (or contact, or intake), day and
+    window, so running this as often as you like sends each one once.
     """
     now = now or timezone.now()
     zone = timezone.get_current_timezone()
