@@ -200,3 +200,18 @@ def test_withdrawals_and_enrolments_at_once_keep_the_waiting_list_1_to_n(committ
     assert not errors
     numbers = [number for _name, number in waiting_numbers(registration.cohort)]
     assert numbers == list(range(1, 11))  # five left, five joined: ten waiting
+
+
+@pytest.mark.django_db
+def test_the_migration_closes_the_gaps_already_there():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    registration, waiting = full_run_with_waiting(3)
+    other, theirs = full_run_with_waiting(2)
+    for participant, number in zip([*waiting, *theirs], [2, 3, 7, 4, 5], strict=True):
+        Participant.objects.filter(pk=participant.pk).update(waitlist_number=number)
+    import_module("cohorts.migrations.0008_waiting_lists_without_gaps").renumber(apps, None)
+    assert waiting_numbers(registration.cohort) == [("W1", 1), ("W2", 2), ("W3", 3)]
+    assert waiting_numbers(other.cohort) == [("W1", 1), ("W2", 2)]
