@@ -174,13 +174,15 @@ def attendance_grid(cohort: Cohort) -> dict:
             }
         )
     held = sum(1 for day in days if day.has_taken_place)
+    # Days not yet scheduled are still to come too.
+    total = max(len(days), cohort.programme.number_of_days)
     return {
         "days": days,
         "rows": rows,
         # Until the last day has passed an outcome is only progress so far.
-        "finished": bool(days) and held == len(days),
+        "finished": bool(days) and held == total,
         "days_held": held,
-        "days_to_go": len(days) - held,
+        "days_to_go": total - held,
     }
 
 
