@@ -23,7 +23,7 @@ import pytest
 import time_machine
 from celery.utils.imports import symbol_by_name
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core import mail as django_mail
 from django.urls import reverse
 
@@ -172,7 +172,9 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
 
     with time_machine.travel(at(datetime.date(2027, 11, 1), 10), tick=False) as traveller:
         beat = Beat(traveller, captured, windows_that_matter(intake_starts))
-        trainer = User.objects.create_superuser("jan", TRAINER_EMAIL, "x-secret-123")
+        # The trainer works as a member of the Trainer group, as the README asks of staff.
+        trainer = User.objects.create_user("jan", TRAINER_EMAIL, "x-secret-123", is_staff=True)
+        trainer.groups.add(Group.objects.get(name="Trainer"))
         staff = client.__class__()
 
         # November: two boards register on the public form, one contact in English.
