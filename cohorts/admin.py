@@ -242,6 +242,8 @@ class CohortAdmin(admin.ModelAdmin):
             entries = []
             for row in grid["rows"]:
                 for day, _cell in row["cells"]:
+                    if not day.has_taken_place:
+                        continue  # The page offers no inputs for days still to come.
                     suffix = f"{row['participant'].pk}-{day.pk}"
                     status = request.POST.get(f"s-{suffix}", "")
                     made_up = request.POST.get(f"m-{suffix}", "")
@@ -260,7 +262,14 @@ class CohortAdmin(admin.ModelAdmin):
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
             else:
                 self.message_user(
-                    request, _("Attendance saved: %(count)s cell(s) changed.") % {"count": changed}, messages.SUCCESS
+                    request,
+                    ngettext(
+                        "Attendance saved: %(count)s cell changed.",
+                        "Attendance saved: %(count)s cells changed.",
+                        changed,
+                    )
+                    % {"count": changed},
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(request.path)
         return TemplateResponse(
@@ -447,6 +456,10 @@ class IntakeAppointmentForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         start, minutes = data.get("starts_at"), data.get("duration_minutes")
+        if start:
+            # The service's rule, here so the form shows it next to the field.
+            intake = IntakeAppointment(pk=self.instance.pk, starts_at=start, status=data.get("status"))
+            services.validate_intake_start(intake=intake, changed_fields=self.changed_data)
         if start and minutes and data.get("status") != IntakeAppointment.Status.CANCELLED:
             conflicts = services.trainer_conflicts(
                 trainer=data.get("trainer"),

@@ -412,6 +412,7 @@ class _Story:
                 video_link="https://meet.example.nl/verbindend-intake" if mode == IntakeAppointment.Mode.VIDEO else "",
             ),
             changed_fields=[],
+            replaying=True,  # last week's intakes are planned as they were then
         )
         if held:
             intake.status = IntakeAppointment.Status.HELD
@@ -458,7 +459,8 @@ class _Story:
             )
             for programme_day, date in zip(self.programme.days.order_by("number"), dates, strict=True)
         ]
-        services.validate_schedule(cohort=cohort, days=days)
+        # Runs that have taken place are scheduled as they were, before their dates passed.
+        services.validate_schedule(cohort=cohort, days=days, replaying=True)
         for day in days:
             services.save_course_day(
                 day=CourseDay(
@@ -470,6 +472,7 @@ class _Story:
                     venue=day.venue,
                 ),
                 changed_fields=[],
+                replaying=True,
             )
         # Leaders enrol in the weeks before the first day, not all on the day the demo is loaded.
         enrolled_at = _at(dates[0] - datetime.timedelta(weeks=6), datetime.time(20))

@@ -196,6 +196,34 @@ class Registration(models.Model):
         return f"{self.board.name} · {self.created_at:%d-%m-%Y}"
 
 
+class ParticipantQuerySet(models.QuerySet):
+    def with_waitlist_position(self):
+        """
+        Annotate `waitlist_position`: 1..n on each run's waiting list, counted, not read from the stored number.
+
+        A subquery rather than a window function, so that it holds whatever
+        else the query filters on (one board's participants of a shared run).
+        """
+        ahead = (
+            Participant.objects.filter(
+                cohort=models.OuterRef("cohort"),
+                status=Participant.Status.WAITING,
+                waitlist_number__lte=models.OuterRef("waitlist_number"),
+            )
+            .order_by()
+            .values("cohort")
+            .annotate(total=models.Count("pk"))
+            .values("total")
+        )
+        return self.annotate(
+            waitlist_position=models.Case(
+                models.When(status=Participant.Status.WAITING, then=models.Subquery(ahead)),
+                default=None,
+                output_field=models.IntegerField(),
+            )
+        )
+
+
 class Participant(models.Model):
     class Role(models.TextChoices):
         DIRECTEUR = "directeur", _("director")
@@ -241,6 +269,8 @@ class Participant(models.Model):
     access_key = models.CharField(max_length=64, unique=True, default=new_access_key, editable=False)
     created_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name"]

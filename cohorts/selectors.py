@@ -172,9 +172,9 @@ def board_page(registration: Registration, *, today: datetime.date | None = None
             ),
             Prefetch(
                 "participants",
-                queryset=Participant.objects.annotate(days_attended=attended).order_by(
-                    "status", "waitlist_number", "last_name", "first_name"
-                ),
+                queryset=Participant.objects.with_waitlist_position()
+                .annotate(days_attended=attended)
+                .order_by("status", "waitlist_number", "last_name", "first_name"),
                 to_attr="listed_participants",
             ),
         )
@@ -284,7 +284,10 @@ def attendance_grid(cohort: Cohort) -> dict:
             options.setdefault(programme_day_id, []).append(
                 MakeUpOption(pk, f"{code} {date.day}-{date.month}-{date.year}")
             )
+    today = timezone.localdate()
     for day in days:
+        # Attendance is taken on the day or afterwards, never ahead of it.
+        day.has_taken_place = day.date <= today
         day.make_up_options = options.get(day.programme_day_id, [])
         # Built once per day, not per cell: with many runs in the same weeks these lists are most of the page.
         day.make_up_options_html = format_html_join(
@@ -302,7 +305,17 @@ def attendance_grid(cohort: Cohort) -> dict:
                 "outcome": outcome(participant=participant, days_attended=attended, programme=cohort.programme),
             }
         )
-    return {"days": days, "rows": rows}
+    held = sum(1 for day in days if day.has_taken_place)
+    # Days not yet scheduled are still to come too.
+    total = max(len(days), cohort.programme.number_of_days)
+    return {
+        "days": days,
+        "rows": rows,
+        # Until the last day has passed an outcome is only progress so far.
+        "finished": bool(days) and held == total,
+        "days_held": held,
+        "days_to_go": total - held,
+    }
 
 
 def trainer_overview(*, user, now=None) -> dict:

@@ -76,21 +76,59 @@ def create_cohort(*, programme: Programme, year: int | None = None, **fields) ->
 
 
 def save_new_cohort(*, cohort: Cohort, year: int | None = None) -> Cohort:
-    """Give a new course run the next free code for its programme and year, and save it."""
-    year = year or timezone.localdate().year
+    """
+    Give a new course run the next free code for its programme and year, and save it.
+
+    A run has no days yet when it is made, so its code takes this year;
+    scheduling its first day in another year re-codes it (`recode_cohort`).
+    """
+    _save_with_code(cohort, year or timezone.localdate().year)
+    return cohort
+
+
+def _save_with_code(cohort: Cohort, year: int) -> None:
     prefix = f"{cohort.programme.code_prefix}-{year}-"
     for _attempt in range(5):
-        taken = Cohort.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+        taken = Cohort.objects.filter(code__startswith=prefix).exclude(pk=cohort.pk).values_list("code", flat=True)
         numbers = [int(code.rsplit("-", 1)[1]) for code in taken if code.rsplit("-", 1)[1].isdigit()]
         cohort.code = f"{prefix}{max(numbers, default=0) + 1:02d}"
         cohort.full_clean(validate_unique=False)
         try:
             with transaction.atomic():
-                cohort.save()
-            return cohort
+                if cohort.pk:
+                    cohort.save(update_fields=["code"])
+                else:
+                    cohort.save()
+            return
         except IntegrityError:
             continue  # Another run took the code at the same moment: take the next.
     raise RuntimeError(f"No free course run code for {prefix}")
+
+
+def code_year(code: str) -> int | None:
+    """Return the year in a course run code such as VL-2027-01."""
+    parts = code.rsplit("-", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+
+
+def recode_cohort(*, cohort: Cohort) -> Cohort:
+    """
+    Give a course run the code of the year of its first day, unless it has it already.
+
+    Certificate numbers are made of the code (VL-2027-01-017), so once a
+    certificate carries it the code stays what it is.
+    """
+    from registry.models import Certificate
+
+    start = first_day(cohort)
+    if start is None or code_year(cohort.code) in {None, start.year}:
+        return cohort
+    if Certificate.objects.filter(participant__cohort=cohort).exists():
+        return cohort
+    old = cohort.code
+    _save_with_code(cohort, start.year)
+    logger.info("Course run %s re-coded %s -> %s: its first day is in %s", cohort.pk, old, cohort.code, start.year)
+    return cohort
 
 
 def first_day(cohort: Cohort) -> date | None:
@@ -382,9 +420,22 @@ def withdraw_participant(*, participant: Participant) -> Participant | None:
     participant.waitlist_number = None
     participant.withdrawn_at = timezone.now()
     participant.save(update_fields=["status", "waitlist_number", "withdrawn_at"])
-    if not freed_a_seat:
-        return None
-    return _promote_from_waiting_list(cohort)
+    promoted = _promote_from_waiting_list(cohort) if freed_a_seat else None
+    _renumber_waiting_list(cohort)
+    return promoted
+
+
+def _renumber_waiting_list(cohort: Cohort) -> None:
+    """
+    Number the waiting list 1..n again, in its order, after someone left it.
+
+    Runs under the course run's lock (`_locked_cohort_for`), so no
+    enrolment takes a number in between; a new one gets n + 1.
+    """
+    waiting = cohort.participants.filter(status=Participant.Status.WAITING).order_by("waitlist_number", "pk")
+    for position, (pk, number) in enumerate(waiting.values_list("pk", "waitlist_number"), start=1):
+        if number != position:
+            Participant.objects.filter(pk=pk).update(waitlist_number=position)
 
 
 def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
@@ -485,15 +536,44 @@ def trainer_conflicts(
 INTAKE_FIELDS_THE_BOARD_SEES = {"starts_at", "duration_minutes", "mode", "location", "video_link"}
 
 
+def validate_intake_start(*, intake: IntakeAppointment, changed_fields: list[str], replaying: bool = False) -> None:
+    """
+    Refuse an intake planned, or moved, to a moment that has passed.
+
+    An intake that has taken place can still be edited (notes, 'held')
+    as long as its start stays where it was.
+
+    :param replaying: for the demo, which replays a story that has already happened
+    :raises ValidationError: on starts_at, in the user's language
+    """
+    if replaying or intake.starts_at is None or intake.status == IntakeAppointment.Status.CANCELLED:
+        return
+    if intake.pk is not None and "starts_at" not in changed_fields:
+        return
+    if intake.starts_at < timezone.now():
+        raise ValidationError(
+            {
+                "starts_at": _(
+                    "%(moment)s has passed: an intake can only be planned or moved to a moment still to come."
+                )
+                % {"moment": f"{timezone.localtime(intake.starts_at):%d-%m-%Y %H:%M}"}
+            }
+        )
+
+
 @transaction.atomic
-def save_intake(*, intake: IntakeAppointment, changed_fields: list[str]) -> IntakeAppointment:
+def save_intake(*, intake: IntakeAppointment, changed_fields: list[str], replaying: bool = False) -> IntakeAppointment:
     """
     Save an intake appointment and tell the board contact (and the trainer) what changed, once.
 
     A new appointment sends an invitation, a moved one an updated
     invitation with a higher SEQUENCE, a cancelled one a cancellation.
     Changes the board does not see (notes, 'held') send nothing.
+
+    :param replaying: for the demo, which replays a story that has already happened
+    :raises ValidationError: the intake is new or moved and its start has passed
     """
+    validate_intake_start(intake=intake, changed_fields=changed_fields, replaying=replaying)
     new = intake.pk is None
     changed = set(changed_fields)
     cancelled_now = intake.status == IntakeAppointment.Status.CANCELLED and (new or "status" in changed)
@@ -579,14 +659,37 @@ class PlannedDay:
     pk: int | None = None
 
 
-def validate_schedule(*, cohort: Cohort, days: list[PlannedDay]) -> None:
+def _stored_dates(pks) -> dict[int, datetime.date]:
+    pks = [pk for pk in pks if pk is not None]
+    return dict(CourseDay.objects.filter(pk__in=pks).values_list("pk", "date")) if pks else {}
+
+
+def _past_date_error(*, number: int, date: datetime.date, stored: datetime.date | None) -> str | None:
+    """Return why a day cannot be on this date: new, or moved, to a date that has passed; None when it can."""
+    if date >= timezone.localdate() or stored == date:
+        return None
+    return _("Day %(number)s cannot be on %(date)s: that date has passed. Choose a date still to come.") % {
+        "number": number,
+        "date": f"{date:%d-%m-%Y}",
+    }
+
+
+def validate_schedule(*, cohort: Cohort, days: list[PlannedDay], replaying: bool = False) -> None:
     """
     Check a course run's days: in programme order on strictly increasing dates, each with a venue,
-    and never while the trainer is elsewhere.
+    never while the trainer is elsewhere, and none new or moved to a date that has passed (a day
+    that has taken place keeps its date).
 
+    :param replaying: for the demo, which replays a story that has already happened
     :raises ValidationError: one specific message per problem
     """
     errors = []
+    if not replaying:
+        stored = _stored_dates(day.pk for day in days)
+        for day in sorted(days, key=lambda d: d.programme_day.number):
+            error = _past_date_error(number=day.programme_day.number, date=day.date, stored=stored.get(day.pk))
+            if error:
+                errors.append(error)
     ordered = sorted(days, key=lambda d: d.programme_day.number)
     for earlier, later in itertools.pairwise(ordered):
         if later.date <= earlier.date:
@@ -745,35 +848,72 @@ def _send_to_cohort(cohort: Cohort, *, template: str, method: str, key: str) -> 
         )
 
 
+# A run's days still to come get their reminders and change notices while it
+# is confirmed and once it runs (it runs from its first day on).
+ACTIVE_STATUSES = (Cohort.Status.CONFIRMED, Cohort.Status.RUNNING)
+
+
 @transaction.atomic
-def save_course_day(*, day: CourseDay, changed_fields: list[str]) -> CourseDay:
+def save_course_day(*, day: CourseDay, changed_fields: list[str], replaying: bool = False) -> CourseDay:
     """
-    Save a course day; when the course run is confirmed and the day moved,
-    send each participant a change notice with the updated .ics, once per change.
+    Save a course day. When its run is confirmed or running and the day moved, send each enrolled
+    participant a change notice with the updated .ics, and each board's contact one about their
+    leaders, once per change. The run's code follows the year of its first day.
+
+    :param replaying: for the demo, which replays a story that has already happened
+    :raises ValidationError: the day is new, or moved, to a date that has passed
     """
+    if not replaying:
+        stored = _stored_dates([day.pk]).get(day.pk)
+        error = _past_date_error(number=day.programme_day.number, date=day.date, stored=stored)
+        if error:
+            raise ValidationError(error)
     moved = day.pk is not None and bool({"date", "start_time", "end_time", "venue"} & set(changed_fields))
     if moved:
         day.sequence += 1
     day.save()
-    cohort = Cohort.objects.select_related("programme").get(pk=day.cohort_id)
-    if moved and cohort.status == Cohort.Status.CONFIRMED:
-        for participant in cohort.participants.filter(status=Participant.Status.ENROLLED):
-            with translation.override(participant.language):
-                attachment = invitation_attachment([course_day_event(day)], method="REQUEST", filename="cursusdag.ics")
-            queue_email(
-                to=participant.email,
-                template="cohorts/mail/day_changed",
-                context={
-                    "participant": participant,
-                    "cohort": cohort,
-                    "day": day,
-                    "participant_page_url": participant_page_url(participant),
-                },
-                key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
-                language=participant.language,
-                attachments=[attachment],
-            )
+    cohort = Cohort.objects.select_for_update().select_related("programme").get(pk=day.cohort_id)
+    recode_cohort(cohort=cohort)
+    day.cohort = cohort
+    if moved and cohort.status in ACTIVE_STATUSES and day.date >= timezone.localdate():
+        _send_day_changed(cohort=cohort, day=day)
     return day
+
+
+def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
+    enrolled = list(cohort.participants.filter(status=Participant.Status.ENROLLED))
+    for participant in enrolled:
+        with translation.override(participant.language):
+            attachment = invitation_attachment([course_day_event(day)], method="REQUEST", filename="cursusdag.ics")
+        queue_email(
+            to=participant.email,
+            template="cohorts/mail/day_changed",
+            context={
+                "participant": participant,
+                "cohort": cohort,
+                "day": day,
+                "participant_page_url": participant_page_url(participant),
+            },
+            key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
+            language=participant.language,
+            attachments=[attachment],
+        )
+    # The contacts received the schedule (`_send_to_cohort`): they hear of a change to it too.
+    for registration in cohort.registrations.exclude(status=Registration.Status.CANCELLED).select_related("board"):
+        queue_email(
+            to=registration.contact_email,
+            template="cohorts/mail/day_changed_board",
+            context={
+                "registration": registration,
+                "board": registration.board,
+                "cohort": cohort,
+                "day": day,
+                "leaders": [p for p in enrolled if p.registration_id == registration.pk],
+                "board_page_url": board_page_url(registration),
+            },
+            key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
+            language=registration.language,
+        )
 
 
 # --- Forming course runs from registrations -----------------------------------
@@ -843,21 +983,23 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     """
     Queue the reminders that are due; return how many were queued.
 
-    A course day's reminder for a window of N days is due from the day's
-    start time N days earlier, on the wall clock in Amsterdam, until the day
-    starts; when several windows are due only the nearest is sent. An
-    intake's reminder is due a day before it. Every reminder has one key per
-    participant (or intake), day and window, so running this as often as
-    you like sends each one once.
+    A course day of a confirmed or running run (a running one has days
+    still to come) is reminded to each enrolled participant and to each
+    board's contact with leaders in it. A reminder for a window of N days
+    is due from the day's start time N days earlier, on the wall clock in
+    Amsterdam, until the day starts; when several windows are due only the
+    nearest is sent. An intake's reminder is due a day before it. Every
+    reminder has one key per participant (or contact, or intake), day and
+    window, so running this as often as you like sends each one once.
     """
     now = now or timezone.now()
     zone = timezone.get_current_timezone()
     windows = sorted(settings.REMINDER_DAYS_BEFORE)
     today = timezone.localdate(now, zone)
-    planned = []  # (key, participant or intake, course day or None)
+    planned = []  # (key, participant / board's registration / intake, course day or None)
     days = (
         CourseDay.objects.filter(
-            cohort__status=Cohort.Status.CONFIRMED,
+            cohort__status__in=ACTIVE_STATUSES,
             date__gte=today,
             date__lte=today + datetime.timedelta(days=max(windows, default=0)),
         )
@@ -867,7 +1009,12 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                 "cohort__participants",
                 queryset=Participant.objects.filter(status=Participant.Status.ENROLLED),
                 to_attr="enrolled",
-            )
+            ),
+            Prefetch(
+                "cohort__registrations",
+                queryset=Registration.objects.exclude(status=Registration.Status.CANCELLED).select_related("board"),
+                to_attr="current_registrations",
+            ),
         )
     )
     for day in days:
@@ -886,6 +1033,11 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
             continue
         window = min(due)
         planned += [(f"reminder:{p.pk}:{day.pk}:{window}", p, day) for p in day.cohort.enrolled]
+        # Each board's contact hears which of their leaders have a day coming up.
+        for registration in day.cohort.current_registrations:
+            registration.leaders = [p for p in day.cohort.enrolled if p.registration_id == registration.pk]
+            if registration.leaders:
+                planned.append((f"reminder-board:{registration.pk}:{day.pk}:{window}", registration, day))
     intakes = IntakeAppointment.objects.filter(
         status__in=[IntakeAppointment.Status.PLANNED, IntakeAppointment.Status.MOVED],
         starts_at__gt=now,
@@ -907,6 +1059,22 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                     context={"intake": who, "registration": who.registration, "board": who.registration.board},
                     key=key,
                     language=who.registration.language,
+                )
+            elif isinstance(who, Registration):
+                queue_email(
+                    to=who.contact_email,
+                    template="cohorts/mail/course_day_reminder_board",
+                    context={
+                        "registration": who,
+                        "board": who.board,
+                        "leaders": who.leaders,
+                        "day": day,
+                        "cohort": day.cohort,
+                        "programme": day.cohort.programme,
+                        "board_page_url": board_page_url(who),
+                    },
+                    key=key,
+                    language=who.language,
                 )
             else:
                 queue_email(
@@ -961,10 +1129,13 @@ def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorde
     """
     Record the attendance grid of a course run in a bounded number of queries; return how many cells changed.
 
-    :raises ValidationError: an entry names a participant or day of another run, or a make-up without its day
+    :raises ValidationError: an entry names a participant or day of another run, a make-up without its
+        day, or a day still to come
     """
     participant_ids = set(cohort.participants.values_list("pk", flat=True))
-    day_ids = set(cohort.days.values_list("pk", flat=True))
+    dates = dict(cohort.days.values_list("pk", "date"))
+    day_ids = set(dates)
+    today = timezone.localdate()
     make_up_days = dict(
         CourseDay.objects.exclude(cohort=cohort)
         .filter(pk__in={e.made_up_in_id for e in entries if e.made_up_in_id})
@@ -980,6 +1151,11 @@ def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorde
     for entry in entries:
         if entry.participant_id not in participant_ids or entry.course_day_id not in day_ids:
             raise ValidationError(_("The attendance names a participant or day of another course run."))
+        if dates[entry.course_day_id] > today and (entry.status or entry.note):
+            raise ValidationError(
+                _("Attendance can only be recorded for a day that has taken place; %(date)s is still to come.")
+                % {"date": f"{dates[entry.course_day_id]:%d-%m-%Y}"}
+            )
         made_up_in_id = None
         if entry.status == Attendance.Status.MADE_UP:
             if make_up_days.get(entry.made_up_in_id) != programme_day_of[entry.course_day_id]:

@@ -1,8 +1,11 @@
 """Attendance: the grid per course run, outcomes by the completion rule, make-ups, bounded queries."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -15,6 +18,14 @@ from cohorts.services import AttendanceEntry, Outcome
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
 
 pytestmark = pytest.mark.django_db
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture(autouse=True)
+def after_the_run():
+    """Attendance is taken once a day has taken place: run_with's days (January and February 2027) all have."""
+    with time_machine.travel(datetime.datetime(2027, 6, 1, 10, 0, tzinfo=AMSTERDAM), tick=False) as traveller:
+        yield traveller
 
 
 def run_with(participants=3):
@@ -80,7 +91,7 @@ def test_saving_the_grid_in_one_request(admin_client, admin_user):
         f"s-{people[0].pk}-{day2.pk}": "present",
     }
     response = admin_client.post(url(cohort), data, follow=True)
-    assert "3 cel(len) gewijzigd" in response.content.decode()
+    assert "3 cellen gewijzigd" in response.content.decode()
     absent = Attendance.objects.get(participant=people[1], course_day=day1)
     assert (absent.status, absent.note, absent.recorded_by) == ("absent", "Ziek gemeld", admin_user)
     assert absent.recorded_at is not None
@@ -196,3 +207,64 @@ def test_outsiders_get_nothing_from_the_attendance_page(client):
 def test_unknown_cohort_is_404(admin_client):
     assert admin_client.get(reverse("admin:cohorts_cohort_attendance", args=[999999])).status_code == 404
     assert CohortFactory()
+
+
+MID_COURSE = datetime.datetime(2027, 1, 20, 12, 0, tzinfo=AMSTERDAM)  # days 1 and 2 (8 and 15 January) have passed
+
+
+def test_attendance_for_a_day_still_to_come_is_refused(after_the_run):
+    after_the_run.move_to(MID_COURSE)
+    cohort, (participant,) = run_with(1)
+    day3 = cohort.days.get(programme_day__number=3)
+    with pytest.raises(ValidationError, match="22-01-2027 moet nog komen"):
+        services.record_attendance(
+            cohort=cohort, entries=[AttendanceEntry(participant.pk, day3.pk, "present")], recorded_by=None
+        )
+    assert not Attendance.objects.exists()
+    # The day itself counts as taken place: attendance is taken that day.
+    after_the_run.move_to(datetime.datetime(2027, 1, 22, 16, 30, tzinfo=AMSTERDAM))
+    mark(cohort, participant, [3])
+    assert Attendance.objects.get().status == "present"
+
+
+def test_mid_course_the_grid_shows_progress_and_no_inputs_for_days_to_come(admin_client, after_the_run):
+    after_the_run.move_to(MID_COURSE)
+    admin_client.force_login(User.objects.get(username="admin"))
+    cohort, people = run_with(2)
+    mark(cohort, people[0], [1, 2])
+    mark(cohort, people[1], [1])
+    days = {day.programme_day.number: day for day in cohort.days.all()}
+    page = admin_client.get(url(cohort)).content.decode()
+    assert "2 van 2 dagen tot nu toe" in page and "1 van 2 dagen tot nu toe" in page
+    assert "nog 4 dagen" in page
+    assert "alleen aanwezig" not in page and "niet afgerond" not in page
+    for number in (1, 2):
+        assert f'name="s-{people[0].pk}-{days[number].pk}"' in page
+        assert f'data-day="{days[number].pk}">alle aanwezig' in page or f'data-day="{days[number].pk}"' in page
+    for number in (3, 4, 5, 6):
+        assert f'-{days[number].pk}"' not in page  # no select, note or make-up input, no 'all present'
+    assert page.count("nog niet geweest") == 4
+
+
+def test_the_grid_posts_nothing_for_days_to_come(admin_client, after_the_run):
+    after_the_run.move_to(MID_COURSE)
+    admin_client.force_login(User.objects.get(username="admin"))
+    cohort, (participant,) = run_with(1)
+    day1, day3 = (cohort.days.get(programme_day__number=n) for n in (1, 3))
+    data = {f"s-{participant.pk}-{day1.pk}": "present", f"s-{participant.pk}-{day3.pk}": "present"}
+    page = admin_client.post(url(cohort), data, follow=True).content.decode()
+    assert "1 cel gewijzigd" in page
+    assert list(Attendance.objects.values_list("course_day_id", flat=True)) == [day1.pk]
+
+
+def test_all_present_leaves_a_notified_absence_alone(admin_client):
+    cohort, people = run_with(2)
+    day = cohort.days.get(programme_day__number=1)
+    Attendance.objects.create(participant=people[0], course_day=day, absence_notified_at=timezone.now())
+    page = admin_client.get(url(cohort)).content.decode()
+    # The grid marks the cell; the button's script skips the cells so marked.
+    notified = page.split(f'name="s-{people[0].pk}-{day.pk}"')[1].split(">")[0]
+    other = page.split(f'name="s-{people[1].pk}-{day.pk}"')[1].split(">")[0]
+    assert "data-notified" in notified and "data-notified" not in other
+    script = (settings.BASE_DIR / "static" / "js" / "attendance.js").read_text()
+    assert 'if (select.hasAttribute("data-notified")) return;' in script

@@ -116,3 +116,103 @@ def test_negative_control_without_the_row_lock_the_cohort_overbooks(committed_po
     registration = cohort_with_five_seats_left()
     enrol_at_once([registration])
     assert registration.cohort.participants.filter(status=Participant.Status.ENROLLED).count() > 30
+
+
+# --- The waiting list's positions: always 1..n -------------------------------
+
+
+def waiting_numbers(cohort):
+    waiting = cohort.participants.filter(status=Participant.Status.WAITING).order_by("waitlist_number")
+    return list(waiting.values_list("first_name", "waitlist_number"))
+
+
+def full_run_with_waiting(n=4):
+    registration = RegistrationFactory()
+    ParticipantFactory.create_batch(30, registration=registration)
+    waiting = [
+        services.enroll_participant(registration=registration, data=participant_data(i, first_name=f"W{i}"))
+        for i in range(1, n + 1)
+    ]
+    return registration, waiting
+
+
+@pytest.mark.django_db
+def test_leaving_the_waiting_list_closes_the_gap():
+    registration, (w1, w2, *_others) = full_run_with_waiting()
+    assert waiting_numbers(registration.cohort) == [("W1", 1), ("W2", 2), ("W3", 3), ("W4", 4)]
+    services.withdraw_participant(participant=w2)
+    assert waiting_numbers(registration.cohort) == [("W1", 1), ("W3", 2), ("W4", 3)]
+    # A seat frees up: the first moves up, the others move up a place.
+    services.withdraw_participant(participant=registration.cohort.participants.filter(status="enrolled").first())
+    w1.refresh_from_db()
+    assert w1.status == Participant.Status.ENROLLED
+    assert waiting_numbers(registration.cohort) == [("W3", 1), ("W4", 2)]
+    # Someone new joins at the end, right behind them.
+    services.enroll_participant(registration=registration, data=participant_data(9, first_name="W9"))
+    assert waiting_numbers(registration.cohort) == [("W3", 1), ("W4", 2), ("W9", 3)]
+
+
+@pytest.mark.django_db
+def test_the_position_is_counted_not_read_from_the_stored_number():
+    # Numbers as an older version left them: with gaps. The board page reads the position.
+    registration, waiting = full_run_with_waiting(3)
+    for participant, number in zip(waiting, [2, 5, 9], strict=True):
+        Participant.objects.filter(pk=participant.pk).update(waitlist_number=number)
+    other = RegistrationFactory(cohort=registration.cohort)
+    theirs = services.enroll_participant(registration=other, data=participant_data(7, first_name="Other"))
+    positions = dict(
+        Participant.objects.with_waitlist_position()
+        .filter(registration=registration)
+        .values_list("first_name", "waitlist_position")
+    )
+    assert {name: positions[name] for name in ("W1", "W2", "W3")} == {"W1": 1, "W2": 2, "W3": 3}
+    assert {p for name, p in positions.items() if not name.startswith("W")} == {None}  # the enrolled have none
+    # Counted over the whole run, also when only one board's participants are read.
+    assert Participant.objects.with_waitlist_position().get(pk=theirs.pk).waitlist_position == 4
+    from cohorts.selectors import board_page
+
+    page = board_page(other)
+    shown = [p.waitlist_position for run in page.runs for p in run.participants if p.status == "waiting"]
+    assert shown == [4]
+
+
+def test_withdrawals_and_enrolments_at_once_keep_the_waiting_list_1_to_n(committed_postgres):
+    registration, waiting = full_run_with_waiting(10)
+    barrier = threading.Barrier(10)
+    errors = []
+
+    def act(n):
+        try:
+            barrier.wait()
+            if n % 2:
+                services.withdraw_participant(participant=waiting[n])
+            else:
+                services.enroll_participant(registration=registration, data=participant_data(100 + n))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=act, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    numbers = [number for _name, number in waiting_numbers(registration.cohort)]
+    assert numbers == list(range(1, 11))  # five left, five joined: ten waiting
+
+
+@pytest.mark.django_db
+def test_the_migration_closes_the_gaps_already_there():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    registration, waiting = full_run_with_waiting(3)
+    other, theirs = full_run_with_waiting(2)
+    for participant, number in zip([*waiting, *theirs], [2, 3, 7, 4, 5], strict=True):
+        Participant.objects.filter(pk=participant.pk).update(waitlist_number=number)
+    import_module("cohorts.migrations.0008_waiting_lists_without_gaps").renumber(apps, None)
+    assert waiting_numbers(registration.cohort) == [("W1", 1), ("W2", 2), ("W3", 3)]
+    assert waiting_numbers(other.cohort) == [("W1", 1), ("W2", 2)]

@@ -4,7 +4,9 @@ import datetime
 
 import icalendar
 import pytest
+import time_machine
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +19,13 @@ from .factories import CourseDayFactory, RegistrationFactory
 pytestmark = pytest.mark.django_db
 ADD = reverse("admin:cohorts_intakeappointment_add")
 AMSTERDAM = timezone.get_default_timezone()
+
+
+@pytest.fixture(autouse=True)
+def before_the_intakes():
+    """The intakes are planned in March 2027: from a moment before them, as nothing can be planned in the past."""
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 12, 0, tzinfo=AMSTERDAM), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -167,3 +176,49 @@ def test_non_staff_cannot_reach_intakes(client):
     client.force_login(User.objects.create_user("bestuur", password="x-secret-123"))
     response = client.get(ADD)
     assert response.status_code == 302
+
+
+def test_an_intake_in_the_past_is_refused_and_nothing_is_sent(admin_client, trainer):
+    registration = RegistrationFactory(cohort=None, status="received")
+    response = admin_client.post(ADD, form(registration, trainer, when="2026-11-30 10:00:00"))
+    assert response.status_code == 200
+    assert "30-11-2026 10:00 is al voorbij: een intake kan alleen worden gepland of verplaatst" in (
+        response.content.decode()
+    )
+    assert not IntakeAppointment.objects.exists()
+    assert not OutgoingMail.objects.exists()
+    registration.refresh_from_db()
+    assert registration.status == "received"
+
+
+def test_every_caller_of_save_intake_gets_the_refusal(trainer):
+    intake = IntakeAppointment(
+        registration=RegistrationFactory(cohort=None),
+        trainer=trainer,
+        starts_at=datetime.datetime(2026, 12, 1, 11, 0, tzinfo=AMSTERDAM),  # an hour ago
+        mode="phone",
+    )
+    with pytest.raises(ValidationError, match="is al voorbij"):
+        services.save_intake(intake=intake, changed_fields=[])
+    assert not OutgoingMail.objects.exists()
+
+
+def test_an_intake_is_not_moved_into_the_past_but_once_held_can_still_be_edited(
+    admin_client, trainer, before_the_intakes
+):
+    registration = RegistrationFactory(cohort=None)
+    admin_client.post(ADD, form(registration, trainer))
+    intake = IntakeAppointment.objects.get()
+    change = reverse("admin:cohorts_intakeappointment_change", args=[intake.pk])
+    response = admin_client.post(change, form(registration, trainer, when="2026-11-02 10:00:00"))
+    assert "is al voorbij" in response.content.decode()
+    intake.refresh_from_db()
+    assert intake.sequence == 0 and timezone.localtime(intake.starts_at).date() == datetime.date(2027, 3, 29)
+    # After it took place: marked held with notes, its start as it was.
+    before_the_intakes.move_to(datetime.datetime(2027, 3, 30, 9, 0, tzinfo=AMSTERDAM))
+    admin_client.force_login(trainer)
+    response = admin_client.post(change, form(registration, trainer, notes="Goed gesprek", status="held"))
+    assert response.status_code == 302
+    intake.refresh_from_db()
+    assert (intake.status, intake.notes) == ("held", "Goed gesprek")
+    assert OutgoingMail.objects.count() == 2  # the invitation to the contact and the trainer's copy

@@ -123,3 +123,79 @@ def test_reminder_run_query_count_does_not_grow_with_participants(django_assert_
         # Everything is sent: a further run reads, and writes nothing.
         with django_assert_max_num_queries(5):
             assert services.send_due_reminders() == 0
+
+
+def test_the_days_of_a_running_run_are_reminded_too():
+    # Beat marks a run running on its first day; its later days still come.
+    cohort = confirmed_cohort_with([datetime.date(2027, 3, 1), datetime.date(2027, 3, 15)], participants=2)
+    cohort.status = "running"
+    cohort.save()
+    with time_machine.travel(datetime.datetime(2027, 3, 14, 12, 0, tzinfo=AMSTERDAM), tick=False):
+        services.send_due_reminders()
+    day2 = cohort.days.get(programme_day__number=2)
+    assert sorted(reminder_keys()) == sorted(
+        f"reminder:{p.pk}:{day2.pk}:1" for p in cohort.participants.filter(status="enrolled")
+    )
+
+
+@pytest.mark.parametrize("status", ["planned", "cancelled", "completed"])
+def test_no_reminders_for_a_run_that_is_not_confirmed_or_running(status):
+    cohort = confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
+    cohort.status = status
+    cohort.save()
+    with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
+        assert services.send_due_reminders() == 0
+    assert not OutgoingMail.objects.exists()
+
+
+def test_a_day_that_has_begun_gets_no_reminder():
+    confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
+    with time_machine.travel(datetime.datetime(2027, 3, 10, 9, 0, tzinfo=AMSTERDAM), tick=False):
+        assert services.send_due_reminders() == 0
+
+
+def test_each_boards_contact_is_reminded_of_their_own_leaders_in_their_language():
+    cohort = confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=2)
+    dutch = cohort.registrations.get()
+    english = RegistrationFactory(cohort=cohort, language="en", contact_name="Oliver Grant", board__name="Het Baken")
+    theirs = ParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
+    RegistrationFactory(cohort=cohort)  # a board without leaders in the run: nothing to remind it of
+    with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
+        services.send_due_reminders()
+        services.send_due_reminders()
+    day = cohort.days.get()
+    board_mails = OutgoingMail.objects.filter(key__startswith="reminder-board:")
+    assert sorted(board_mails.values_list("key", flat=True)) == sorted(
+        [f"reminder-board:{dutch.pk}:{day.pk}:1", f"reminder-board:{english.pk}:{day.pk}:1"]
+    )
+    mail = board_mails.get(to=[english.contact_email])
+    assert mail.subject == (
+        "Reminder: day 1 of Verbindend leiderschap on Wednesday 10 March for the leaders of Het Baken"
+    )
+    assert "Dear Oliver Grant," in mail.body_text
+    assert "This leader of Het Baken takes part:\n- Ruth Mol" in mail.body_text
+    assert services.board_page_url(english) in mail.body_text
+    dutch_mail = board_mails.get(to=[dutch.contact_email])
+    assert dutch_mail.subject.startswith("Herinnering: dag 1 van Verbindend leiderschap op woensdag 10 maart")
+    assert "Deze 2 schoolleiders van" in dutch_mail.body_text
+    assert "Ruth Mol" not in dutch_mail.body_text
+    assert services.board_page_url(dutch) in dutch_mail.body_text
+    # The participants keep their own wording and page.
+    own = OutgoingMail.objects.get(to=[theirs.email])
+    assert own.template == "cohorts/mail/course_day_reminder"
+    assert services.participant_page_url(theirs) in own.body_text
+
+
+@pytest.mark.parametrize("runs", [2, 8])
+def test_a_reminder_run_takes_the_same_queries_however_many_runs_and_boards(runs, django_assert_num_queries):
+    for _ in range(runs):
+        cohort = confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=3)
+        ParticipantFactory(registration=RegistrationFactory(cohort=cohort))
+        cohort.status = "running"
+        cohort.save()
+    with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
+        services.send_due_reminders()
+        # The days with their runs, participants and boards; the keys already sent; the intakes.
+        with django_assert_num_queries(5):
+            assert services.send_due_reminders() == 0
+    assert OutgoingMail.objects.filter(key__startswith="reminder-board:").count() == 2 * runs

@@ -1,9 +1,12 @@
 """The trainer's course runs in the admin: codes, the six days, validation, confirm, cancel, complete, changes."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +17,16 @@ from mail.models import OutgoingMail
 from .factories import CohortFactory, CourseDayFactory, ParticipantFactory, RegistrationFactory, seeded_programme
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# The tests name dates in 2027: they are planned from a day before them, since
+# no day can be scheduled on a date that has passed.
+TODAY = datetime.date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def on_today():
+    with time_machine.travel(datetime.datetime.combine(TODAY, datetime.time(12), tzinfo=AMSTERDAM), tick=False):
+        yield
 
 
 def change_url(cohort):
@@ -333,3 +345,143 @@ def test_beat_starts_the_runs_hourly():
 
     entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "cohorts.tasks.start_cohorts")
     assert entry["schedule"] == 3600.0
+
+
+# --- No new or moved past dates ------------------------------------------------
+
+
+def test_a_day_on_a_date_that_has_passed_is_refused_in_the_admin(admin_client):
+    cohort = CohortFactory()
+    yesterday = TODAY - datetime.timedelta(days=1)
+    response = post_days(admin_client, cohort, [(1, yesterday.isoformat(), "09:30", "16:30", "")])
+    assert response.status_code == 200
+    assert f"Dag 1 kan niet op {yesterday:%d-%m-%Y}: die datum is al voorbij." in response.content.decode()
+    assert not cohort.days.exists()
+    assert not OutgoingMail.objects.exists()
+
+
+def test_every_caller_of_save_course_day_gets_the_refusal():
+    cohort = CohortFactory()
+    day = CourseDay(
+        cohort=cohort,
+        programme_day=cohort.programme.days.get(number=1),
+        date=TODAY - datetime.timedelta(days=3),
+        start_time=datetime.time(9, 30),
+        end_time=datetime.time(16, 30),
+    )
+    with pytest.raises(ValidationError, match="die datum is al voorbij"):
+        services.save_course_day(day=day, changed_fields=[])
+    assert not cohort.days.exists()
+
+
+def test_a_day_that_took_place_keeps_its_date_but_nothing_moves_into_the_past():
+    cohort = cohort_ready_to_confirm()
+    services.confirm_cohort(cohort=cohort)
+    past = cohort.days.get(programme_day__number=1)
+    past.date = TODAY - datetime.timedelta(days=7)
+    past.save()
+    coming = cohort.days.get(programme_day__number=2)
+    # Edited for another reason, the day that took place keeps its date; no one is told about the past.
+    past.venue = "Zaal De Beuk"
+    services.save_course_day(day=past, changed_fields=["venue"])
+    planned = [
+        services.PlannedDay(d.programme_day, d.date, d.start_time, d.end_time, d.venue, pk=d.pk)
+        for d in cohort.days.all()
+    ]
+    services.validate_schedule(cohort=cohort, days=planned)
+    assert not OutgoingMail.objects.filter(template__startswith="cohorts/mail/day_changed").exists()
+    # Moved to another date that has passed, or a coming day moved into the past: refused.
+    for day, date in [(past, TODAY - datetime.timedelta(days=8)), (coming, TODAY - datetime.timedelta(days=1))]:
+        day.date = date
+        with pytest.raises(ValidationError, match="die datum is al voorbij"):
+            services.save_course_day(day=day, changed_fields=["date"])
+        with pytest.raises(ValidationError, match="die datum is al voorbij"):
+            services.validate_schedule(
+                cohort=cohort,
+                days=[services.PlannedDay(day.programme_day, date, day.start_time, day.end_time, "", pk=day.pk)],
+            )
+    assert not OutgoingMail.objects.filter(template__startswith="cohorts/mail/day_changed").exists()
+
+
+# --- Change notices while the run is running ---------------------------------
+
+
+def test_moving_a_day_of_a_running_run_tells_the_participants_and_the_boards_contacts():
+    cohort = cohort_ready_to_confirm()
+    english = RegistrationFactory(cohort=cohort, language="en", contact_name="Oliver Grant", board__name="Het Baken")
+    ParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
+    services.confirm_cohort(cohort=cohort)
+    Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.RUNNING)
+    day = cohort.days.get(programme_day__number=3)
+    day.date += datetime.timedelta(days=2)
+    services.save_course_day(day=day, changed_fields=["date"])
+    services.save_course_day(day=day, changed_fields=[])  # saved again unchanged: nothing more
+    assert OutgoingMail.objects.filter(template="cohorts/mail/day_changed").count() == 13
+    notices = OutgoingMail.objects.filter(template="cohorts/mail/day_changed_board")
+    assert {m.to[0] for m in notices} == {"contact@bestuur.example.nl", english.contact_email}
+    mail = notices.get(to=[english.contact_email])
+    assert mail.subject == f"Changed: day 3 of {cohort.code} is now on {day.date:%-d} {day.date:%B}"
+    assert "Your leader received the change with an updated calendar invitation:\n- Ruth Mol" in mail.body_text
+    assert services.board_page_url(english) in mail.body_text
+    dutch = notices.get(to=["contact@bestuur.example.nl"])
+    assert "waaraan schoolleiders van" in dutch.body_text
+    assert "Uw 12 schoolleiders hebben de wijziging ontvangen" in dutch.body_text
+
+
+@pytest.mark.parametrize("status", [Cohort.Status.CANCELLED, Cohort.Status.COMPLETED, Cohort.Status.PLANNED])
+def test_moving_a_day_of_a_run_that_is_not_confirmed_or_running_tells_nobody(status):
+    cohort = cohort_ready_to_confirm()
+    Cohort.objects.filter(pk=cohort.pk).update(status=status)
+    day = cohort.days.get(programme_day__number=3)
+    day.date += datetime.timedelta(days=2)
+    services.save_course_day(day=day, changed_fields=["date"])
+    assert not OutgoingMail.objects.exists()
+
+
+# --- A run's code follows the year of its first day --------------------------
+
+
+def test_a_run_formed_in_december_for_next_years_dates_gets_next_years_code():
+    CohortFactory(code="VL-2027-01")  # already taken
+    registration = RegistrationFactory(cohort=None, status="received")
+    cohort = services.form_cohort(registrations=[registration], programme=seeded_programme())
+    assert cohort.code == "VL-2026-01"
+    first = cohort.programme.days.get(number=1)
+    day = CourseDay(
+        cohort=cohort,
+        programme_day=first,
+        date=datetime.date(2027, 1, 18),
+        start_time=datetime.time(9, 30),
+        end_time=datetime.time(16, 30),
+    )
+    services.save_course_day(day=day, changed_fields=[])
+    cohort.refresh_from_db()
+    assert cohort.code == "VL-2027-02"
+    # Moved back into this year, the code follows again; the old one is free.
+    day.date = datetime.date(2026, 12, 21)
+    services.save_course_day(day=day, changed_fields=["date"])
+    cohort.refresh_from_db()
+    assert cohort.code == "VL-2026-01"
+    assert Cohort.objects.filter(code__startswith="VL-").count() == 2
+
+
+def test_a_run_keeps_its_code_once_a_certificate_carries_it():
+    from registry.models import Certificate
+
+    cohort = cohort_ready_to_confirm()
+    cohort.code = "VL-2026-07"
+    cohort.save()
+    participant = cohort.participants.first()
+    Certificate.objects.create(
+        participant=participant,
+        kind=Certificate.Kind.CERTIFICATE,
+        number="VL-2026-07-001",
+        version=1,
+        snapshot={},
+        issued_at=timezone.now(),
+    )
+    day = cohort.days.get(programme_day__number=1)
+    day.start_time = datetime.time(10)
+    services.save_course_day(day=day, changed_fields=["start_time"])
+    cohort.refresh_from_db()
+    assert cohort.code == "VL-2026-07"

@@ -1,8 +1,10 @@
-// "all present": mark every participant present for that day (saved with the form).
+// "all present": mark every participant present for that day (saved with the form),
+// except who notified their absence: the trainer sets them one by one if they came after all.
 document.addEventListener("click", function (event) {
   var button = event.target.closest(".all-present");
   if (!button) return;
   document.querySelectorAll('select[data-day="' + button.dataset.day + '"]').forEach(function (select) {
+    if (select.hasAttribute("data-notified")) return;
     select.value = "present";
     select.dispatchEvent(new Event("change", { bubbles: true }));
   });
