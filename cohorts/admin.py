@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from programme.models import Programme
+from verbindend.admin import confirmation_page, is_confirmed
 
 from . import selectors, services
 from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
@@ -32,6 +33,53 @@ class AddToCohortForm(forms.Form):
             status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED]
         ),
     )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        help_text=_("The cancellation e-mail quotes this to every participant and board contact."),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=1000,
+    )
+
+
+def schedule_recipients_effects(participants: int, contacts: int, mail: str) -> list[str]:
+    """Return the sentences saying how many participants and board contacts get the schedule or the cancellation."""
+    # Whole sentences per e-mail, so each translates as Dutch puts it.
+    if mail == "schedule":
+        sentences = [
+            ngettext(
+                "%(count)d participant gets the schedule with a calendar invitation.",
+                "%(count)d participants get the schedule with a calendar invitation.",
+                participants,
+            )
+            % {"count": participants},
+            ngettext(
+                "%(count)d board contact person gets the schedule with a calendar invitation.",
+                "%(count)d board contact persons get the schedule with a calendar invitation.",
+                contacts,
+            )
+            % {"count": contacts},
+        ]
+    else:
+        sentences = [
+            ngettext(
+                "%(count)d participant gets the cancellation with your reason, which removes the days from their "
+                "calendar.",
+                "%(count)d participants get the cancellation with your reason, which removes the days from their "
+                "calendar.",
+                participants,
+            )
+            % {"count": participants},
+            ngettext(
+                "%(count)d board contact person gets the cancellation with your reason.",
+                "%(count)d board contact persons get the cancellation with your reason.",
+                contacts,
+            )
+            % {"count": contacts},
+        ]
+    return sentences
 
 
 class IntakeInline(admin.TabularInline):
@@ -99,9 +147,59 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     inlines = [IntakeInline]
 
-    @admin.action(description=_("Form a course run from the selected registrations"))
+    def has_form_permission(self, request):
+        return request.user.has_perm("cohorts.add_cohort")
+
+    def has_place_permission(self, request):
+        return request.user.has_perm("cohorts.change_cohort")
+
+    def _placing_effects(self, registrations) -> list[str]:
+        contacts = len(registrations)
+        return [
+            ngettext(
+                "%(count)d board contact person gets an e-mail with the course run and the link to add participants.",
+                "%(count)d board contact persons get an e-mail with the course run and the link to add participants.",
+                contacts,
+            )
+            % {"count": contacts}
+        ]
+
+    def _placing_objects(self, registrations):
+        return [
+            (
+                registration.board.name,
+                _("%(contact)s, about %(expected)s participants")
+                % {"contact": registration.contact_name, "expected": registration.expected_participants},
+            )
+            for registration in registrations
+        ]
+
+    @admin.action(description=_("Form a course run from the selected registrations…"), permissions=["form"])
     def form_cohort(self, request, queryset):
         programme = Programme.objects.active().first()
+        if programme is None:
+            self.message_user(request, _("There is no active programme to form a course run of."), messages.ERROR)
+            return None
+        if not is_confirmed(request):
+            registrations = list(selectors.registrations_to_place(queryset.values("pk")))
+            expected = sum(r.expected_participants or 0 for r in registrations)
+            effects = [
+                _("A new course run of %(programme)s is formed, with you as its trainer.")
+                % {"programme": programme.title},
+                ngettext("%(count)d participant is expected.", "%(count)d participants are expected.", expected)
+                % {"count": expected},
+                *self._placing_effects(registrations),
+            ]
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="form_cohort",
+                title=_("Form a course run"),
+                effects=effects,
+                objects=self._placing_objects(registrations),
+                button=_("Form the course run"),
+            )
         try:
             cohort = services.form_cohort(registrations=list(queryset), programme=programme, trainer=request.user)
         except services.CohortError as error:
@@ -114,9 +212,9 @@ class RegistrationAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:cohorts_cohort_change", args=[cohort.pk]))
 
-    @admin.action(description=_("Add the selected registrations to a course run…"))
+    @admin.action(description=_("Add the selected registrations to a course run…"), permissions=["place"])
     def add_to_cohort(self, request, queryset):
-        form = AddToCohortForm(request.POST if "apply" in request.POST else None)
+        form = AddToCohortForm(request.POST if is_confirmed(request) else None)
         if form.is_bound and form.is_valid():
             try:
                 count = services.place_registrations(registrations=list(queryset), cohort=form.cleaned_data["cohort"])
@@ -130,10 +228,17 @@ class RegistrationAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             return None
-        return TemplateResponse(
+        registrations = list(selectors.registrations_to_place(queryset.values("pk")))
+        return confirmation_page(
+            self,
             request,
-            "admin/cohorts/registration/add_to_cohort.html",
-            {**self.admin_site.each_context(request), "form": form, "registrations": queryset.select_related("board")},
+            queryset,
+            action="add_to_cohort",
+            title=_("Add the selected registrations to a course run"),
+            effects=self._placing_effects(registrations),
+            objects=self._placing_objects(registrations),
+            form=form,
+            button=_("Add to this course run"),
         )
 
     @admin.display(description=_("intake"))
@@ -143,7 +248,9 @@ class RegistrationAdmin(admin.ModelAdmin):
         url = reverse("admin:cohorts_intakeappointment_add") + f"?registration={registration.pk}"
         return format_html('<a class="button" href="{}">{}</a>', url, _("Plan an intake"))
 
-    @admin.action(description=_("Give the selected boards new links (the old ones stop working)"))
+    @admin.action(
+        description=_("Give the selected boards new links (the old ones stop working)"), permissions=["change"]
+    )
     def rotate_links(self, request, queryset):
         for registration in queryset:
             services.rotate_board_link(registration=registration, by=request.user, request=request)
@@ -358,31 +465,147 @@ class CohortAdmin(admin.ModelAdmin):
     def last_day(self, cohort):
         return cohort.last_date
 
-    def _run(self, request, queryset, action, done_message):
+    def _run(self, request, queryset, action, done_message, **arguments):
         done = 0
         for cohort in queryset:
             try:
-                action(cohort=cohort)
+                action(cohort=cohort, **arguments)
             except services.CohortError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
-    @admin.action(description=_("Confirm the selected course runs (e-mails the schedule)"))
-    def confirm(self, request, queryset):
-        self._run(
-            request, queryset, services.confirm_cohort, _("%(count)s course run(s) confirmed; the schedule is sent.")
+    def _confirm_page(self, request, queryset, *, action, title, mail, allowed, button, form=None):
+        """
+        Show what the action will do to each selected run, and who gets which e-mail.
+
+        :param allowed: the statuses the service accepts; other runs are listed as refused and not counted
+        :param mail: "schedule", "cancellation", or "" when the action mails nobody
+        """
+        cohorts = list(selectors.cohorts_with_recipient_counts(queryset.values("pk")))
+        objects, participants, contacts, taking = [], 0, 0, 0
+        for cohort in cohorts:
+            if cohort.status in allowed:
+                taking += 1
+                participants += cohort.mailed_participants
+                contacts += cohort.mailed_contacts
+                note = _(
+                    "%(status)s; enrolled: %(participants)s, boards: %(contacts)s, "
+                    "days scheduled: %(days)s of %(total)s"
+                ) % {
+                    "status": cohort.get_status_display(),
+                    "participants": cohort.mailed_participants,
+                    "contacts": cohort.mailed_contacts,
+                    "days": cohort.scheduled_days,
+                    "total": cohort.programme.number_of_days,
+                }
+            else:
+                note = _("%(status)s: this run is left as it is") % {"status": cohort.get_status_display()}
+            objects.append((cohort.code, note))
+        effects = [title(taking)]
+        if mail:
+            effects += schedule_recipients_effects(participants, contacts, mail)
+        else:
+            effects.append(_("Nobody gets an e-mail."))
+        return confirmation_page(
+            self,
+            request,
+            queryset,
+            action=action,
+            title=title(taking),
+            effects=effects,
+            objects=objects,
+            form=form,
+            button=button,
         )
 
-    @admin.action(description=_("Cancel the selected course runs (e-mails everyone)"))
-    def cancel(self, request, queryset):
-        self._run(request, queryset, services.cancel_cohort, _("%(count)s course run(s) cancelled; everyone is told."))
+    def has_manage_permission(self, request):
+        # A run's life (confirm, cancel, complete) is the trainer's: the
+        # office may look at runs, not change them.
+        return request.user.has_perm("cohorts.change_cohort")
 
-    @admin.action(description=_("Mark the selected course runs completed"))
+    @admin.action(description=_("Confirm the selected course runs (e-mails the schedule)…"), permissions=["manage"])
+    def confirm(self, request, queryset):
+        if not is_confirmed(request):
+            return self._confirm_page(
+                request,
+                queryset,
+                action="confirm",
+                title=lambda n: (
+                    ngettext("%(count)d course run is confirmed.", "%(count)d course runs are confirmed.", n)
+                    % {"count": n}
+                ),
+                mail="schedule",
+                allowed={Cohort.Status.PLANNED, Cohort.Status.REQUESTED},
+                button=_("Confirm and send the schedule"),
+            )
+        self._run(
+            request,
+            queryset,
+            services.confirm_cohort,
+            lambda n: ngettext(
+                "%(count)d course run confirmed; the schedule is sent.",
+                "%(count)d course runs confirmed; the schedule is sent.",
+                n,
+            ),
+        )
+
+    @admin.action(description=_("Cancel the selected course runs (e-mails everyone)…"), permissions=["manage"])
+    def cancel(self, request, queryset):
+        form = CancelForm(request.POST if is_confirmed(request) else None)
+        if form.is_bound and form.is_valid():
+            self._run(
+                request,
+                queryset,
+                services.cancel_cohort,
+                lambda n: ngettext(
+                    "%(count)d course run cancelled; everyone is told.",
+                    "%(count)d course runs cancelled; everyone is told.",
+                    n,
+                ),
+                reason=form.cleaned_data["reason"],
+            )
+            return None
+        return self._confirm_page(
+            request,
+            queryset,
+            action="cancel",
+            title=lambda n: (
+                ngettext("%(count)d course run is cancelled.", "%(count)d course runs are cancelled.", n) % {"count": n}
+            ),
+            mail="cancellation",
+            allowed={Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED, Cohort.Status.RUNNING},
+            button=_("Cancel the course runs and tell everyone"),
+            form=form,
+        )
+
+    @admin.action(description=_("Mark the selected course runs completed…"), permissions=["manage"])
     def complete(self, request, queryset):
-        self._run(request, queryset, services.complete_cohort, _("%(count)s course run(s) completed."))
+        if not is_confirmed(request):
+            return self._confirm_page(
+                request,
+                queryset,
+                action="complete",
+                title=lambda n: (
+                    ngettext(
+                        "%(count)d course run is marked completed; its certificates can then be issued.",
+                        "%(count)d course runs are marked completed; their certificates can then be issued.",
+                        n,
+                    )
+                    % {"count": n}
+                ),
+                mail="",
+                allowed={Cohort.Status.CONFIRMED, Cohort.Status.RUNNING},
+                button=_("Mark completed"),
+            )
+        self._run(
+            request,
+            queryset,
+            services.complete_cohort,
+            lambda n: ngettext("%(count)d course run completed.", "%(count)d course runs completed.", n),
+        )
 
 
 @admin.register(Participant)

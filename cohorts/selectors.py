@@ -206,3 +206,46 @@ def trainer_overview(*, user, now=None) -> dict:
         Registration.objects.filter(status=Registration.Status.RECEIVED).select_related("board").order_by("created_at")
     )
     return {"agenda": agenda, "below_minimum": below, "awaiting_intake": waiting}
+
+
+# --- What an admin action is about to do (its confirmation page) ---------------
+
+
+def cohort_recipients(cohort: Cohort):
+    """
+    Return the enrolled participants and the board registrations that a course run's schedule goes to.
+
+    The confirmation, the cancellation and the admin's confirmation pages
+    all read them here, so the page counts exactly who will be mailed.
+    """
+    participants = cohort.participants.filter(status=Participant.Status.ENROLLED)
+    registrations = cohort.registrations.exclude(status=Registration.Status.CANCELLED)
+    return participants, registrations
+
+
+def cohorts_with_recipient_counts(cohort_ids):
+    """Return the course runs with `mailed_participants` and `mailed_contacts`: who their schedule goes to."""
+    return (
+        Cohort.objects.filter(pk__in=cohort_ids)
+        .select_related("programme")
+        .annotate(
+            mailed_participants=Count(
+                "participants", filter=Q(participants__status=Participant.Status.ENROLLED), distinct=True
+            ),
+            mailed_contacts=Count(
+                "registrations", filter=~Q(registrations__status=Registration.Status.CANCELLED), distinct=True
+            ),
+            scheduled_days=Count("days", distinct=True),
+        )
+        .order_by("code")
+    )
+
+
+def registrations_to_place(registration_ids):
+    """Return the registrations a forming or placing would place (cancelled ones are refused), with their board."""
+    return (
+        Registration.objects.filter(pk__in=registration_ids)
+        .exclude(status=Registration.Status.CANCELLED)
+        .select_related("board", "cohort")
+        .order_by("board__name")
+    )

@@ -3,6 +3,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from verbindend.admin import confirmation_page, is_confirmed
+
 from .models import OutgoingMail
 from .services import retry_failed_mail
 
@@ -75,8 +77,35 @@ class OutgoingMailAdmin(admin.ModelAdmin):
             _("HTML preview"),
         )
 
-    @admin.action(description=_("Retry the selected failed e-mails now"), permissions=["retry"])
+    @admin.action(description=_("Retry the selected failed e-mails now…"), permissions=["retry"])
     def retry_now(self, request, queryset):
+        if not is_confirmed(request):
+            # Only failed rows are sent again (see retry_failed_mail); the
+            # page counts those, not the whole selection.
+            failed = list(queryset.filter(status=OutgoingMail.Status.FAILED).only("subject", "to", "last_error"))
+            addresses = {address for mail in failed for address in mail.to}
+            effects = [
+                ngettext(
+                    "%(count)d failed e-mail is sent again now.",
+                    "%(count)d failed e-mails are sent again now.",
+                    len(failed),
+                )
+                % {"count": len(failed)},
+                ngettext("%(count)d address receives it.", "%(count)d addresses receive them.", len(addresses))
+                % {"count": len(addresses)},
+            ]
+            if len(failed) < queryset.count():
+                effects.append(_("The selected e-mails that did not fail are left as they are."))
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="retry_now",
+                title=_("Retry failed e-mails"),
+                effects=effects,
+                objects=[(mail.subject, ", ".join(mail.to)) for mail in failed],
+                button=_("Send again now"),
+            )
         count = retry_failed_mail(mail_ids=list(queryset.values_list("pk", flat=True)))
         if count:
             self.message_user(

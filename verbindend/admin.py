@@ -1,4 +1,59 @@
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+# The field the confirmation page posts, as Django's delete_selected does:
+# without it an action shows what it would do and changes nothing.
+CONFIRM_FIELD = "post"
+
+
+def is_confirmed(request) -> bool:
+    """Return whether the POST comes from an action's confirmation page."""
+    return request.POST.get(CONFIRM_FIELD) == "yes"
+
+
+def confirmation_page(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    action: str,
+    title,
+    effects: list,
+    objects: list | None = None,
+    form=None,
+    button=None,
+):
+    """
+    Return the intermediate page of an admin action: what will happen, to which objects, and who gets which e-mail.
+
+    :param effects: sentences saying what the action does, e.g. how many people get which e-mail
+    :param objects: (label, note) pairs listing the selected objects; defaults to each object's str()
+    :param form: a form to fill in first (a reason, a course run), its fields posted with the confirmation
+    """
+    opts = modeladmin.model._meta
+    if objects is None:
+        objects = [(str(obj), "") for obj in queryset]
+    return TemplateResponse(
+        request,
+        "admin/action_confirmation.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": opts,
+            "app_label": opts.app_label,
+            "action": action,
+            "effects": effects,
+            "objects": objects,
+            "form": form,
+            "button": button or _("Yes, go ahead"),
+            "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "confirm_field": CONFIRM_FIELD,
+        },
+    )
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):

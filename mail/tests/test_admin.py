@@ -64,7 +64,9 @@ def test_outbox_is_read_only(admin_client):
 def test_retry_now_sends_a_failed_row_again(admin_client, smtp_server, django_capture_on_commit_callbacks):
     row = failed_row()
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk]}, follow=True)
+        response = admin_client.post(
+            CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk], "post": "yes"}, follow=True
+        )
     assert "1 e-mail opnieuw in de wachtrij gezet." in response.content.decode()
     row.refresh_from_db()
     assert row.status == OutgoingMail.Status.SENT
@@ -75,7 +77,9 @@ def test_retry_now_leaves_sent_rows_alone(admin_client, smtp_server, django_capt
     row = failed_row()
     OutgoingMail.objects.filter(pk=row.pk).update(status=OutgoingMail.Status.SENT, sent_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk]}, follow=True)
+        response = admin_client.post(
+            CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk], "post": "yes"}, follow=True
+        )
     assert "Alleen mislukte e-mails" in response.content.decode()
     assert smtp_server.messages == []
 
