@@ -110,3 +110,44 @@ def test_changelist_query_count_is_constant(admin_client, django_assert_max_num_
         failed_row(key=f"k{n}")
     with django_assert_max_num_queries(10):
         admin_client.get(CHANGELIST)
+
+
+def staff(group):
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(group.lower(), password="x-secret-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def test_the_office_retries_after_the_page_says_what_is_sent(client, smtp_server, django_capture_on_commit_callbacks):
+    row = failed_row()
+    sent = failed_row(key="sent")
+    OutgoingMail.objects.filter(pk=sent.pk).update(status=OutgoingMail.Status.SENT, sent_at=timezone.now())
+    client.force_login(staff("Kantoor"))
+    selection = {"action": "retry_now", "_selected_action": [row.pk, sent.pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(CHANGELIST, selection)
+    text = page.content.decode()
+    assert "1 mislukte e-mail wordt nu opnieuw verstuurd." in text
+    assert "1 adres ontvangt die." in text
+    assert "De geselecteerde e-mails die niet mislukt zijn, blijven zoals ze zijn." in text
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.FAILED
+    assert smtp_server.messages == []
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(CHANGELIST, {**selection, "post": "yes"})
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_trainer_cannot_retry_even_by_a_forged_post(client, smtp_server, django_capture_on_commit_callbacks):
+    row = failed_row()
+    client.force_login(staff("Trainer"))
+    assert "retry_now" not in client.get(CHANGELIST).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk], "post": "yes"})
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.FAILED
+    assert smtp_server.messages == []
