@@ -1,4 +1,7 @@
+import datetime
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
@@ -8,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,6 +19,7 @@ from programme.models import Programme
 from verbindend.admin import confirmation_page, is_confirmed
 
 from . import selectors, services
+from .forms import ParticipantForm
 from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
 
 
@@ -290,6 +294,11 @@ class CourseDayFormSet(forms.BaseInlineFormSet):
         services.validate_schedule(cohort=self.instance, days=days)
 
 
+# The times a first course day of a programme is offered with (a run's
+# later days, and later runs, take the times already used).
+DEFAULT_COURSE_DAY_TIMES = (datetime.time(9, 0), datetime.time(16, 30))
+
+
 class CourseDayInline(admin.TabularInline):
     model = CourseDay
     formset = CourseDayFormSet
@@ -301,13 +310,51 @@ class CourseDayInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         if obj is not None:
             formset.form.base_fields["programme_day"].queryset = obj.programme.days.order_by("number")
+            initial = self.unscheduled_days(obj)
+
+            class PrefilledFormSet(formset):
+                # The empty rows come filled in: each programme day not yet
+                # scheduled, at the run's usual times and venue; the trainer
+                # only picks the dates.
+                def __init__(self, *args, **kwargs):
+                    kwargs.setdefault("initial", initial)
+                    super().__init__(*args, **kwargs)
+
+            return PrefilledFormSet
         return formset
+
+    @staticmethod
+    def unscheduled_days(cohort) -> list[dict]:
+        """Return the initial values of a row for each programme day the run has not scheduled yet."""
+        scheduled = set(cohort.days.values_list("programme_day_id", flat=True))
+        # The run's usual times, else its programme's, else the default.
+        start, end = selectors.usual_course_day_times(cohort) or DEFAULT_COURSE_DAY_TIMES
+        return [
+            {"programme_day": day.pk, "start_time": start, "end_time": end, "venue": cohort.venue}
+            for day in cohort.programme.days.order_by("number")
+            if day.pk not in scheduled
+        ]
 
     def get_extra(self, request, obj=None, **kwargs):
         # One empty row for every programme day not yet scheduled.
         if obj is None:
             return 0
         return max(obj.programme.number_of_days - obj.days.count(), 0)
+
+
+class StaffEnrolmentForm(ParticipantForm):
+    """Staff enrol a participant for one of the run's boards; the service decides on a seat or the waiting list."""
+
+    registration = forms.ModelChoiceField(label=_("Board"), queryset=Registration.objects.none())
+    language = forms.ChoiceField(label=_("Language of the e-mails"), choices=settings.LANGUAGES, initial="nl")
+
+    field_order = ["registration", *services.PARTICIPANT_FIELDS, "language"]
+
+    def __init__(self, *args, cohort, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["registration"].queryset = selectors.cohort_boards(cohort, queryset=True)
+        self.fields["registration"].label_from_instance = lambda r: r.board.name
+        self.order_fields(self.field_order)
 
 
 SEATS_BADGE = {
@@ -324,14 +371,135 @@ class CohortAdmin(admin.ModelAdmin):
     search_fields = ["code", "venue", "place", "registrations__board__name"]
     list_select_related = ["programme", "trainer"]
     # The status changes only through the actions, which send the e-mails that go with it.
-    readonly_fields = ["code", "status", "attendance_link"]
-    fields = ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining", "attendance_link"]
+    readonly_fields = ["code", "status", "attendance_link", "boards_table", "participants_table"]
+    fieldsets = [
+        (None, {"fields": ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining"]}),
+        (_("Boards and participants"), {"fields": ["attendance_link", "boards_table", "participants_table"]}),
+    ]
     inlines = [CourseDayInline]
     actions = ["confirm", "cancel", "complete"]
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.attendance_view)
-        return [path("<int:cohort_id>/attendance/", view, name="cohorts_cohort_attendance"), *super().get_urls()]
+        add = self.admin_site.admin_view(self.add_participant_view)
+        return [
+            path("<int:cohort_id>/attendance/", view, name="cohorts_cohort_attendance"),
+            path("<int:cohort_id>/add-participant/", add, name="cohorts_cohort_add_participant"),
+            *super().get_urls(),
+        ]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # a new run has no boards or participants yet
+            return [(None, {"fields": ["programme", "trainer", "venue", "place", "open_for_joining"]})]
+        return super().get_fieldsets(request, obj)
+
+    @admin.display(description=_("boards"))
+    def boards_table(self, cohort):
+        registrations = selectors.cohort_boards(cohort)
+        if not registrations:
+            return _("No board is placed in this course run yet.")
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}<br><a href="mailto:{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:cohorts_registration_change", args=[r.pk]),
+                    r.board.name,
+                    r.contact_name,
+                    r.contact_email,
+                    r.contact_email,
+                    r.expected_participants,
+                    r.get_status_display(),
+                )
+                for r in registrations
+            ),
+        )
+        return format_html(
+            '<div class="run-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table></div>",
+            _("board"),
+            _("contact person"),
+            _("expected"),
+            _("status"),
+            rows,
+        )
+
+    @admin.display(description=_("participants"))
+    def participants_table(self, cohort):
+        participants = selectors.cohort_participants(cohort)
+        add = ""
+        if cohort.accepts_enrolments:
+            add = format_html(
+                '<p><a class="button" href="{}">{}</a></p>',
+                reverse("admin:cohorts_cohort_add_participant", args=[cohort.pk]),
+                _("Add a participant"),
+            )
+        if not participants:
+            return format_html("<p>{}</p>{}", _("No participants yet."), add)
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:cohorts_participant_change", args=[p.pk]),
+                    p.full_name,
+                    p.registration.board.name,
+                    p.get_status_display(),
+                    p.waitlist_position or "",
+                )
+                for p in participants
+            ),
+        )
+        return format_html(
+            '<div class="run-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table></div>{}",
+            _("name"),
+            _("board"),
+            _("status"),
+            _("waiting-list position"),
+            rows,
+            add,
+        )
+
+    def add_participant_view(self, request, cohort_id):
+        cohort = get_object_or_404(Cohort.objects.select_related("programme"), pk=cohort_id)
+        if not self.has_add_participant_permission(request):
+            raise PermissionDenied
+        form = StaffEnrolmentForm(request.POST or None, cohort=cohort)
+        if request.method == "POST" and form.is_valid():
+            data = {field: form.cleaned_data.get(field, "") for field in services.PARTICIPANT_FIELDS}
+            try:
+                participant = services.enroll_participant(
+                    registration=form.cleaned_data["registration"], data=data, language=form.cleaned_data["language"]
+                )
+            except services.EnrolmentError as error:
+                form.add_error(None, str(error))
+            else:
+                if participant.status == Participant.Status.WAITING:
+                    message = _(
+                        "%(name)s is on the waiting list as number %(position)s; they have been told by e-mail."
+                    ) % {"name": participant.full_name, "position": participant.waitlist_number}
+                else:
+                    message = _("%(name)s is enrolled; the welcome e-mail is sent.") % {"name": participant.full_name}
+                self.message_user(request, message, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:cohorts_cohort_change", args=[cohort.pk]))
+        return TemplateResponse(
+            request,
+            "admin/cohorts/cohort/add_participant.html",
+            {
+                **self.admin_site.each_context(request),
+                "cohort": cohort,
+                "form": form,
+                "title": _("Add a participant to %(code)s") % {"code": cohort.code},
+                "opts": self.model._meta,
+                "original": cohort,
+            },
+        )
+
+    def has_add_participant_permission(self, request):
+        # Both groups look after participants; capacity and the waiting list
+        # are the service's (enroll_participant), as on the board's page.
+        return request.user.has_perm("cohorts.change_participant") and request.user.has_perm("cohorts.view_cohort")
 
     @admin.display(description=_("attendance"))
     def attendance_link(self, cohort):

@@ -249,3 +249,57 @@ def registrations_to_place(registration_ids):
         .select_related("board", "cohort")
         .order_by("board__name")
     )
+
+
+# --- The run's page in the admin -------------------------------------------------
+
+
+def cohort_boards(cohort: Cohort, *, queryset: bool = False):
+    """Return the run's board registrations (not the cancelled ones), with their board, by board name."""
+    registrations = (
+        cohort.registrations.exclude(status=Registration.Status.CANCELLED)
+        .select_related("board")
+        .order_by("board__name")
+    )
+    return registrations if queryset else list(registrations)
+
+
+def cohort_participants(cohort: Cohort) -> list[Participant]:
+    """
+    Return the run's participants, enrolled first, then the waiting list in its order, then who withdrew.
+
+    Each participant on the waiting list gets `waitlist_position`: 1, 2, 3
+    in the list's order, without the gaps that promotions leave in the
+    stored numbers.
+    """
+    order = {Participant.Status.ENROLLED: 0, Participant.Status.WAITING: 1, Participant.Status.WITHDRAWN: 2}
+    participants = sorted(
+        cohort.participants.select_related("registration__board"),
+        key=lambda p: (order.get(p.status, 3), p.waitlist_number or 0, p.last_name, p.first_name),
+    )
+    position = 0
+    for participant in participants:
+        participant.waitlist_position = None
+        if participant.status == Participant.Status.WAITING:
+            position += 1
+            participant.waitlist_position = position
+    return participants
+
+
+def usual_course_day_times(cohort: Cohort) -> tuple[datetime.time, datetime.time] | None:
+    """
+    Return the start and end time most used for this run's days, else for the programme's other runs' days.
+
+    None when no day of the programme was ever scheduled.
+    """
+    for days in (cohort.days.all(), CourseDay.objects.filter(cohort__programme_id=cohort.programme_id)):
+        usual = (
+            days.order_by()
+            .values("start_time", "end_time")
+            .annotate(used=Count("pk"))
+            .order_by("-used", "start_time")
+            .first()
+        )
+        if usual:
+            return usual["start_time"], usual["end_time"]
+    return None

@@ -70,6 +70,10 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
 
 class VerbindendAdminSite(admin.AdminSite):
+    # The product's name, as the public site shows it (templates/admin/base_site.html adds its logo and colours).
+    site_header = _("Verbindend leiderschap: course administration")
+    site_title = _("Verbindend leiderschap")
+    index_title = _("Overview")
     index_template = "admin/verbindend_index.html"
 
     def index(self, request, extra_context=None):

@@ -151,3 +151,27 @@ def test_the_trainer_cannot_retry_even_by_a_forged_post(client, smtp_server, dja
     row.refresh_from_db()
     assert row.status == OutgoingMail.Status.FAILED
     assert smtp_server.messages == []
+
+
+def test_the_outbox_names_each_kind_of_e_mail_in_words(admin_client):
+    failed_row()
+    queue_email(to="contact@bestuur.example.nl", template="cohorts/mail/cohort_cancelled", context={}, key="c")
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "Uitvoering geannuleerd" in page
+    assert "Testbericht" in page
+    assert "?template=cohorts%2Fmail%2Fcohort_cancelled" in page
+    assert ">cohorts/mail/cohort_cancelled<" not in page
+    filtered = admin_client.get(CHANGELIST, {"template": "cohorts/mail/cohort_cancelled"}).content.decode()
+    assert "contact@bestuur.example.nl" in filtered
+    assert "leider@example.nl" not in filtered
+    detail = admin_client.get(reverse("admin:mail_outgoingmail_change", args=[failed_row(key="d").pk]))
+    text = detail.content.decode()
+    assert "Soort e-mail" in text
+    assert '<div class="readonly">Testbericht</div>' in text
+
+
+def test_the_html_preview_takes_the_mails_own_width(admin_client):
+    row = failed_row()
+    page = admin_client.get(reverse("admin:mail_outgoingmail_change", args=[row.pk])).content.decode()
+    assert 'class="mail-preview"' in page
+    assert "css/admin-theme" in page

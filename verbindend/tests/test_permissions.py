@@ -204,3 +204,11 @@ def test_only_the_office_exports_the_audit_trail(client):
     assert "export_csv" in offered(client, changelist)
     response = act(client, changelist, "export_csv", [event])
     assert response["Content-Type"].startswith("text/csv")
+
+
+def test_the_browsers_own_favicon_request_finds_the_icon(client, admin_client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert 'rel="icon"' in page and "img/favicon.svg" in page
