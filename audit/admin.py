@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from verbindend.admin import ReadOnlyModelAdmin
+from verbindend.admin import ReadOnlyModelAdmin, short_datetime
 from verbindend.spreadsheets import safe_cell
 
 from .models import AuditEvent
@@ -54,13 +54,21 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 class AuditEventAdmin(ReadOnlyModelAdmin):
     """Read-only: the trail can be searched and exported, never edited or deleted."""
 
-    list_display = ["at", "actor_name", "action", "object_kind", "object_label", "detail_words", "address"]
+    list_display = ["when", "who", "action", "object_kind", "object_label", "detail_words", "address"]
     list_filter = ["action", ObjectTypeFilter, "at"]
     search_fields = ["actor_name", "object_label", "object_id", "detail"]
     date_hierarchy = "at"
     actions = ["export_csv"]
     fields = ["at", "actor_name", "action", "object_kind", "object_id", "object_label", "detail_words", "address"]
     readonly_fields = fields
+
+    @admin.display(description=_("who"), ordering="actor_name")
+    def who(self, event):
+        return event.actor_name or "-"
+
+    @admin.display(description=_("when"), ordering="at")
+    def when(self, event):
+        return short_datetime(event.at)
 
     @admin.display(description=_("kind of object"), ordering="object_type")
     def object_kind(self, event):

@@ -3,7 +3,9 @@ import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminTimeWidget
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -16,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from programme.models import Programme
-from verbindend.admin import confirmation_page, is_confirmed
+from verbindend.admin import confirmation_page, is_confirmed, short_date, short_datetime
 
 from . import selectors, services
 from .forms import ParticipantForm
@@ -107,17 +109,9 @@ class IntakeInline(admin.TabularInline):
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = [
-        "board",
-        "contact_name",
-        "contact_email",
-        "expected_participants",
-        "preferred_period",
-        "kind",
-        "cohort",
-        "status",
-        "created_at",
-    ]
+    # Name and address in one column, the request's kind as a filter only,
+    # dates short: the list fits beside the filters at 1366 px.
+    list_display = ["board", "contact", "expected", "preferred_period", "cohort", "status", "received"]
     list_filter = ["status", "kind", "board__sector", "created_at"]
     search_fields = ["board__name", "board__bestuursnummer", "contact_name", "contact_email"]
     list_select_related = ["board", "cohort"]
@@ -125,6 +119,23 @@ class RegistrationAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "privacy_consent_at", "language", "plan_intake"]
     autocomplete_fields = ["board", "cohort"]
     actions = ["form_cohort", "add_to_cohort", "rotate_links", "anonymise_contacts"]
+
+    @admin.display(description=_("contact person"), ordering="contact_name")
+    def contact(self, registration):
+        return format_html(
+            '{}<br><a href="mailto:{}">{}</a>',
+            registration.contact_name,
+            registration.contact_email,
+            registration.contact_email,
+        )
+
+    @admin.display(description=_("expected"), ordering="expected_participants")
+    def expected(self, registration):
+        return registration.expected_participants
+
+    @admin.display(description=_("received"), ordering="created_at")
+    def received(self, registration):
+        return short_datetime(registration.created_at)
 
     def has_erase_permission(self, request):
         return request.user.has_perm("cohorts.erase_participant")
@@ -303,6 +314,8 @@ class CourseDayInline(admin.TabularInline):
     model = CourseDay
     formset = CourseDayFormSet
     fields = ["programme_day", "date", "start_time", "end_time", "venue"]
+    # Times as people write them ("09:30", not "09:30:00").
+    formfield_overrides = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
     ordering = ["programme_day__number"]
     extra = 0
 
@@ -613,7 +626,8 @@ class CohortAdmin(admin.ModelAdmin):
             kind = "fine"
         colour, label = SEATS_BADGE[kind]
         return format_html(
-            '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;white-space:nowrap">'
+            # It may wrap (a narrow list column); the badge stays one block.
+            '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;display:inline-block">'
             "{} / {} · {}</span>",
             colour,
             cohort.enrolled_total,
@@ -627,11 +641,11 @@ class CohortAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("first day"), ordering="first_date")
     def first_day(self, cohort):
-        return cohort.first_date
+        return short_date(cohort.first_date)
 
     @admin.display(description=_("last day"), ordering="last_date")
     def last_day(self, cohort):
-        return cohort.last_date
+        return short_date(cohort.last_date)
 
     def _run(self, request, queryset, action, done_message, **arguments):
         done = 0
@@ -855,12 +869,16 @@ class IntakeAppointmentForm(forms.ModelForm):
 @admin.register(IntakeAppointment)
 class IntakeAppointmentAdmin(admin.ModelAdmin):
     form = IntakeAppointmentForm
-    list_display = ["starts_at", "registration", "mode", "status", "trainer"]
+    list_display = ["starts", "registration", "mode", "status", "trainer"]
     list_filter = ["status", "mode", "trainer"]
     search_fields = ["registration__board__name", "registration__contact_name"]
     list_select_related = ["registration__board", "trainer"]
     date_hierarchy = "starts_at"
     autocomplete_fields = ["registration"]
+
+    @admin.display(description=_("start"), ordering="starts_at")
+    def starts(self, intake):
+        return short_datetime(intake.starts_at)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

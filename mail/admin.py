@@ -3,7 +3,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from verbindend.admin import confirmation_page, is_confirmed
+from verbindend.admin import confirmation_page, is_confirmed, short_datetime
 
 from .models import OutgoingMail
 from .services import retry_failed_mail
@@ -52,7 +52,7 @@ class TemplateFilter(admin.SimpleListFilter):
 class OutgoingMailAdmin(admin.ModelAdmin):
     """The outbox, read-only: what was sent to whom, and what went wrong."""
 
-    list_display = ["subject", "recipients", "status", "attempts", "short_error", "created_at", "sent_at"]
+    list_display = ["subject", "recipients", "status", "attempts", "short_error", "created", "sent"]
     list_filter = ["status", TemplateFilter, "language", "created_at"]
     search_fields = ["subject", "to", "key"]
     date_hierarchy = "created_at"
@@ -96,6 +96,14 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     @admin.display(description=_("recipients"))
     def recipients(self, mail):
         return ", ".join(mail.to)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, mail):
+        return short_datetime(mail.created_at)
+
+    @admin.display(description=_("sent"), ordering="sent_at")
+    def sent(self, mail):
+        return short_datetime(mail.sent_at)
 
     @admin.display(description=_("kind of e-mail"), ordering="template")
     def kind(self, mail):

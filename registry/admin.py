@@ -23,9 +23,13 @@ from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
 
 @admin.register(Accreditation)
 class AccreditationAdmin(admin.ModelAdmin):
-    list_display = ["programme", "register", "number", "themes", "points", "total_hours", "valid_from", "valid_until"]
+    list_display = ["programme", "register", "number", "themes", "points", "hours", "valid_from", "valid_until"]
     list_filter = ["register", "programme"]
     search_fields = ["number", "themes"]
+
+    @admin.display(description=_("hours"))
+    def hours(self, accreditation):
+        return accreditation.total_hours
 
 
 class RevokeForm(forms.Form):

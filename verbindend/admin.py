@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext_lazy as _
 
 # The field the confirmation page posts, as Django's delete_selected does:
@@ -54,6 +56,23 @@ def confirmation_page(
             "confirm_field": CONFIRM_FIELD,
         },
     )
+
+
+def short_datetime(value) -> str:
+    """Return a moment as a list column shows it: "1 dec 2026 20:04", in the local time; "-" when unset."""
+    if value is None:
+        return "-"
+    # No break inside the date: a narrow column wraps before the time only.
+    return (
+        format_date(timezone.localtime(value), "j b Y").replace(" ", "\u00a0")
+        + " "
+        + format_date(timezone.localtime(value), "H:i")
+    )
+
+
+def short_date(value) -> str:
+    """Return a date as a list column shows it: "6 jan 2027"; "-" when unset."""
+    return format_date(value, "j b Y").replace(" ", "\u00a0") if value else "-"
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
