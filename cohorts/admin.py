@@ -659,17 +659,24 @@ class CohortAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
-    def _confirm_page(self, request, queryset, *, action, title, mail, allowed, button, form=None):
+    def _confirm_page(
+        self, request, queryset, *, action, heading, title, mail, allowed, button, form=None, blocked=None
+    ):
         """
         Show what the action will do to each selected run, and who gets which e-mail.
 
+        :param heading: the page's title, the action in a few words
+        :param title: the sentence saying how many runs it changes, given their number
         :param allowed: the statuses the service accepts; other runs are listed as refused and not counted
         :param mail: "schedule", "cancellation", or "" when the action mails nobody
         """
         cohorts = list(selectors.cohorts_with_recipient_counts(queryset.values("pk")))
         objects, participants, contacts, taking = [], 0, 0, 0
         for cohort in cohorts:
-            if cohort.status in allowed:
+            reason = blocked(cohort) if blocked and cohort.status in allowed else None
+            if reason:
+                note = reason
+            elif cohort.status in allowed:
                 taking += 1
                 participants += cohort.mailed_participants
                 contacts += cohort.mailed_contacts
@@ -696,12 +703,29 @@ class CohortAdmin(admin.ModelAdmin):
             request,
             queryset,
             action=action,
-            title=title(taking),
+            title=heading,
             effects=effects,
             objects=objects,
             form=form,
             button=button,
         )
+
+    @staticmethod
+    def _not_ready_to_confirm(cohort):
+        # The same two conditions confirm_cohort checks; the page says so
+        # before the trainer sends, and does not count who would not be mailed.
+        programme = cohort.programme
+        if cohort.mailed_participants < programme.min_participants:
+            return _("%(enrolled)s enrolled, at least %(minimum)s needed: this run is left as it is") % {
+                "enrolled": cohort.mailed_participants,
+                "minimum": programme.min_participants,
+            }
+        if cohort.scheduled_days < programme.number_of_days:
+            return _("%(days)s of its %(total)s days scheduled: this run is left as it is") % {
+                "days": cohort.scheduled_days,
+                "total": programme.number_of_days,
+            }
+        return None
 
     def has_manage_permission(self, request):
         # A run's life (confirm, cancel, complete) is the trainer's: the
@@ -715,6 +739,8 @@ class CohortAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 action="confirm",
+                heading=_("Confirm course runs"),
+                blocked=self._not_ready_to_confirm,
                 title=lambda n: (
                     ngettext("%(count)d course run is confirmed.", "%(count)d course runs are confirmed.", n)
                     % {"count": n}
@@ -754,6 +780,7 @@ class CohortAdmin(admin.ModelAdmin):
             request,
             queryset,
             action="cancel",
+            heading=_("Cancel course runs"),
             title=lambda n: (
                 ngettext("%(count)d course run is cancelled.", "%(count)d course runs are cancelled.", n) % {"count": n}
             ),
@@ -770,6 +797,7 @@ class CohortAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 action="complete",
+                heading=_("Mark course runs completed"),
                 title=lambda n: (
                     ngettext(
                         "%(count)d course run is marked completed; its certificates can then be issued.",

@@ -306,3 +306,15 @@ def test_the_office_erases_after_the_page_and_the_trainer_cannot(client):
     act(client, PARTICIPANTS, "anonymise", [participant], confirm="yes")
     participant.refresh_from_db()
     assert participant.first_name == "Gewist"
+
+
+def test_a_run_below_the_minimum_or_not_fully_scheduled_is_named_and_not_counted(trainer):
+    short = run_with_two_boards()
+    short.participants.filter(status=Participant.Status.ENROLLED).first().delete()
+    unscheduled = run_with_two_boards(first=timezone.localdate() + datetime.timedelta(days=61))
+    unscheduled.days.filter(programme_day__number=6).delete()
+    text = act(trainer, COHORTS, "confirm", [short, unscheduled]).content.decode()
+    assert "0 uitvoeringen worden bevestigd." in text
+    assert "0 deelnemers krijgen" in text
+    assert "11 ingeschreven, minstens 12 nodig: deze uitvoering blijft zoals ze is" in text
+    assert "5 van de 6 dagen gepland: deze uitvoering blijft zoals ze is" in text
