@@ -10,6 +10,8 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -318,3 +320,25 @@ def test_a_run_below_the_minimum_or_not_fully_scheduled_is_named_and_not_counted
     assert "0 deelnemers krijgen" in text
     assert "11 ingeschreven, minstens 12 nodig: deze uitvoering blijft zoals ze is" in text
     assert "5 van de 6 dagen gepland: deze uitvoering blijft zoals ze is" in text
+
+
+@pytest.mark.parametrize("action", ["confirm", "cancel", "complete"])
+def test_the_confirmation_page_costs_the_same_queries_for_one_run_or_five(trainer, action):
+    runs = [run_with_two_boards(first=timezone.localdate() + datetime.timedelta(days=60 + n)) for n in range(5)]
+    counts = []
+    for selection in (runs[:1], runs):
+        with CaptureQueriesContext(connection) as queries:
+            page = act(trainer, COHORTS, action, selection)
+        assert page.templates[0].name == "admin/action_confirmation.html"
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_the_form_cohort_page_costs_the_same_queries_for_one_board_or_five(trainer):
+    registrations = [RegistrationFactory(cohort=None, status="intake") for _ in range(5)]
+    counts = []
+    for selection in (registrations[:1], registrations):
+        with CaptureQueriesContext(connection) as queries:
+            act(trainer, REGISTRATIONS, "form_cohort", selection)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
