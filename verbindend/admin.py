@@ -93,6 +93,11 @@ class VerbindendAdminSite(admin.AdminSite):
     site_header = _("Verbindend leiderschap: course administration")
     site_title = _("Verbindend leiderschap")
     index_title = _("Overview")
+    # Django's navigation sidebar takes 280 px of every page; at 1366 px it
+    # left a list 717 px beside its filters, too narrow for a registration's
+    # columns without breaking words. The start page and the breadcrumbs
+    # lead to every list.
+    enable_nav_sidebar = False
     index_template = "admin/verbindend_index.html"
 
     def index(self, request, extra_context=None):
