@@ -342,3 +342,11 @@ def test_the_form_cohort_page_costs_the_same_queries_for_one_board_or_five(train
             act(trainer, REGISTRATIONS, "form_cohort", selection)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_reason_is_quoted_as_text_never_as_html(trainer):
+    cohort = run_with_two_boards(status=Cohort.Status.CONFIRMED)
+    act(trainer, COHORTS, "cancel", [cohort], post="yes", reason='Zaal <b>dicht</b> & "verbouwd"')
+    mail = OutgoingMail.objects.filter(template="cohorts/mail/cohort_cancelled").first()
+    assert "Zaal &lt;b&gt;dicht&lt;/b&gt; &amp;" in mail.body_html
+    assert 'Zaal <b>dicht</b> & "verbouwd"' in mail.body_text
