@@ -439,16 +439,10 @@ class CohortAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("participants"))
     def participants_table(self, cohort):
+        # "Add a participant" is in the page's tools (change_form.html), for who may.
         participants = selectors.cohort_participants(cohort)
-        add = ""
-        if cohort.accepts_enrolments:
-            add = format_html(
-                '<p><a class="button" href="{}">{}</a></p>',
-                reverse("admin:cohorts_cohort_add_participant", args=[cohort.pk]),
-                _("Add a participant"),
-            )
         if not participants:
-            return format_html("<p>{}</p>{}", _("No participants yet."), add)
+            return _("No participants yet.")
         rows = format_html_join(
             "",
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
@@ -465,13 +459,12 @@ class CohortAdmin(admin.ModelAdmin):
         )
         return format_html(
             '<div class="run-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
-            "<tbody>{}</tbody></table></div>{}",
+            "<tbody>{}</tbody></table></div>",
             _("name"),
             _("board"),
             _("status"),
             _("waiting-list position"),
             rows,
-            add,
         )
 
     def add_participant_view(self, request, cohort_id):

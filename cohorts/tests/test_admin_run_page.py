@@ -140,6 +140,7 @@ def test_without_the_permission_no_participant_is_added(client):
     user = User.objects.create_user("kijker", password="x-secret-123", is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_cohort", "view_participant"]))
     client.force_login(user)
+    assert add_url(cohort) not in client.get(change_url(cohort)).content.decode()
     assert client.get(add_url(cohort)).status_code == 403
     assert client.post(add_url(cohort), new_participant(registration)).status_code == 403
     assert not Participant.objects.exists()
