@@ -1,6 +1,11 @@
+import datetime
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminTimeWidget
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -8,13 +13,15 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from programme.models import Programme
+from verbindend.admin import confirmation_page, is_confirmed, short_date, short_datetime
 
 from . import selectors, services
+from .forms import ParticipantForm
 from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
 
 
@@ -32,6 +39,53 @@ class AddToCohortForm(forms.Form):
             status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED]
         ),
     )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        help_text=_("The cancellation e-mail quotes this to every participant and board contact."),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=1000,
+    )
+
+
+def schedule_recipients_effects(participants: int, contacts: int, mail: str) -> list[str]:
+    """Return the sentences saying how many participants and board contacts get the schedule or the cancellation."""
+    # Whole sentences per e-mail, so each translates as Dutch puts it.
+    if mail == "schedule":
+        sentences = [
+            ngettext(
+                "%(count)d participant gets the schedule with a calendar invitation.",
+                "%(count)d participants get the schedule with a calendar invitation.",
+                participants,
+            )
+            % {"count": participants},
+            ngettext(
+                "%(count)d board contact person gets the schedule with a calendar invitation.",
+                "%(count)d board contact persons get the schedule with a calendar invitation.",
+                contacts,
+            )
+            % {"count": contacts},
+        ]
+    else:
+        sentences = [
+            ngettext(
+                "%(count)d participant gets the cancellation with your reason, which removes the days from their "
+                "calendar.",
+                "%(count)d participants get the cancellation with your reason, which removes the days from their "
+                "calendar.",
+                participants,
+            )
+            % {"count": participants},
+            ngettext(
+                "%(count)d board contact person gets the cancellation with your reason.",
+                "%(count)d board contact persons get the cancellation with your reason.",
+                contacts,
+            )
+            % {"count": contacts},
+        ]
+    return sentences
 
 
 class IntakeInline(admin.TabularInline):
@@ -55,17 +109,9 @@ class IntakeInline(admin.TabularInline):
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = [
-        "board",
-        "contact_name",
-        "contact_email",
-        "expected_participants",
-        "preferred_period",
-        "kind",
-        "cohort",
-        "status",
-        "created_at",
-    ]
+    # Name and address in one column, the request's kind as a filter only,
+    # dates short: the list fits beside the filters at 1366 px.
+    list_display = ["board", "contact", "expected", "preferred_period", "cohort", "status", "received"]
     list_filter = ["status", "kind", "board__sector", "created_at"]
     search_fields = ["board__name", "board__bestuursnummer", "contact_name", "contact_email"]
     list_select_related = ["board", "cohort"]
@@ -73,6 +119,23 @@ class RegistrationAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "privacy_consent_at", "language", "plan_intake"]
     autocomplete_fields = ["board", "cohort"]
     actions = ["form_cohort", "add_to_cohort", "rotate_links", "anonymise_contacts"]
+
+    @admin.display(description=_("contact person"), ordering="contact_name")
+    def contact(self, registration):
+        return format_html(
+            '{}<br><a href="mailto:{}">{}</a>',
+            registration.contact_name,
+            registration.contact_email,
+            registration.contact_email,
+        )
+
+    @admin.display(description=_("expected"), ordering="expected_participants")
+    def expected(self, registration):
+        return registration.expected_participants
+
+    @admin.display(description=_("received"), ordering="created_at")
+    def received(self, registration):
+        return short_datetime(registration.created_at)
 
     def has_erase_permission(self, request):
         return request.user.has_perm("cohorts.erase_participant")
@@ -99,9 +162,59 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     inlines = [IntakeInline]
 
-    @admin.action(description=_("Form a course run from the selected registrations"))
+    def has_form_permission(self, request):
+        return request.user.has_perm("cohorts.add_cohort")
+
+    def has_place_permission(self, request):
+        return request.user.has_perm("cohorts.change_cohort")
+
+    def _placing_effects(self, registrations) -> list[str]:
+        contacts = len(registrations)
+        return [
+            ngettext(
+                "%(count)d board contact person gets an e-mail with the course run and the link to add participants.",
+                "%(count)d board contact persons get an e-mail with the course run and the link to add participants.",
+                contacts,
+            )
+            % {"count": contacts}
+        ]
+
+    def _placing_objects(self, registrations):
+        return [
+            (
+                registration.board.name,
+                _("%(contact)s, about %(expected)s participants")
+                % {"contact": registration.contact_name, "expected": registration.expected_participants},
+            )
+            for registration in registrations
+        ]
+
+    @admin.action(description=_("Form a course run from the selected registrations…"), permissions=["form"])
     def form_cohort(self, request, queryset):
         programme = Programme.objects.active().first()
+        if programme is None:
+            self.message_user(request, _("There is no active programme to form a course run of."), messages.ERROR)
+            return None
+        if not is_confirmed(request):
+            registrations = list(selectors.registrations_to_place(queryset.values("pk")))
+            expected = sum(r.expected_participants or 0 for r in registrations)
+            effects = [
+                _("A new course run of %(programme)s is formed, with you as its trainer.")
+                % {"programme": programme.title},
+                ngettext("%(count)d participant is expected.", "%(count)d participants are expected.", expected)
+                % {"count": expected},
+                *self._placing_effects(registrations),
+            ]
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="form_cohort",
+                title=_("Form a course run"),
+                effects=effects,
+                objects=self._placing_objects(registrations),
+                button=_("Form the course run"),
+            )
         try:
             cohort = services.form_cohort(registrations=list(queryset), programme=programme, trainer=request.user)
         except services.CohortError as error:
@@ -114,9 +227,9 @@ class RegistrationAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:cohorts_cohort_change", args=[cohort.pk]))
 
-    @admin.action(description=_("Add the selected registrations to a course run…"))
+    @admin.action(description=_("Add the selected registrations to a course run…"), permissions=["place"])
     def add_to_cohort(self, request, queryset):
-        form = AddToCohortForm(request.POST if "apply" in request.POST else None)
+        form = AddToCohortForm(request.POST if is_confirmed(request) else None)
         if form.is_bound and form.is_valid():
             try:
                 count = services.place_registrations(registrations=list(queryset), cohort=form.cleaned_data["cohort"])
@@ -130,10 +243,17 @@ class RegistrationAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             return None
-        return TemplateResponse(
+        registrations = list(selectors.registrations_to_place(queryset.values("pk")))
+        return confirmation_page(
+            self,
             request,
-            "admin/cohorts/registration/add_to_cohort.html",
-            {**self.admin_site.each_context(request), "form": form, "registrations": queryset.select_related("board")},
+            queryset,
+            action="add_to_cohort",
+            title=_("Add the selected registrations to a course run"),
+            effects=self._placing_effects(registrations),
+            objects=self._placing_objects(registrations),
+            form=form,
+            button=_("Add to this course run"),
         )
 
     @admin.display(description=_("intake"))
@@ -143,7 +263,9 @@ class RegistrationAdmin(admin.ModelAdmin):
         url = reverse("admin:cohorts_intakeappointment_add") + f"?registration={registration.pk}"
         return format_html('<a class="button" href="{}">{}</a>', url, _("Plan an intake"))
 
-    @admin.action(description=_("Give the selected boards new links (the old ones stop working)"))
+    @admin.action(
+        description=_("Give the selected boards new links (the old ones stop working)"), permissions=["change"]
+    )
     def rotate_links(self, request, queryset):
         for registration in queryset:
             services.rotate_board_link(registration=registration, by=request.user, request=request)
@@ -183,10 +305,17 @@ class CourseDayFormSet(forms.BaseInlineFormSet):
         services.validate_schedule(cohort=self.instance, days=days)
 
 
+# The times a first course day of a programme is offered with (a run's
+# later days, and later runs, take the times already used).
+DEFAULT_COURSE_DAY_TIMES = (datetime.time(9, 0), datetime.time(16, 30))
+
+
 class CourseDayInline(admin.TabularInline):
     model = CourseDay
     formset = CourseDayFormSet
     fields = ["programme_day", "date", "start_time", "end_time", "venue"]
+    # Times as people write them ("09:30", not "09:30:00").
+    formfield_overrides = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
     ordering = ["programme_day__number"]
     extra = 0
 
@@ -194,13 +323,51 @@ class CourseDayInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         if obj is not None:
             formset.form.base_fields["programme_day"].queryset = obj.programme.days.order_by("number")
+            initial = self.unscheduled_days(obj)
+
+            class PrefilledFormSet(formset):
+                # The empty rows come filled in: each programme day not yet
+                # scheduled, at the run's usual times and venue; the trainer
+                # only picks the dates.
+                def __init__(self, *args, **kwargs):
+                    kwargs.setdefault("initial", initial)
+                    super().__init__(*args, **kwargs)
+
+            return PrefilledFormSet
         return formset
+
+    @staticmethod
+    def unscheduled_days(cohort) -> list[dict]:
+        """Return the initial values of a row for each programme day the run has not scheduled yet."""
+        scheduled = set(cohort.days.values_list("programme_day_id", flat=True))
+        # The run's usual times, else its programme's, else the default.
+        start, end = selectors.usual_course_day_times(cohort) or DEFAULT_COURSE_DAY_TIMES
+        return [
+            {"programme_day": day.pk, "start_time": start, "end_time": end, "venue": cohort.venue}
+            for day in cohort.programme.days.order_by("number")
+            if day.pk not in scheduled
+        ]
 
     def get_extra(self, request, obj=None, **kwargs):
         # One empty row for every programme day not yet scheduled.
         if obj is None:
             return 0
         return max(obj.programme.number_of_days - obj.days.count(), 0)
+
+
+class StaffEnrolmentForm(ParticipantForm):
+    """Staff enrol a participant for one of the run's boards; the service decides on a seat or the waiting list."""
+
+    registration = forms.ModelChoiceField(label=_("Board"), queryset=Registration.objects.none())
+    language = forms.ChoiceField(label=_("Language of the e-mails"), choices=settings.LANGUAGES, initial="nl")
+
+    field_order = ["registration", *services.PARTICIPANT_FIELDS, "language"]
+
+    def __init__(self, *args, cohort, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["registration"].queryset = selectors.cohort_boards(cohort, queryset=True)
+        self.fields["registration"].label_from_instance = lambda r: r.board.name
+        self.order_fields(self.field_order)
 
 
 SEATS_BADGE = {
@@ -217,14 +384,128 @@ class CohortAdmin(admin.ModelAdmin):
     search_fields = ["code", "venue", "place", "registrations__board__name"]
     list_select_related = ["programme", "trainer"]
     # The status changes only through the actions, which send the e-mails that go with it.
-    readonly_fields = ["code", "status", "attendance_link"]
-    fields = ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining", "attendance_link"]
+    readonly_fields = ["code", "status", "attendance_link", "boards_table", "participants_table"]
+    fieldsets = [
+        (None, {"fields": ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining"]}),
+        (_("Boards and participants"), {"fields": ["attendance_link", "boards_table", "participants_table"]}),
+    ]
     inlines = [CourseDayInline]
     actions = ["confirm", "cancel", "complete"]
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.attendance_view)
-        return [path("<int:cohort_id>/attendance/", view, name="cohorts_cohort_attendance"), *super().get_urls()]
+        add = self.admin_site.admin_view(self.add_participant_view)
+        return [
+            path("<int:cohort_id>/attendance/", view, name="cohorts_cohort_attendance"),
+            path("<int:cohort_id>/add-participant/", add, name="cohorts_cohort_add_participant"),
+            *super().get_urls(),
+        ]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # a new run has no boards or participants yet
+            return [(None, {"fields": ["programme", "trainer", "venue", "place", "open_for_joining"]})]
+        return super().get_fieldsets(request, obj)
+
+    @admin.display(description=_("boards"))
+    def boards_table(self, cohort):
+        registrations = selectors.cohort_boards(cohort)
+        if not registrations:
+            return _("No board is placed in this course run yet.")
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}<br><a href="mailto:{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:cohorts_registration_change", args=[r.pk]),
+                    r.board.name,
+                    r.contact_name,
+                    r.contact_email,
+                    r.contact_email,
+                    r.expected_participants,
+                    r.get_status_display(),
+                )
+                for r in registrations
+            ),
+        )
+        return format_html(
+            '<div class="run-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table></div>",
+            _("board"),
+            _("contact person"),
+            _("expected"),
+            _("status"),
+            rows,
+        )
+
+    @admin.display(description=_("participants"))
+    def participants_table(self, cohort):
+        # "Add a participant" is in the page's tools (change_form.html), for who may.
+        participants = selectors.cohort_participants(cohort)
+        if not participants:
+            return _("No participants yet.")
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:cohorts_participant_change", args=[p.pk]),
+                    p.full_name,
+                    p.registration.board.name,
+                    p.get_status_display(),
+                    p.waitlist_position or "",
+                )
+                for p in participants
+            ),
+        )
+        return format_html(
+            '<div class="run-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table></div>",
+            _("name"),
+            _("board"),
+            _("status"),
+            _("waiting-list position"),
+            rows,
+        )
+
+    def add_participant_view(self, request, cohort_id):
+        cohort = get_object_or_404(Cohort.objects.select_related("programme"), pk=cohort_id)
+        if not self.has_add_participant_permission(request):
+            raise PermissionDenied
+        form = StaffEnrolmentForm(request.POST or None, cohort=cohort)
+        if request.method == "POST" and form.is_valid():
+            data = {field: form.cleaned_data.get(field, "") for field in services.PARTICIPANT_FIELDS}
+            try:
+                participant = services.enroll_participant(
+                    registration=form.cleaned_data["registration"], data=data, language=form.cleaned_data["language"]
+                )
+            except services.EnrolmentError as error:
+                form.add_error(None, str(error))
+            else:
+                if participant.status == Participant.Status.WAITING:
+                    message = _(
+                        "%(name)s is on the waiting list as number %(position)s; they have been told by e-mail."
+                    ) % {"name": participant.full_name, "position": participant.waitlist_number}
+                else:
+                    message = _("%(name)s is enrolled; the welcome e-mail is sent.") % {"name": participant.full_name}
+                self.message_user(request, message, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:cohorts_cohort_change", args=[cohort.pk]))
+        return TemplateResponse(
+            request,
+            "admin/cohorts/cohort/add_participant.html",
+            {
+                **self.admin_site.each_context(request),
+                "cohort": cohort,
+                "form": form,
+                "title": _("Add a participant to %(code)s") % {"code": cohort.code},
+                "opts": self.model._meta,
+                "original": cohort,
+            },
+        )
+
+    def has_add_participant_permission(self, request):
+        # Both groups look after participants; capacity and the waiting list
+        # are the service's (enroll_participant), as on the board's page.
+        return request.user.has_perm("cohorts.change_participant") and request.user.has_perm("cohorts.view_cohort")
 
     @admin.display(description=_("attendance"))
     def attendance_link(self, cohort):
@@ -347,7 +628,8 @@ class CohortAdmin(admin.ModelAdmin):
             kind = "fine"
         colour, label = SEATS_BADGE[kind]
         return format_html(
-            '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;white-space:nowrap">'
+            # It may wrap (a narrow list column); the badge stays one block.
+            '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;display:inline-block">'
             "{} / {} · {}</span>",
             colour,
             cohort.enrolled_total,
@@ -361,37 +643,181 @@ class CohortAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("first day"), ordering="first_date")
     def first_day(self, cohort):
-        return cohort.first_date
+        return short_date(cohort.first_date)
 
     @admin.display(description=_("last day"), ordering="last_date")
     def last_day(self, cohort):
-        return cohort.last_date
+        return short_date(cohort.last_date)
 
-    def _run(self, request, queryset, action, done_message):
+    def _run(self, request, queryset, action, done_message, **arguments):
         done = 0
         for cohort in queryset:
             try:
-                action(cohort=cohort)
+                action(cohort=cohort, **arguments)
             except services.CohortError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
-    @admin.action(description=_("Confirm the selected course runs (e-mails the schedule)"))
-    def confirm(self, request, queryset):
-        self._run(
-            request, queryset, services.confirm_cohort, _("%(count)s course run(s) confirmed; the schedule is sent.")
+    def _confirm_page(
+        self, request, queryset, *, action, heading, title, mail, allowed, button, form=None, blocked=None
+    ):
+        """
+        Show what the action will do to each selected run, and who gets which e-mail.
+
+        :param heading: the page's title, the action in a few words
+        :param title: the sentence saying how many runs it changes, given their number
+        :param allowed: the statuses the service accepts; other runs are listed as refused and not counted
+        :param mail: "schedule", "cancellation", or "" when the action mails nobody
+        """
+        cohorts = list(selectors.cohorts_with_recipient_counts(queryset.values("pk")))
+        objects, participants, contacts, taking = [], 0, 0, 0
+        for cohort in cohorts:
+            reason = blocked(cohort) if blocked and cohort.status in allowed else None
+            if reason:
+                note = reason
+            elif cohort.status in allowed:
+                taking += 1
+                participants += cohort.mailed_participants
+                contacts += cohort.mailed_contacts
+                note = _(
+                    "%(status)s; enrolled: %(participants)s, boards: %(contacts)s, "
+                    "days scheduled: %(days)s of %(total)s"
+                ) % {
+                    "status": cohort.get_status_display(),
+                    "participants": cohort.mailed_participants,
+                    "contacts": cohort.mailed_contacts,
+                    "days": cohort.scheduled_days,
+                    "total": cohort.programme.number_of_days,
+                }
+            else:
+                note = _("%(status)s: this run is left as it is") % {"status": cohort.get_status_display()}
+            objects.append((cohort.code, note))
+        effects = [title(taking)]
+        if mail:
+            effects += schedule_recipients_effects(participants, contacts, mail)
+        else:
+            effects.append(_("Nobody gets an e-mail."))
+        return confirmation_page(
+            self,
+            request,
+            queryset,
+            action=action,
+            title=heading,
+            effects=effects,
+            objects=objects,
+            form=form,
+            button=button,
         )
 
-    @admin.action(description=_("Cancel the selected course runs (e-mails everyone)"))
-    def cancel(self, request, queryset):
-        self._run(request, queryset, services.cancel_cohort, _("%(count)s course run(s) cancelled; everyone is told."))
+    @staticmethod
+    def _not_ready_to_confirm(cohort):
+        # The same two conditions confirm_cohort checks; the page says so
+        # before the trainer sends, and does not count who would not be mailed.
+        programme = cohort.programme
+        if cohort.mailed_participants < programme.min_participants:
+            return _("%(enrolled)s enrolled, at least %(minimum)s needed: this run is left as it is") % {
+                "enrolled": cohort.mailed_participants,
+                "minimum": programme.min_participants,
+            }
+        if cohort.scheduled_days < programme.number_of_days:
+            return _("%(days)s of its %(total)s days scheduled: this run is left as it is") % {
+                "days": cohort.scheduled_days,
+                "total": programme.number_of_days,
+            }
+        return None
 
-    @admin.action(description=_("Mark the selected course runs completed"))
+    def has_manage_permission(self, request):
+        # A run's life (confirm, cancel, complete) is the trainer's: the
+        # office may look at runs, not change them.
+        return request.user.has_perm("cohorts.change_cohort")
+
+    @admin.action(description=_("Confirm the selected course runs (e-mails the schedule)…"), permissions=["manage"])
+    def confirm(self, request, queryset):
+        if not is_confirmed(request):
+            return self._confirm_page(
+                request,
+                queryset,
+                action="confirm",
+                heading=_("Confirm course runs"),
+                blocked=self._not_ready_to_confirm,
+                title=lambda n: (
+                    ngettext("%(count)d course run is confirmed.", "%(count)d course runs are confirmed.", n)
+                    % {"count": n}
+                ),
+                mail="schedule",
+                allowed={Cohort.Status.PLANNED, Cohort.Status.REQUESTED},
+                button=_("Confirm and send the schedule"),
+            )
+        self._run(
+            request,
+            queryset,
+            services.confirm_cohort,
+            lambda n: ngettext(
+                "%(count)d course run confirmed; the schedule is sent.",
+                "%(count)d course runs confirmed; the schedule is sent.",
+                n,
+            ),
+        )
+
+    @admin.action(description=_("Cancel the selected course runs (e-mails everyone)…"), permissions=["manage"])
+    def cancel(self, request, queryset):
+        form = CancelForm(request.POST if is_confirmed(request) else None)
+        if form.is_bound and form.is_valid():
+            self._run(
+                request,
+                queryset,
+                services.cancel_cohort,
+                lambda n: ngettext(
+                    "%(count)d course run cancelled; everyone is told.",
+                    "%(count)d course runs cancelled; everyone is told.",
+                    n,
+                ),
+                reason=form.cleaned_data["reason"],
+            )
+            return None
+        return self._confirm_page(
+            request,
+            queryset,
+            action="cancel",
+            heading=_("Cancel course runs"),
+            title=lambda n: (
+                ngettext("%(count)d course run is cancelled.", "%(count)d course runs are cancelled.", n) % {"count": n}
+            ),
+            mail="cancellation",
+            allowed={Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED, Cohort.Status.RUNNING},
+            button=_("Cancel the course runs and tell everyone"),
+            form=form,
+        )
+
+    @admin.action(description=_("Mark the selected course runs completed…"), permissions=["manage"])
     def complete(self, request, queryset):
-        self._run(request, queryset, services.complete_cohort, _("%(count)s course run(s) completed."))
+        if not is_confirmed(request):
+            return self._confirm_page(
+                request,
+                queryset,
+                action="complete",
+                heading=_("Mark course runs completed"),
+                title=lambda n: (
+                    ngettext(
+                        "%(count)d course run is marked completed; its certificates can then be issued.",
+                        "%(count)d course runs are marked completed; their certificates can then be issued.",
+                        n,
+                    )
+                    % {"count": n}
+                ),
+                mail="",
+                allowed={Cohort.Status.CONFIRMED, Cohort.Status.RUNNING},
+                button=_("Mark completed"),
+            )
+        self._run(
+            request,
+            queryset,
+            services.complete_cohort,
+            lambda n: ngettext("%(count)d course run completed.", "%(count)d course runs completed.", n),
+        )
 
 
 @admin.register(Participant)
@@ -477,12 +903,16 @@ class IntakeAppointmentForm(forms.ModelForm):
 @admin.register(IntakeAppointment)
 class IntakeAppointmentAdmin(admin.ModelAdmin):
     form = IntakeAppointmentForm
-    list_display = ["starts_at", "registration", "mode", "status", "trainer"]
+    list_display = ["starts", "registration", "mode", "status", "trainer"]
     list_filter = ["status", "mode", "trainer"]
     search_fields = ["registration__board__name", "registration__contact_name"]
     list_select_related = ["registration__board", "trainer"]
     date_hierarchy = "starts_at"
     autocomplete_fields = ["registration"]
+
+    @admin.display(description=_("start"), ordering="starts_at")
+    def starts(self, intake):
+        return short_datetime(intake.starts_at)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

@@ -378,3 +378,93 @@ def participant_result(participant: Participant) -> ParticipantResult | None:
     attended = services.days_attended(participant)
     outcome = services.outcome(participant=participant, days_attended=attended, programme=programme)
     return ParticipantResult(outcome.value, outcome.label, attended, programme.required_days)
+
+
+# --- What an admin action is about to do (its confirmation page) ---------------
+
+
+def cohort_recipients(cohort: Cohort):
+    """
+    Return the enrolled participants and the board registrations that a course run's schedule goes to.
+
+    The confirmation, the cancellation and the admin's confirmation pages
+    all read them here, so the page counts exactly who will be mailed.
+    """
+    participants = cohort.participants.filter(status=Participant.Status.ENROLLED)
+    registrations = cohort.registrations.exclude(status=Registration.Status.CANCELLED)
+    return participants, registrations
+
+
+def cohorts_with_recipient_counts(cohort_ids):
+    """Return the course runs with `mailed_participants` and `mailed_contacts`: who their schedule goes to."""
+    return (
+        Cohort.objects.filter(pk__in=cohort_ids)
+        .select_related("programme")
+        .annotate(
+            mailed_participants=Count(
+                "participants", filter=Q(participants__status=Participant.Status.ENROLLED), distinct=True
+            ),
+            mailed_contacts=Count(
+                "registrations", filter=~Q(registrations__status=Registration.Status.CANCELLED), distinct=True
+            ),
+            scheduled_days=Count("days", distinct=True),
+        )
+        .order_by("code")
+    )
+
+
+def registrations_to_place(registration_ids):
+    """Return the registrations a forming or placing would place (cancelled ones are refused), with their board."""
+    return (
+        Registration.objects.filter(pk__in=registration_ids)
+        .exclude(status=Registration.Status.CANCELLED)
+        .select_related("board", "cohort")
+        .order_by("board__name")
+    )
+
+
+# --- The run's page in the admin -------------------------------------------------
+
+
+def cohort_boards(cohort: Cohort, *, queryset: bool = False):
+    """Return the run's board registrations (not the cancelled ones), with their board, by board name."""
+    registrations = (
+        cohort.registrations.exclude(status=Registration.Status.CANCELLED)
+        .select_related("board")
+        .order_by("board__name")
+    )
+    return registrations if queryset else list(registrations)
+
+
+def cohort_participants(cohort: Cohort) -> list[Participant]:
+    """
+    Return the run's participants, enrolled first, then the waiting list in its order, then who withdrew.
+
+    Each participant on the waiting list has `waitlist_position` (1, 2, 3
+    in the list's order), counted as `Participant.objects.with_waitlist_position`
+    counts it for every page.
+    """
+    order = {Participant.Status.ENROLLED: 0, Participant.Status.WAITING: 1, Participant.Status.WITHDRAWN: 2}
+    return sorted(
+        cohort.participants.with_waitlist_position().select_related("registration__board"),
+        key=lambda p: (order.get(p.status, 3), p.waitlist_position or 0, p.last_name, p.first_name),
+    )
+
+
+def usual_course_day_times(cohort: Cohort) -> tuple[datetime.time, datetime.time] | None:
+    """
+    Return the start and end time most used for this run's days, else for the programme's other runs' days.
+
+    None when no day of the programme was ever scheduled.
+    """
+    for days in (cohort.days.all(), CourseDay.objects.filter(cohort__programme_id=cohort.programme_id)):
+        usual = (
+            days.order_by()
+            .values("start_time", "end_time")
+            .annotate(used=Count("pk"))
+            .order_by("-used", "start_time")
+            .first()
+        )
+        if usual:
+            return usual["start_time"], usual["end_time"]
+    return None

@@ -43,6 +43,7 @@ from .models import (
     Registration,
     new_access_key,
 )
+from .selectors import cohort_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -760,8 +761,12 @@ def confirm_cohort(*, cohort: Cohort) -> Cohort:
 
 
 @transaction.atomic
-def cancel_cohort(*, cohort: Cohort) -> Cohort:
-    """Cancel a course run that has not been completed, and tell its participants and boards."""
+def cancel_cohort(*, cohort: Cohort, reason: str = "") -> Cohort:
+    """
+    Cancel a course run that has not been completed, and tell its participants and boards.
+
+    :param reason: why, in the trainer's words; the cancellation e-mail quotes it
+    """
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if cohort.status in {Cohort.Status.COMPLETED, Cohort.Status.CANCELLED}:
         raise CohortError(
@@ -771,7 +776,9 @@ def cancel_cohort(*, cohort: Cohort) -> Cohort:
     cohort.status = Cohort.Status.CANCELLED
     cohort.save(update_fields=["status"])
     cohort.days.update(sequence=F("sequence") + 1)
-    _send_to_cohort(cohort, template="cohort_cancelled", method="CANCEL", key="cancelled")
+    _send_to_cohort(
+        cohort, template="cohort_cancelled", method="CANCEL", key="cancelled", extra_context={"reason": reason.strip()}
+    )
     return cohort
 
 
@@ -817,17 +824,13 @@ def course_day_event(day: CourseDay, *, cancelled: bool = False) -> CalendarEven
     )
 
 
-def _send_to_cohort(cohort: Cohort, *, template: str, method: str, key: str) -> None:
+def _send_to_cohort(cohort: Cohort, *, template: str, method: str, key: str, extra_context: dict | None = None) -> None:
     """E-mail every enrolled participant and every board contact of a course run, with the schedule as .ics."""
+    # The admin's confirmation page counts the same recipients (selectors.cohort_recipients).
     days = list(cohort.days.select_related("programme_day", "cohort").order_by("date"))
-    recipients = [
-        (p.email, p.language, f"participant-{p.pk}", {"participant": p})
-        for p in cohort.participants.filter(status=Participant.Status.ENROLLED)
-    ]
-    recipients += [
-        (r.contact_email, r.language, f"contact-{r.pk}", {"registration": r})
-        for r in cohort.registrations.exclude(status=Registration.Status.CANCELLED)
-    ]
+    participants, registrations = cohort_recipients(cohort)
+    recipients = [(p.email, p.language, f"participant-{p.pk}", {"participant": p}) for p in participants]
+    recipients += [(r.contact_email, r.language, f"contact-{r.pk}", {"registration": r}) for r in registrations]
     for address, language, who, extra in recipients:
         with translation.override(language):
             attachment = invitation_attachment(
@@ -835,7 +838,7 @@ def _send_to_cohort(cohort: Cohort, *, template: str, method: str, key: str) -> 
                 method=method,
                 filename="rooster.ics",
             )
-        context = {"cohort": cohort, "programme": cohort.programme, "days": days, **extra}
+        context = {"cohort": cohort, "programme": cohort.programme, "days": days, **(extra_context or {}), **extra}
         if "participant" in extra:
             context["participant_page_url"] = participant_page_url(extra["participant"])
         queue_email(

@@ -10,11 +10,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from audit import services as audit
 from audit.models import AuditEvent
 from cohorts.models import Cohort, Participant
-from verbindend.admin import ReadOnlyModelAdmin
+from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 
 from . import exports, services, tasks
 from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
@@ -22,9 +23,13 @@ from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
 
 @admin.register(Accreditation)
 class AccreditationAdmin(admin.ModelAdmin):
-    list_display = ["programme", "register", "number", "themes", "points", "total_hours", "valid_from", "valid_until"]
+    list_display = ["programme", "register", "number", "themes", "points", "hours", "valid_from", "valid_until"]
     list_filter = ["register", "programme"]
     search_fields = ["number", "themes"]
+
+    @admin.display(description=_("hours"))
+    def hours(self, accreditation):
+        return accreditation.total_hours
 
 
 class RevokeForm(forms.Form):
@@ -104,7 +109,10 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
     search_fields = ["code"]
     actions = ["issue_certificates", "export_for_the_register"]
 
-    @admin.action(description=_("Register export: check and download…"))
+    def has_export_permission(self, request):
+        return request.user.has_perm("registry.add_registerexport")
+
+    @admin.action(description=_("Register export: check and download…"), permissions=["export"])
     def export_for_the_register(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Select one course run to export."), messages.WARNING)
@@ -204,8 +212,46 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
             '<a href="{}">{} / {}</a> · <a href="{}">{}</a>', url, cohort.issued, cohort.attendees, archive, _("ZIP")
         )
 
-    @admin.action(description=_("Issue the certificates of the selected course runs"), permissions=["issue"])
+    @admin.action(description=_("Issue the certificates of the selected course runs…"), permissions=["issue"])
     def issue_certificates(self, request, queryset):
+        if not is_confirmed(request):
+            cohorts = list(queryset.order_by("code"))
+            attendees = sum(cohort.attendees for cohort in cohorts)
+            issued = sum(cohort.issued for cohort in cohorts)
+            effects = [
+                ngettext(
+                    "%(count)d participant is checked against the completion rule: a certificate for who met it, "
+                    "a proof of attendance for who attended only.",
+                    "%(count)d participants are checked against the completion rule: a certificate for who met it, "
+                    "a proof of attendance for who attended only.",
+                    attendees,
+                )
+                % {"count": attendees},
+                _("Each participant who receives one gets an e-mail with the link to download it."),
+                ngettext(
+                    "%(count)d valid certificate is already issued; it is not issued again.",
+                    "%(count)d valid certificates are already issued; they are not issued again.",
+                    issued,
+                )
+                % {"count": issued},
+            ]
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="issue_certificates",
+                title=_("Issue certificates"),
+                effects=effects,
+                objects=[
+                    (
+                        cohort.code,
+                        _("%(issued)s of %(attendees)s issued")
+                        % {"issued": cohort.issued, "attendees": cohort.attendees},
+                    )
+                    for cohort in cohorts
+                ],
+                button=_("Issue the certificates"),
+            )
         for cohort in queryset:
             transaction.on_commit(
                 lambda cohort_id=cohort.pk: tasks.issue_certificates.delay(cohort_id, request.user.pk)

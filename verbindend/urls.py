@@ -1,15 +1,25 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from privacy import views as privacy_views
 from verbindend import health
 
-admin.site.site_header = _("Verbindend: course administration")
-admin.site.site_title = _("Verbindend")
-admin.site.index_title = _("Overview")
+
+class FaviconView(RedirectView):
+    """Answer the browser's own request for /favicon.ico with the product's icon (the pages link it too)."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        # Resolved per request: the static files' manifest is read when
+        # they are served, not when the URLs are imported.
+        return static("img/favicon.svg")
+
 
 urlpatterns = [
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("health/", health.live, name="health"),
     path("health/ready/", health.ready, name="health_ready"),
     path("admin/", admin.site.urls),

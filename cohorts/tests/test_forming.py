@@ -16,7 +16,9 @@ CHANGELIST = reverse("admin:cohorts_registration_changelist")
 def test_form_a_course_run_from_two_small_boards(admin_client):
     first = RegistrationFactory(cohort=None, status="intake", expected_participants=7, contact_email="a@one.example.nl")
     second = RegistrationFactory(cohort=None, status="received", expected_participants=6)
-    response = admin_client.post(CHANGELIST, {"action": "form_cohort", "_selected_action": [first.pk, second.pk]})
+    response = admin_client.post(
+        CHANGELIST, {"action": "form_cohort", "_selected_action": [first.pk, second.pk], "post": "yes"}
+    )
     cohort = Cohort.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:cohorts_cohort_change", args=[cohort.pk])
@@ -34,7 +36,7 @@ def test_add_to_cohort_asks_which_then_places(admin_client):
     assert cohort.code in page.content.decode()
     admin_client.post(
         CHANGELIST,
-        {"action": "add_to_cohort", "_selected_action": [registration.pk], "apply": "1", "cohort": cohort.pk},
+        {"action": "add_to_cohort", "_selected_action": [registration.pk], "post": "yes", "cohort": cohort.pk},
     )
     registration.refresh_from_db()
     assert registration.cohort == cohort

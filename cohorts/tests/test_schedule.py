@@ -167,16 +167,19 @@ def cohort_ready_to_confirm(enrolled=12):
     return registration.cohort
 
 
-def run_action(admin_client, action, cohort):
+def run_action(admin_client, action, cohort, **fields):
+    """Run an action as its confirmation page posts it."""
     return admin_client.post(
-        reverse("admin:cohorts_cohort_changelist"), {"action": action, "_selected_action": [cohort.pk]}, follow=True
+        reverse("admin:cohorts_cohort_changelist"),
+        {"action": action, "_selected_action": [cohort.pk], "post": "yes", **fields},
+        follow=True,
     )
 
 
 def test_confirming_sends_everyone_the_schedule_with_an_ics(admin_client):
     cohort = cohort_ready_to_confirm()
     page = run_action(admin_client, "confirm", cohort).content.decode()
-    assert "1 uitvoering(en) bevestigd" in page
+    assert "1 uitvoering bevestigd" in page
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.CONFIRMED
     mails = OutgoingMail.objects.filter(template="cohorts/mail/cohort_confirmed")
@@ -213,7 +216,7 @@ def test_confirming_with_days_missing_is_refused(admin_client):
 
 def test_cancelling_sends_a_cancel_for_every_day(admin_client):
     cohort = cohort_ready_to_confirm()
-    run_action(admin_client, "cancel", cohort)
+    run_action(admin_client, "cancel", cohort, reason="Te weinig aanmeldingen")
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.CANCELLED
     mail = OutgoingMail.objects.get(template="cohorts/mail/cohort_cancelled", to=["contact@bestuur.example.nl"])

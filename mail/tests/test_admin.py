@@ -64,7 +64,9 @@ def test_outbox_is_read_only(admin_client):
 def test_retry_now_sends_a_failed_row_again(admin_client, smtp_server, django_capture_on_commit_callbacks):
     row = failed_row()
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk]}, follow=True)
+        response = admin_client.post(
+            CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk], "post": "yes"}, follow=True
+        )
     assert "1 e-mail opnieuw in de wachtrij gezet." in response.content.decode()
     row.refresh_from_db()
     assert row.status == OutgoingMail.Status.SENT
@@ -75,7 +77,9 @@ def test_retry_now_leaves_sent_rows_alone(admin_client, smtp_server, django_capt
     row = failed_row()
     OutgoingMail.objects.filter(pk=row.pk).update(status=OutgoingMail.Status.SENT, sent_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk]}, follow=True)
+        response = admin_client.post(
+            CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk], "post": "yes"}, follow=True
+        )
     assert "Alleen mislukte e-mails" in response.content.decode()
     assert smtp_server.messages == []
 
@@ -106,3 +110,68 @@ def test_changelist_query_count_is_constant(admin_client, django_assert_max_num_
         failed_row(key=f"k{n}")
     with django_assert_max_num_queries(10):
         admin_client.get(CHANGELIST)
+
+
+def staff(group):
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(group.lower(), password="x-secret-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def test_the_office_retries_after_the_page_says_what_is_sent(client, smtp_server, django_capture_on_commit_callbacks):
+    row = failed_row()
+    sent = failed_row(key="sent")
+    OutgoingMail.objects.filter(pk=sent.pk).update(status=OutgoingMail.Status.SENT, sent_at=timezone.now())
+    client.force_login(staff("Kantoor"))
+    selection = {"action": "retry_now", "_selected_action": [row.pk, sent.pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(CHANGELIST, selection)
+    text = page.content.decode()
+    assert "1 mislukte e-mail wordt nu opnieuw verstuurd." in text
+    assert "1 adres ontvangt die." in text
+    assert "De geselecteerde e-mails die niet mislukt zijn, blijven zoals ze zijn." in text
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.FAILED
+    assert smtp_server.messages == []
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(CHANGELIST, {**selection, "post": "yes"})
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_trainer_cannot_retry_even_by_a_forged_post(client, smtp_server, django_capture_on_commit_callbacks):
+    row = failed_row()
+    client.force_login(staff("Trainer"))
+    assert "retry_now" not in client.get(CHANGELIST).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [row.pk], "post": "yes"})
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.FAILED
+    assert smtp_server.messages == []
+
+
+def test_the_outbox_names_each_kind_of_e_mail_in_words(admin_client):
+    failed_row()
+    queue_email(to="contact@bestuur.example.nl", template="cohorts/mail/cohort_cancelled", context={}, key="c")
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "Uitvoering geannuleerd" in page
+    assert "Testbericht" in page
+    assert "?template=cohorts%2Fmail%2Fcohort_cancelled" in page
+    assert ">cohorts/mail/cohort_cancelled<" not in page
+    filtered = admin_client.get(CHANGELIST, {"template": "cohorts/mail/cohort_cancelled"}).content.decode()
+    assert "contact@bestuur.example.nl" in filtered
+    assert "leider@example.nl" not in filtered
+    detail = admin_client.get(reverse("admin:mail_outgoingmail_change", args=[failed_row(key="d").pk]))
+    text = detail.content.decode()
+    assert "Soort e-mail" in text
+    assert '<div class="readonly">Testbericht</div>' in text
+
+
+def test_the_html_preview_takes_the_mails_own_width(admin_client):
+    row = failed_row()
+    page = admin_client.get(reverse("admin:mail_outgoingmail_change", args=[row.pk])).content.decode()
+    assert 'class="mail-preview"' in page
+    assert "css/admin-theme" in page

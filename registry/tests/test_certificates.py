@@ -248,11 +248,11 @@ def test_admin_issues_a_runs_certificates_and_shows_progress(
     cohort, _people = completed_run({"Anna": range(1, 7), "Bram": [1, 2]})
     changelist = reverse("admin:registry_completedcohort_changelist")
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(changelist, {"action": "issue_certificates", "_selected_action": [cohort.pk]})
+        admin_client.post(changelist, {"action": "issue_certificates", "_selected_action": [cohort.pk], "post": "yes"})
     assert Certificate.objects.count() == 2
     assert ">2 / 2<" in admin_client.get(changelist).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(changelist, {"action": "issue_certificates", "_selected_action": [cohort.pk]})
+        admin_client.post(changelist, {"action": "issue_certificates", "_selected_action": [cohort.pk], "post": "yes"})
     assert Certificate.objects.count() == 2
 
 

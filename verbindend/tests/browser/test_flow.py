@@ -73,6 +73,8 @@ def run_action(page, changelist: str, pks, action: str):
         page.check(f"input[name=_selected_action][value='{pk}']")
     page.select_option("select[name=action]", action)
     page.click("button[name=index]")
+    # Each of these actions first says what it will do (templates/admin/action_confirmation.html).
+    page.click(".action-confirmation-page input[type=submit]")
 
 
 def success_message(page) -> str:
