@@ -145,9 +145,11 @@ class RegistrationAdmin(admin.ModelAdmin):
         if request.POST.get("confirm") == "yes":
             for registration in queryset:
                 services.anonymise_contact(registration=registration, by=request.user, request=request)
-            self.message_user(
-                request, _("%(count)s contact person(s) anonymised.") % {"count": queryset.count()}, messages.SUCCESS
-            )
+            count = queryset.count()
+            message = ngettext(
+                "%(count)s contact person anonymised.", "%(count)s contact persons anonymised.", count
+            ) % {"count": count}
+            self.message_user(request, message, messages.SUCCESS)
             return None
         return TemplateResponse(
             request,
@@ -238,7 +240,9 @@ class RegistrationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("%(count)s registration(s) added to %(code)s.")
+                    ngettext(
+                        "%(count)s registration added to %(code)s.", "%(count)s registrations added to %(code)s.", count
+                    )
                     % {"count": count, "code": form.cleaned_data["cohort"].code},
                     messages.SUCCESS,
                 )
@@ -842,9 +846,11 @@ class ParticipantAdmin(admin.ModelAdmin):
         if request.POST.get("confirm") == "yes":
             for participant in queryset:
                 services.anonymise_participant(participant=participant, by=request.user, request=request)
-            self.message_user(
-                request, _("%(count)s participant(s) anonymised.") % {"count": queryset.count()}, messages.SUCCESS
-            )
+            count = queryset.count()
+            message = ngettext("%(count)s participant anonymised.", "%(count)s participants anonymised.", count) % {
+                "count": count
+            }
+            self.message_user(request, message, messages.SUCCESS)
             return None
         return TemplateResponse(
             request,

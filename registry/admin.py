@@ -92,9 +92,11 @@ class CertificateAdmin(admin.ModelAdmin):
                 services.revoke_certificate(
                     certificate=certificate, reason=form.cleaned_data["reason"], revoked_by=request.user
                 )
-            self.message_user(
-                request, _("%(count)s certificate(s) revoked.") % {"count": queryset.count()}, messages.SUCCESS
-            )
+            count = queryset.count()
+            message = ngettext("%(count)s certificate revoked.", "%(count)s certificates revoked.", count) % {
+                "count": count
+            }
+            self.message_user(request, message, messages.SUCCESS)
             return None
         return TemplateResponse(
             request,

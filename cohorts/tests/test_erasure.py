@@ -81,9 +81,13 @@ def test_the_admin_asks_first_and_lists_what_goes_and_stays(admin_client, accred
     assert "Verwijderd" in page and "Bewaard, en waarom" in page
     people["Anna"].refresh_from_db()
     assert people["Anna"].first_name == "Anna"
-    admin_client.post(changelist, {"action": "anonymise", "_selected_action": [people["Anna"].pk], "confirm": "yes"})
+    done = admin_client.post(
+        changelist, {"action": "anonymise", "_selected_action": [people["Anna"].pk], "confirm": "yes"}, follow=True
+    )
     people["Anna"].refresh_from_db()
     assert people["Anna"].first_name == "Gewist"
+    # One person is one: no "deelnemer(s)".
+    assert "1 deelnemer geanonimiseerd." in done.content.decode()
 
 
 def test_a_board_contact_is_anonymised_too():

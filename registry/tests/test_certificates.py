@@ -265,11 +265,14 @@ def test_revoking_from_the_admin_needs_a_reason(admin_client, accreditation):
     )
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.VALID
-    admin_client.post(
-        changelist, {"action": "revoke", "_selected_action": [certificate.pk], "apply": "1", "reason": "Dubbel"}
+    done = admin_client.post(
+        changelist,
+        {"action": "revoke", "_selected_action": [certificate.pk], "apply": "1", "reason": "Dubbel"},
+        follow=True,
     )
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
+    assert "1 certificaat ingetrokken." in done.content.decode()
 
 
 def test_staff_download_a_runs_certificates_as_one_zip(client, admin_client, accreditation):
