@@ -1064,10 +1064,21 @@ def trainer_calendar(user) -> bytes:
             )
         )
     )
-    intakes = IntakeAppointment.objects.filter(trainer=user).select_related("registration__board")
+    intakes = IntakeAppointment.objects.filter(trainer=user).select_related(
+        "registration__board", "registration__cohort"
+    )
     events = [_trainer_course_day_event(day) for day in days]
-    events += [intake_event(intake) for intake in intakes]
+    events += [_trainer_intake_event(intake) for intake in intakes]
     return make_calendar(events, method="PUBLISH", name=_("Verbindend: trainer"))
+
+
+def _trainer_intake_event(intake: IntakeAppointment) -> CalendarEvent:
+    """Return an intake for the trainer's feed: its title names the board already, and the run once there is one."""
+    event = intake_event(intake)
+    cohort = intake.registration.cohort
+    if cohort is None:
+        return event
+    return dataclasses.replace(event, summary=f"{cohort.code}, {event.summary}")
 
 
 def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:

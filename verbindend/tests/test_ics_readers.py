@@ -257,12 +257,16 @@ def test_the_trainers_feed_names_the_run_and_its_boards_in_each_course_day(clien
         assert event.summary.startswith(f"{cohort.code}, dag ")
         assert event.summary.endswith("(Stichting Kindcentra Noord, Stichting Openbaar Onderwijs Zuid)")
 
-    other, _ = scheduled_cohort(trainer, boards=("Stichting Primair Oost",))
+    other, registration = scheduled_cohort(trainer, boards=("Stichting Primair Oost",))
+    IntakeAppointment.objects.create(
+        registration=registration, trainer=trainer, starts_at=timezone.now() + datetime.timedelta(days=3)
+    )
     with CaptureQueriesContext(connection) as two_runs:
         feed = client.get(path).content
     summaries = [event.summary for event in read_one_ics(feed).events]
-    assert len(summaries) == 12
+    assert len(summaries) == 13
     assert sum(summary.startswith(f"{other.code}, dag ") for summary in summaries) == 6
+    assert f"{other.code}, Intakegesprek Verbindend leiderschap: Stichting Primair Oost" in summaries
     assert len(two_runs) == len(one_run)
 
 
