@@ -6,6 +6,7 @@ calendar part names its charset once, and every link (HTML href and plain-text U
 """
 
 import datetime
+import os
 import re
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
@@ -16,10 +17,12 @@ import pytest
 from django.conf import settings
 from django.core import mail as django_mail
 from django.utils import timezone
+from playwright.sync_api import sync_playwright
 
 from cohorts import services as cohorts
 from cohorts.models import Board, CourseDay, IntakeAppointment, Registration
 from cohorts.tests.factories import CohortFactory, ParticipantFactory, RegistrationFactory
+from conftest import require_service
 from mail.models import OutgoingMail
 from mail.services import deliver_mails, queue_email
 from registry import services as registry
@@ -227,3 +230,17 @@ def test_long_addresses_and_links_may_wrap_in_the_html(messages):
         assert "word-break:break-word" in html.replace(" ", ""), template
     notice = messages["cohorts/mail/registration_notification"][1].get_body(("html",)).get_content()
     assert LONG_ADDRESS in notice
+
+
+def test_every_message_fits_a_390_px_phone(messages):
+    """Measured in Chromium: the registration notice with a long address was 433 px wide at 390 px."""
+    require_service("Chromium", os.path.exists("/usr/bin/chromium"), "apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 800})
+            for template, (_, message) in messages.items():
+                page.set_content(message.get_body(("html",)).get_content())
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390, template
+        finally:
+            browser.close()
