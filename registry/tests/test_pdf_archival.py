@@ -15,6 +15,7 @@ import pytest
 
 from conftest import require_service
 from registry import services
+from registry.models import Certificate
 
 from .conftest import FIRST_DAY, completed_run
 
@@ -143,3 +144,21 @@ def test_page_one_renders_to_a_png(pdfs, kind, tmp_path):
     assert png.startswith(b"\x89PNG")
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (468, 331)  # A4 landscape at 40 dpi
+
+
+@pytest.mark.parametrize("kind", ["certificate", "attendance"])
+def test_the_printed_qr_code_reads_back_as_the_verification_address(pdfs, kind, tmp_path):
+    """zbarimg, a barcode reader of its own, finds the verification address in page 1 drawn at 150 dpi."""
+    require_service("zbarimg", shutil.which("zbarimg") is not None, "apt-get install zbar-tools")
+    prefix = tmp_path / f"{kind}-qr"
+    run("pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", str(pdfs[kind]), str(prefix))
+    found = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(prefix.with_suffix(".png"))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout.split()
+
+    certificate = Certificate.objects.get(kind=kind)
+    assert found == [services.verification_url(certificate)]
