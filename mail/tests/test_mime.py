@@ -24,7 +24,7 @@ from cohorts.models import Board, CourseDay, IntakeAppointment, Registration
 from cohorts.tests.factories import CohortFactory, ParticipantFactory, RegistrationFactory
 from conftest import require_service
 from mail.models import OutgoingMail
-from mail.services import deliver_mails, queue_email
+from mail.services import Attachment, deliver_mails, queue_email
 from registry import services as registry
 from registry.models import Accreditation
 from registry.tests.conftest import completed_run
@@ -244,3 +244,21 @@ def test_every_message_fits_a_390_px_phone(messages):
                 assert page.evaluate("document.documentElement.scrollWidth") <= 390, template
         finally:
             browser.close()
+
+
+def test_a_binary_attachment_arrives_whole_with_its_name(django_capture_on_commit_callbacks):
+    content = b"%PDF-1.7\n\x00\xff binary " * 50
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_email(
+            to="anne@school.example.nl",
+            template="mail/test",
+            context={},
+            key="binary",
+            attachments=[Attachment("certificaat VL-2027-01-001.pdf", content, "application/pdf")],
+        )
+    message = message_from_bytes(django_mail.outbox[0].message().as_bytes(), policy=policy.default)
+    (part,) = list(message.iter_attachments())
+
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_filename() == "certificaat VL-2027-01-001.pdf"
+    assert part.get_content() == content
