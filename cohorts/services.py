@@ -6,6 +6,7 @@ a rule. Capacity is decided here only, with the course run's row locked, so
 two enrolments at the same moment can never both take the last seat.
 """
 
+import dataclasses
 import datetime
 import itertools
 import logging
@@ -1210,13 +1211,53 @@ def calendar_feed_url(user) -> str:
     return settings.SITE_URL + reverse("cohorts:calendar_feed", kwargs={"token": token})
 
 
+def _trainer_course_day_event(day: CourseDay) -> CalendarEvent:
+    """Return a course day for the trainer's feed, titled with the run's code and its boards.
+
+    The trainer runs several runs at once: in a week view, "day 3" alone does not say which group comes. The
+    participants' titles stay as they are (they follow one run only).
+    """
+    event = course_day_event(day, cancelled=day.cohort.status == Cohort.Status.CANCELLED)
+    boards = ", ".join(dict.fromkeys(registration.board.name for registration in day.cohort.registrations.all()))
+    summary = _("%(code)s, day %(number)s: %(theme)s") % {
+        "code": day.cohort.code,
+        "number": day.programme_day.number,
+        "theme": day.programme_day.theme,
+    }
+    if boards:
+        summary = _("%(summary)s (%(boards)s)") % {"summary": summary, "boards": boards}
+    return dataclasses.replace(event, summary=summary)
+
+
 def trainer_calendar(user) -> bytes:
     """Return the .ics of all course days and intakes of a trainer; cancelled ones stay, marked cancelled."""
-    days = CourseDay.objects.filter(cohort__trainer=user).select_related("cohort", "programme_day")
-    intakes = IntakeAppointment.objects.filter(trainer=user).select_related("registration__board")
-    events = [course_day_event(day, cancelled=day.cohort.status == Cohort.Status.CANCELLED) for day in days]
-    events += [intake_event(intake) for intake in intakes]
+    days = (
+        CourseDay.objects.filter(cohort__trainer=user)
+        .select_related("cohort", "programme_day")
+        .prefetch_related(
+            Prefetch(
+                "cohort__registrations",
+                queryset=Registration.objects.exclude(status=Registration.Status.CANCELLED)
+                .select_related("board")
+                .order_by("board__name"),
+            )
+        )
+    )
+    intakes = IntakeAppointment.objects.filter(trainer=user).select_related(
+        "registration__board", "registration__cohort"
+    )
+    events = [_trainer_course_day_event(day) for day in days]
+    events += [_trainer_intake_event(intake) for intake in intakes]
     return make_calendar(events, method="PUBLISH", name=_("Verbindend: trainer"))
+
+
+def _trainer_intake_event(intake: IntakeAppointment) -> CalendarEvent:
+    """Return an intake for the trainer's feed: its title names the board already, and the run once there is one."""
+    event = intake_event(intake)
+    cohort = intake.registration.cohort
+    if cohort is None:
+        return event
+    return dataclasses.replace(event, summary=f"{cohort.code}, {event.summary}")
 
 
 def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:

@@ -29,10 +29,16 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import make_msgid
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.utils import format_datetime, make_msgid
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import SafeMIMEText
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.template import Context
@@ -235,6 +241,13 @@ def _claim(*, mail_ids: list[int], token: str, fill: bool) -> list[int]:
 class _OutboxMessage(EmailMultiAlternatives):
     def message(self):
         message = super().message()
+        # Django encodes a non-ASCII subject without knowing the header's name, so the first encoded word does not
+        # fit beside "Subject: " and is folded onto a line of its own: mail programs then show a leading space.
+        # A Header told its name starts the first word on the Subject line.
+        if not self.subject.isascii():
+            del message["Subject"]
+            subject = Header(self.subject, self.encoding or "utf-8", header_name="Subject")
+            Message.__setitem__(message, "Subject", subject)
         # Left to itself, Python draws a boundary and then searches the whole
         # body for it with a freshly compiled pattern, for every message.
         # 128 random bits cannot occur in a body by chance.
@@ -244,19 +257,45 @@ class _OutboxMessage(EmailMultiAlternatives):
         return message
 
 
+def _attachment_part(attachment: OutgoingMailAttachment) -> MIMEBase:
+    """Return an attachment as a MIME part whose Content-Type keeps its parameters once each.
+
+    Django's `attach()` treats everything after "text/" as the subtype and adds its own charset, so
+    "text/calendar; charset=utf-8; method=REQUEST" went out with `charset` twice, which strict readers refuse.
+    """
+    header = Message()
+    header["Content-Type"] = attachment.mimetype
+    maintype, subtype = header.get_content_maintype(), header.get_content_subtype()
+    params = [(name, value) for name, value in header.get_params()[1:] if name != "charset"]
+    content = bytes(attachment.content)
+    if maintype == "text":
+        charset = header.get_content_charset() or "utf-8"
+        part = SafeMIMEText(content.decode(charset), subtype, charset)
+    else:
+        part = MIMEBase(maintype, subtype)
+        part.set_payload(content)
+        encoders.encode_base64(part)
+    for name, value in params:
+        part.set_param(name, value)
+    part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+    return part
+
+
 def _message(mail: OutgoingMail, smtp) -> EmailMultiAlternatives:
+    # The real offset of Amsterdam (+0100 or +0200): Django's default Date ends in -0000, "time zone unknown".
+    date = format_datetime(timezone.localtime(timezone.now(), ZoneInfo(settings.TIME_ZONE)))
     message = _OutboxMessage(
         subject=mail.subject,
         body=mail.body_text,
         to=mail.to,
         reply_to=mail.reply_to or None,
-        headers={"Message-ID": mail.message_id},
+        headers={"Message-ID": mail.message_id, "Date": date},
         connection=smtp,
     )
     if mail.body_html:
         message.attach_alternative(mail.body_html, "text/html")
     for attachment in mail.attachments.all():
-        message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
+        message.attach(_attachment_part(attachment))
     return message
 
 

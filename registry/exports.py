@@ -1,9 +1,19 @@
 """
 The register export of a course run: a validation report first, then the
-PE-online paste list, a CSV that opens right in Dutch Excel, and an XLSX.
+PE-online paste list, a CSV for programs, and an XLSX for people.
 
-No cell can become a formula: text that starts with =, +, -, @, a tab or a
-carriage return gets a leading apostrophe, in the CSV and the XLSX alike.
+Leading zeros: a register number 00942561 or a bestuursnummer 07494 must reach PE-online as it is. Opened by hand,
+a CSV loses them: LibreOffice and Excel read 00942561 as the number 942561 whatever the file says (quotes do not
+help; a leading apostrophe stays visible in LibreOffice; ="00942561" is a formula, which no cell may be). So each
+route keeps them its own way:
+
+* the paste list is plain text, to copy with the button on the export page (or download) and paste into PE-online;
+* the XLSX, for people, types every code column as text (number format "@", string cells);
+* the CSV is for programs that import it (they read the text as written) and the admin says it is not for opening
+  in a spreadsheet: for that there is the XLSX.
+
+No cell can become a formula: text a spreadsheet could run (`verbindend.spreadsheets.could_run`) gets a leading
+apostrophe in the CSV, and in the XLSX Excel's own quote prefix, which marks the cell as text without changing it.
 """
 
 import csv
@@ -12,13 +22,15 @@ import io
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from audit import services as audit
 from audit.models import AuditEvent
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, Participant
 from cohorts.validators import REGISTER_NUMBER
-from verbindend.spreadsheets import safe_cell
+from verbindend.spreadsheets import could_run, safe_cell
 
 from .models import Certificate, RegisterExport
 from .services import accreditation_for
@@ -145,6 +157,7 @@ def paste_list(rows: list[dict]) -> str:
 
 
 def to_csv(rows: list[dict]) -> bytes:
+    """The export for programs: semicolons, UTF-8 with a byte order mark, codes exactly as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([title for _key, title in COLUMNS])
@@ -154,17 +167,50 @@ def to_csv(rows: list[dict]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+# Codes that look like numbers and are not: written as text in the XLSX so no leading zero is lost.
+TEXT_COLUMNS = {"register_number", "bestuursnummer", "brin", "certificate_number", "email"}
+# Readable widths in characters, about the longest value each column usually has.
+WIDTHS = {
+    "initials": 12,
+    "first_name": 14,
+    "tussenvoegsel": 13,
+    "last_name": 18,
+    "email": 32,
+    "register_number": 16,
+    "board": 32,
+    "bestuursnummer": 16,
+    "school": 28,
+    "brin": 8,
+    "role": 16,
+    "dates": 40,
+    "days_attended": 15,
+    "outcome": 16,
+    "certificate_number": 20,
+}
+
+
 def to_xlsx(rows: list[dict]) -> bytes:
+    """The export for people: every code a text cell, the header bold and frozen, with a filter on each column."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Deelnemers"
     sheet.append([title for _key, title in COLUMNS])
     for row in rows:
-        sheet.append([safe_cell(row[key]) if isinstance(row[key], str) else row[key] for key, _title in COLUMNS])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, always: never a formula
+        sheet.append([row[key] for key, _title in COLUMNS])
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    for index, (key, _title) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS.get(key, 14)
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            if isinstance(cell.value, str) or key in TEXT_COLUMNS:
+                cell.value = "" if cell.value is None else str(cell.value)
+                cell.data_type = "s"  # text, always: never a number, never a formula
+                cell.number_format = "@"
+                # Excel's quote prefix: shown and kept as text, also after the cell is edited; the value unchanged.
+                cell.quotePrefix = could_run(cell.value)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

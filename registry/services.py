@@ -10,12 +10,13 @@ superseded; revoking keeps the record with its reason.
 import hashlib
 import io
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -70,49 +71,71 @@ def build_snapshot(
     version: int,
     issued_on,
     days: list | None = None,
+    attended_day_ids: Collection[int] | None = None,
 ) -> dict:
     """
     Return what a certificate prints, as it stands now.
 
+    A certificate prints the completion, the register's facts and the study load. A proof of attendance prints
+    only what was done: the days attended and their dates. It names no completion date, register theme, study
+    load, points or accreditation, which the participant has not earned, so it cannot pass for a certificate.
+
     :param days: the course run's days by date, when the caller has read them already
+    :param attended_day_ids: the course days the participant attended, when the caller has read them already
     """
     cohort = participant.cohort
     programme = cohort.programme
     if days is None:
-        days = list(cohort.days.order_by("date"))
+        days = list(cohort.days.select_related("programme_day").order_by("date"))
     initials_or_first = participant.initials or participant.first_name
     name = " ".join(part for part in (initials_or_first, participant.tussenvoegsel, participant.last_name) if part)
     with translation.override(participant.language):
-        return {
+        snapshot = {
             "language": participant.language,
             "kind": kind,
             "kind_label": str(Certificate.Kind(kind).label),
             "name": name,
             "first_name": participant.first_name,
-            "register_number": participant.register_number,
             "course": programme.title,
             "subtitle": programme.subtitle,
             "cohort_code": cohort.code,
             "place": ", ".join(p for p in (cohort.venue, cohort.place) if p),
-            "dates": [formats.date_format(day.date, "j F Y") for day in days],
             "days_attended": attended,
             "days_total": programme.number_of_days,
-            "contact_hours": _amount(accreditation.contact_hours),
-            "self_study_hours": _amount(accreditation.self_study_hours),
-            "total_hours": _amount(accreditation.total_hours),
-            "register": accreditation.get_register_display(),
-            "accreditation_number": accreditation.number,
-            "points": _amount(accreditation.points),
-            "themes": accreditation.themes,
-            "wording": accreditation.certificate_wording,
-            "completed_on": formats.date_format(days[-1].date, "j F Y"),
-            "completed_on_iso": days[-1].date.isoformat(),
             "issued_on": formats.date_format(issued_on, "j F Y"),
             "provider": settings.PROVIDER_NAME,
             "signatory": settings.PROVIDER_CONTACT_NAME,
             "number": number,
             "version": version,
         }
+        if kind == Certificate.Kind.ATTENDANCE:
+            if attended_day_ids is None:
+                attended_day_ids = _days_attended([participant]).get(participant.pk, frozenset())
+            present = [day for day in days if day.pk in attended_day_ids]
+            snapshot["attended"] = [
+                _("day %(number)s, %(date)s")
+                % {"number": day.programme_day.number, "date": formats.date_format(day.date, "j F Y")}
+                for day in present
+            ]
+            snapshot["last_attended_on"] = formats.date_format(present[-1].date, "j F Y") if present else ""
+            return snapshot
+        snapshot.update(
+            {
+                "register_number": participant.register_number,
+                "dates": [formats.date_format(day.date, "j F Y") for day in days],
+                "contact_hours": _amount(accreditation.contact_hours),
+                "self_study_hours": _amount(accreditation.self_study_hours),
+                "total_hours": _amount(accreditation.total_hours),
+                "register": accreditation.get_register_display(),
+                "accreditation_number": accreditation.number,
+                "points": _amount(accreditation.points),
+                "themes": accreditation.themes,
+                "wording": accreditation.certificate_wording,
+                "completed_on": formats.date_format(days[-1].date, "j F Y"),
+                "completed_on_iso": days[-1].date.isoformat(),
+            }
+        )
+        return snapshot
 
 
 # --- Issuing ---------------------------------------------------------------------------------
@@ -151,20 +174,21 @@ def _read_run(cohort: Cohort) -> _Run:
     cohort = Cohort.objects.select_related("programme").get(pk=cohort.pk)
     return _Run(
         cohort=cohort,
-        days=list(cohort.days.order_by("date")),
+        days=list(cohort.days.select_related("programme_day").order_by("date")),
         accreditations={a.register: a for a in cohort.programme.accreditations.all()},
     )
 
 
-def _days_attended(participants: list[Participant]) -> dict[int, int]:
-    """Return the days each participant attended, as cohorts.services.days_attended counts them, in one query."""
+def _days_attended(participants: list[Participant]) -> dict[int, frozenset[int]]:
+    """Return the course days each participant attended, as cohorts.services.days_attended counts them, in one query."""
     counted = [Attendance.Status.PRESENT, Attendance.Status.MADE_UP]
-    rows = (
-        Attendance.objects.filter(participant__in=participants, status__in=counted)
-        .values("participant_id")
-        .annotate(days=Count("pk"))
+    rows = Attendance.objects.filter(participant__in=participants, status__in=counted).values_list(
+        "participant_id", "course_day_id"
     )
-    return {row["participant_id"]: row["days"] for row in rows}
+    attended = {}
+    for participant_id, course_day_id in rows:
+        attended.setdefault(participant_id, set()).add(course_day_id)
+    return {participant_id: frozenset(days) for participant_id, days in attended.items()}
 
 
 def _histories(participants: list[Participant], cohort: Cohort) -> dict[int, _History]:
@@ -209,7 +233,9 @@ class _Prepared:
     content: bytes
 
 
-def _prepare(*, participant: Participant, run: _Run, attended: int, history: _History, issued_by) -> _Prepared:
+def _prepare(
+    *, participant: Participant, run: _Run, attended: frozenset[int], history: _History, issued_by
+) -> _Prepared:
     """
     Return the participant's next certificate, unsaved, with its PDF.
 
@@ -218,7 +244,7 @@ def _prepare(*, participant: Participant, run: _Run, attended: int, history: _Hi
     cohort = run.cohort
     if cohort.status != Cohort.Status.COMPLETED:
         raise CertificateError(_("Certificates are issued once the course run is completed."))
-    outcome = cohort_services.outcome(participant=participant, days_attended=attended, programme=cohort.programme)
+    outcome = cohort_services.outcome(participant=participant, days_attended=len(attended), programme=cohort.programme)
     if outcome == cohort_services.Outcome.COMPLETED:
         kind = Certificate.Kind.CERTIFICATE
     elif outcome == cohort_services.Outcome.ATTENDED:
@@ -250,11 +276,12 @@ def _prepare(*, participant: Participant, run: _Run, attended: int, history: _Hi
             participant=participant,
             kind=kind,
             accreditation=accreditation,
-            attended=attended,
+            attended=len(attended),
             number=history.number,
             version=version,
             issued_on=timezone.localdate(now),
             days=run.days,
+            attended_day_ids=attended,
         ),
         issued_at=now,
         issued_by=issued_by,
@@ -358,7 +385,7 @@ def _issue(
                     _prepare(
                         participant=participant,
                         run=run,
-                        attended=attended.get(participant.pk, 0),
+                        attended=attended.get(participant.pk, frozenset()),
                         history=history,
                         issued_by=issued_by,
                     )

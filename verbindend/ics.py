@@ -2,12 +2,12 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur
 
 PRODID = "-//Natuurlijk Leren//Verbindend//NL"
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
@@ -40,6 +40,36 @@ class CalendarEvent:
                 raise ValueError(f"{field} must be timezone-aware, got {value!r}")
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+
+
+def _amsterdam_vtimezone() -> Timezone:
+    """Return Europe/Amsterdam as two yearly rules, the EU's since 1996.
+
+    Written by hand rather than by icalendar's `add_missing_timezones`, which lists each year's transitions as
+    DTSTART plus RDATEs: Mozilla's ical.js (Thunderbird) then placed 29-03-2027 09:00 at 08:00Z instead of 07:00Z,
+    and Outlook keeps one yearly rule each way. Every reader handles RRULEs alike. The DTSTARTs are the local
+    wall-clock times of the first transitions the rules describe (1996), before any course day.
+    """
+    daylight = TimezoneDaylight()
+    daylight.add("tzname", "CEST")
+    # The last Sunday of March, 02:00 CET (01:00Z): the clocks go to 03:00.
+    daylight.add("dtstart", datetime(1996, 3, 31, 2, 0))
+    daylight.add("tzoffsetfrom", timedelta(hours=1))
+    daylight.add("tzoffsetto", timedelta(hours=2))
+    daylight.add("rrule", vRecur(freq="YEARLY", bymonth=3, byday="-1SU"))
+    standard = TimezoneStandard()
+    standard.add("tzname", "CET")
+    # The last Sunday of October, 03:00 CEST (01:00Z): the clocks go back to 02:00.
+    standard.add("dtstart", datetime(1996, 10, 27, 3, 0))
+    standard.add("tzoffsetfrom", timedelta(hours=2))
+    standard.add("tzoffsetto", timedelta(hours=1))
+    standard.add("rrule", vRecur(freq="YEARLY", bymonth=10, byday="-1SU"))
+    timezone = Timezone()
+    timezone.add("tzid", TIMEZONE.key)
+    timezone.add("x-lic-location", TIMEZONE.key)
+    timezone.add_component(daylight)
+    timezone.add_component(standard)
+    return timezone
 
 
 def _check_method(method: str) -> None:
@@ -91,13 +121,11 @@ def make_calendar(events: Iterable[CalendarEvent], *, method: str = "PUBLISH", n
     if name:
         calendar.calendar_name = name
     stamp = datetime.now(UTC)
+    if events:
+        # RFC 5545 lets the zone stand anywhere; before the events, readers that stream the file know it in time.
+        calendar.add_component(_amsterdam_vtimezone())
     for event in events:
         calendar.add_component(_vevent(event, method, stamp))
-    if events:
-        # Cover the events' years rather than icalendar's default 1970-2038: smaller, and right after 2038.
-        first = min(event.start.astimezone(TIMEZONE) for event in events)
-        last = max(event.end.astimezone(TIMEZONE) for event in events)
-        calendar.add_missing_timezones(first_date=date(first.year, 1, 1), last_date=date(last.year + 2, 1, 1))
     return calendar.to_ical()
 
 

@@ -74,7 +74,9 @@ def test_xlsx_reads_back_as_text_never_formulas(accreditation):
     header = [cell.value for cell in sheet[1]]
     values = {header[i]: cell for i, cell in enumerate(sheet[2])}
     assert values["Registernummer"].value == "0012345"
-    assert values["Achternaam"].value == "'+31 Bakker"
+    # Text with Excel's quote prefix rather than an apostrophe in the value, which a spreadsheet would show.
+    assert values["Achternaam"].value == "+31 Bakker"
+    assert values["Achternaam"].data_type == "s" and values["Achternaam"].quotePrefix
     assert all(cell.data_type != "f" for cell in sheet[2])
 
 
