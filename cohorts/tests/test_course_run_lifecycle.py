@@ -357,6 +357,8 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         expected[person.email] = templates(
             participant_welcome=1,
             cohort_confirmed=1,
+            # Each day a meeting of its own, at confirmation; day 4's move came as day_changed.
+            course_day_invitation=6,
             course_day_reminder=reminders,
             day_changed=1,
             certificate_issued=1,
@@ -369,6 +371,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
             registration_placed=1,
             go_no_go=1,
             cohort_confirmed=1,
+            course_day_invitation=6,
             course_day_reminder_board=reminders,
             day_changed_board=1,
         )
