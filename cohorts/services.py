@@ -1069,7 +1069,7 @@ def place_registrations(*, registrations: list[Registration], cohort: Cohort) ->
             key=f"registration-placed:{registration.pk}:{cohort.pk}",
             language=registration.language,
         )
-        if cohort.status in ACTIVE_STATUSES:
+        if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
             # The contacts placed before got each day as a meeting at confirmation.
             days = cohort.days.filter(date__gte=timezone.localdate())
             _send_day_invitations(days=days, recipients=[_contact_recipient(registration)], method="REQUEST")
