@@ -108,14 +108,15 @@ def content_type_params(part) -> list[str]:
     return [p.split("=", 1)[0].strip().lower() for p in _split_unquoted(str(header), ";")[1:]]
 
 
-def imip_event(message, *, method: str, recipient: str) -> dict:
+def imip_event(message, *, method: str, recipient: str, only_recipient: bool = True) -> dict:
     """
     Check that `message` is an invitation an iMIP client sees as a meeting, and return its one VEVENT.
 
     multipart/mixed whose first part is multipart/alternative [text/plain,
     text/html, text/calendar; method=...], the same calendar beside it as a
     file; the calendar's METHOD the Content-Type's method, one UID, an
-    ORGANIZER and the recipient as ATTENDEE.
+    ORGANIZER and the recipient as ATTENDEE (the only one, unless
+    `only_recipient` is False: the trainer's copy of an intake names both).
     """
     assert message.get_content_type() == "multipart/mixed"
     alternative = message.get_payload()[0]
@@ -138,9 +139,10 @@ def imip_event(message, *, method: str, recipient: str) -> dict:
     assert len({value(event, "UID") for event in events}) == 1, "one UID per REQUEST or CANCEL"
     (event,) = events
     assert value(event, "ORGANIZER").startswith("mailto:")
-    attendees = values(event, "ATTENDEE")
-    assert [address.lower() for _params, address in attendees] == [f"mailto:{recipient.lower()}"], attendees
-    params = attendees[0][0]
+    attendees = {address.lower(): params for params, address in values(event, "ATTENDEE")}
+    me = f"mailto:{recipient.lower()}"
+    assert (list(attendees) == [me]) if only_recipient else (me in attendees), attendees
+    params = attendees[me]
     assert params["ROLE"] == "REQ-PARTICIPANT"
     assert params["PARTSTAT"] == "NEEDS-ACTION"
     assert params["RSVP"] in {"TRUE", "FALSE"}
