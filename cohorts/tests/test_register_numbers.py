@@ -50,9 +50,10 @@ def test_the_normaliser_keeps_the_digits_and_their_leading_zeros(typed, stored):
 
 @pytest.mark.parametrize("typed", MALFORMED)
 def test_the_normaliser_refuses_anything_else_in_dutch(typed):
-    with translation.override("nl"), pytest.raises(ValidationError) as raised:
-        normalize_register_number(typed)
-    assert MESSAGE in raised.value.messages[0]
+    with translation.override("nl"):
+        with pytest.raises(ValidationError) as raised:
+            normalize_register_number(typed)
+        assert MESSAGE in raised.value.messages[0]
 
 
 def test_an_empty_number_stays_empty():
@@ -70,9 +71,10 @@ def test_the_model_normalises_on_full_clean(typed, stored):
 def test_the_model_refuses_a_malformed_number():
     participant = ParticipantFactory(register_number="")
     participant.register_number = "12AB"
-    with translation.override("nl"), pytest.raises(ValidationError) as raised:
-        participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
-    assert MESSAGE in raised.value.message_dict["register_number"][0]
+    with translation.override("nl"):
+        with pytest.raises(ValidationError) as raised:
+            participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
+        assert MESSAGE in raised.value.message_dict["register_number"][0]
 
 
 def admin_form(participant, **changes):
