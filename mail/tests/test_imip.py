@@ -179,7 +179,7 @@ def event(**changes) -> CalendarEvent:
         "sequence": 2,
         "start": start,
         "end": start + timedelta(hours=1),
-        "summary": "Intakegesprek Verbindend leiderschap",
+        "summary": "Intakegesprek Verbindend leiderschap – één uur, ‘zó’",
         "organizer_email": "janjutten@natuurlijkleren.org",
         "organizer_name": "Jan Jutten",
         "attendees": (Attendee("bestuur@example.nl", "Fatima el Amrani"),),
@@ -201,7 +201,7 @@ def test_an_invitation_is_the_calendar_alternative_of_the_text_and_a_file_beside
     assert found == {
         "uid": "intake-5@verbindend",
         "sequence": 2,
-        "summary": "Intakegesprek Verbindend leiderschap",
+        "summary": "Intakegesprek Verbindend leiderschap – één uur, ‘zó’",
         "dtstart": "20270329T090000",
         "attendee_name": "Fatima el Amrani",
     }
