@@ -18,7 +18,6 @@ from .models import Board, Cohort, Participant, Registration, Sector, roles_for_
 from .validators import (
     normalize_brin,
     normalize_phone,
-    normalize_register_number,
     normalize_swv_code,
     validate_bestuursnummer,
     validate_brin,
@@ -484,6 +483,3 @@ class OwnDetailsForm(forms.ModelForm):
             Div(Div("tussenvoegsel", css_class="col-sm-4"), Div("last_name", css_class="col-sm-8"), css_class="row"),
             "register_number",
         )
-
-    def clean_register_number(self):
-        return normalize_register_number(self.cleaned_data["register_number"])

@@ -260,7 +260,7 @@ class Participant(models.Model):
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     school = models.CharField(_("school"), max_length=200)
     brin = models.CharField(_("BRIN"), max_length=4, validators=[validators.validate_brin])
-    register_number = models.CharField(_("register number"), max_length=20, blank=True)
+    register_number = validators.RegisterNumberField(_("register number"), max_length=20, blank=True)
     final_assignment_done = models.BooleanField(_("final assignment done"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ENROLLED)
     # Taken from a rising sequence when put on the waiting list: the lowest waits longest.

@@ -25,12 +25,12 @@ from django.utils.translation import gettext_lazy
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.models import OutgoingMail
+from mail.models import OutgoingMail, OutgoingMailAttachment
 from mail.services import Email, queue_email, queue_emails
 from privacy import services as privacy
 from privacy.models import Consent
 from programme.models import Programme, ProgrammeDay
-from verbindend.ics import CalendarEvent, invitation_attachment, make_calendar
+from verbindend.ics import Attendee, CalendarEvent, invitation_attachment, make_calendar
 
 from . import tokens
 from .models import (
@@ -365,7 +365,17 @@ def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language:
         key=f"{template}:{participant.pk}:{participant.created_at.timestamp()}",
         language=participant.language,
     )
+    if participant.status == Participant.Status.ENROLLED:
+        _invite_late_joiner(cohort, participant)
     return participant
+
+
+def _invite_late_joiner(cohort: Cohort, participant: Participant) -> None:
+    """Who joins a confirmed run after everyone got their invitations gets them for the days still to come."""
+    if cohort.status not in ACTIVE_STATUSES:
+        return
+    days = cohort.days.filter(date__gte=timezone.localdate())
+    _send_day_invitations(days=days, recipients=[_participant_recipient(participant)], method="REQUEST")
 
 
 def _participant_mail_context(participant: Participant) -> dict:
@@ -376,6 +386,8 @@ def _participant_mail_context(participant: Participant) -> dict:
         "programme": cohort.programme,
         "days": list(cohort.days.select_related("programme_day").order_by("date")),
         "participant_page_url": participant_page_url(participant),
+        # `_invite_late_joiner` sends the days as invitations after this e-mail.
+        "invitations_follow": participant.status == Participant.Status.ENROLLED and cohort.status in ACTIVE_STATUSES,
     }
 
 
@@ -457,6 +469,7 @@ def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
         key=f"participant_promoted:{first.pk}:{timezone.now().timestamp()}",
         language=first.language,
     )
+    _invite_late_joiner(cohort, first)
     return first
 
 
@@ -597,7 +610,8 @@ def save_intake(*, intake: IntakeAppointment, changed_fields: list[str], replayi
     return intake
 
 
-def intake_event(intake: IntakeAppointment) -> CalendarEvent:
+def intake_event(intake: IntakeAppointment, *, attendees: tuple[Attendee, ...] = ()) -> CalendarEvent:
+    """The intake as a calendar event; `attendees`, the invitation's recipients, default to the board's contact."""
     registration = intake.registration
     where = {
         IntakeAppointment.Mode.ON_SITE: intake.location,
@@ -615,21 +629,27 @@ def intake_event(intake: IntakeAppointment) -> CalendarEvent:
         url=intake.video_link,
         organizer_email=settings.PROVIDER_EMAIL,
         organizer_name=settings.PROVIDER_CONTACT_NAME,
-        attendees=(registration.contact_email,),
+        attendees=attendees or (Attendee(registration.contact_email, registration.contact_name),),
         cancelled=intake.status == IntakeAppointment.Status.CANCELLED,
     )
 
 
 def _send_intake_mail(intake: IntakeAppointment, *, template: str, method: str) -> None:
     registration = intake.registration
-    recipients = [(registration.contact_email, registration.language, "contact")]
+    contact = Attendee(registration.contact_email, registration.contact_name)
+    recipients = [(registration.contact_email, registration.language, "contact", (contact,))]
     trainer_email = (
         intake.trainer.email if intake.trainer and intake.trainer.email else settings.TRAINER_NOTIFICATION_EMAIL
     )
-    recipients.append((trainer_email, settings.LANGUAGE_CODE, "trainer"))
-    for address, language, role in recipients:
+    trainer_name = intake.trainer.get_full_name() if intake.trainer else ""
+    # The trainer's copy names both who meet; each copy names its recipient (RFC 5546: at least one ATTENDEE).
+    trainer = Attendee(trainer_email, trainer_name)
+    recipients.append((trainer_email, settings.LANGUAGE_CODE, "trainer", (contact, trainer)))
+    for address, language, role, attendees in recipients:
         with translation.override(language):
-            attachment = invitation_attachment([intake_event(intake)], method=method, filename="intake.ics")
+            attachment = invitation_attachment(
+                [intake_event(intake, attendees=attendees)], method=method, filename="intake.ics"
+            )
         queue_email(
             to=address,
             template=f"cohorts/mail/{template}",
@@ -757,7 +777,8 @@ def confirm_cohort(*, cohort: Cohort) -> Cohort:
         )
     cohort.status = Cohort.Status.CONFIRMED
     cohort.save(update_fields=["status"])
-    _send_to_cohort(cohort, template="cohort_confirmed", method="REQUEST", key="confirmed")
+    _send_to_cohort(cohort, template="cohort_confirmed", key="confirmed", schedule_file=True)
+    _send_day_invitations(days=cohort.days.all(), recipients=_cohort_recipients(cohort), method="REQUEST")
     return cohort
 
 
@@ -774,12 +795,17 @@ def cancel_cohort(*, cohort: Cohort, reason: str = "") -> Cohort:
             _("%(code)s is %(status)s and cannot be cancelled.")
             % {"code": cohort.code, "status": cohort.get_status_display()}
         )
+    invited = cohort.status in ACTIVE_STATUSES
     cohort.status = Cohort.Status.CANCELLED
     cohort.save(update_fields=["status"])
     cohort.days.update(sequence=F("sequence") + 1)
-    _send_to_cohort(
-        cohort, template="cohort_cancelled", method="CANCEL", key="cancelled", extra_context={"reason": reason.strip()}
-    )
+    context = {"reason": reason.strip(), "invited": invited}
+    _send_to_cohort(cohort, template="cohort_cancelled", key="cancelled", extra_context=context)
+    if invited:
+        # Each day was its own invitation, so each is cancelled on its own; the
+        # days that took place stay in people's calendars as they happened.
+        days = cohort.days.filter(date__gte=timezone.localdate())
+        _send_day_invitations(days=days, recipients=_cohort_recipients(cohort), method="CANCEL")
     return cohort
 
 
@@ -807,7 +833,8 @@ def complete_cohort(*, cohort: Cohort) -> Cohort:
     return cohort
 
 
-def course_day_event(day: CourseDay, *, cancelled: bool = False) -> CalendarEvent:
+def course_day_event(day: CourseDay, *, cancelled: bool = False, attendees: tuple[Attendee, ...] = ()) -> CalendarEvent:
+    """A course day as a calendar event; `attendees` are an invitation's recipients (none in a published file)."""
     start, end = course_day_span(day)
     cohort = day.cohort
     return CalendarEvent(
@@ -821,35 +848,112 @@ def course_day_event(day: CourseDay, *, cancelled: bool = False) -> CalendarEven
         location=", ".join(part for part in (day.venue or cohort.venue, cohort.place) if part),
         organizer_email=settings.PROVIDER_EMAIL,
         organizer_name=settings.PROVIDER_CONTACT_NAME,
+        attendees=attendees,
         cancelled=cancelled,
     )
 
 
-def _send_to_cohort(cohort: Cohort, *, template: str, method: str, key: str, extra_context: dict | None = None) -> None:
-    """E-mail every enrolled participant and every board contact of a course run, with the schedule as .ics."""
+@dataclass(frozen=True)
+class _Recipient:
+    """Someone who gets a run's e-mails: a participant or a board's contact."""
+
+    email: str
+    name: str
+    language: str
+    who: str  # in idempotency keys
+    context: dict
+
+
+def _participant_recipient(participant: Participant) -> _Recipient:
+    return _Recipient(
+        participant.email,
+        participant.full_name,
+        participant.language,
+        f"participant-{participant.pk}",
+        {"participant": participant, "participant_page_url": participant_page_url(participant)},
+    )
+
+
+def _contact_recipient(registration: Registration) -> _Recipient:
+    return _Recipient(
+        registration.contact_email,
+        registration.contact_name,
+        registration.language,
+        f"contact-{registration.pk}",
+        {"registration": registration, "board": registration.board, "board_page_url": board_page_url(registration)},
+    )
+
+
+def _cohort_recipients(cohort: Cohort) -> list[_Recipient]:
     # The admin's confirmation page counts the same recipients (selectors.cohort_recipients).
-    days = list(cohort.days.select_related("programme_day", "cohort").order_by("date"))
     participants, registrations = cohort_recipients(cohort)
-    recipients = [(p.email, p.language, f"participant-{p.pk}", {"participant": p}) for p in participants]
-    recipients += [(r.contact_email, r.language, f"contact-{r.pk}", {"registration": r}) for r in registrations]
-    for address, language, who, extra in recipients:
-        with translation.override(language):
-            attachment = invitation_attachment(
-                [course_day_event(day, cancelled=method == "CANCEL") for day in days],
-                method=method,
-                filename="rooster.ics",
-            )
-        context = {"cohort": cohort, "programme": cohort.programme, "days": days, **(extra_context or {}), **extra}
-        if "participant" in extra:
-            context["participant_page_url"] = participant_page_url(extra["participant"])
+    return [_participant_recipient(p) for p in participants] + [_contact_recipient(r) for r in registrations]
+
+
+def _send_to_cohort(
+    cohort: Cohort, *, template: str, key: str, extra_context: dict | None = None, schedule_file: bool = False
+) -> None:
+    """
+    E-mail every enrolled participant and every board contact of a course run.
+
+    :param schedule_file: attach the whole schedule as a PUBLISH .ics, to
+        import at once; the meetings are the per-day invitations
+        (`_send_day_invitations`), as a REQUEST is one event
+    """
+    days = list(cohort.days.select_related("programme_day", "cohort").order_by("date"))
+    for recipient in _cohort_recipients(cohort):
+        attachments = []
+        if schedule_file:
+            with translation.override(recipient.language):
+                attachments.append(
+                    invitation_attachment(
+                        [course_day_event(day) for day in days], method="PUBLISH", filename="rooster.ics"
+                    )
+                )
+        context = {"cohort": cohort, "programme": cohort.programme, "days": days, **(extra_context or {})}
         queue_email(
-            to=address,
+            to=recipient.email,
             template=f"cohorts/mail/{template}",
-            context=context,
-            key=f"cohort-{key}:{cohort.pk}:{who}",
-            language=language,
-            attachments=[attachment],
+            context={**context, **recipient.context},
+            key=f"cohort-{key}:{cohort.pk}:{recipient.who}",
+            language=recipient.language,
+            attachments=attachments,
         )
+
+
+def _day_invitation(day: CourseDay, recipient: _Recipient, *, method: str):
+    """The day as one meeting for one recipient: its own UID and SEQUENCE, the recipient as ATTENDEE."""
+    with translation.override(recipient.language):
+        event = course_day_event(
+            day, cancelled=method == "CANCEL", attendees=(Attendee(recipient.email, recipient.name),)
+        )
+        return invitation_attachment([event], method=method, filename=f"dag-{day.programme_day.number}.ics")
+
+
+def _send_day_invitations(*, days, recipients: list[_Recipient], method: str) -> None:
+    """
+    Send each recipient one e-mail per course day: the day's invitation (REQUEST) or cancellation (CANCEL).
+
+    One meeting per day, rather than one message with the whole schedule:
+    RFC 5546 allows several events in one REQUEST only as instances of one
+    UID, Outlook keeps only the first, and Thunderbird reads six UIDs as a
+    PUBLISH. A day of its own also moves (a REQUEST with a higher SEQUENCE,
+    `_send_day_changed`) and is cancelled on its own. The key holds the
+    day's sequence, so a day's invitation at a sequence goes to a person once.
+    """
+    days = list(days.select_related("programme_day", "cohort__programme").order_by("date"))
+    template = "course_day_invitation" if method == "REQUEST" else "course_day_cancelled"
+    for day in days:
+        cohort = day.cohort
+        for recipient in recipients:
+            queue_email(
+                to=recipient.email,
+                template=f"cohorts/mail/{template}",
+                context={"cohort": cohort, "programme": cohort.programme, "day": day, **recipient.context},
+                key=f"courseday-{method.lower()}:{day.pk}:{day.sequence}:{recipient.who}",
+                language=recipient.language,
+                attachments=[_day_invitation(day, recipient, method=method)],
+            )
 
 
 # A run's days still to come get their reminders and change notices while it
@@ -887,8 +991,7 @@ def save_course_day(*, day: CourseDay, changed_fields: list[str], replaying: boo
 def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
     enrolled = list(cohort.participants.filter(status=Participant.Status.ENROLLED))
     for participant in enrolled:
-        with translation.override(participant.language):
-            attachment = invitation_attachment([course_day_event(day)], method="REQUEST", filename="cursusdag.ics")
+        attachment = _day_invitation(day, _participant_recipient(participant), method="REQUEST")
         queue_email(
             to=participant.email,
             template="cohorts/mail/day_changed",
@@ -904,6 +1007,8 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
         )
     # The contacts received the schedule (`_send_to_cohort`): they hear of a change to it too.
     for registration in cohort.registrations.exclude(status=Registration.Status.CANCELLED).select_related("board"):
+        # With the day's updated invitation: they got the day as a meeting at confirmation.
+        attachment = _day_invitation(day, _contact_recipient(registration), method="REQUEST")
         queue_email(
             to=registration.contact_email,
             template="cohorts/mail/day_changed_board",
@@ -917,6 +1022,7 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
             language=registration.language,
+            attachments=[attachment],
         )
 
 
@@ -964,6 +1070,10 @@ def place_registrations(*, registrations: list[Registration], cohort: Cohort) ->
             key=f"registration-placed:{registration.pk}:{cohort.pk}",
             language=registration.language,
         )
+        if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
+            # The contacts placed before got each day as a meeting at confirmation.
+            days = cohort.days.filter(date__gte=timezone.localdate())
+            _send_day_invitations(days=days, recipients=[_contact_recipient(registration)], method="REQUEST")
         placed += 1
     return placed
 
@@ -1604,5 +1714,7 @@ def apply_retention(*, now: datetime.datetime | None = None, dry_run: bool = Fal
             OutgoingMail.objects.filter(pk__in=ids).update(
                 to=[], reply_to=[], subject="[verwijderd]", body_text="", body_html="", last_error=""
             )
+            # An invitation names its recipient as ATTENDEE.
+            OutgoingMailAttachment.objects.filter(mail_id__in=ids).delete()
     logger.info("Retention applied: %s", report)
     return report

@@ -2,7 +2,9 @@
 
 import re
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 BESTUURSNUMMER = re.compile(r"^[0-9]{5}$")
@@ -59,15 +61,60 @@ def normalize_phone(value: str) -> str:
     return compact
 
 
+# --- Register numbers: the one rule for every door -----------------------------
+#
+# A Schoolleidersregister number is digits, kept as text so that its leading
+# zeros survive. People type it with spaces, dots or hyphens ("0123 4567",
+# "0123.4567", "0123-4567"): those go, everything else is refused with a
+# message. The admin, the participant's own page and anything that calls a
+# model's full_clean() get this through RegisterNumberField below; the stored
+# numbers were normalised by cohorts migration 0009.
+
 REGISTER_NUMBER = re.compile(r"^[0-9]{4,12}$")
+# Spaces (also non-breaking), dots, and the hyphens and dashes a keyboard or a copied text gives.
+REGISTER_NUMBER_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
+REGISTER_NUMBER_MESSAGE = _("A register number consists of 4 to 12 digits, such as 0012345; leading zeros are kept.")
+
+
+def compact_register_number(value: str) -> str:
+    """Return a register number without the separators people type; never raises."""
+    return REGISTER_NUMBER_SEPARATORS.sub("", value or "")
+
+
+def validate_register_number(value: str) -> None:
+    """Refuse anything but 4 to 12 digits (a blank field is the model's `blank=True`)."""
+    if not REGISTER_NUMBER.match(value or ""):
+        raise ValidationError(REGISTER_NUMBER_MESSAGE, code="register_number")
 
 
 def normalize_register_number(value: str) -> str:
-    """Return a Schoolleidersregister number without spaces or dots, keeping leading zeros, or raise."""
-    compact = re.sub(r"[\s.\-]+", "", value or "")
-    if compact and not REGISTER_NUMBER.match(compact):
-        raise ValidationError(
-            _("A register number consists of 4 to 12 digits, such as 0012345; leading zeros are kept."),
-            code="register_number",
-        )
+    """Return a Schoolleidersregister number without spaces, dots or hyphens, keeping leading zeros, or raise."""
+    compact = compact_register_number(value)
+    if compact:
+        validate_register_number(compact)
     return compact
+
+
+class RegisterNumberFormField(forms.CharField):
+    """A form field that accepts a register number as typed and cleans it to its digits."""
+
+    default_validators = [validate_register_number]
+
+    def to_python(self, value):
+        return compact_register_number(super().to_python(value))
+
+
+class RegisterNumberField(models.CharField):
+    """
+    A register number column: normalised by `full_clean()` (its `to_python`),
+    validated as digits, and edited with `RegisterNumberFormField` in every
+    ModelForm, the admin's included.
+    """
+
+    default_validators = [validate_register_number]
+
+    def to_python(self, value):
+        return compact_register_number(super().to_python(value))
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": RegisterNumberFormField, **kwargs})

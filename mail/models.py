@@ -68,6 +68,17 @@ class OutgoingMailAttachment(models.Model):
     filename = models.CharField(_("file name"), max_length=200)
     mimetype = models.CharField(_("content type"), max_length=200)
     content = models.BinaryField(_("content"))
+    # An invitation is more than a file: sent as a `text/calendar; method=...`
+    # alternative of the message's text (RFC 6047, section 2.4), which is
+    # where Outlook and other iMIP clients look for a meeting, and beside it
+    # as a file for the clients that only show attachments.
+    invitation_method = models.CharField(
+        _("invitation method"),
+        max_length=10,
+        blank=True,
+        choices=[("REQUEST", "REQUEST"), ("CANCEL", "CANCEL")],
+        help_text=_("Set for a meeting invitation or cancellation that calendar programs show as a meeting."),
+    )
 
     class Meta:
         verbose_name = _("attachment")

@@ -52,9 +52,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Attachment:
+    """
+    A file to send with an e-mail.
+
+    :param invitation_method: "REQUEST" or "CANCEL" makes it the message's
+        meeting invitation: `content` must then be an iCalendar object with
+        that METHOD, and is sent as described at `_message`
+    """
+
     filename: str
     content: bytes
     mimetype: str
+    invitation_method: str = ""
 
 
 def render_email(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -176,9 +185,19 @@ def queue_emails(*, emails: list[Email]) -> list[OutgoingMail]:
 
 def _insert(rows: list[OutgoingMail], emails: list[Email]) -> None:
     """Insert outbox rows and their attachments."""
+    for email in emails:
+        # A message is one meeting request or cancellation at most: a client shows one.
+        if sum(1 for a in email.attachments if a.invitation_method) > 1:
+            raise ValueError(f"e-mail {email.key!r} has more than one invitation")
     OutgoingMail.objects.bulk_create(rows)
     OutgoingMailAttachment.objects.bulk_create(
-        OutgoingMailAttachment(mail=row, filename=a.filename, mimetype=a.mimetype, content=a.content)
+        OutgoingMailAttachment(
+            mail=row,
+            filename=a.filename,
+            mimetype=a.mimetype,
+            content=a.content,
+            invitation_method=a.invitation_method,
+        )
         for row, email in zip(rows, emails, strict=True)
         for a in email.attachments
     )
@@ -239,6 +258,9 @@ def _claim(*, mail_ids: list[int], token: str, fill: bool) -> list[int]:
 
 
 class _OutboxMessage(EmailMultiAlternatives):
+    # The METHOD of the calendar alternative, if the message carries one.
+    invitation_method = ""
+
     def message(self):
         message = super().message()
         # Django encodes a non-ASCII subject without knowing the header's name, so the first encoded word does not
@@ -248,6 +270,14 @@ class _OutboxMessage(EmailMultiAlternatives):
             del message["Subject"]
             subject = Header(self.subject, self.encoding or "utf-8", header_name="Subject")
             Message.__setitem__(message, "Subject", subject)
+        if self.invitation_method:
+            for part in message.walk():
+                if part.get_content_type() == "text/calendar" and part.get("Content-Disposition") is None:
+                    # Django writes the alternative as text/calendar; charset="utf-8".
+                    # iMIP (RFC 6047, section 2.4) needs the method on it too;
+                    # written once, unquoted, as Outlook and Google write it.
+                    content_type = f"text/calendar; charset=utf-8; method={self.invitation_method}"
+                    part.replace_header("Content-Type", content_type)
         # Left to itself, Python draws a boundary and then searches the whole
         # body for it with a freshly compiled pattern, for every message.
         # 128 random bits cannot occur in a body by chance.
@@ -295,7 +325,19 @@ def _message(mail: OutgoingMail, smtp) -> EmailMultiAlternatives:
     if mail.body_html:
         message.attach_alternative(mail.body_html, "text/html")
     for attachment in mail.attachments.all():
-        message.attach(_attachment_part(attachment))
+        if attachment.invitation_method:
+            # multipart/mixed → multipart/alternative [text/plain, text/html,
+            # text/calendar; method=...], then the same calendar as a file.
+            # The calendar must be an alternative of the text, not only an
+            # attachment: Outlook (MS-STANOICAL, on iMIP) takes a meeting only from
+            # there, and older versions only from the first part of the
+            # message. The file beside it is application/ics, as Google
+            # Calendar sends it, so that no client sees a second meeting in it.
+            message.attach_alternative(bytes(attachment.content).decode("utf-8"), "text/calendar")
+            message.invitation_method = attachment.invitation_method
+            message.attach(attachment.filename, bytes(attachment.content), "application/ics")
+        else:
+            message.attach(_attachment_part(attachment))
     return message
 
 

@@ -16,6 +16,14 @@ METHODS_NEEDING_ORGANIZER = ("REQUEST", "CANCEL")  # RFC 5546, sections 3.2.2 an
 
 
 @dataclass(frozen=True)
+class Attendee:
+    """Who an invitation is for: written as ATTENDEE, which RFC 5546 requires on a REQUEST and a CANCEL."""
+
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class CalendarEvent:
     """Describe one event; keep `uid` stable per object and raise `sequence` on each change."""
 
@@ -29,7 +37,7 @@ class CalendarEvent:
     url: str = ""
     organizer_email: str = ""
     organizer_name: str = ""
-    attendees: tuple[str, ...] = ()
+    attendees: tuple[Attendee | str, ...] = ()
     cancelled: bool = False
 
     def __post_init__(self):
@@ -80,6 +88,8 @@ def _check_method(method: str) -> None:
 def _vevent(event: CalendarEvent, method: str, stamp: datetime) -> Event:
     if method in METHODS_NEEDING_ORGANIZER and not event.organizer_email:
         raise ValueError(f"event {event.uid!r} needs an organizer_email for method {method}")
+    if method in METHODS_NEEDING_ORGANIZER and not event.attendees:
+        raise ValueError(f"event {event.uid!r} needs an attendee for method {method}")
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
@@ -98,9 +108,15 @@ def _vevent(event: CalendarEvent, method: str, stamp: datetime) -> Event:
         if event.organizer_name:
             organizer.params["CN"] = event.organizer_name
         vevent.add("organizer", organizer)
-    for email in event.attendees:
-        attendee = vCalAddress(f"mailto:{email}")
+    for person in event.attendees:
+        person = Attendee(person) if isinstance(person, str) else person
+        attendee = vCalAddress(f"mailto:{person.email}")
+        if person.name:
+            attendee.params["CN"] = person.name
         attendee.params["ROLE"] = "REQ-PARTICIPANT"
+        attendee.params["PARTSTAT"] = "NEEDS-ACTION"
+        # No reply is asked for: nothing reads replies to the organizer's
+        # address, and a participant reports an absence on their own page.
         attendee.params["RSVP"] = "FALSE"
         vevent.add("attendee", attendee)
     vevent.add("status", "CANCELLED" if event.cancelled or method == "CANCEL" else "CONFIRMED")
@@ -141,10 +157,24 @@ def calendar_response(content: bytes, filename: str, method: str = "PUBLISH") ->
 
 
 def invitation_attachment(events: Iterable[CalendarEvent], *, method: str, filename: str = "uitnodiging.ics"):
-    """Return the events as an e-mail attachment for `mail.services.queue_email`."""
+    """
+    Return the events as an e-mail attachment for `mail.services.queue_email`.
+
+    With method REQUEST or CANCEL it is the message's meeting invitation
+    (see `mail.services._message`), for one event: RFC 5546 allows several
+    VEVENTs in one REQUEST or CANCEL only as instances of one UID, and
+    Outlook keeps only the first. PUBLISH makes a file to import.
+    """
     from mail.services import Attachment
 
-    content_type = "text/calendar; charset=utf-8"
-    if method != "PUBLISH":
-        content_type += f"; method={method}"
-    return Attachment(filename=filename, content=make_calendar(events, method=method), mimetype=content_type)
+    events = list(events)
+    _check_method(method)
+    if method != "PUBLISH" and len({event.uid for event in events}) != 1:
+        raise ValueError(f"a {method} invitation is one event; got {len(events)}")
+    # The method parameter equals the file's METHOD (RFC 6047, section 2.4), the PUBLISH file's too.
+    return Attachment(
+        filename=filename,
+        content=make_calendar(events, method=method),
+        mimetype=f"text/calendar; charset=utf-8; method={method}",
+        invitation_method="" if method == "PUBLISH" else method,
+    )

@@ -30,6 +30,7 @@ from django.urls import reverse
 from cohorts import services
 from cohorts.models import Cohort, CourseDay, IntakeAppointment, Participant, Registration
 from mail.models import OutgoingMail
+from mail.tests.test_imip import imip_event, parse_message
 from registry import tasks as registry_tasks
 from registry.models import Accreditation, Certificate
 
@@ -357,6 +358,8 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         expected[person.email] = templates(
             participant_welcome=1,
             cohort_confirmed=1,
+            # Each day a meeting of its own, at confirmation; day 4's move came as day_changed.
+            course_day_invitation=6,
             course_day_reminder=reminders,
             day_changed=1,
             certificate_issued=1,
@@ -369,6 +372,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
             registration_placed=1,
             go_no_go=1,
             cohort_confirmed=1,
+            course_day_invitation=6,
             course_day_reminder_board=reminders,
             day_changed_board=1,
         )
@@ -378,6 +382,31 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
     for (address, template), count in received.items():
         actual.setdefault(address, {})[template] = count
     assert actual == expected
+
+    # Every invitation as it went out is one meeting for its recipient (read as in test_invitations.py),
+    # and each meeting's SEQUENCE rises with every message about it. (Retention has emptied the early
+    # rows by now: the messages as sent are what is read.)
+    sequences = {}
+    meetings = {"course_day_invitation", "day_changed", "day_changed_board", "intake_invitation"}
+    for message in django_mail.outbox:
+        parsed = parse_message(message.message().as_bytes())
+        calendars = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
+        template = rows[message.extra_headers["Message-ID"]].template.rsplit("/", 1)[-1]
+        # A meeting is a calendar alternative of the text; a schedule to import is only a file beside it.
+        alternatives = [part for part in calendars if part.get_content_disposition() is None]
+        assert bool(alternatives) == (template in meetings), template
+        if template in meetings:
+            (address,) = message.to
+            method = calendars[0].get_param("method")
+            event = imip_event(parsed, method=method, recipient=address, only_recipient=address != TRAINER_EMAIL)
+            sequences.setdefault((address, event["uid"]), []).append(event["sequence"])
+    day_uids = {f"courseday-{day.pk}@verbindend" for day in days}
+    for person in [*people, a, b]:
+        address = getattr(person, "email", None) or person.contact_email
+        assert {uid for who, uid in sequences if who == address} >= day_uids
+    assert sequences[(people[0].email, f"courseday-{days[3].pk}@verbindend")] == [0, 1]
+    assert sequences[(a.contact_email, f"courseday-{days[3].pk}@verbindend")] == [0, 1]
+    assert all(found == sorted(set(found)) for found in sequences.values()), "SEQUENCE rises per change"
 
     # The reminders of every day at both windows, for every participant and both contacts, in their language.
     keys = set(OutgoingMail.objects.values_list("key", flat=True))

@@ -328,10 +328,16 @@ def test_calendar_invitation_arrives_and_parses_back(smtp_server, django_capture
     )
     with django_capture_on_commit_callbacks(execute=True):
         queue(attachments=[invitation_attachment([event], method="REQUEST")])
-    (attachment,) = smtp_server.messages[0].iter_attachments()
-    assert attachment.get_content_type() == "text/calendar"
-    assert attachment.get_param("method") == "REQUEST"
-    calendar = icalendar.Calendar.from_ical(attachment.get_content())
+    message = smtp_server.messages[0]
+    # The meeting is an alternative of the text (iMIP), the file beside it is for clients that show files only.
+    (alternative,) = (part for part in message.walk() if part.get_content_type() == "multipart/alternative")
+    calendar_part = alternative.get_payload()[-1]
+    assert calendar_part.get_content_type() == "text/calendar"
+    assert calendar_part.get_param("method") == "REQUEST"
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_content_type() == "application/ics"
+    assert attachment.get_content() == calendar_part.get_content().encode()
+    calendar = icalendar.Calendar.from_ical(calendar_part.get_content())
     (vevent,) = calendar.walk("VEVENT")
     assert str(vevent["UID"]) == "intake-5@verbindend"
     assert int(vevent["SEQUENCE"]) == 2

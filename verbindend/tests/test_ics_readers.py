@@ -2,8 +2,8 @@
 
 Each event's start and end, as ical.js computes them from the file's own VTIMEZONE, must be the instant zoneinfo
 gives, on both sides of the spring and autumn transitions. The invitation rules of RFC 5546 (one UID per REQUEST
-or CANCEL, an ORGANIZER and an ATTENDEE on each) are checked here too; the course-day invitations break them
-today and are marked as expected failures, which the one-invitation-per-day work of issue 14 turns around.
+or CANCEL, an ORGANIZER and an ATTENDEE on each) are checked here too: each course day is a meeting of its own,
+the whole schedule a PUBLISH file to import.
 """
 
 import datetime
@@ -23,7 +23,6 @@ from verbindend.tests.readers import read_ics, read_one_ics, require_ical_js
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-ITEMS_1_TO_3 = pytest.mark.xfail(strict=True, reason="issue 14 items 1-3: one invitation per day")
 
 
 def last_sunday(year: int, month: int) -> datetime.date:
@@ -130,36 +129,40 @@ def starts(days) -> dict[str, datetime.datetime]:
 
 @pytest.fixture
 def course_files(trainer, client):
-    """The schedule's invitation, a moved day's update, the cancellation, the participant's file and feeds."""
+    """The schedule to import, a day's invitation, its move and cancellation, the participant's file and feeds."""
     cohort, _ = scheduled_cohort(trainer)
     participant = cohort.participants.first()
     services.confirm_cohort(cohort=cohort)
     confirmed = starts(cohort.days.all())
+    first = cohort.days.get(programme_day__number=1)
+    (schedule,) = contact_mails(participant.email, "cohort_confirmed")
+    invitations = contact_mails(participant.email, "course_day_invitation")
+    assert len(invitations) == len(DAY_DATES)
     day = cohort.days.get(programme_day__number=5)
     day.date = AUTUMN + datetime.timedelta(days=2)  # Sunday: the clocks go back at 03:00, the day starts at 09:00
     services.save_course_day(day=day, changed_fields=["date"])
-    (change,) = [
-        attachment_of(mail)
-        for mail in OutgoingMail.objects.filter(to=[participant.email], template="cohorts/mail/day_changed")
-    ]
+    (change,) = contact_mails(participant.email, "day_changed")
     participant_path = services.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
     participant_file = client.get(participant_path + "rooster.ics").content
     trainer_feed = client.get(services.calendar_feed_url(trainer).replace("http://127.0.0.1:8000", "")).content
     all_days = starts(cohort.days.all())
-    services.cancel_cohort(cohort=cohort)
-    (invitation,) = contact_mails(participant.email, "cohort_confirmed")
-    (cancellation,) = contact_mails(participant.email, "cohort_cancelled")
+    services.cancel_cohort(cohort=cohort, reason="Te weinig aanmeldingen")
+    cancellations = {
+        read_one_ics(content).uids[0]: content for content in contact_mails(participant.email, "course_day_cancelled")
+    }
     return {
-        "course days confirmed": (invitation, confirmed),
+        "schedule to import": (schedule, confirmed),
+        "course day invitation": (invitations[0], starts([first])),
         "course day changed": (change, starts([day])),
-        "course run cancelled": (cancellation, all_days),
+        "course day cancelled": (cancellations[f"courseday-{day.pk}@verbindend"], starts([day])),
         "participant's file": (participant_file, all_days),
         "trainer's feed": (trainer_feed, all_days),
     }
 
 
 INTAKE_KINDS = ["intake planned", "intake moved", "intake cancelled"]
-COURSE_KINDS = ["course days confirmed", "course day changed", "course run cancelled"]
+MEETING_KINDS = ["course day invitation", "course day changed", "course day cancelled"]
+COURSE_KINDS = ["schedule to import", *MEETING_KINDS]
 FEED_KINDS = ["participant's file", "trainer's feed"]
 
 
@@ -197,9 +200,9 @@ def test_a_late_march_and_a_late_october_day_land_on_the_right_utc_hour(request)
         ("intake planned", "REQUEST"),
         ("intake moved", "REQUEST"),
         ("intake cancelled", "CANCEL"),
-        pytest.param("course days confirmed", "REQUEST", marks=ITEMS_1_TO_3),
+        ("course day invitation", "REQUEST"),
         ("course day changed", "REQUEST"),
-        pytest.param("course run cancelled", "CANCEL", marks=ITEMS_1_TO_3),
+        ("course day cancelled", "CANCEL"),
     ],
 )
 def test_a_request_or_cancel_carries_one_uid(kind, method, request):
@@ -213,9 +216,7 @@ def test_a_request_or_cancel_carries_one_uid(kind, method, request):
     "kind",
     [
         *INTAKE_KINDS,
-        pytest.param("course days confirmed", marks=ITEMS_1_TO_3),
-        pytest.param("course day changed", marks=ITEMS_1_TO_3),
-        pytest.param("course run cancelled", marks=ITEMS_1_TO_3),
+        *MEETING_KINDS,
     ],
 )
 def test_a_request_or_cancel_names_organizer_and_attendee(kind, request, settings):
@@ -234,15 +235,22 @@ def test_the_intakes_sequence_rises_with_each_change(intake_files):
     assert [calendar.events[0].status for calendar in calendars] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]
 
 
-def test_a_moved_day_rises_in_sequence_and_the_cancellation_above_it(course_files):
-    confirmed, changed, cancelled = read_ics(*(course_files[kind][0] for kind in COURSE_KINDS))
-    (moved,) = changed.events
+def test_the_schedule_to_import_is_published_not_a_meeting(course_files):
+    schedule = read_one_ics(course_files["schedule to import"][0])
 
-    assert {event.sequence for event in confirmed.events} == {0}
+    assert schedule.method == "PUBLISH"
+    assert len(set(schedule.uids)) == len(DAY_DATES)
+
+
+def test_a_moved_day_rises_in_sequence_and_its_cancellation_above_it(course_files):
+    invitation, changed, cancelled = read_ics(*(course_files[kind][0] for kind in MEETING_KINDS))
+    (first,), (moved,), (gone,) = invitation.events, changed.events, cancelled.events
+
+    assert first.sequence == 0
     assert moved.sequence == 1
-    by_uid = {event.uid: event for event in cancelled.events}
-    assert by_uid[moved.uid].sequence == 2
-    assert {event.status for event in cancelled.events} == {"CANCELLED"}
+    assert gone.uid == moved.uid
+    assert gone.sequence == 2
+    assert gone.status == "CANCELLED"
 
 
 def test_the_trainers_feed_names_the_run_and_its_boards_in_each_course_day(client, trainer):

@@ -169,7 +169,7 @@ def test_the_whole_flow_in_a_real_browser(browser, stack, screenshots):
     admin.click("input[name=_save]")
     assert success_message(admin)
     invitation = stack.wait_for_mail(template="cohorts/mail/intake_invitation", to="k.deboer@soou.example.nl")
-    calendars = [part for part in invitation.iter_attachments() if part.get_content_type() == "text/calendar"]
+    calendars = [part for part in invitation.walk() if part.get_content_type() == "text/calendar"]
     assert len(calendars) == 1
     ics = calendars[0].get_content()
     ics = ics.decode() if isinstance(ics, bytes) else ics
