@@ -8,9 +8,11 @@ SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, REDIS_URL and the e-mail
 settings; see README.md.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -211,8 +213,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Both redact every personal link (verbindend/logs.py): no key reaches a log.
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "verbindend.logs.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "verbindend.logs.JsonFormatter"},
     },
     # To standard output; LOG_FORMAT=json for a log collector.
@@ -225,7 +228,14 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint reports every step of every PDF at INFO.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # Django's own handlers are replaced by the console above: its error e-mails to ADMINS would carry the
+        # whole request, personal links, cookies and all, and runserver's request lines bypass the redaction.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # Outgoing e-mail (mail/services.py).
@@ -277,5 +287,16 @@ REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1]
 # Public forms: at most this many submissions per client address and hour.
 REGISTRATION_RATE_LIMIT = env.int("REGISTRATION_RATE_LIMIT", default=10)
 ENROLMENT_RATE_LIMIT = env.int("ENROLMENT_RATE_LIMIT", default=30)
-# The number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted.
-RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", default=0)
+# The reverse proxies in front of gunicorn, by their own addresses or networks (127.0.0.1,10.0.0.0/8): only a
+# request from one of them has its X-Forwarded-For read (verbindend/ratelimit.py). Empty: none is trusted.
+RATELIMIT_TRUSTED_PROXIES = env.list("RATELIMIT_TRUSTED_PROXIES", default=[])
+for _proxy in RATELIMIT_TRUSTED_PROXIES:
+    # It once took a number of hops: "1" must not silently become the address 0.0.0.1.
+    try:
+        if _proxy.strip().isdigit():
+            raise ValueError("a number of hops; list the proxies' addresses")
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"RATELIMIT_TRUSTED_PROXIES lists addresses or networks, e.g. 127.0.0.1,10.0.0.0/8: {_proxy!r} ({_error})"
+        ) from None
