@@ -215,7 +215,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Both redact every personal link (verbindend/logs.py): no key reaches a log.
     "formatters": {
-        "plain": {"()": "verbindend.logs.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "verbindend.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {"()": "verbindend.logs.JsonFormatter"},
     },
     # To standard output; LOG_FORMAT=json for a log collector.

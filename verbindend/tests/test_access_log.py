@@ -151,7 +151,7 @@ def test_no_personal_link_reaches_the_log(server):
     statuses.append(request(f"{base}/health/?next=%2Fbestuur%2F{token.replace(':', '%3A')}%2F"))
     statuses.append(request(f"{base}/static/css/site.css", headers={"Referer": base + participant}))
     try:
-        opener.open(base + board.rstrip("/"), timeout=20)  # the slash appended: a redirect  # noqa: S310
+        opener.open(base + board.rstrip("/"), timeout=20)  # the slash appended: a redirect
     except urllib.error.HTTPError as error:
         statuses.append(error.code)
     # A 500 with a traceback: the database is taken away (SQLite makes an empty one on the next request).

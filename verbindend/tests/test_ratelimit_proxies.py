@@ -46,7 +46,7 @@ def test_no_proxy_trusted_by_default(settings):
 
 
 def test_a_number_of_hops_is_refused_with_the_way_out():
-    with pytest.raises(ImproperlyConfigured, match="127.0.0.1,10.0.0.0/8"):
+    with pytest.raises(ImproperlyConfigured, match=r"127\.0\.0\.1,10\.0\.0\.0/8"):
         trusted_networks(("1",))
     result = subprocess.run(
         [
@@ -87,7 +87,7 @@ def test_a_fresh_forged_address_per_request_does_not_pass_the_limit(client, sett
 def test_through_the_proxy_each_client_has_its_own_limit(client, settings):
     settings.RATELIMIT_TRUSTED_PROXIES = ["10.0.0.0/8"]
     settings.REGISTRATION_RATE_LIMIT = 2
-    for n in range(2):
+    for _n in range(2):
         assert (
             post(
                 client, "/aanmelden/", registration_data(), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.7"
