@@ -19,7 +19,7 @@ from cohorts.models import Attendance, Cohort, CourseDay, Participant
 from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory
 from mail.services import queue_email
 
-from .helpers import DESKTOP, PHONE, new_page
+from .helpers import DESKTOP, PHONE, admin_log_in, new_page
 
 pytestmark = pytest.mark.browser
 
@@ -69,13 +69,7 @@ def running_run_with_six_days(trainer):
 
 
 def log_in(browser, stack, username):
-    page = new_page(browser, base_url=stack.url)
-    page.goto("/admin/login/")
-    page.fill("[name=username]", username)
-    page.fill("[name=password]", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_url("**/admin/")
-    return page
+    return admin_log_in(new_page(browser, base_url=stack.url), username, PASSWORD)
 
 
 def assert_fits(page, path, name, screenshots):
