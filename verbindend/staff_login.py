@@ -110,6 +110,24 @@ def _context(request, **extra):
     }
 
 
+def _waiting(user) -> bool:
+    """
+    Whether django-otp holds the user's codes back for now: after each wrong code the next is taken only after a
+    delay that doubles (1, 2, 4 ... seconds), on top of the lock-out; a code typed sooner is refused whatever it is.
+    """
+    from django_otp import devices_for_user
+    from django_otp.models import VerifyNotAllowed
+
+    for device in devices_for_user(user, confirmed=None):
+        allowed, data = device.verify_is_allowed()
+        if not allowed and (data or {}).get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS:
+            return True
+    return False
+
+
+WAIT = _("After a wrong code the next one is taken only after a few seconds. Wait a moment and try again.")
+
+
 def _code_failed(request, user) -> None:
     # Counted by django-axes like a wrong password, so codes cannot be tried endlessly either.
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
@@ -173,12 +191,16 @@ def _code_step(request, user):
         if not AxesProxyHandler.is_allowed(request, {"username": user.get_username()}):
             request.session.pop(PENDING, None)
             return _locked_out(request, user)
+        waiting = _waiting(user)
         device = match_token(user, form.cleaned_data["code"])
         if device is not None:
             _finish(request, user, device)
             return redirect(_next_url(request))
         _code_failed(request, user)
-        form.add_error("code", _("This code is not right, or no longer valid. Try the code your app shows now."))
+        form.add_error(
+            "code",
+            WAIT if waiting else _("This code is not right, or no longer valid. Try the code your app shows now."),
+        )
         if getattr(request, "axes_locked_out", False) or not AxesProxyHandler.is_allowed(
             request, {"username": user.get_username()}
         ):
@@ -193,6 +215,7 @@ def _setup_step(request, user):
         device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        waiting = _waiting(user)
         if device.verify_token(form.cleaned_data["code"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
@@ -205,7 +228,10 @@ def _setup_step(request, user):
             )
         _code_failed(request, user)
         form.add_error(
-            "code", _("This code is not right. Scan the QR code again and type the code your app shows now.")
+            "code",
+            WAIT
+            if waiting
+            else _("This code is not right. Scan the QR code again and type the code your app shows now."),
         )
     return TemplateResponse(
         request,

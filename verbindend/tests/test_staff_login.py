@@ -160,3 +160,14 @@ def test_passwords_are_checked_by_djangos_validators():
         with pytest.raises(ValidationError):
             validate_password(weak)
     validate_password("paars-olifantje-fietst-naar-zwolle")
+
+
+def test_right_after_a_wrong_code_the_page_asks_to_wait_a_moment(client, device):
+    password_step(client)
+    wrong = "000000" if code_for(device) != "000000" else "111111"
+    client.post(LOGIN, {"code": wrong})
+    soon = client.post(LOGIN, {"code": code_for(device)})
+    assert soon.status_code == 200
+    assert "Wacht even" in soon.content.decode()
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=3)):
+        assert client.post(LOGIN, {"code": code_for(device)})["Location"] == INDEX
