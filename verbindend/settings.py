@@ -143,6 +143,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "verbindend.staff_login.lockout_address"
 AXES_LOCKOUT_TEMPLATE = "admin/staff_login/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "verbindend.staff_login.lockout_response"
 AXES_VERBOSE = False
 # Sessions (only staff have one that matters) end after a working day, and when the browser is closed.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=10 * 3600)

@@ -246,7 +246,12 @@ def _setup_step(request, user):
     )
 
 
-def _locked_out(request, user):
+def lockout_response(request, original_response, credentials):
+    """django-axes' lock-out page (AXES_LOCKOUT_CALLABLE): the admin's layout, in Dutch, status 429."""
+    return _locked_out(request).render()
+
+
+def _locked_out(request, user=None):
     return TemplateResponse(
         request,
         settings.AXES_LOCKOUT_TEMPLATE,
