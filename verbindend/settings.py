@@ -264,6 +264,9 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes writes the username and address of every failed login into its messages; they are kept in
+        # its own tables instead ("access attempts" in the admin, for superusers).
+        "axes": {"level": "ERROR"},
         # Django's own handlers are replaced by the console above: its error e-mails to ADMINS would carry the
         # whole request, personal links, cookies and all, and runserver's request lines bypass the redaction.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
