@@ -14,8 +14,15 @@ Delivery guarantees, and the one window that remains:
   short transaction, before the next message of the batch. A crash in
   between (a killed worker, a lost database connection) is the only way an
   e-mail can go out twice: the claim is then released (by the redelivered
-  task, or after MAIL_CLAIM_TIMEOUT_SECONDS by the drain) and the message is
-  sent again. The window is one round trip to the database per message; the
+  task, or by the drain once the claim's lease has run out) and the message is
+  sent again.
+* A claim is a lease of MAIL_CLAIM_TIMEOUT_SECONDS (60), renewed by its
+  sender every quarter of that while it works through its batch, and checked
+  before each message: a sender that lost its lease skips the rest. So the
+  rows a killed worker held are released by the drain (every minute) within
+  about two minutes, instead of waiting for Redis to redeliver the task (its
+  visibility timeout is hours), and only the message in flight at the kill
+  can go twice. The window is one round trip to the database per message; the
   repeated message carries the same Message-ID, so mail clients show it once.
   On PostgreSQL that mark is committed without waiting for the disk (see
   `_record_sent`), which adds a crash of the database server itself, within
@@ -25,6 +32,7 @@ Delivery guarantees, and the one window that remains:
 import logging
 import random
 import smtplib
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -341,6 +349,24 @@ def _message(mail: OutgoingMail, smtp) -> EmailMultiAlternatives:
     return message
 
 
+def _renew_claim(*, mail_ids: list[int], token: str) -> set[int]:
+    """Renew this sender's lease on these rows; return those it still holds (the drain may have released some)."""
+    with transaction.atomic():
+        held = set(
+            OutgoingMail.objects.select_for_update()
+            .filter(pk__in=mail_ids, status=OutgoingMail.Status.SENDING, claimed_by=token)
+            .values_list("pk", flat=True)
+        )
+        if held:
+            OutgoingMail.objects.filter(pk__in=held).update(claimed_at=timezone.now())
+    return held
+
+
+def _lease_renewal_seconds() -> float:
+    # A quarter of the lease: the message sent after a renewal has the other three quarters to go out.
+    return settings.MAIL_CLAIM_TIMEOUT_SECONDS / 4
+
+
 def _record_sent(mail: OutgoingMail) -> None:
     # One plain statement: this runs once per message between two SMTP
     # transactions, and building the same ORM update each time cost more
@@ -449,9 +475,17 @@ def deliver_mails(*, mail_ids: list[int], token: str | None = None, fill: bool =
         _release([m.pk for m in mails[1:]], delay or 0)
         retry_ids += [m.pk for m in mails[1:]]
         return DeliveryResult(sent=0, retry_ids=retry_ids, retry_in=max(delays, default=0))
+    held, renewed_at = set(claimed), time.monotonic()
     try:
         with _commits_without_flush():
             for index, mail in enumerate(mails):
+                if time.monotonic() - renewed_at >= _lease_renewal_seconds():
+                    held = _renew_claim(mail_ids=[m.pk for m in mails[index:]], token=token)
+                    renewed_at = time.monotonic()
+                if mail.pk not in held:
+                    # The lease ran out (this sender stalled) and the drain gave the row to another sender.
+                    logger.warning("E-mail %s: its claim was released while waiting; another sender has it.", mail.pk)
+                    continue
                 try:
                     smtp.send_messages([_message(mail, smtp)])
                 except Exception as error:

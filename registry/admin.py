@@ -16,6 +16,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from cohorts.models import Cohort, Participant
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
+from verbindend.personal import mark_personal
 
 from . import exports, services, tasks
 from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
@@ -140,7 +141,7 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
         )
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = content_disposition_header(True, f"certificaten-{cohort.code}.zip")
-        return response
+        return mark_personal(response)
 
     @admin.display(description=_("register export"))
     def register_export(self, cohort):
@@ -161,7 +162,7 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
             )
             response = HttpResponse(content, content_type=content_type)
             response["Content-Disposition"] = content_disposition_header(True, filename)
-            return response
+            return mark_personal(response)
         if request.method == "POST":
             exports.mark_reported(cohort=cohort, user=request.user)
             self.message_user(request, _("Recorded as reported to the register."), messages.SUCCESS)

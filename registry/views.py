@@ -9,6 +9,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from cohorts import tokens
 from cohorts.models import Participant
+from verbindend.personal import personal
 
 from . import selectors
 from .models import Certificate
@@ -76,6 +77,7 @@ def participant_certificate(request, token, certificate_id):
     return _pdf_response(certificate)
 
 
+@personal
 @staff_member_required
 def staff_certificate(request, certificate_id):
     if not request.user.has_perm("registry.view_certificate"):

@@ -100,6 +100,12 @@ class VerbindendAdminSite(admin.AdminSite):
     enable_nav_sidebar = False
     index_template = "admin/verbindend_index.html"
 
+    def login(self, request, extra_context=None):
+        # Password, then a second factor (verbindend/staff_login.py).
+        from verbindend.staff_login import staff_login
+
+        return staff_login(request, extra_context)
+
     def index(self, request, extra_context=None):
         from cohorts.selectors import trainer_overview
         from cohorts.services import calendar_feed_url

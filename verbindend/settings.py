@@ -8,9 +8,11 @@ SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, REDIS_URL and the e-mail
 settings; see README.md.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,6 +40,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "crispy_forms",
     "crispy_bootstrap5",
     "verbindend",
@@ -51,14 +57,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one: it marks every response of a personal link, the error pages included.
+    "verbindend.personal.PersonalResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "verbindend.middleware.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "verbindend.urls"
@@ -115,9 +126,32 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Staff login (verbindend/staff_login.py): password, then a code from an authenticator app (TOTP) or a
+# recovery code, set up on first login; no session exists before both.
+AUTHENTICATION_BACKENDS = [
+    "verbindend.staff_login.LockoutBackend",  # django-axes: refuses a locked-out username and address
+    "django.contrib.auth.backends.ModelBackend",
+]
+OTP_TOTP_ISSUER = "Verbindend"
+# After 5 failed passwords or codes for one username from one address, that pair is locked out for an hour; a
+# successful login clears the count. Keyed on both, so that nobody locks a colleague out from elsewhere and one
+# address cannot try many usernames unseen (each pair counts); the address is the client's, behind the trusted
+# proxies only (RATELIMIT_TRUSTED_PROXIES).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "verbindend.staff_login.lockout_address"
+AXES_LOCKOUT_TEMPLATE = "admin/staff_login/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "verbindend.staff_login.lockout_response"
+AXES_VERBOSE = False
+# Sessions (only staff have one that matters) end after a working day, and when the browser is closed.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=10 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -196,6 +230,9 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # A refused form explains itself in Dutch, in the site's layout, with a way back.
 CSRF_FAILURE_VIEW = "cohorts.views.csrf_failure"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The language choice is read by the server only, and never needs to travel with a request from another site.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -206,8 +243,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Both redact every personal link (verbindend/logs.py): no key reaches a log.
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "verbindend.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {"()": "verbindend.logs.JsonFormatter"},
     },
     # To standard output; LOG_FORMAT=json for a log collector.
@@ -220,7 +261,17 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint reports every step of every PDF at INFO.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # django-axes writes the username and address of every failed login into its messages; they are kept in
+        # its own tables instead ("access attempts" in the admin, for superusers).
+        "axes": {"level": "ERROR"},
+        # Django's own handlers are replaced by the console above: its error e-mails to ADMINS would carry the
+        # whole request, personal links, cookies and all, and runserver's request lines bypass the redaction.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # Outgoing e-mail (mail/services.py).
@@ -230,9 +281,10 @@ MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600)
 MAIL_BATCH_SIZE = env.int("MAIL_BATCH_SIZE", default=100)
 MAIL_DRAIN_GRACE_SECONDS = env.int("MAIL_DRAIN_GRACE_SECONDS", default=60)
 MAIL_DRAIN_LIMIT = env.int("MAIL_DRAIN_LIMIT", default=5000)
-# A claim older than this belongs to a sender that died; must exceed the time
-# one batch takes to send.
-MAIL_CLAIM_TIMEOUT_SECONDS = env.int("MAIL_CLAIM_TIMEOUT_SECONDS", default=600)
+# A sender's claim on its rows is a lease of this long, renewed every quarter of it while it sends (mail/services.py);
+# a claim not renewed for this long belongs to a sender that died, and the drain releases it. It must exceed, by a
+# third, the time one message takes to send (EMAIL_TIMEOUT bounds each step).
+MAIL_CLAIM_TIMEOUT_SECONDS = env.int("MAIL_CLAIM_TIMEOUT_SECONDS", default=60)
 
 # Celery delivery semantics, chosen for the outbox:
 # - acks_late + reject_on_worker_lost: a message is acknowledged only after its
@@ -272,5 +324,16 @@ REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1]
 # Public forms: at most this many submissions per client address and hour.
 REGISTRATION_RATE_LIMIT = env.int("REGISTRATION_RATE_LIMIT", default=10)
 ENROLMENT_RATE_LIMIT = env.int("ENROLMENT_RATE_LIMIT", default=30)
-# The number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted.
-RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", default=0)
+# The reverse proxies in front of gunicorn, by their own addresses or networks (127.0.0.1,10.0.0.0/8): only a
+# request from one of them has its X-Forwarded-For read (verbindend/ratelimit.py). Empty: none is trusted.
+RATELIMIT_TRUSTED_PROXIES = env.list("RATELIMIT_TRUSTED_PROXIES", default=[])
+for _proxy in RATELIMIT_TRUSTED_PROXIES:
+    # It once took a number of hops: "1" must not silently become the address 0.0.0.1.
+    try:
+        if _proxy.strip().isdigit():
+            raise ValueError("a number of hops; list the proxies' addresses")
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"RATELIMIT_TRUSTED_PROXIES lists addresses or networks, e.g. 127.0.0.1,10.0.0.0/8: {_proxy!r} ({_error})"
+        ) from None

@@ -876,7 +876,7 @@ def test_enrolment_forms_returned_with_errors_do_not_count(client, settings, pla
 
 def test_rate_limit_trusts_only_the_configured_proxy_hop(client, settings):
     """Behind one proxy the last X-Forwarded-For hop counts; hops a client adds in front change nothing."""
-    settings.RATELIMIT_TRUSTED_PROXIES = 1
+    settings.RATELIMIT_TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's REMOTE_ADDR, the proxy here
     settings.REGISTRATION_RATE_LIMIT = 2
     for n in range(2):
         forwarded = f"10.0.0.{n}, 203.0.113.7"

@@ -47,19 +47,45 @@ def demo(db, capsys, django_capture_on_commit_callbacks):
         return run_demo(capsys)
 
 
+def printed(output: str, username: str, what: str) -> str:
+    """One of a demo login's printed lines ("app key", "otpauth", "recovery"), after the user's name."""
+    return output.split(f"user:     {username}\n")[1].split(f"{what}:")[1].split("\n")[0].strip()
+
+
 def test_demo_ends_with_a_trainer_and_an_office_login(demo, client):
-    last_lines = demo.rstrip().splitlines()[-7:]
+    last_lines = demo.rstrip().splitlines()[-15:]
     assert last_lines[0] == "Demo staff logins, created for this run:"
-    assert last_lines[1].startswith("  The trainer (group Trainer")
-    assert last_lines[2] == "    user:     demo-trainer"
-    assert last_lines[3].startswith("    password: ")
-    assert last_lines[4].startswith("  The office (group Kantoor")
-    assert last_lines[5] == "    user:     demo-kantoor"
-    assert last_lines[6].startswith("    password: ")
+    assert "two steps" in last_lines[1]
+    assert last_lines[3].startswith("  The trainer (group Trainer")
+    assert last_lines[4] == "    user:     demo-trainer"
+    assert last_lines[5].startswith("    password: ")
+    assert last_lines[6].startswith("    app key:  ")
+    assert last_lines[7].startswith("    otpauth:  otpauth://totp/Verbindend%3Ademo-trainer?secret=")
+    assert last_lines[8].startswith("    recovery: ")
+    assert last_lines[9].startswith("  The office (group Kantoor")
+    assert last_lines[10] == "    user:     demo-kantoor"
+    assert last_lines[11].startswith("    password: ")
+    assert last_lines[14].startswith("    recovery: ")
     assert printed_password(demo) != printed_password(demo, "demo-kantoor")
     assert client.get("/admin/").status_code == 302
+    # Logged in as a newcomer would: the password, then a code from an app given the printed key, or a recovery code.
+    import base64
+
+    from django_otp.oath import totp
+
     for username in ("demo-trainer", "demo-kantoor"):
-        assert client.login(username=username, password=printed_password(demo, username))
+        client.logout()
+        client.post("/admin/login/", {"username": username, "password": printed_password(demo, username)})
+        key = base64.b32decode(
+            printed(demo, username, "app key") + "=" * (-len(printed(demo, username, "app key")) % 8)
+        )
+        assert client.post("/admin/login/", {"code": f"{totp(key):06d}"}).status_code == 302
+        assert client.get("/admin/").status_code == 200
+        client.logout()
+        client.post("/admin/login/", {"username": username, "password": printed_password(demo, username)})
+        recovery = printed(demo, username, "recovery").split()
+        assert len(recovery) == 10
+        assert client.post("/admin/login/", {"code": recovery[0]}).status_code == 302
         assert client.get("/admin/").status_code == 200
 
 
@@ -254,7 +280,7 @@ def test_demo_sends_its_e_mails_to_the_outbox_quietly_and_in_well_under_a_minute
     assert set(OutgoingMail.objects.values_list("status", flat=True)) == {"sent", "failed"}
     assert "Subject:" not in output
     assert not [record for record in caplog.records if record.name.startswith(("celery", "kombu"))]
-    assert output.rstrip().splitlines()[-1].startswith("    password: ")
+    assert output.rstrip().splitlines()[-1].startswith("    recovery: ")  # the last of the logins
 
 
 @pytest.mark.parametrize("today", ["2027-12-23", "2028-08-31", "2028-10-23"])  # Christmas, summer, autumn holidays

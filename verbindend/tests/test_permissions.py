@@ -212,3 +212,42 @@ def test_the_browsers_own_favicon_request_finds_the_icon(client, admin_client):
     assert response["Location"].endswith("img/favicon.svg")
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert 'rel="icon"' in page and "img/favicon.svg" in page
+
+
+# --- The outbox: its bodies hold every personal link, so only the office reads it ---
+
+
+@pytest.fixture
+def sent_mail():
+    from mail.services import queue_email
+
+    mail = queue_email(to="contact@example.nl", template="mail/test", context={}, key="outbox-permissions")
+    OutgoingMail.objects.filter(pk=mail.pk).update(body_text="Uw pagina: http://testserver/bestuur/geheime-sleutel/")
+    return mail
+
+
+def outbox_pages(mail):
+    return [
+        reverse("admin:mail_outgoingmail_changelist"),
+        reverse("admin:mail_outgoingmail_change", args=[mail.pk]),
+    ]
+
+
+def test_the_trainer_does_not_read_the_outbox(client, sent_mail):
+    client.force_login(member("Trainer"))
+    for page in outbox_pages(sent_mail):
+        response = client.get(page)
+        assert response.status_code == 403, page
+        assert b"geheime-sleutel" not in response.content
+    assert not Group.objects.get(name="Trainer").permissions.filter(content_type__app_label="mail").exists()
+    index = client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:mail_outgoingmail_changelist") not in index
+
+
+def test_the_office_reads_the_outbox_with_its_preview(client, sent_mail):
+    client.force_login(member("Kantoor"))
+    assert client.get(outbox_pages(sent_mail)[0]).status_code == 200
+    detail = client.get(outbox_pages(sent_mail)[1])
+    assert detail.status_code == 200
+    assert "geheime-sleutel" in detail.content.decode()
+    assert 'class="mail-preview"' in detail.content.decode()

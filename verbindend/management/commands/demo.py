@@ -33,9 +33,10 @@ class Command(BaseCommand):
             trainer, password = _staff_login(
                 DEMO_USERNAME, group="Trainer", first_name="Jan", last_name="Jutten", email="trainer@example.nl"
             )
-            _office, office_password = _staff_login(
+            office, office_password = _staff_login(
                 DEMO_OFFICE_USERNAME, group="Kantoor", first_name="Karin", last_name="Kok", email="kantoor@example.nl"
             )
+            factors = {user.username: _second_factor(user) for user in (trainer, office)}
             made = [module.load(trainer=trainer) for module in modules]
         self.stdout.write(f"Programme: {programme} ({programme.days.count()} days)")
         if not any(made):
@@ -51,10 +52,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {what}:\n    {url}")
         self.stdout.write(f"  The admin, with a login below:\n    {settings.SITE_URL}{reverse('admin:index')}")
         self.stdout.write(self.style.SUCCESS("\nDemo staff logins, created for this run:"))
+        self.stdout.write(
+            "  Staff log in in two steps: the password, then a code from an authenticator app set up with the key\n"
+            "  (or the otpauth link) below, or one of the recovery codes, each once."
+        )
         self.stdout.write("  The trainer (group Trainer: intakes, course runs, attendance, certificates):")
         self.stdout.write(f"    user:     {DEMO_USERNAME}\n    password: {password}")
+        self._second_factor_lines(factors[DEMO_USERNAME])
         self.stdout.write("  The office (group Kantoor: registrations, boards, register export, outbox, audit trail):")
         self.stdout.write(f"    user:     {DEMO_OFFICE_USERNAME}\n    password: {office_password}")
+        self._second_factor_lines(factors[DEMO_OFFICE_USERNAME])
+
+    def _second_factor_lines(self, factor):
+        key, url, codes = factor
+        self.stdout.write(f"    app key:  {key}\n    otpauth:  {url}\n    recovery: {' '.join(codes)}")
 
 
 def _staff_login(username, *, group, **names):
@@ -72,6 +83,23 @@ def _staff_login(username, *, group, **names):
     user.save()
     user.groups.set([Group.objects.get(name=group)])
     return user, password
+
+
+def _second_factor(user):
+    """
+    Give a demo user a new authenticator (TOTP) and recovery codes; return the key, its otpauth URL and the codes.
+
+    Staff log in with two factors (verbindend/staff_login.py), so a newcomer
+    needs one: the key goes into any authenticator app, or a recovery code
+    is typed instead of a code.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from verbindend.staff_login import base32_key, new_recovery_codes
+
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return base32_key(device).replace(" ", ""), device.config_url, new_recovery_codes(user)
 
 
 @contextmanager

@@ -193,3 +193,29 @@ def fill_enrolment(page, *, first_name, last_name, email, role="directeur", scho
     page.check("[name=privacy_consent]")
     page.click("form:has([name=privacy_consent]) [type=submit]")
     page.wait_for_url("**/bedankt/**")
+
+
+def admin_log_in(page, username: str, password: str):
+    """
+    Log in to the admin as staff do: the password, then the code of their authenticator app.
+
+    The user gets an authenticator (a TOTP device) here if they have none; the
+    code is what an app set up with its key shows now (verbindend/staff_login.py).
+    """
+    from django.contrib.auth import get_user_model
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="authenticator", confirmed=True
+    )
+    page.goto("/admin/login/")
+    page.fill("[name=username]", username)
+    page.fill("[name=password]", password)
+    page.click("[type=submit]")
+    page.wait_for_selector("[name=code]")
+    page.fill("[name=code]", f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}")
+    page.click("[type=submit]")
+    page.wait_for_url("**/admin/")
+    return page

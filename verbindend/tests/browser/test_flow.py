@@ -24,7 +24,7 @@ from conftest import wait_until
 from mail.models import OutgoingMail
 from registry.models import Certificate
 
-from .helpers import Camera, assert_accessible, fill_registration, new_page
+from .helpers import Camera, admin_log_in, assert_accessible, fill_registration, new_page
 
 pytestmark = pytest.mark.browser
 
@@ -58,13 +58,7 @@ def link_in(message, path_prefix: str) -> str:
 
 
 def admin_login(browser, stack, username):
-    page = new_page(browser, base_url=stack.url)
-    page.goto("/admin/login/")
-    page.fill("[name=username]", username)
-    page.fill("[name=password]", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_url("**/admin/")
-    return page
+    return admin_log_in(new_page(browser, base_url=stack.url), username, PASSWORD)
 
 
 def run_action(page, changelist: str, pks, action: str):
