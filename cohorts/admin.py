@@ -542,7 +542,9 @@ class CohortAdmin(admin.ModelAdmin):
                         )
                     )
             try:
-                changed = services.record_attendance(cohort=cohort, entries=entries, recorded_by=request.user)
+                changed = services.record_attendance(
+                    cohort=cohort, entries=entries, recorded_by=request.user, request=request
+                )
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
             else:
@@ -615,7 +617,7 @@ class CohortAdmin(admin.ModelAdmin):
             deleted.delete()
         changed = {id(f.instance): f.changed_data for f in formset.forms}
         for day in days:
-            services.save_course_day(day=day, changed_fields=changed.get(id(day), []))
+            services.save_course_day(day=day, changed_fields=changed.get(id(day), []), by=request.user, request=request)
 
     @admin.display(description=_("boards"))
     def boards(self, cohort):
@@ -657,7 +659,7 @@ class CohortAdmin(admin.ModelAdmin):
         done = 0
         for cohort in queryset:
             try:
-                action(cohort=cohort, **arguments)
+                action(cohort=cohort, by=request.user, request=request, **arguments)
             except services.CohortError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:

@@ -315,7 +315,7 @@ def participant_edit(request, token, participant_id):
     form = ParticipantForm(request.POST or None, instance=participant, sector=registration.board.sector)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_participant(participant=participant, data=form.cleaned_data)
+            services.update_participant(participant=participant, data=form.cleaned_data, request=request)
         except services.EnrolmentError as error:
             form.add_error(None, str(error))
         else:
@@ -413,7 +413,7 @@ def participant_page(request, token):
                 return redirect(request.path)
             form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk))
             if form.is_valid():
-                services.update_own_details(participant=participant, data=form.cleaned_data)
+                services.update_own_details(participant=participant, data=form.cleaned_data, request=request)
                 messages.success(request, _("Your details have been saved."))
                 return redirect(request.path)
         elif action in {"absent", "present"}:
