@@ -173,7 +173,7 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         cells = event.changes.get("cells", [])
         names = {p.pk: p.full_name for p in Participant.objects.filter(pk__in={c["participant"] for c in cells})}
         days = {
-            d.pk: _("day %(number)s (%(date)s)") % {"number": d.programme_day.number, "date": f"{d.date:%d-%m-%Y}"}
+            d.pk: _("day %(number)s, %(date)s") % {"number": d.programme_day.number, "date": f"{d.date:%d-%m-%Y}"}
             for d in CourseDay.objects.filter(pk__in={c["day"] for c in cells}).select_related("programme_day")
         }
         lines = change_lines(event.changes, names=names, days=days)

@@ -215,3 +215,21 @@ def test_a_wrong_second_factor_writes_one_failure(client, device, trainer):  # n
         ADDRESS,
         "second_factor",
     )
+
+
+def test_the_audit_admin_shows_the_changes_in_dutch_words(client, staff, admin_client):
+    cohort, (anna,) = past_run(1)
+    run_action(client, "complete", cohort)
+    day = cohort.days.order_by("date").first()
+    url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
+    client.post(url, {f"s-{anna.pk}-{day.pk}": "absent", f"n-{anna.pk}-{day.pk}": "Ziek"}, REMOTE_ADDR=ADDRESS)
+    services.update_own_details(participant=anna, data={"register_number": "123456"})
+    changelist = admin_client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    assert "uitvoering afgerond" in changelist
+    assert "status: loopt → afgerond" in changelist
+    assert "1 cel" in changelist
+    assert "registernummer: - → 123456" in changelist
+    assert ADDRESS in changelist
+    attendance = AuditEvent.objects.get(action="attendance_changed")
+    page = admin_client.get(reverse("admin:audit_auditevent_change", args=[attendance.pk])).content.decode()
+    assert f"{anna.full_name}, dag 1, {day.date:%d-%m-%Y}: - → afwezig (Ziek)" in page
