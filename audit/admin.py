@@ -28,6 +28,8 @@ DETAIL_LABELS = {
     "contact": _("Contact person's data"),
     "certificates.zip": _("ZIP of the certificates"),
     "pdf": _("Certificate PDF"),
+    "own_page": _("By the participant, on their own page"),
+    "second_factor": _("Wrong second factor"),
 }
 
 

@@ -840,6 +840,13 @@ class ParticipantAdmin(admin.ModelAdmin):
     def board(self, participant):
         return participant.registration.board.name
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Through the service, so a corrected register number reaches the audit trail.
+            services.save_participant(participant=obj, by=request.user, request=request)
+        else:
+            super().save_model(request, obj, form, change)
+
     def has_erase_permission(self, request):
         return request.user.has_perm("cohorts.erase_participant")
 

@@ -392,7 +392,7 @@ def _participant_mail_context(participant: Participant) -> dict:
 
 
 @transaction.atomic
-def update_participant(*, participant: Participant, data: dict, by=None, request=None) -> Participant:
+def update_participant(*, participant: Participant, data: dict) -> Participant:
     """Correct a participant's details; the e-mail address stays unique in the course run."""
     cohort = _locked_cohort_for(participant.registration)
     participant = Participant.objects.get(pk=participant.pk)
@@ -402,21 +402,30 @@ def update_participant(*, participant: Participant, data: dict, by=None, request
     for field in PARTICIPANT_FIELDS:
         if field in data:
             setattr(participant, field, data[field])
-    before = participant.register_number
     participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
     _save_unique(participant)
-    _record_register_number(participant, before, by=by, request=request)
     return participant
 
 
-def _record_register_number(participant: Participant, before: str, *, by, request) -> None:
-    # The number goes to the audit trail only, never to a log line.
+@transaction.atomic
+def save_participant(*, participant: Participant, by=None, request=None) -> Participant:
+    """Save a participant as staff corrected them in the admin; a changed register number goes to the audit trail."""
+    before = Participant.objects.filter(pk=participant.pk).values_list("register_number", flat=True).first() or ""
+    participant.save()
+    _record_register_number(participant, before, by=by, request=request, where="")
+    return participant
+
+
+def _record_register_number(participant: Participant, before: str, *, by, request, where: str) -> None:
+    # The number goes to the audit trail only, never to a log line. No staff
+    # user makes this change, so the detail says whose page it came from.
     if participant.register_number != before:
         audit.record(
             action=AuditEvent.Action.REGISTER_NUMBER_CHANGED,
             obj=participant,
             actor=by,
             request=request,
+            detail=where,
             changes={"register_number": [before, participant.register_number]},
         )
 
@@ -1512,7 +1521,7 @@ def update_own_details(*, participant: Participant, data: dict, request=None) ->
             setattr(participant, field, data[field])
     participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
     participant.save(update_fields=["initials", "first_name", "tussenvoegsel", "last_name", "register_number"])
-    _record_register_number(participant, before, by=None, request=request)
+    _record_register_number(participant, before, by=None, request=request, where="own_page")
     return participant
 
 

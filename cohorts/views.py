@@ -315,7 +315,7 @@ def participant_edit(request, token, participant_id):
     form = ParticipantForm(request.POST or None, instance=participant, sector=registration.board.sector)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_participant(participant=participant, data=form.cleaned_data, request=request)
+            services.update_participant(participant=participant, data=form.cleaned_data)
         except services.EnrolmentError as error:
             form.add_error(None, str(error))
         else:

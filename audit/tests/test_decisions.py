@@ -189,7 +189,7 @@ def test_a_register_number_change_records_before_and_after_and_an_unchanged_one_
         ADDRESS,
         str(participant.pk),
     )
-    assert event.changes == {"register_number": ["", "123456"]}
+    assert (event.detail, event.changes) == ("own_page", {"register_number": ["", "123456"]})
 
 
 def test_a_staff_login_writes_one_event(client, device, trainer):  # noqa: F811
@@ -229,7 +229,21 @@ def test_the_audit_admin_shows_the_changes_in_dutch_words(client, staff, admin_c
     assert "status: loopt → afgerond" in changelist
     assert "1 cel" in changelist
     assert "registernummer: - → 123456" in changelist
+    assert "Door de deelnemer, op de eigen pagina" in changelist
     assert ADDRESS in changelist
     attendance = AuditEvent.objects.get(action="attendance_changed")
     page = admin_client.get(reverse("admin:audit_auditevent_change", args=[attendance.pk])).content.decode()
     assert f"{anna.full_name}, dag 1, {day.date:%d-%m-%Y}: - → afwezig (Ziek)" in page
+
+
+def test_a_register_number_corrected_in_the_admin_is_recorded(admin_client, admin_user):
+    participant = ParticipantFactory(register_number="111111")
+    url = reverse("admin:cohorts_participant_change", args=[participant.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data["register_number"] = "222222"
+    response = admin_client.post(url, data, REMOTE_ADDR=ADDRESS)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.address) == ("register_number_changed", admin_user, ADDRESS)
+    assert event.changes == {"register_number": ["111111", "222222"]}
