@@ -13,6 +13,14 @@ class AuditEvent(models.Model):
         CERTIFICATE_REVOKED = "certificate_revoked", _("certificate revoked")
         LINK_ROTATED = "link_rotated", _("link rotated")
         PERSONAL_DATA_DOWNLOAD = "personal_data_download", _("download of personal data")
+        COHORT_CONFIRMED = "cohort_confirmed", _("course run confirmed")
+        COHORT_CANCELLED = "cohort_cancelled", _("course run cancelled")
+        COHORT_COMPLETED = "cohort_completed", _("course run completed")
+        DAY_MOVED = "day_moved", _("course day moved")
+        ATTENDANCE_CHANGED = "attendance_changed", _("attendance changed after the day")
+        REGISTER_NUMBER_CHANGED = "register_number_changed", _("register number changed")
+        STAFF_LOGIN = "staff_login", _("staff login")
+        STAFF_LOGIN_FAILED = "staff_login_failed", _("failed staff login")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -28,6 +36,10 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object"), max_length=64)
     object_label = models.CharField(_("description"), max_length=300, blank=True)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
+    # What changed, as {"field": [before, after]}, or for the attendance grid
+    # {"cells": [{"participant", "day", "before", "after"}, ...]}: the values
+    # as stored, so the trail reads the same after a label is renamed.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
     address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 

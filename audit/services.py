@@ -1,13 +1,14 @@
 from .models import AuditEvent
 
 
-def record(*, action: str, obj, actor=None, request=None, detail: str = "") -> AuditEvent:
+def record(*, action: str, obj, actor=None, request=None, detail: str = "", changes: dict | None = None) -> AuditEvent:
     """
     Add an event to the audit trail.
 
     :param obj: the record acted on (any model instance)
     :param actor: the user; taken from the request when not given
     :param request: gives the address the action came from
+    :param changes: what changed, as {"field": [before, after]}; JSON values only
     """
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
@@ -24,5 +25,6 @@ def record(*, action: str, obj, actor=None, request=None, detail: str = "") -> A
         object_id=str(obj.pk),
         object_label=str(obj)[:300],
         detail=detail[:300],
+        changes=changes or {},
         address=address,
     )

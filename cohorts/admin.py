@@ -542,7 +542,9 @@ class CohortAdmin(admin.ModelAdmin):
                         )
                     )
             try:
-                changed = services.record_attendance(cohort=cohort, entries=entries, recorded_by=request.user)
+                changed = services.record_attendance(
+                    cohort=cohort, entries=entries, recorded_by=request.user, request=request
+                )
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
             else:
@@ -615,7 +617,7 @@ class CohortAdmin(admin.ModelAdmin):
             deleted.delete()
         changed = {id(f.instance): f.changed_data for f in formset.forms}
         for day in days:
-            services.save_course_day(day=day, changed_fields=changed.get(id(day), []))
+            services.save_course_day(day=day, changed_fields=changed.get(id(day), []), by=request.user, request=request)
 
     @admin.display(description=_("boards"))
     def boards(self, cohort):
@@ -657,7 +659,7 @@ class CohortAdmin(admin.ModelAdmin):
         done = 0
         for cohort in queryset:
             try:
-                action(cohort=cohort, **arguments)
+                action(cohort=cohort, by=request.user, request=request, **arguments)
             except services.CohortError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
@@ -837,6 +839,13 @@ class ParticipantAdmin(admin.ModelAdmin):
     @admin.display(description=_("board"), ordering="registration__board__name")
     def board(self, participant):
         return participant.registration.board.name
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Through the service, so a corrected register number reaches the audit trail.
+            services.save_participant(participant=obj, by=request.user, request=request)
+        else:
+            super().save_model(request, obj, form, change)
 
     def has_erase_permission(self, request):
         return request.user.has_perm("cohorts.erase_participant")

@@ -407,6 +407,29 @@ def update_participant(*, participant: Participant, data: dict) -> Participant:
     return participant
 
 
+@transaction.atomic
+def save_participant(*, participant: Participant, by=None, request=None) -> Participant:
+    """Save a participant as staff corrected them in the admin; a changed register number goes to the audit trail."""
+    before = Participant.objects.filter(pk=participant.pk).values_list("register_number", flat=True).first() or ""
+    participant.save()
+    _record_register_number(participant, before, by=by, request=request, where="")
+    return participant
+
+
+def _record_register_number(participant: Participant, before: str, *, by, request, where: str) -> None:
+    # The number goes to the audit trail only, never to a log line. No staff
+    # user makes this change, so the detail says whose page it came from.
+    if participant.register_number != before:
+        audit.record(
+            action=AuditEvent.Action.REGISTER_NUMBER_CHANGED,
+            obj=participant,
+            actor=by,
+            request=request,
+            detail=where,
+            changes={"register_number": [before, participant.register_number]},
+        )
+
+
 def _save_unique(participant: Participant) -> None:
     """Save; should the unique constraint still object, say so instead of failing."""
     try:
@@ -751,10 +774,12 @@ class CohortError(Exception):
 
 
 @transaction.atomic
-def confirm_cohort(*, cohort: Cohort) -> Cohort:
+def confirm_cohort(*, cohort: Cohort, by=None, request=None) -> Cohort:
     """
     Confirm a course run that has at least the minimum of participants and every day scheduled,
     and send each participant and board contact the schedule with an .ics.
+
+    :param by: the staff user, for the audit trail (with ``request``, the address)
     """
     cohort = Cohort.objects.select_for_update().select_related("programme").get(pk=cohort.pk)
     if cohort.status != Cohort.Status.PLANNED and cohort.status != Cohort.Status.REQUESTED:
@@ -775,15 +800,17 @@ def confirm_cohort(*, cohort: Cohort) -> Cohort:
             _("%(code)s has %(scheduled)s of its %(days)s days scheduled; schedule them all first.")
             % {"code": cohort.code, "scheduled": scheduled, "days": cohort.programme.number_of_days}
         )
+    before = cohort.status
     cohort.status = Cohort.Status.CONFIRMED
     cohort.save(update_fields=["status"])
+    _record_status(AuditEvent.Action.COHORT_CONFIRMED, cohort, before, by=by, request=request)
     _send_to_cohort(cohort, template="cohort_confirmed", key="confirmed", schedule_file=True)
     _send_day_invitations(days=cohort.days.all(), recipients=_cohort_recipients(cohort), method="REQUEST")
     return cohort
 
 
 @transaction.atomic
-def cancel_cohort(*, cohort: Cohort, reason: str = "") -> Cohort:
+def cancel_cohort(*, cohort: Cohort, reason: str = "", by=None, request=None) -> Cohort:
     """
     Cancel a course run that has not been completed, and tell its participants and boards.
 
@@ -796,8 +823,10 @@ def cancel_cohort(*, cohort: Cohort, reason: str = "") -> Cohort:
             % {"code": cohort.code, "status": cohort.get_status_display()}
         )
     invited = cohort.status in ACTIVE_STATUSES
+    before = cohort.status
     cohort.status = Cohort.Status.CANCELLED
     cohort.save(update_fields=["status"])
+    _record_status(AuditEvent.Action.COHORT_CANCELLED, cohort, before, by=by, request=request, detail=reason.strip())
     cohort.days.update(sequence=F("sequence") + 1)
     context = {"reason": reason.strip(), "invited": invited}
     _send_to_cohort(cohort, template="cohort_cancelled", key="cancelled", extra_context=context)
@@ -817,7 +846,7 @@ def start_due_cohorts(*, today: datetime.date | None = None) -> int:
 
 
 @transaction.atomic
-def complete_cohort(*, cohort: Cohort) -> Cohort:
+def complete_cohort(*, cohort: Cohort, by=None, request=None) -> Cohort:
     """Mark a confirmed or running course run completed once its last day has passed."""
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if cohort.status not in {Cohort.Status.CONFIRMED, Cohort.Status.RUNNING}:
@@ -828,9 +857,23 @@ def complete_cohort(*, cohort: Cohort) -> Cohort:
     last = cohort.days.order_by("-date").values_list("date", flat=True).first()
     if last is None or last > timezone.localdate():
         raise CohortError(_("%(code)s cannot be completed before its last day.") % {"code": cohort.code})
+    before = cohort.status
     cohort.status = Cohort.Status.COMPLETED
     cohort.save(update_fields=["status"])
+    _record_status(AuditEvent.Action.COHORT_COMPLETED, cohort, before, by=by, request=request)
     return cohort
+
+
+def _record_status(action, cohort: Cohort, before: str, *, by, request, detail: str = "") -> None:
+    # Inside the caller's transaction: a decision that rolls back leaves no trace.
+    audit.record(
+        action=action,
+        obj=cohort,
+        actor=by,
+        request=request,
+        detail=detail,
+        changes={"status": [before, cohort.status]},
+    )
 
 
 def course_day_event(day: CourseDay, *, cancelled: bool = False, attendees: tuple[Attendee, ...] = ()) -> CalendarEvent:
@@ -960,9 +1003,19 @@ def _send_day_invitations(*, days, recipients: list[_Recipient], method: str) ->
 # is confirmed and once it runs (it runs from its first day on).
 ACTIVE_STATUSES = (Cohort.Status.CONFIRMED, Cohort.Status.RUNNING)
 
+# The fields whose change moves a course day (and sends the change notice).
+MOVE_FIELDS = ("date", "start_time", "end_time", "venue")
+
+
+def _json_value(value):
+    """A date or time as ISO text, for the audit trail's JSON; other values as they are."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
 
 @transaction.atomic
-def save_course_day(*, day: CourseDay, changed_fields: list[str], replaying: bool = False) -> CourseDay:
+def save_course_day(
+    *, day: CourseDay, changed_fields: list[str], replaying: bool = False, by=None, request=None
+) -> CourseDay:
     """
     Save a course day. When its run is confirmed or running and the day moved, send each enrolled
     participant a change notice with the updated .ics, and each board's contact one about their
@@ -976,10 +1029,19 @@ def save_course_day(*, day: CourseDay, changed_fields: list[str], replaying: boo
         error = _past_date_error(number=day.programme_day.number, date=day.date, stored=stored)
         if error:
             raise ValidationError(error)
-    moved = day.pk is not None and bool({"date", "start_time", "end_time", "venue"} & set(changed_fields))
+    moved = day.pk is not None and bool(set(MOVE_FIELDS) & set(changed_fields))
     if moved:
         day.sequence += 1
+        stored = CourseDay.objects.filter(pk=day.pk).values(*MOVE_FIELDS).first() or {}
     day.save()
+    if moved:
+        changes = {
+            field: [_json_value(stored.get(field)), _json_value(getattr(day, field))]
+            for field in MOVE_FIELDS
+            if stored.get(field) != getattr(day, field)
+        }
+        if changes:
+            audit.record(action=AuditEvent.Action.DAY_MOVED, obj=day, actor=by, request=request, changes=changes)
     cohort = Cohort.objects.select_for_update().select_related("programme").get(pk=day.cohort_id)
     recode_cohort(cohort=cohort)
     day.cohort = cohort
@@ -1239,7 +1301,7 @@ class AttendanceEntry:
 
 
 @transaction.atomic
-def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorded_by) -> int:
+def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorded_by, request=None) -> int:
     """
     Record the attendance grid of a course run in a bounded number of queries; return how many cells changed.
 
@@ -1262,6 +1324,8 @@ def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorde
     }
     now = timezone.now()
     new, changed = [], []
+    # The cells changed for a day that has taken place, for the audit trail.
+    cells = []
     for entry in entries:
         if entry.participant_id not in participant_ids or entry.course_day_id not in day_ids:
             raise ValidationError(_("The attendance names a participant or day of another course run."))
@@ -1276,6 +1340,17 @@ def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorde
                 raise ValidationError(_("A day made up must be the same programme day with another course run."))
             made_up_in_id = entry.made_up_in_id
         attendance = existing.get((entry.participant_id, entry.course_day_id))
+        before = (attendance.status, attendance.note, attendance.made_up_in_id) if attendance else ("", "", None)
+        after = (entry.status, entry.note, made_up_in_id)
+        if before != after and dates[entry.course_day_id] <= today:
+            cells.append(
+                {
+                    "participant": entry.participant_id,
+                    "day": entry.course_day_id,
+                    "before": _cell(*before),
+                    "after": _cell(*after),
+                }
+            )
         if attendance is None:
             if not entry.status and not entry.note:
                 continue
@@ -1308,7 +1383,21 @@ def record_attendance(*, cohort: Cohort, entries: list[AttendanceEntry], recorde
         Attendance.objects.filter(pk__in=pks).update(
             status=status, note=note, made_up_in_id=made_up_in_id, recorded_by=recorded_by, recorded_at=now
         )
+    if cells:
+        # One event for the whole save, with every cell in it: one INSERT
+        # however many cells changed.
+        audit.record(
+            action=AuditEvent.Action.ATTENDANCE_CHANGED,
+            obj=cohort,
+            actor=recorded_by,
+            request=request,
+            changes={"cells": cells},
+        )
     return len(new) + len(changed)
+
+
+def _cell(status: str, note: str, made_up_in_id: int | None) -> dict:
+    return {"status": status, "note": note, "made_up_in": made_up_in_id}
 
 
 # --- The trainer's calendar feed ----------------------------------------------
@@ -1423,14 +1512,16 @@ def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def update_own_details(*, participant: Participant, data: dict) -> Participant:
+def update_own_details(*, participant: Participant, data: dict, request=None) -> Participant:
     """Let a participant correct the spelling of their name and give their register number."""
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    before = participant.register_number
     for field in ("initials", "first_name", "tussenvoegsel", "last_name", "register_number"):
         if field in data:
             setattr(participant, field, data[field])
     participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
     participant.save(update_fields=["initials", "first_name", "tussenvoegsel", "last_name", "register_number"])
+    _record_register_number(participant, before, by=None, request=request, where="own_page")
     return participant
 
 

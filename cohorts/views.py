@@ -413,7 +413,7 @@ def participant_page(request, token):
                 return redirect(request.path)
             form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk))
             if form.is_valid():
-                services.update_own_details(participant=participant, data=form.cleaned_data)
+                services.update_own_details(participant=participant, data=form.cleaned_data, request=request)
                 messages.success(request, _("Your details have been saved."))
                 return redirect(request.path)
         elif action in {"absent", "present"}:

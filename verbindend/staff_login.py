@@ -39,6 +39,8 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit import services as audit
+from audit.models import AuditEvent
 from verbindend.ratelimit import client_address
 
 PENDING = "staff_login_pending"
@@ -131,6 +133,11 @@ WAIT = _("After a wrong code the next one is taken only after a few seconds. Wai
 def _code_failed(request, user) -> None:
     # Counted by django-axes like a wrong password, so codes cannot be tried endlessly either.
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    # The password was right, so the account is known: the trail shows the
+    # attempt on it (wrong passwords are django-axes' AccessAttempt rows).
+    audit.record(
+        action=AuditEvent.Action.STAFF_LOGIN_FAILED, obj=user, actor=user, request=request, detail="second_factor"
+    )
 
 
 def new_recovery_codes(user) -> list[str]:
@@ -180,8 +187,10 @@ def _password_step(request):
 def _finish(request, user, device):
     backend = user.backend
     request.session.pop(PENDING, None)
-    login(request, user, backend=backend)
-    otp_login(request, device)
+    with transaction.atomic():
+        login(request, user, backend=backend)
+        otp_login(request, device)
+        audit.record(action=AuditEvent.Action.STAFF_LOGIN, obj=user, actor=user, request=request)
     # Axes' success handler (user_logged_in) resets the failures of this username and address.
 
 
