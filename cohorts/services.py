@@ -1051,7 +1051,9 @@ def save_course_day(
 
 
 def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
-    enrolled = list(cohort.participants.filter(status=Participant.Status.ENROLLED))
+    # The people who received the schedule (`_send_to_cohort`) hear of a change to it.
+    participants, registrations = cohort_recipients(cohort)
+    enrolled = list(participants)
     for participant in enrolled:
         attachment = _day_invitation(day, _participant_recipient(participant), method="REQUEST")
         queue_email(
@@ -1067,8 +1069,7 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             language=participant.language,
             attachments=[attachment],
         )
-    # The contacts received the schedule (`_send_to_cohort`): they hear of a change to it too.
-    for registration in cohort.registrations.exclude(status=Registration.Status.CANCELLED).select_related("board"):
+    for registration in registrations.select_related("board"):
         # With the day's updated invitation: they got the day as a meeting at confirmation.
         attachment = _day_invitation(day, _contact_recipient(registration), method="REQUEST")
         queue_email(
