@@ -8,20 +8,16 @@ skipped with the reason, in CI (CI=true) they fail, so a silently wrong
 configuration cannot pass.
 """
 
-import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
-import time
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from harness import CeleryWorker, PrivateRedis, RecordingSMTP
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -86,120 +82,28 @@ def _test_settings(settings):
 
 
 # --- Real services for the tests that are about them -------------------------
+# The processes themselves are the harness's (harness/), which the benchmarks start too.
 
 ROOT = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-
-
-class RecordingSMTPHandler:
-    """An aiosmtpd handler that keeps what it receives and can refuse on demand."""
-
-    def __init__(self):
-        self.messages = []
-        self.peers = []
-        self.fail_next = 0
-        self.fail_code = "451 4.3.0 Try again later"
-        self.always_fail = None
-        self.rcpt_delay = 0.0  # seconds to stall before accepting a recipient: a send caught mid-way
-        self._lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_delay:
-            await asyncio.sleep(self.rcpt_delay)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self._lock:
-            if self.always_fail:
-                return self.always_fail
-            if self.fail_next > 0:
-                self.fail_next -= 1
-                return self.fail_code
-            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-            self.peers.append(session.peer)
-        return "250 OK"
 
 
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on 127.0.0.1 that Django's e-mail backend sends to."""
-    from aiosmtpd.controller import Controller
-
-    handler = RecordingSMTPHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    server = RecordingSMTP().start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_PORT = server.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    handler.port = controller.port
-    yield handler
-    controller.stop()
-
-
-class PrivateRedis:
-    """A redis-server of the test's own, on its own port: the shared one is never touched."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, timeout=10, message="private redis-server")
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def _answers(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+    yield server
+    server.stop()
 
 
 @pytest.fixture
 def private_redis():
     require_service("redis-server", bool(shutil.which("redis-server")), "install redis-server")
-    redis = PrivateRedis()
-    redis.start()
+    redis = PrivateRedis().start()
     yield redis
     redis.stop()
 
@@ -263,52 +167,9 @@ def service_env(transactional_db, smtp_server):
     return env
 
 
-class CeleryWorker:
-    def __init__(self, env, concurrency=2):
-        self.env = env
-        self.concurrency = concurrency
-        self.log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "verbindend",
-                "worker",
-                "--concurrency",
-                str(self.concurrency),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "INFO",
-                "-n",
-                f"test{free_port()}@%h",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_until(lambda: b"ready." in Path(self.log.name).read_bytes(), timeout=60, message="celery worker ready")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
+def celery_worker(env, concurrency=2) -> CeleryWorker:
+    """A Celery worker of the project, not yet started, with the environment of the test's services."""
+    return CeleryWorker("verbindend", env=env, cwd=ROOT, concurrency=concurrency)
 
 
 @pytest.fixture
@@ -316,8 +177,7 @@ def celery_worker_factory(service_env):
     workers = []
 
     def start(broker_url, concurrency=2):
-        worker = CeleryWorker({**service_env, "CELERY_BROKER_URL": broker_url}, concurrency)
-        worker.start()
+        worker = celery_worker({**service_env, "CELERY_BROKER_URL": broker_url}, concurrency).start()
         workers.append(worker)
         return worker
 

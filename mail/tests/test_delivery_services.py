@@ -10,7 +10,8 @@ import time
 import pytest
 from django.db import connection
 
-from conftest import require_service, run_in_project, shared_redis_url, wait_until
+from conftest import require_service, run_in_project, shared_redis_url
+from harness import wait_until
 from mail.models import OutgoingMail
 from mail.services import deliver_mails, render_email, requeue_due_mail
 

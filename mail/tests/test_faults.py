@@ -1,10 +1,9 @@
 """A worker killed with SIGKILL in the middle of sending: after a new worker starts, the e-mail arrives once."""
 
-import os
-import signal
 import time
 
-from conftest import CeleryWorker, run_in_project, shared_redis_url, wait_until
+from conftest import celery_worker, run_in_project, shared_redis_url
+from harness import wait_until
 from mail.models import OutgoingMail
 
 
@@ -19,9 +18,7 @@ def test_worker_killed_mid_send_delivers_exactly_once_after_a_new_worker(
         "from django.core.management import call_command; call_command('send_test_mail', 'bestuur@example.nl')", env
     )
     wait_until(lambda: OutgoingMail.objects.filter(status="sending").exists(), message="the worker sending")
-    os.killpg(first.process.pid, signal.SIGKILL)  # the worker and its pool, without warning
-    first.process.wait(timeout=10)
-    first.process = None
+    first.kill()  # the worker and its pool, without warning
     assert OutgoingMail.objects.get().status == OutgoingMail.Status.SENDING
     assert smtp_server.messages == []
 
@@ -105,7 +102,7 @@ def test_worker_killed_mid_batch_sends_at_most_the_one_in_flight_twice_and_the_r
     count = 40
     smtp_server.rcpt_delay = 0.3
     # Every process with the same (short) lease, as production's share one environment.
-    first, second = CeleryWorker(env, concurrency=1), CeleryWorker(env, concurrency=1)
+    first, second = celery_worker(env, concurrency=1), celery_worker(env, concurrency=1)
     first.start()
     try:
         _kill_mid_batch_then_recover(first, second, env, smtp_server, count=count, lease=lease)
@@ -117,10 +114,8 @@ def test_worker_killed_mid_batch_sends_at_most_the_one_in_flight_twice_and_the_r
 def _kill_mid_batch_then_recover(first, second, env, smtp_server, *, count, lease):
     run_in_project(QUEUE_MANY.format(count=count), env)
     wait_until(lambda: len(smtp_server.messages) >= 10, message="the worker halfway", timeout=60)
-    os.killpg(first.process.pid, signal.SIGKILL)  # the worker and its pool, without warning
+    first.kill()  # the worker and its pool, without warning
     killed_at = len(smtp_server.messages)
-    first.process.wait(timeout=10)
-    first.process = None
     assert OutgoingMail.objects.filter(status="sending").exists()
 
     # The new worker sends as slowly, so its own batch outlasts a lease: renewing it keeps the drain off its rows.

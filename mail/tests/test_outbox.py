@@ -183,7 +183,7 @@ def test_permanent_refusal_fails_at_once(smtp_server, django_capture_on_commit_c
 
 
 def test_unreachable_server_leaves_the_row_pending_with_a_later_attempt(settings, django_capture_on_commit_callbacks):
-    from conftest import free_port
+    from harness import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
@@ -276,7 +276,7 @@ def test_broker_outage_does_not_break_the_callers_transaction(
     settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     """With an unreachable broker the row is kept, pending, and the caller goes on."""
-    from conftest import free_port
+    from harness import free_port
     from mail import services
     from verbindend.celery import app
 

@@ -9,7 +9,6 @@ request logging together, is read for any part of any key.
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from harness import Process, free_port, http_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,12 +39,6 @@ for url in (
     print("URL", url)
 print("PARTICIPANT", participant.pk)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def web_command() -> str:
@@ -94,31 +89,16 @@ def server(tmp_path):
     urls = [line.split(" ", 1)[1] for line in made.splitlines() if line.startswith("URL ")]
     participant = next(line.split()[1] for line in made.splitlines() if line.startswith("PARTICIPANT "))
     log_path = tmp_path / "web.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            ["bash", "-c", f"exec {web_command()}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while request(f"http://127.0.0.1:{port}/health/") != 200:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
-            yield {
-                "base": f"http://127.0.0.1:{port}",
-                "urls": urls,
-                "participant": participant,
-                "database": database,
-                "log": log_path,
-            }
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    command = ["bash", "-c", f"exec {web_command()}"]
+    ready = http_ok(f"http://127.0.0.1:{port}/health/")
+    with Process(command, name="gunicorn", env=env, cwd=ROOT, log=log_path, ready=ready, timeout=30):
+        yield {
+            "base": f"http://127.0.0.1:{port}",
+            "urls": urls,
+            "participant": participant,
+            "database": database,
+            "log": log_path,
+        }
 
 
 def test_no_personal_link_reaches_the_log(server):

@@ -4,13 +4,10 @@ left half-written. The cluster is the test's own (initdb in a temporary folder, 
 PostgreSQL is never touched.
 """
 
-import glob
 import http.cookiejar
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -20,58 +17,14 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, free_port, require_service, run_in_project, wait_until
-
-
-def _binary(name):
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else shutil.which(name)
-
-
-class PrivateCluster:
-    def __init__(self):
-        self.port = free_port()
-        self.folder = tempfile.mkdtemp(prefix="verbindend-pg-")
-        self.data = os.path.join(self.folder, "data")
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.as_postgres:
-            shutil.chown(self.folder, "postgres", "postgres")
-        self._run(_binary("initdb"), "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *command):
-        subprocess.run([*self.as_postgres, *command], check=True, capture_output=True, timeout=120)
-
-    def start(self):
-        self._run(
-            _binary("pg_ctl"),
-            "-D",
-            self.data,
-            "-w",
-            "-l",
-            os.path.join(self.folder, "log"),
-            "-o",
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )
-
-    def stop(self):
-        subprocess.run(
-            [*self.as_postgres, _binary("pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"],
-            capture_output=True,
-            timeout=120,
-        )
-
-    def remove(self):
-        self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
+from conftest import ROOT, require_service, run_in_project
+from harness import Gunicorn, PrivatePostgres, wait_until
 
 
 @pytest.fixture
 def cluster():
-    require_service("PostgreSQL binaries", bool(_binary("initdb") and _binary("pg_ctl")), "install postgresql")
-    cluster = PrivateCluster()
-    cluster.start()
+    require_service("PostgreSQL binaries", PrivatePostgres.available(), "install postgresql")
+    cluster = PrivatePostgres().start()
     yield cluster
     cluster.remove()
 
@@ -139,7 +92,6 @@ def test_a_database_restart_under_load_fails_requests_only_while_it_is_down_and_
         "SESSION_COOKIE_SECURE": "false",
     }
     run_in_project("from django.core.management import call_command; call_command('migrate', verbosity=0)", env)
-    port = free_port()
     static = tempfile.mkdtemp(prefix="verbindend-static-")
     env["STATIC_ROOT"] = static
     run_in_project(
@@ -147,24 +99,8 @@ def test_a_database_restart_under_load_fails_requests_only_while_it_is_down_and_
         "call_command('collectstatic', verbosity=0, interactive=False)",
         env,
     )
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "verbindend.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = Gunicorn("verbindend.wsgi", env=env, cwd=ROOT, workers=2, ready_path="/health/").start()
+    port = server.port
     results = []  # (time, status)
     stop = threading.Event()
 
@@ -178,9 +114,8 @@ def test_a_database_restart_under_load_fails_requests_only_while_it_is_down_and_
         try:
             wait_until(lambda: Browser(port).post(9999) == 302, timeout=30, message="gunicorn up")
         except AssertionError:
-            log.seek(0)
             status = Browser(port).post(9998)
-            raise AssertionError(f"status {status}; " + log.read().decode(errors="replace")[-3000:]) from None
+            raise AssertionError(f"status {status}; " + server.output()[-3000:]) from None
         threads = [threading.Thread(target=load, args=(i * 2000,)) for i in range(4)]
         for thread in threads:
             thread.start()
@@ -195,9 +130,7 @@ def test_a_database_restart_under_load_fails_requests_only_while_it_is_down_and_
         for thread in threads:
             thread.join()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+        server.stop()
         shutil.rmtree(static, ignore_errors=True)
 
     failures_after = [t for t, status in results if status != 302 and t > up + 1.5]

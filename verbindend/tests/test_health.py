@@ -41,7 +41,7 @@ def test_ready_fails_when_e_mail_is_stuck(client):
 
 
 def test_ready_fails_when_the_broker_is_away(client, settings, monkeypatch):
-    from conftest import free_port
+    from harness import free_port
     from verbindend.celery import app
 
     unreachable = f"redis://127.0.0.1:{free_port()}/0"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, require_service, shared_redis_url
+from conftest import require_service, shared_redis_url
+from harness import free_port
 
 from .helpers import AXE, OPEN_PAGES, Stack
 

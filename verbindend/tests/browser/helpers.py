@@ -3,11 +3,11 @@
 import re
 import subprocess
 import sys
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from conftest import ROOT, wait_until
+from conftest import ROOT
+from harness import Process, http_ok, wait_until
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1366, "height": 900}
@@ -38,44 +38,24 @@ class Stack:
         subprocess.run(
             ["bash", "-c", commands["release"]], cwd=ROOT, env=env, check=True, capture_output=True, timeout=180
         )
-        for name in ("web", "worker", "beat"):
-            log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 (closed in stop)
-            self.processes[name] = (
-                subprocess.Popen(
-                    ["bash", "-c", f"exec {commands[name]}"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                ),
-                log,
-            )
-        wait_until(self._ready, timeout=60, message="gunicorn answering /health/ready/")
-        wait_until(lambda: b"ready." in self.log("worker").encode(), timeout=60, message="celery worker ready")
-        wait_until(lambda: "beat: Starting" in self.log("beat"), timeout=60, message="celery beat started")
-
-    def _ready(self):
-        try:
-            with urllib.request.urlopen(self.url + "/health/ready/", timeout=2) as response:  # noqa: S310 (our http URL)
-                return response.status == 200
-        except OSError:
-            return False
+        ready = {
+            "web": http_ok(self.url + "/health/ready/"),
+            "worker": lambda: "ready." in self.log("worker"),
+            "beat": lambda: "beat: Starting" in self.log("beat"),
+        }
+        for name, check in ready.items():
+            command = ["bash", "-c", f"exec {commands[name]}"]
+            log = self.folder / f"{name}.log"
+            self.processes[name] = Process(command, name=name, env=env, cwd=ROOT, log=log, ready=check).launch()
+        for process in self.processes.values():
+            process.wait()
 
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def stop(self):
-        for process, _log in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process, log in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
+        for process in self.processes.values():
+            process.stop()
 
     # --- E-mail -------------------------------------------------------------------------------
 

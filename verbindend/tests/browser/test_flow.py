@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from cohorts.models import Cohort, CourseDay, Participant, Registration
-from conftest import wait_until
+from harness import wait_until
 from mail.models import OutgoingMail
 from registry.models import Certificate
 
