@@ -54,9 +54,9 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: benchmarks, printed as ratios against baselines measured in the same run
+## bench: benchmarks, printed as ratios against baselines measured in the same run; fails when a target is missed
 bench: $(INSTALLED)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run $(BENCH)
 
 ## messages: update the catalogues from the source and compile them (needs GNU gettext)
 messages: $(INSTALLED)

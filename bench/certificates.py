@@ -1,83 +1,33 @@
 """
-Certificates as PDF, in one process against the scratch database (see
-common.setup_django), each against a baseline measured in the same run.
+Certificates as PDF, in one process, each against a baseline of the same run:
 
-1. One certificate, warm: the median of 20 renders of
-   registry.pdf.render_certificate of the same snapshot (after 5 untimed
-   ones), against a minimal one-page WeasyPrint document
-   (HTML(string="<p>Hallo</p>").write_pdf()), also warm; the two alternate,
-   so that other load on this shared machine weighs on both alike.
-   Target: ratio <= 3.
-2. Issuing a course run of 30 (a completed run whose 30 participants all
-   attended every day; the accreditation's validity set) with one call of
-   registry.services.issue_cohort_certificates, against 30 single renders
-   of the same snapshot as (1): the mean of a batch just before and a batch
-   just after the issuing. Target: ratio <= 1.2. Also its queries
-   (CaptureQueriesContext, BEGIN and COMMIT included) and the part of its
-   time spent in render_certificate.
-3. Memory: the process's max RSS (resource.getrusage) before and after the
-   issuing of (2), and the tracemalloc peak while issuing a second run of
-   30. That is a separate run because tracing makes Python code several
-   times slower, which would spoil the time of (2); tracemalloc sees only
-   what goes through Python's allocators, not cairo's, Pango's or
-   HarfBuzz's own, which the RSS includes.
+1. One certificate, warm: the median of 20 renders of the same snapshot (after 5 untimed), against a minimal one-page
+   WeasyPrint document, also warm; the two alternate.
+2. Issuing a course run of 30 (completed, every participant present every day) with one issue_cohort_certificates,
+   against 30 single renders of the same snapshot as (1), the mean of a batch just before and just after; also its
+   queries and the part of its time spent rendering.
+3. Memory: the max RSS before and after (2), and the tracemalloc peak while issuing a second run of 30 (apart, as
+   tracing slows Python code; it sees Python's allocations only, not cairo's, Pango's or HarfBuzz's).
 
-No e-mail is sent: mail.services.enqueue_delivery, which only hands queued
-rows to Celery after commit, is replaced by a no-op in this process; the
-outbox rows are still rendered and written as in production. The PDFs are
-written to a MEDIA_ROOT in the scratch folder.
+No e-mail is sent (see common.in_process); the PDFs go to a MEDIA_ROOT in the scratch folder.
 """
 
 import datetime
 import os
 import resource
-import statistics
 import time
 import tracemalloc
-from collections import Counter, deque
 
-from common import cleanup, setup_django
+from bench.common import TARGETS, captured, in_process, interleaved, kinds, setup_django, target, timed, versus
 
-WARMUP = 5  # untimed renders of each kind before measuring
-RENDERS = 20  # timed renders of each kind in (1)
-COHORT = 30  # participants of a course run in (2) and (3)
-RENDER_TARGET = 3.0
-ISSUE_TARGET = 1.2
+WARMUP, RENDERS = 5, 20
+COHORT = 30
+RENDER_TARGET, ISSUE_TARGET = 3.0, 1.2
 FIRST_DAY = datetime.date(2026, 2, 2)  # as registry/tests/test_certificates.py, within the validity below
 
 
-def main():
-    scratch = setup_django()
-    try:
-        run(scratch)
-    finally:
-        cleanup(scratch)
-
-
-# --- Measuring -------------------------------------------------------------------------------
-
-
-def timed(call) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
-
-
 def max_rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def kinds(queries) -> str:
-    counts = Counter(query["sql"].split(None, 1)[0].upper() for query in queries)
-    return ", ".join(f"{count} {verb}" for verb, count in counts.most_common())
-
-
-def verdict(ratio: float, target: float) -> str:
-    return "" if ratio <= target else " BELOW TARGET"
-
-
-# --- Data ------------------------------------------------------------------------------------
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def set_accreditation():
@@ -94,9 +44,8 @@ def set_accreditation():
 
 def completed_run(participants: int):
     """A completed course run (as the tests' completed_run()) whose participants all attended every day."""
-    from cohorts import services as cohort_services
+    from cohorts import services
     from cohorts.models import CourseDay
-    from cohorts.services import AttendanceEntry
     from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
 
     registration = RegistrationFactory(expected_participants=participants)
@@ -116,58 +65,40 @@ def completed_run(participants: int):
         CourseDay.objects.create(
             cohort=cohort,
             programme_day=day,
-            date=FIRST_DAY + datetime.timedelta(weeks=2 * (day.number - 1)),
             start_time=datetime.time(9),
             end_time=datetime.time(16),
+            date=FIRST_DAY + datetime.timedelta(weeks=2 * day.number - 2),
         )
         for day in cohort.programme.days.order_by("number")
     ]
-    entries = [AttendanceEntry(person.pk, day.pk, "present") for person in people for day in days]
-    cohort_services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
+    entries = [services.AttendanceEntry(person.pk, day.pk, "present") for person in people for day in days]
+    services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
     cohort.status = "completed"
     cohort.save()
     return cohort, people
 
 
-# --- The benchmark ---------------------------------------------------------------------------
-
-
-def run(scratch: str):
+def main():
+    scratch = setup_django()
     import weasyprint
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext, override_settings
     from django.utils import timezone
     from weasyprint.text.ffi import harfbuzz_subset
 
-    import mail.services
     from registry import pdf, services
     from registry.models import Certificate
 
-    # Never hand the rows to Celery (see the module's docstring).
-    mail.services.enqueue_delivery = lambda *, mail_ids: True
-    media = os.path.join(scratch, "media")
-    override_settings(
-        MEDIA_ROOT=media,
-        # As conftest.py: the source files, no collectstatic (no manifest for the e-mail templates to miss).
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    ).enable()
+    in_process(MEDIA_ROOT=os.path.join(scratch, "media"))
     print(
         f"   (WeasyPrint {weasyprint.__version__}; HarfBuzz subsetter found: {harfbuzz_subset is not None}; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
-
     started = time.perf_counter()
     accreditation = set_accreditation()
-    cohort, people = completed_run(COHORT)
-    traced_cohort, _traced_people = completed_run(COHORT)
+    (cohort, people), (traced_cohort, _people) = completed_run(COHORT), completed_run(COHORT)
     print(f"   (two completed course runs of {COHORT} made in {time.perf_counter() - started:.1f} s)")
 
     # The snapshot of (1) and of the baseline of (2): the first participant's, as issuing would build it.
-    participant = people[0]
-    days = cohort.days.count()
+    participant, days = people[0], cohort.days.count()
     snapshot = services.build_snapshot(
         participant=participant,
         kind=Certificate.Kind.CERTIFICATE,
@@ -186,53 +117,32 @@ def run(scratch: str):
         return weasyprint.HTML(string="<p>Hallo</p>").write_pdf()
 
     # 1. One certificate, warm, against the minimal document.
-    first_render = timed(certificate)  # the first one parses the stylesheet and loads the fonts
-    for _ in range(WARMUP):
-        certificate()
-        hello()
-    samples = {"certificate": [], "hello": []}
-    for _ in range(RENDERS):
-        samples["hello"].append(timed(hello))
-        samples["certificate"].append(timed(certificate))
-    one = statistics.median(samples["certificate"]) * 1000
-    minimal = statistics.median(samples["hello"]) * 1000
-    ratio = one / minimal
-    size = len(certificate())
+    first_render = timed(certificate)[0]  # the first one parses the stylesheet and loads the fonts
+    samples = interleaved({"hello": hello, "certificate": certificate}, warmup=WARMUP, rounds=RENDERS)
+    document = "a minimal one-page WeasyPrint document"
+    print(versus("one certificate, warm", samples["certificate"], samples["hello"], document, "<=", RENDER_TARGET))
     print(
-        f"one certificate, warm: {one:.1f} ms median (min {min(samples['certificate']) * 1000:.1f}, "
-        f"max {max(samples['certificate']) * 1000:.1f}) against a minimal one-page WeasyPrint document at "
-        f"{minimal:.1f} ms (min {min(samples['hello']) * 1000:.1f}): ratio {ratio:.2f} "
-        f"(target <= {RENDER_TARGET}){verdict(ratio, RENDER_TARGET)}"
-    )
-    print(
-        f"   (median of {RENDERS} after {WARMUP} untimed; the process's first render took "
-        f"{first_render * 1000:.0f} ms; a PDF of {size / 1024:.0f} KiB; {days} course days)"
+        f"   (median of {RENDERS} after {WARMUP} untimed; the process's first render took {first_render * 1000:.0f} "
+        f"ms; a PDF of {len(certificate()) / 1024:.0f} KiB; {days} course days)"
     )
 
     # 2. Issuing a course run of 30, against 30 single renders of the same snapshot before and after.
-    before = timed(lambda: [certificate() for _ in range(COHORT)])
-    rendering = []
-    render = pdf.render_certificate
+    before = timed(lambda: [certificate() for _ in range(COHORT)])[0]
+    rendering, render = [], pdf.render_certificate
 
     def render_timed(*args, **kwargs):
-        begun = time.perf_counter()
-        try:
-            return render(*args, **kwargs)
-        finally:
-            rendering.append(time.perf_counter() - begun)
+        seconds, rendered = timed(lambda: render(*args, **kwargs))
+        rendering.append(seconds)
+        return rendered
 
     pdf.render_certificate = render_timed
-    connection.queries_log = deque(maxlen=100_000)
     rss_before = max_rss_mb()
     try:
-        with CaptureQueriesContext(connection) as queries:
-            begun = time.perf_counter()
-            result = services.issue_cohort_certificates(cohort=cohort)
-            issuing = time.perf_counter() - begun
+        queries, (issuing, result) = captured(lambda: timed(lambda: services.issue_cohort_certificates(cohort=cohort)))
     finally:
         pdf.render_certificate = render
     rss_after = max_rss_mb()
-    after = timed(lambda: [certificate() for _ in range(COHORT)])
+    after = timed(lambda: [certificate() for _ in range(COHORT)])[0]
     if result["issued"] != COHORT or result["skipped"]:
         raise RuntimeError(f"issued {result['issued']} of {COHORT}; skipped {result['skipped']}")
     issued = Certificate.objects.filter(participant__cohort=cohort, status=Certificate.Status.VALID)
@@ -240,18 +150,17 @@ def run(scratch: str):
         raise RuntimeError("not every participant has a certificate with its PDF")
     baseline = (before + after) / 2
     ratio = issuing / baseline
-    captured = queries.captured_queries
+    figure = f"issuing a course run of {COHORT} (issue_cohort_certificates)"
     print(
-        f"issuing a course run of {COHORT} (issue_cohort_certificates): {issuing * 1000:,.0f} ms "
-        f"({issuing / COHORT * 1000:.1f} ms each) against {COHORT} single renders of the same snapshot at "
-        f"{baseline * 1000:,.0f} ms (before {before * 1000:,.0f}, after {after * 1000:,.0f}): ratio {ratio:.2f} "
-        f"(target <= {ISSUE_TARGET}){verdict(ratio, ISSUE_TARGET)}; queries {len(captured)} "
-        f"({len(captured) / COHORT:.1f} each: {kinds(captured)})"
+        f"{figure}: {issuing * 1000:,.0f} ms ({issuing / COHORT * 1000:.1f} ms each) against {COHORT} single renders "
+        f"of the same snapshot at {baseline * 1000:,.0f} ms (before {before * 1000:,.0f}, after {after * 1000:,.0f}): "
+        f"ratio {ratio:.2f} {target(figure, ratio, '<=', ISSUE_TARGET)}; queries {len(queries)} "
+        f"({len(queries) / COHORT:.1f} each: {kinds(queries)})"
     )
     print(
-        f"   (of which in render_certificate: {sum(rendering) * 1000:,.0f} ms over {len(rendering)} renders; "
-        f"the rest, queries, e-mail rendering and writing the files: {(issuing - sum(rendering)) * 1000:,.0f} ms; "
-        f"issuing / its own renders {issuing / sum(rendering):.2f}, which other load on the machine sways less)"
+        f"   (of which in render_certificate: {sum(rendering) * 1000:,.0f} ms over {len(rendering)} renders; the rest, "
+        f"queries, e-mail rendering and writing the files: {(issuing - sum(rendering)) * 1000:,.0f} ms; issuing / its "
+        f"own renders {issuing / sum(rendering):.2f}, which other load on the machine sways less)"
     )
 
     # 3. Memory.
@@ -267,6 +176,7 @@ def run(scratch: str):
         f"(+{rss_after - rss_before:,.1f} MB; {max_rss_mb():,.1f} MB at the end); tracemalloc peak while issuing "
         f"another run of {COHORT}: {peak / 1024 / 1024:,.1f} MB"
     )
+    TARGETS.finish()
 
 
 if __name__ == "__main__":

@@ -1,173 +1,256 @@
-"""Helpers for the benchmarks: a scratch database, local servers, timing."""
+"""What the benchmarks share: scratch services, measuring, bulk data, and the targets that decide the run."""
 
+import atexit
+import datetime
+import itertools
+import math
+import operator
 import os
 import shutil
-import socket
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections import Counter, deque
 from pathlib import Path
 
+from harness import answers, scratch_database
+
 ROOT = Path(__file__).resolve().parent.parent
+MISSED = "target missed: "  # how a benchmark's last lines name each missed target, for bench/run.py
+OPERATORS = {">=": operator.ge, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# --- Targets ---------------------------------------------------------------------------------
 
 
-def _answers(host: str, port: int, probe: bytes = b"", expect: bytes = b"") -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5) as sock:
-            if probe:
-                sock.sendall(probe)
-                return sock.recv(16).startswith(expect)
-            return True
-    except OSError:
-        return False
+def number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def _scratch_postgres() -> str:
-    """A fresh database next to DATABASE_URL's (or on local PostgreSQL), dropped at exit."""
-    import atexit
-    from urllib.parse import urlsplit
+class Targets:
+    """The figures that have a target: each checked where it is printed; `finish()` fails the run if one missed."""
 
-    import psycopg2
+    def __init__(self):
+        self.missed: list[str] = []
 
-    base = os.environ.get("DATABASE_URL", "") or "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(base)
-    name = f"verbindend_bench_{os.getpid()}"
-    admin = psycopg2.connect(base.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    def check(self, figure: str, value: float, op: str, limit: float, unit: str = "") -> str:
+        """The target to print beside `value`, marked MISSED (and remembered) when `value` does not meet it."""
+        unit = f" {unit}" if unit else ""
+        if OPERATORS[op](value, limit):
+            return f"(target {op} {limit:g}{unit})"
+        self.missed.append(f"{figure}: {number(value)}{unit} (target {op} {limit:g}{unit})")
+        return f"(target {op} {limit:g}{unit}) MISSED"
 
-    def drop():
-        from django.db import connections
+    def finish(self):
+        """Name every missed target, and exit non-zero if there is one."""
+        for missed in self.missed:
+            print(MISSED + missed, flush=True)
+        sys.exit(1 if self.missed else 0)
 
-        connections.close_all()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
-    atexit.register(drop)
-    return parts._replace(path=f"/{name}").geturl()
+TARGETS = Targets()
+target = TARGETS.check
+
+
+# --- Scratch services ------------------------------------------------------------------------
+
+
+def scratch_folder(prefix: str = "verbindend-bench-") -> str:
+    """A temporary folder, removed at exit."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def setup_django() -> str:
     """
-    Point Django at scratch services, migrate, and return a scratch folder.
+    Point Django at scratch services, migrate, and return a scratch folder; all are removed at exit.
 
-    Production-like where possible: PostgreSQL when DATABASE_URL names it or
-    one answers on 127.0.0.1:5432, and a Redis broker when CELERY_BROKER_URL
-    is set or one answers on 127.0.0.1:6379; SQLite and in-process otherwise.
+    Production-like where possible: a scratch database on PostgreSQL when DATABASE_URL names it or one answers on
+    127.0.0.1:5432, and a Redis broker when CELERY_BROKER_URL is set or one answers on 127.0.0.1:6379 (database 15);
+    SQLite and in-process otherwise.
     """
-    sys.path.insert(0, str(ROOT))
-    scratch = tempfile.mkdtemp(prefix="verbindend-bench-")
+    scratch = scratch_folder()
     configured = os.environ.get("DATABASE_URL", "")
-    if configured.startswith("postgres") or (not configured and _answers("127.0.0.1", 5432)):
-        os.environ["DATABASE_URL"] = _scratch_postgres()
+    if configured.startswith("postgres") or (not configured and answers(5432)):
+        server = configured or "postgres://postgres@127.0.0.1:5432/postgres"
+        url, drop = scratch_database(server, f"verbindend_bench_{os.getpid()}")
+        os.environ["DATABASE_URL"] = url
+        atexit.register(lambda: (close_connections(), drop()))
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
-    if not os.environ.get("CELERY_BROKER_URL") and _answers("127.0.0.1", 6379, b"PING\r\n", b"+PONG"):
+    if not os.environ.get("CELERY_BROKER_URL") and answers(6379, b"PING\r\n", b"+PONG"):
         os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/15"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verbindend.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
     import django
     from django.core.management import call_command
+    from django.db import connection
 
     django.setup()
     call_command("migrate", verbosity=0)
-    from django.db import connection
-
-    broker = os.environ.get("CELERY_BROKER_URL", "") or "none"
-    print(f"   (database: {connection.vendor}; broker: {broker})")
+    connection.queries_log = deque(maxlen=100_000)  # Django keeps 9,000; the reminder run makes more
+    print(f"   (database: {connection.vendor}; broker: {os.environ.get('CELERY_BROKER_URL') or 'none'})", flush=True)
     return scratch
 
 
-class SinkSMTPServer:
-    """aiosmtpd's Sink in its own process: accepts everything, keeps nothing."""
+def close_connections():
+    from django.db import connections
 
-    def __init__(self):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c", "aiosmtpd.handlers.Sink"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the SMTP sink did not start")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+    connections.close_all()
 
 
-class CeleryWorker:
+def in_process(**settings):
     """
-    A Celery worker as production runs it (`celery -A verbindend worker`),
-    two processes on these two-core machines; ready when it answers a ping.
+    Settings for a benchmark of code in this process: static files from the source, as in the tests, and no
+    hand-off to Celery (mail.services.enqueue_delivery a no-op: the outbox rows are still rendered and written).
     """
+    from django.test.utils import override_settings
 
-    CONCURRENCY = 2
+    import mail.services
 
-    def __init__(self, env: dict, log_path: str | None = None):
-        self.log_path = log_path
-        # Closed in stop(); without a path the worker writes to this terminal.
-        self.log = open(log_path, "w") if log_path else None  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "verbindend",
-                "worker",
-                "--concurrency",
-                str(self.CONCURRENCY),
-                "-l",
-                os.environ.get("BENCH_WORKER_LOG", "WARNING"),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT if self.log else None,
+    mail.services.enqueue_delivery = lambda *, mail_ids: True
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override_settings(STORAGES=storages, **settings).enable()
+
+
+# --- Measuring -------------------------------------------------------------------------------
+
+
+def timed(call) -> tuple[float, object]:
+    """The seconds `call()` took, and what it returned."""
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def captured(call) -> tuple[list, object]:
+    """The queries `call()` made (BEGIN and COMMIT included), and what it returned."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = call()
+    return queries.captured_queries, result
+
+
+def kinds(queries) -> str:
+    counts = Counter(query["sql"].split(None, 1)[0].upper() for query in queries)
+    return ", ".join(f"{count} {verb}" for verb, count in counts.most_common())
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Nearest-rank percentile of seconds, in milliseconds."""
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))] * 1000
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def interleaved(calls: dict, *, warmup: int, rounds: int) -> dict[str, list[float]]:
+    """The seconds of each call, taking turns `rounds` times after `warmup` untimed turns, so that other load on the
+    machine weighs on each alike."""
+    samples = {name: [] for name in calls}
+    for turn in range(warmup + rounds):
+        for name, call in calls.items():
+            seconds, _result = timed(call)
+            if turn >= warmup:
+                samples[name].append(seconds)
+    return samples
+
+
+def versus(figure: str, samples: list[float], baseline: list[float], baseline_name: str, op: str, limit: float) -> str:
+    """The medians (and p90s) of `samples` and of their baseline, and the ratio of the medians beside its target."""
+    ratio = median_ms(samples) / median_ms(baseline)
+    return (
+        f"{figure}: {median_ms(samples):.1f} ms median (p90 {percentile(samples, 0.9):.1f}) against {baseline_name} "
+        f"at {median_ms(baseline):.1f} ms (p90 {percentile(baseline, 0.9):.1f}): ratio {ratio:.2f} "
+        f"{target(figure, ratio, op, limit)}"
+    )
+
+
+# --- Bulk data -------------------------------------------------------------------------------
+
+
+BOARD_NUMBERS = itertools.count(10000)  # unique five-digit bestuursnummers (next() on a count is atomic in CPython)
+
+
+def board_number() -> str:
+    return str(next(BOARD_NUMBERS))
+
+
+def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1):
+    """
+    `count` course runs made in bulk, each with a board, a placed registration, its participants and a day per
+    programme day, 14 days apart; run n has status n of `statuses` (in turn), and its days start `spread` x n days
+    after `first_date`.
+    """
+    from django.utils import timezone
+
+    from cohorts.models import Board, Cohort, CourseDay, Participant, Registration
+
+    now, tag = timezone.now(), prefix.lower()
+    boards = Board.objects.bulk_create(
+        Board(name=f"Stichting {prefix} {n}", bestuursnummer=board_number(), sector="po") for n in range(count)
+    )
+    cohorts = Cohort.objects.bulk_create(
+        Cohort(
+            programme=programme_days[0].programme,
+            code=f"{prefix}-{n + 1:05d}",
+            status=statuses[n % len(statuses)],
+            trainer=trainer,
+            venue="Zaal De Eik",
+            place="Utrecht",
+            created_at=now - datetime.timedelta(minutes=n),
         )
-        from verbindend.celery import app
-
-        while not app.control.ping(timeout=0.5):
-            if self.process.poll() is not None:
-                raise RuntimeError("the Celery worker stopped")
-
-    def tail(self, lines: int = 40) -> str:
-        if not self.log_path:
-            return ""
-        self.log.flush()
-        with open(self.log_path, errors="replace") as log:
-            return "".join(log.readlines()[-lines:])
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait()
-        if self.log:
-            self.log.close()
-
-
-def report(name: str, measured: float, baseline: float, unit: str, target: str, higher_is_better: bool = True):
-    ratio = measured / baseline if baseline else float("nan")
-    print(f"{name}: {measured:,.1f} {unit} against a baseline of {baseline:,.1f} {unit}: ratio {ratio:.2f} ({target})")
-
-
-def cleanup(path: str):
-    shutil.rmtree(path, ignore_errors=True)
+        for n in range(count)
+    )
+    registrations = Registration.objects.bulk_create(
+        Registration(
+            board=board,
+            cohort=cohort,
+            status=Registration.Status.PLACED,
+            contact_name="Fatima el Amrani",
+            contact_email=f"contact{n}@{tag}.example.nl",
+            expected_participants=participants,
+            privacy_consent_at=now,
+            submission_key=uuid.uuid4().hex,
+        )
+        for n, (board, cohort) in enumerate(zip(boards, cohorts, strict=True))
+    )
+    Participant.objects.bulk_create(
+        Participant(
+            registration=registration,
+            cohort=registration.cohort,
+            first_name=f"Anne{p}",
+            tussenvoegsel="van der",
+            last_name=f"Berg{n}",
+            email=f"leider{n}-{p}@{tag}.example.nl",
+            role=Participant.Role.DIRECTEUR,
+            school="OBS De Regenboog",
+            brin="16SW",
+        )
+        for n, registration in enumerate(registrations)
+        for p in range(participants)
+    )
+    CourseDay.objects.bulk_create(
+        CourseDay(
+            cohort=cohort,
+            programme_day=day,
+            date=first_date + datetime.timedelta(days=spread * n + 14 * index),
+            start_time=datetime.time(9, 0),
+            end_time=datetime.time(16, 30),
+        )
+        for n, cohort in enumerate(cohorts)
+        for index, day in enumerate(programme_days)
+    )
+    return cohorts
