@@ -94,9 +94,9 @@ def set_accreditation():
 
 def completed_run(participants: int):
     """A completed course run (as the tests' completed_run()) whose participants all attended every day."""
-    from cohorts import services as cohort_services
     from cohorts.models import CourseDay
-    from cohorts.services import AttendanceEntry
+    from cohorts.services import attendance
+    from cohorts.services.attendance import AttendanceEntry
     from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
 
     registration = RegistrationFactory(expected_participants=participants)
@@ -123,7 +123,7 @@ def completed_run(participants: int):
         for day in cohort.programme.days.order_by("number")
     ]
     entries = [AttendanceEntry(person.pk, day.pk, "present") for person in people for day in days]
-    cohort_services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
+    attendance.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
     cohort.status = "completed"
     cohort.save()
     return cohort, people

@@ -103,9 +103,9 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     from django.db import transaction
     from django.utils import timezone
 
-    from cohorts import services
     from cohorts.demo import SCHOOLS
     from cohorts.models import Attendance, CourseDay, Participant, Registration
+    from cohorts.services import attendance, enrolment, links, registrations, runs, scheduling
     from programme.models import Programme
 
     programme = Programme.objects.get(slug="verbindend-leiderschap")
@@ -118,7 +118,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     for c in range(COHORTS):
         number = NUMBERS.next()
         with transaction.atomic():
-            registration = services.submit_registration(
+            registration = registrations.submit_registration(
                 board_data={
                     "name": f"Stichting Onderwijs {number}",
                     "kind": "bestuur",
@@ -139,7 +139,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
                 language="nl",
                 programme=programme,
             )
-            cohort = services.form_cohort(registrations=[registration], programme=programme, trainer=trainer)
+            cohort = registrations.form_cohort(registrations=[registration], programme=programme, trainer=trainer)
             registration.refresh_from_db()
             rows = []
             for k in range(per_cohort):
@@ -154,12 +154,12 @@ def create_course_runs() -> list[tuple[str, bytes]]:
                         "brin": brin,
                     }
                 )
-            people = services.enroll_participants(registration=registration, rows=rows)
+            people = enrolment.enroll_participants(registration=registration, rows=rows)
             # Enrolment closes on day 1, so the days are scheduled after it;
             # every other run began five weeks ago.
             first = today + datetime.timedelta(weeks=-5 if c % 2 else 3)
             for offset, day in enumerate(days):
-                services.save_course_day(
+                scheduling.save_course_day(
                     day=CourseDay(
                         cohort=cohort,
                         programme_day=day,
@@ -170,19 +170,19 @@ def create_course_runs() -> list[tuple[str, bytes]]:
                     changed_fields=[],
                     replaying=True,  # the runs that began five weeks ago were scheduled before that
                 )
-            services.confirm_cohort(cohort=cohort)
+            runs.confirm_cohort(cohort=cohort)
             passed = cohort.days.filter(date__lt=today)
-            services.record_attendance(
+            attendance.record_attendance(
                 cohort=cohort,
                 entries=[
-                    services.AttendanceEntry(participant.pk, day.pk, Attendance.Status.PRESENT)
+                    attendance.AttendanceEntry(participant.pk, day.pk, Attendance.Status.PRESENT)
                     for participant in people
                     for day in passed
                 ],
                 recorded_by=trainer,
             )
         for participant in people:
-            path = urlsplit(services.participant_page_url(participant)).path
+            path = urlsplit(links.participant_page_url(participant)).path
             pages.append((path, html.escape(participant.full_name).encode()))
     return pages
 
