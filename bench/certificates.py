@@ -44,8 +44,8 @@ def set_accreditation():
 
 def completed_run(participants: int):
     """A completed course run (as the tests' completed_run()) whose participants all attended every day."""
-    from cohorts import services
     from cohorts.models import CourseDay
+    from cohorts.services import attendance
     from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
 
     registration = RegistrationFactory(expected_participants=participants)
@@ -71,8 +71,8 @@ def completed_run(participants: int):
         )
         for day in cohort.programme.days.order_by("number")
     ]
-    entries = [services.AttendanceEntry(person.pk, day.pk, "present") for person in people for day in days]
-    services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
+    entries = [attendance.AttendanceEntry(person.pk, day.pk, "present") for person in people for day in days]
+    attendance.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
     cohort.status = "completed"
     cohort.save()
     return cohort, people

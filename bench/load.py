@@ -58,9 +58,9 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     from django.db import transaction
     from django.utils import timezone
 
-    from cohorts import services
     from cohorts.demo import SCHOOLS
     from cohorts.models import Attendance, CourseDay, Participant, Registration
+    from cohorts.services import attendance, enrolment, links, registrations, runs, scheduling
     from programme.models import Programme
 
     programme = Programme.objects.get(slug="verbindend-leiderschap")
@@ -71,7 +71,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     for c in range(COHORTS):
         number = board_number()
         with transaction.atomic():
-            registration = services.submit_registration(
+            registration = registrations.submit_registration(
                 board_data={
                     "name": f"Stichting Onderwijs {number}",
                     "kind": "bestuur",
@@ -92,7 +92,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
                 language="nl",
                 programme=programme,
             )
-            cohort = services.form_cohort(registrations=[registration], programme=programme, trainer=trainer)
+            cohort = registrations.form_cohort(registrations=[registration], programme=programme, trainer=trainer)
             registration.refresh_from_db()
             rows = []
             for n in range(c * per_cohort, (c + 1) * per_cohort):
@@ -100,11 +100,11 @@ def create_course_runs() -> list[tuple[str, bytes]]:
                 role = Participant.Role.DIRECTEUR
                 rows.append({**participant_name(n), "email": f"deelnemer{n}@school.example.nl", "role": role})
                 rows[-1].update(school=school, brin=brin)
-            people = services.enroll_participants(registration=registration, rows=rows)
+            people = enrolment.enroll_participants(registration=registration, rows=rows)
             # Enrolment closes on day 1, so the days are scheduled after it; every other run began five weeks ago.
             first = today + datetime.timedelta(weeks=-5 if c % 2 else 3)
             for offset, day in enumerate(days):
-                services.save_course_day(
+                scheduling.save_course_day(
                     day=CourseDay(
                         cohort=cohort,
                         programme_day=day,
@@ -115,12 +115,12 @@ def create_course_runs() -> list[tuple[str, bytes]]:
                     changed_fields=[],
                     replaying=True,  # the runs that began five weeks ago were scheduled before that
                 )
-            services.confirm_cohort(cohort=cohort)
+            runs.confirm_cohort(cohort=cohort)
             passed, present = list(cohort.days.filter(date__lt=today)), Attendance.Status.PRESENT
-            entries = [services.AttendanceEntry(person.pk, day.pk, present) for person in people for day in passed]
-            services.record_attendance(cohort=cohort, entries=entries, recorded_by=trainer)
+            entries = [attendance.AttendanceEntry(person.pk, day.pk, present) for person in people for day in passed]
+            attendance.record_attendance(cohort=cohort, entries=entries, recorded_by=trainer)
         for participant in people:
-            path = urlsplit(services.participant_page_url(participant)).path
+            path = urlsplit(links.participant_page_url(participant)).path
             pages.append((path, html.escape(participant.full_name).encode()))
     return pages
 

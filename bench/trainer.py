@@ -192,7 +192,7 @@ def reminders(trainer, days):
     from django.utils import timezone
 
     from cohorts.models import Participant
-    from cohorts.services import send_due_reminders
+    from cohorts.services.reminders import send_due_reminders
     from mail.models import OutgoingMail
 
     started = time.perf_counter()

@@ -20,9 +20,11 @@ from django.utils.translation import ngettext
 from programme.models import Programme
 from verbindend.admin import confirmation_page, is_confirmed, short_date, short_datetime
 
-from . import selectors, services
+from . import selectors
 from .forms import ParticipantForm
 from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from .services import attendance, enrolment, intakes, personal_data, runs, scheduling
+from .services import registrations as registrations_services
 
 
 @admin.register(Board)
@@ -144,7 +146,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     def anonymise_contacts(self, request, queryset):
         if request.POST.get("confirm") == "yes":
             for registration in queryset:
-                services.anonymise_contact(registration=registration, by=request.user, request=request)
+                personal_data.anonymise_contact(registration=registration, by=request.user, request=request)
             count = queryset.count()
             message = ngettext(
                 "%(count)s contact person anonymised.", "%(count)s contact persons anonymised.", count
@@ -218,8 +220,10 @@ class RegistrationAdmin(admin.ModelAdmin):
                 button=_("Form the course run"),
             )
         try:
-            cohort = services.form_cohort(registrations=list(queryset), programme=programme, trainer=request.user)
-        except services.CohortError as error:
+            cohort = registrations_services.form_cohort(
+                registrations=list(queryset), programme=programme, trainer=request.user
+            )
+        except runs.CohortError as error:
             self.message_user(request, str(error), messages.ERROR)
             return None
         self.message_user(
@@ -234,8 +238,10 @@ class RegistrationAdmin(admin.ModelAdmin):
         form = AddToCohortForm(request.POST if is_confirmed(request) else None)
         if form.is_bound and form.is_valid():
             try:
-                count = services.place_registrations(registrations=list(queryset), cohort=form.cleaned_data["cohort"])
-            except services.CohortError as error:
+                count = registrations_services.place_registrations(
+                    registrations=list(queryset), cohort=form.cleaned_data["cohort"]
+                )
+            except runs.CohortError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(
@@ -272,7 +278,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     )
     def rotate_links(self, request, queryset):
         for registration in queryset:
-            services.rotate_board_link(registration=registration, by=request.user, request=request)
+            registrations_services.rotate_board_link(registration=registration, by=request.user, request=request)
         count = queryset.count()
         self.message_user(
             request,
@@ -292,7 +298,7 @@ class CourseDayFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         days = [
-            services.PlannedDay(
+            scheduling.PlannedDay(
                 programme_day=form.cleaned_data["programme_day"],
                 date=form.cleaned_data["date"],
                 start_time=form.cleaned_data["start_time"],
@@ -306,7 +312,7 @@ class CourseDayFormSet(forms.BaseInlineFormSet):
         numbers = [day.programme_day.number for day in days]
         if len(numbers) != len(set(numbers)):
             raise forms.ValidationError(_("Each programme day can be scheduled once."))
-        services.validate_schedule(cohort=self.instance, days=days)
+        scheduling.validate_schedule(cohort=self.instance, days=days)
 
 
 # The times a first course day of a programme is offered with (a run's
@@ -365,7 +371,7 @@ class StaffEnrolmentForm(ParticipantForm):
     registration = forms.ModelChoiceField(label=_("Board"), queryset=Registration.objects.none())
     language = forms.ChoiceField(label=_("Language of the e-mails"), choices=settings.LANGUAGES, initial="nl")
 
-    field_order = ["registration", *services.PARTICIPANT_FIELDS, "language"]
+    field_order = ["registration", *enrolment.PARTICIPANT_FIELDS, "language"]
 
     def __init__(self, *args, cohort, **kwargs):
         super().__init__(*args, **kwargs)
@@ -477,12 +483,12 @@ class CohortAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = StaffEnrolmentForm(request.POST or None, cohort=cohort)
         if request.method == "POST" and form.is_valid():
-            data = {field: form.cleaned_data.get(field, "") for field in services.PARTICIPANT_FIELDS}
+            data = {field: form.cleaned_data.get(field, "") for field in enrolment.PARTICIPANT_FIELDS}
             try:
-                participant = services.enroll_participant(
+                participant = enrolment.enroll_participant(
                     registration=form.cleaned_data["registration"], data=data, language=form.cleaned_data["language"]
                 )
-            except services.EnrolmentError as error:
+            except enrolment.EnrolmentError as error:
                 form.add_error(None, str(error))
             else:
                 if participant.status == Participant.Status.WAITING:
@@ -533,7 +539,7 @@ class CohortAdmin(admin.ModelAdmin):
                     status = request.POST.get(f"s-{suffix}", "")
                     made_up = request.POST.get(f"m-{suffix}", "")
                     entries.append(
-                        services.AttendanceEntry(
+                        attendance.AttendanceEntry(
                             participant_id=row["participant"].pk,
                             course_day_id=day.pk,
                             status=status if status in Attendance.Status.values else "",
@@ -542,7 +548,7 @@ class CohortAdmin(admin.ModelAdmin):
                         )
                     )
             try:
-                changed = services.record_attendance(
+                changed = attendance.record_attendance(
                     cohort=cohort, entries=entries, recorded_by=request.user, request=request
                 )
             except ValidationError as error:
@@ -607,7 +613,7 @@ class CohortAdmin(admin.ModelAdmin):
         if change:
             obj.save()
         else:
-            services.save_new_cohort(cohort=obj)
+            runs.save_new_cohort(cohort=obj)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not CourseDay:
@@ -617,7 +623,9 @@ class CohortAdmin(admin.ModelAdmin):
             deleted.delete()
         changed = {id(f.instance): f.changed_data for f in formset.forms}
         for day in days:
-            services.save_course_day(day=day, changed_fields=changed.get(id(day), []), by=request.user, request=request)
+            scheduling.save_course_day(
+                day=day, changed_fields=changed.get(id(day), []), by=request.user, request=request
+            )
 
     @admin.display(description=_("boards"))
     def boards(self, cohort):
@@ -660,7 +668,7 @@ class CohortAdmin(admin.ModelAdmin):
         for cohort in queryset:
             try:
                 action(cohort=cohort, by=request.user, request=request, **arguments)
-            except services.CohortError as error:
+            except runs.CohortError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 done += 1
@@ -760,7 +768,7 @@ class CohortAdmin(admin.ModelAdmin):
         self._run(
             request,
             queryset,
-            services.confirm_cohort,
+            runs.confirm_cohort,
             lambda n: ngettext(
                 "%(count)d course run confirmed; the schedule is sent.",
                 "%(count)d course runs confirmed; the schedule is sent.",
@@ -775,7 +783,7 @@ class CohortAdmin(admin.ModelAdmin):
             self._run(
                 request,
                 queryset,
-                services.cancel_cohort,
+                runs.cancel_cohort,
                 lambda n: ngettext(
                     "%(count)d course run cancelled; everyone is told.",
                     "%(count)d course runs cancelled; everyone is told.",
@@ -821,7 +829,7 @@ class CohortAdmin(admin.ModelAdmin):
         self._run(
             request,
             queryset,
-            services.complete_cohort,
+            runs.complete_cohort,
             lambda n: ngettext("%(count)d course run completed.", "%(count)d course runs completed.", n),
         )
 
@@ -843,7 +851,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             # Through the service, so a corrected register number reaches the audit trail.
-            services.save_participant(participant=obj, by=request.user, request=request)
+            enrolment.save_participant(participant=obj, by=request.user, request=request)
         else:
             super().save_model(request, obj, form, change)
 
@@ -854,7 +862,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     def anonymise(self, request, queryset):
         if request.POST.get("confirm") == "yes":
             for participant in queryset:
-                services.anonymise_participant(participant=participant, by=request.user, request=request)
+                personal_data.anonymise_participant(participant=participant, by=request.user, request=request)
             count = queryset.count()
             message = ngettext("%(count)s participant anonymised.", "%(count)s participants anonymised.", count) % {
                 "count": count
@@ -900,9 +908,9 @@ class IntakeAppointmentForm(forms.ModelForm):
         if start:
             # The service's rule, here so the form shows it next to the field.
             intake = IntakeAppointment(pk=self.instance.pk, starts_at=start, status=data.get("status"))
-            services.validate_intake_start(intake=intake, changed_fields=self.changed_data)
+            intakes.validate_intake_start(intake=intake, changed_fields=self.changed_data)
         if start and minutes and data.get("status") != IntakeAppointment.Status.CANCELLED:
-            conflicts = services.trainer_conflicts(
+            conflicts = intakes.trainer_conflicts(
                 trainer=data.get("trainer"),
                 start=start,
                 end=start + timezone.timedelta(minutes=minutes),
@@ -935,4 +943,4 @@ class IntakeAppointmentAdmin(admin.ModelAdmin):
         return initial
 
     def save_model(self, request, obj, form, change):
-        services.save_intake(intake=obj, changed_fields=form.changed_data if change else [])
+        intakes.save_intake(intake=obj, changed_fields=form.changed_data if change else [])

@@ -31,8 +31,12 @@ from django.utils.text import slugify
 
 from programme.models import Programme
 
-from . import services
 from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from .services import attendance as attendance_services
+from .services import enrolment, runs, scheduling
+from .services import intakes as intakes_services
+from .services import links as links_services
+from .services import registrations as registrations_services
 
 # Every demo registration's submission key starts with this: how the demo finds its own data again.
 KEY_PREFIX = "demo-"
@@ -146,7 +150,7 @@ def links() -> list[tuple[str, str]]:
         found.append(
             (
                 f"Board page of {confirmed.board.name} ({confirmed.cohort.code}, full, with a waiting list)",
-                services.board_page_url(confirmed),
+                links_services.board_page_url(confirmed),
             )
         )
     notified = (
@@ -162,7 +166,7 @@ def links() -> list[tuple[str, str]]:
         found.append(
             (
                 f"Participant page of {notified.full_name} ({notified.cohort.code}, running; notified an absence)",
-                services.participant_page_url(notified),
+                links_services.participant_page_url(notified),
             )
         )
     return found
@@ -283,19 +287,19 @@ class _Story:
         )
 
         # The completed run: confirmed back then, attendance taken, and completed after its last day.
-        services.confirm_cohort(cohort=completed)
+        runs.confirm_cohort(cohort=completed)
         self.give_register_numbers(completed, missing=2)
         self.take_attendance(
             completed,
             absent={(2, 3), (5, 6), (7, 2), (7, 4), (10, 3), (12, 1)},
             made_up={(10, 3): running},
         )
-        services.complete_cohort(cohort=completed)
+        runs.complete_cohort(cohort=completed)
 
         # The running run: confirmed, started, the past days taken, two absences notified ahead.
-        services.confirm_cohort(cohort=running)
+        runs.confirm_cohort(cohort=running)
         # Beat starts a confirmed run on its first day; the demo does not wait for beat.
-        services.start_due_cohorts()
+        runs.start_due_cohorts()
         running.refresh_from_db()
         self.give_register_numbers(running, missing=6)
         self.take_attendance(running, absent={(3, 2), (9, 1)})
@@ -303,7 +307,7 @@ class _Story:
         self.notify_absence(running, participant=11, day=5)
 
         # Too few leaders for the samenwerkingsverband's own run: cancelled, and so was the registration.
-        services.cancel_cohort(cohort=cancelled)
+        runs.cancel_cohort(cohort=cancelled)
         ijssel_1.status = Registration.Status.CANCELLED
         ijssel_1.save(update_fields=["status"])
         # Six of the same leaders join the open run instead.
@@ -316,13 +320,13 @@ class _Story:
             cohort=planned,
             remarks="Onze eigen uitvoering ging niet door; zes van onze leiders sluiten graag bij u aan.",
         )
-        services.enroll_participants(
+        enrolment.enroll_participants(
             registration=ijssel_2, rows=[_row_of(p) for p in cancelled.participants.order_by("pk")[:6]]
         )
 
         # A full run: one leader withdraws, the first on the waiting list moves up; then it is confirmed.
-        services.withdraw_participant(participant=confirmed.participants.order_by("pk")[3])
-        services.confirm_cohort(cohort=confirmed)
+        enrolment.withdraw_participant(participant=confirmed.participants.order_by("pk")[3])
+        runs.confirm_cohort(cohort=confirmed)
         self.notify_absence(confirmed, participant=8, day=2)
 
         # The newest requests: a third run pencilled in, an intake next week, one just received.
@@ -336,7 +340,7 @@ class _Story:
         )
         moved = self.intake(rivierenland_3, weeks=1, mode=IntakeAppointment.Mode.ON_SITE)
         moved.starts_at += datetime.timedelta(weeks=1, hours=-5)
-        services.save_intake(intake=moved, changed_fields=["starts_at"])
+        intakes_services.save_intake(intake=moved, changed_fields=["starts_at"])
         self.run(
             [rivierenland_3],
             venue="Landgoed Zonheuvel",
@@ -348,7 +352,7 @@ class _Story:
         zuid_3 = self.register("zuid-3", ZUID, contact=("Ingrid van Kessel", "HR-adviseur"), expected=14, weeks_ago=2)
         dropped = self.intake(zuid_3, weeks=-1, mode=IntakeAppointment.Mode.PHONE)
         dropped.status = IntakeAppointment.Status.CANCELLED
-        services.save_intake(intake=dropped, changed_fields=["status"])
+        intakes_services.save_intake(intake=dropped, changed_fields=["status"])
         self.intake(zuid_3, weeks=1)
         self.register(
             "ijssel-3",
@@ -367,7 +371,7 @@ class _Story:
         number = board.get("bestuursnummer") or board["swv_code"]
         start = timezone.localdate(received) + datetime.timedelta(weeks=12)
         period = f"vanaf {MONTHS[start.month - 1]} {start.year}"
-        registration = services.submit_registration(
+        registration = registrations_services.submit_registration(
             board_data=board,
             registration_data={
                 "kind": Registration.Kind.JOIN_COHORT if cohort else Registration.Kind.NEW_COHORT,
@@ -400,7 +404,7 @@ class _Story:
         while _school_holiday(monday):
             monday += datetime.timedelta(weeks=1 if weeks > 0 else -1)
         board = registration.board
-        intake = services.save_intake(
+        intake = intakes_services.save_intake(
             intake=IntakeAppointment(
                 registration=registration,
                 trainer=self.trainer,
@@ -417,7 +421,7 @@ class _Story:
         if held:
             intake.status = IntakeAppointment.Status.HELD
             intake.notes = "Doelen en groepsgrootte besproken; data in overleg vastgesteld."
-            services.save_intake(intake=intake, changed_fields=["status", "notes"])
+            intakes_services.save_intake(intake=intake, changed_fields=["status", "notes"])
         return intake
 
     def run(
@@ -435,7 +439,7 @@ class _Story:
         open_for_joining=False,
     ) -> Cohort:
         """Form a course run for these registrations, enrol the leaders the first board enters, and schedule it."""
-        cohort = services.create_cohort(
+        cohort = runs.create_cohort(
             programme=self.programme,
             year=dates[0].year,
             status=status,
@@ -444,13 +448,13 @@ class _Story:
             place=place,
             open_for_joining=open_for_joining,
         )
-        services.place_registrations(registrations=registrations, cohort=cohort)
+        registrations_services.place_registrations(registrations=registrations, cohort=cohort)
         for registration in registrations:
             registration.refresh_from_db()
         # Leaders are entered before the first day: afterwards the run is closed to changes.
-        services.enroll_participants(registration=registrations[0], rows=self.people(registrations[0].board, people))
+        enrolment.enroll_participants(registration=registrations[0], rows=self.people(registrations[0].board, people))
         days = [
-            services.PlannedDay(
+            scheduling.PlannedDay(
                 programme_day=programme_day,
                 date=date,
                 start_time=start,
@@ -460,9 +464,9 @@ class _Story:
             for programme_day, date in zip(self.programme.days.order_by("number"), dates, strict=True)
         ]
         # Runs that have taken place are scheduled as they were, before their dates passed.
-        services.validate_schedule(cohort=cohort, days=days, replaying=True)
+        scheduling.validate_schedule(cohort=cohort, days=days, replaying=True)
         for day in days:
-            services.save_course_day(
+            scheduling.save_course_day(
                 day=CourseDay(
                     cohort=cohort,
                     programme_day=day.programme_day,
@@ -517,7 +521,7 @@ class _Story:
         for participant in cohort.participants.order_by("pk")[missing:]:
             # Eight digits, some with a leading zero: the register export must keep it.
             number = f"{participant.pk * 104729 % 10**8:08d}"
-            services.update_own_details(participant=participant, data={"register_number": number})
+            enrolment.update_own_details(participant=participant, data={"register_number": number})
 
     def take_attendance(self, cohort, *, absent, made_up=None) -> None:
         """
@@ -535,16 +539,18 @@ class _Story:
                 if other_run:
                     elsewhere = other_run.days.get(programme_day=day.programme_day).pk
                     status = Attendance.Status.MADE_UP
-                    entries.append(services.AttendanceEntry(participant.pk, day.pk, status, made_up_in_id=elsewhere))
+                    entries.append(
+                        attendance_services.AttendanceEntry(participant.pk, day.pk, status, made_up_in_id=elsewhere)
+                    )
                 else:
                     status = Attendance.Status.ABSENT if (n, number) in absent else Attendance.Status.PRESENT
-                    entries.append(services.AttendanceEntry(participant.pk, day.pk, status))
-        services.record_attendance(cohort=cohort, entries=entries, recorded_by=self.trainer)
+                    entries.append(attendance_services.AttendanceEntry(participant.pk, day.pk, status))
+        attendance_services.record_attendance(cohort=cohort, entries=entries, recorded_by=self.trainer)
 
     def notify_absence(self, cohort, *, participant, day) -> None:
         """A participant tells, on their page, that they cannot come to a coming day."""
         who = cohort.participants.filter(status=Participant.Status.ENROLLED).order_by("pk")[participant]
-        services.notify_absence(participant=who, day=cohort.days.get(programme_day__number=day))
+        enrolment.notify_absence(participant=who, day=cohort.days.get(programme_day__number=day))
 
 
 def _at(day: datetime.date, time: datetime.time) -> datetime.datetime:
@@ -552,7 +558,7 @@ def _at(day: datetime.date, time: datetime.time) -> datetime.datetime:
 
 
 def _row_of(participant) -> dict:
-    return {field: getattr(participant, field) for field in services.PARTICIPANT_FIELDS}
+    return {field: getattr(participant, field) for field in enrolment.PARTICIPANT_FIELDS}
 
 
 def _slug(text: str) -> str:

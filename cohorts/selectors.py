@@ -57,7 +57,7 @@ def registration_choices() -> tuple[Programme | None, list[Cohort]]:
     most of the page's cost, so it is cached until a programme, course run,
     course day or participant is saved or deleted. Only what the form shows
     comes from here: the service decides on a run as it stands in the
-    database (see `services.submit_registration`).
+    database (see `services.registrations.submit_registration`).
     """
     key = _registration_choices_key()
     choices = cache.get(key)
@@ -151,7 +151,8 @@ def _participant_order(participant: Participant) -> tuple:
 
 def board_page(registration: Registration, *, today: datetime.date | None = None) -> BoardPage:
     """Return the board contact's page: every registration of theirs with its intake, run, days and participants."""
-    from .services import Outcome, enrolment_url, outcome
+    from .services.attendance import Outcome, outcome
+    from .services.links import enrolment_url
 
     today = today or timezone.localdate()
     attended = Count(
@@ -211,7 +212,7 @@ def board_page(registration: Registration, *, today: datetime.date | None = None
         run.registrations.append(item)
         for participant in item.listed_participants:
             # After completion a participant's state is their outcome under the
-            # programme's rule, not "enrolled" (see services.outcome).
+            # programme's rule, not "enrolled" (see services.attendance.outcome).
             participant.outcome = (
                 outcome(participant=participant, days_attended=participant.days_attended, programme=cohort.programme)
                 if run.completed
@@ -262,7 +263,7 @@ class MakeUpOption:
 
 def attendance_grid(cohort: Cohort) -> dict:
     """Return everything the attendance page shows, in a fixed number of queries."""
-    from .services import outcome
+    from .services.attendance import outcome
 
     days = list(cohort.days.select_related("programme_day").order_by("programme_day__number"))
     participants = list(
@@ -370,13 +371,13 @@ def participant_result(participant: Participant) -> ParticipantResult | None:
     A completed run leaves its participants "enrolled": what they want to read
     then is whether they completed it, under the programme's completion rule.
     """
-    from . import services  # imported here, as attendance_grid imports outcome
+    from .services import attendance  # imported here: the services read selectors at import time
 
     if participant.cohort.status != Cohort.Status.COMPLETED or participant.status == Participant.Status.WITHDRAWN:
         return None
     programme = participant.cohort.programme
-    attended = services.days_attended(participant)
-    outcome = services.outcome(participant=participant, days_attended=attended, programme=programme)
+    attended = attendance.days_attended(participant)
+    outcome = attendance.outcome(participant=participant, days_attended=attended, programme=programme)
     return ParticipantResult(outcome.value, outcome.label, attended, programme.required_days)
 
 

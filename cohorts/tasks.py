@@ -1,27 +1,27 @@
 from celery import shared_task
 
-from . import services
+from .services import personal_data, reminders, runs
 
 
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
     """Queue the course-day and intake reminders that are due (Celery beat, every 10 minutes)."""
-    return services.send_due_reminders()
+    return reminders.send_due_reminders()
 
 
 @shared_task(ignore_result=True)
 def start_cohorts() -> int:
     """Mark confirmed course runs running once their first day has come (Celery beat, hourly)."""
-    return services.start_due_cohorts()
+    return runs.start_due_cohorts()
 
 
 @shared_task(ignore_result=True)
 def check_go_no_go() -> int:
     """Alert about course runs still below their minimum shortly before they start (Celery beat, hourly)."""
-    return services.send_go_no_go_alerts()
+    return reminders.send_go_no_go_alerts()
 
 
 @shared_task(ignore_result=True)
 def apply_retention() -> dict:
     """Anonymise and delete what is past its retention period (Celery beat, daily)."""
-    return services.apply_retention()
+    return personal_data.apply_retention()

@@ -21,9 +21,10 @@ from programme.models import Programme
 from verbindend.ics import calendar_response
 from verbindend.ratelimit import over_limit
 
-from . import selectors, services, tokens
+from . import selectors, tokens
 from .forms import OwnDetailsForm, ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
 from .models import CalendarFeed, CourseDay, Participant, Registration
+from .services import calendars, enrolment, personal_data, registrations
 
 HOUR = 3600
 
@@ -87,14 +88,14 @@ def registration(request):
         if not rate_limited and not form.cleaned_data["website"]:
             # The honeypot: a bot gets the same answer, nothing is kept.
             try:
-                services.submit_registration(
+                registrations.submit_registration(
                     board_data=form.board_data(),
                     registration_data=form.registration_data(),
                     submission_key=form.cleaned_data["submission_key"],
                     language=get_language(),
                     programme=programme,
                 )
-            except services.EnrolmentError as error:
+            except enrolment.EnrolmentError as error:
                 form.add_error("cohort" if "cohort" in form.fields else None, str(error))
         if not rate_limited and form.is_valid():
             thanks = reverse("cohorts:registration_thanks")
@@ -154,10 +155,10 @@ def board_page(request, token):
             add_form = ParticipantForm(request.POST, sector=sector, prefix="add")
             if add_form.is_valid():
                 try:
-                    participant = services.enroll_participant(
+                    participant = enrolment.enroll_participant(
                         registration=target, data=add_form.cleaned_data, language=registration.language
                     )
-                except services.EnrolmentError as error:
+                except enrolment.EnrolmentError as error:
                     add_form.add_error(None, str(error))
                 else:
                     _report_enrolment(request, [participant])
@@ -170,10 +171,10 @@ def board_page(request, token):
                 valid = [row.data for row in preview if row.valid]
                 if action == "paste_confirm" and valid:
                     try:
-                        saved = services.enroll_participants(
+                        saved = enrolment.enroll_participants(
                             registration=target, rows=valid, language=registration.language
                         )
-                    except services.EnrolmentError as error:
+                    except enrolment.EnrolmentError as error:
                         paste_form.add_error(None, str(error))
                     else:
                         _report_enrolment(request, saved)
@@ -199,8 +200,8 @@ def board_page(request, token):
         elif action == "withdraw":
             participant = _own_participant(page.registration_ids, request.POST.get("participant"))
             try:
-                promoted = services.withdraw_participant(participant=participant)
-            except services.EnrolmentError as error:
+                promoted = enrolment.withdraw_participant(participant=participant)
+            except enrolment.EnrolmentError as error:
                 messages.error(request, str(error))
             else:
                 messages.success(request, _("%(name)s has been withdrawn.") % {"name": participant.full_name})
@@ -315,8 +316,8 @@ def participant_edit(request, token, participant_id):
     form = ParticipantForm(request.POST or None, instance=participant, sector=registration.board.sector)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_participant(participant=participant, data=form.cleaned_data)
-        except services.EnrolmentError as error:
+            enrolment.update_participant(participant=participant, data=form.cleaned_data)
+        except enrolment.EnrolmentError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The details of %(name)s have been saved.") % {"name": participant.full_name})
@@ -340,13 +341,13 @@ def enrol(request, token):
         rate_limited = over_limit(scope="enrolment", request=request, limit=settings.ENROLMENT_RATE_LIMIT, window=HOUR)
         if not rate_limited:
             try:
-                participant = services.enroll_participant(
+                participant = enrolment.enroll_participant(
                     registration=registration,
                     data=form.cleaned_data,
                     language=get_language(),
                     consent_form="inschrijven",
                 )
-            except services.EnrolmentError as error:
+            except enrolment.EnrolmentError as error:
                 form.add_error(None, str(error))
             else:
                 # The thank-you page says which e-mail brings the personal link;
@@ -413,14 +414,14 @@ def participant_page(request, token):
                 return redirect(request.path)
             form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk))
             if form.is_valid():
-                services.update_own_details(participant=participant, data=form.cleaned_data, request=request)
+                enrolment.update_own_details(participant=participant, data=form.cleaned_data, request=request)
                 messages.success(request, _("Your details have been saved."))
                 return redirect(request.path)
         elif action in {"absent", "present"}:
             day = get_object_or_404(CourseDay, pk=_int_or_404(request.POST.get("day")), cohort_id=participant.cohort_id)
             try:
-                services.notify_absence(participant=participant, day=day, absent=action == "absent")
-            except services.EnrolmentError as error:
+                enrolment.notify_absence(participant=participant, day=day, absent=action == "absent")
+            except enrolment.EnrolmentError as error:
                 messages.error(request, str(error))
             else:
                 messages.success(
@@ -461,7 +462,7 @@ def _int_or_404(value) -> int:
 @never_cache
 def participant_calendar(request, token):
     participant = _participant_from_token(token)
-    return calendar_response(services.participant_calendar(participant), "verbindend-leiderschap.ics")
+    return calendar_response(calendars.participant_calendar(participant), "verbindend-leiderschap.ics")
 
 
 def calendar_feed(request, token):
@@ -471,7 +472,7 @@ def calendar_feed(request, token):
     feed = get_object_or_404(CalendarFeed.objects.select_related("user"), key=key)
     if not (feed.user.is_active and feed.user.is_staff):
         raise Http404
-    return calendar_response(services.trainer_calendar(feed.user), "verbindend-trainer.ics")
+    return calendar_response(calendars.trainer_calendar(feed.user), "verbindend-trainer.ics")
 
 
 def _data_response(request, data: dict, *, kind: str, title: str, filename: str, back: tuple[str, str]):
@@ -497,7 +498,7 @@ def participant_own_data(request, token):
     participant = _participant_from_token(token)
     return _data_response(
         request,
-        services.participant_data(participant),
+        personal_data.participant_data(participant),
         kind="participant",
         title=_("Your data"),
         filename=f"verbindend-{participant.pk}",
@@ -510,7 +511,7 @@ def registration_own_data(request, token):
     registration = _registration_from_token(token, tokens.BOARD)
     return _data_response(
         request,
-        services.registration_data(registration),
+        personal_data.registration_data(registration),
         kind="registration",
         title=_("Your registration's data"),
         filename=f"verbindend-bestuur-{registration.pk}",

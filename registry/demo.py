@@ -5,8 +5,8 @@ import datetime
 from django.utils import timezone, translation
 
 from cohorts import demo as cohorts_demo
-from cohorts import services as cohort_services
 from cohorts.models import Cohort
+from cohorts.services import links as links_services
 
 from . import services
 from .models import Accreditation, Certificate
@@ -57,7 +57,7 @@ def links() -> list[tuple[str, str]]:
     return [
         (
             f"Participant page of {participant.full_name} ({participant.cohort.code}, completed, with the certificate)",
-            cohort_services.participant_page_url(participant),
+            links_services.participant_page_url(participant),
         ),
         (
             f"Check of certificate {certificate.number}, as anyone with it in hand does",

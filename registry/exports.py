@@ -27,8 +27,8 @@ from openpyxl.utils import get_column_letter
 
 from audit import services as audit
 from audit.models import AuditEvent
-from cohorts import services as cohort_services
 from cohorts.models import Cohort, Participant
+from cohorts.services import attendance
 from cohorts.validators import REGISTER_NUMBER
 from verbindend.spreadsheets import could_run, safe_cell
 
@@ -68,8 +68,8 @@ def export_rows(cohort: Cohort) -> list[dict]:
     dates = ", ".join(f"{d:%d-%m-%Y}" for d in cohort.days.order_by("date").values_list("date", flat=True))
     rows = []
     for participant in participants:
-        attended = cohort_services.days_attended(participant)
-        outcome = cohort_services.outcome(participant=participant, days_attended=attended, programme=cohort.programme)
+        attended = attendance.days_attended(participant)
+        outcome = attendance.outcome(participant=participant, days_attended=attended, programme=cohort.programme)
         certificate = certificates.get(participant.pk)
         rows.append(
             {
@@ -88,7 +88,7 @@ def export_rows(cohort: Cohort) -> list[dict]:
                 "dates": dates,
                 "days_attended": attended,
                 "outcome": str(outcome.label),
-                "completed": outcome == cohort_services.Outcome.COMPLETED,
+                "completed": outcome == attendance.Outcome.COMPLETED,
                 "certificate_number": str(certificate) if certificate else "",
             }
         )

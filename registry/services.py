@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from cohorts import services as cohort_services
 from cohorts.models import Attendance, Cohort, Participant, Sector
+from cohorts.services import attendance, links
 from mail.services import Email, queue_emails
 
 from . import pdf
@@ -244,10 +244,10 @@ def _prepare(
     cohort = run.cohort
     if cohort.status != Cohort.Status.COMPLETED:
         raise CertificateError(_("Certificates are issued once the course run is completed."))
-    outcome = cohort_services.outcome(participant=participant, days_attended=len(attended), programme=cohort.programme)
-    if outcome == cohort_services.Outcome.COMPLETED:
+    outcome = attendance.outcome(participant=participant, days_attended=len(attended), programme=cohort.programme)
+    if outcome == attendance.Outcome.COMPLETED:
         kind = Certificate.Kind.CERTIFICATE
-    elif outcome == cohort_services.Outcome.ATTENDED:
+    elif outcome == attendance.Outcome.ATTENDED:
         kind = Certificate.Kind.ATTENDANCE
     else:
         raise CertificateError(
@@ -340,7 +340,7 @@ def _store(prepared: list[_Prepared], *, cohort: Cohort, issued_by) -> list[_Pre
                         context={
                             "participant": certificate.participant,
                             "certificate": certificate,
-                            "participant_page_url": cohort_services.participant_page_url(certificate.participant),
+                            "participant_page_url": links.participant_page_url(certificate.participant),
                         },
                         key=f"certificate-issued:{certificate.pk}",
                         language=certificate.participant.language,

@@ -108,7 +108,7 @@ class VerbindendAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         from cohorts.selectors import trainer_overview
-        from cohorts.services import calendar_feed_url
+        from cohorts.services.calendars import calendar_feed_url
 
         extra = {}
         if request.user.has_perm("cohorts.view_cohort"):

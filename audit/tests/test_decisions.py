@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cohorts import services
 from cohorts.models import Cohort
+from cohorts.services import attendance as attendance_services
+from cohorts.services import enrolment, scheduling
 from cohorts.tests.factories import ParticipantFactory
 from cohorts.tests.test_admin_actions import COHORTS, member, run_with_two_boards
 from verbindend.tests.test_staff_login import LOGIN, code_for, device, password_step, trainer  # noqa: F401
@@ -89,7 +90,7 @@ def test_a_day_moved_records_date_time_and_venue_before_and_after(staff):
     day.date = old_date + datetime.timedelta(days=1)
     day.start_time = datetime.time(10)
     day.venue = "Zaal De Linde"
-    services.save_course_day(
+    scheduling.save_course_day(
         day=day, changed_fields=["date", "start_time", "venue"], by=staff, request=request_from(staff)
     )
     event = AuditEvent.objects.get()
@@ -109,10 +110,10 @@ def test_a_day_moved_records_date_time_and_venue_before_and_after(staff):
 def test_a_day_saved_unmoved_or_refused_writes_nothing(staff):
     cohort = run_with_two_boards(status=Cohort.Status.CONFIRMED)
     day = cohort.days.order_by("date").first()
-    services.save_course_day(day=day, changed_fields=["date"], by=staff)  # the same date: not moved
+    scheduling.save_course_day(day=day, changed_fields=["date"], by=staff)  # the same date: not moved
     day.date = timezone.localdate() - datetime.timedelta(days=1)
     with pytest.raises(ValidationError):
-        services.save_course_day(day=day, changed_fields=["date"], by=staff)
+        scheduling.save_course_day(day=day, changed_fields=["date"], by=staff)
     assert not AuditEvent.objects.exists()
 
 
@@ -126,8 +127,8 @@ def test_attendance_changed_after_the_day_is_one_event_with_each_cell_before_and
     cohort, (anna, ben) = past_run(2)
     day1, day2 = cohort.days.order_by("date")[:2]
     url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
-    services.record_attendance(
-        cohort=cohort, entries=[services.AttendanceEntry(anna.pk, day1.pk, "absent")], recorded_by=None
+    attendance_services.record_attendance(
+        cohort=cohort, entries=[attendance_services.AttendanceEntry(anna.pk, day1.pk, "absent")], recorded_by=None
     )
 
     start = AuditEvent.objects.count()
@@ -157,11 +158,11 @@ def test_attendance_changed_after_the_day_is_one_event_with_each_cell_before_and
 def test_attendance_refused_or_unchanged_writes_nothing(staff):
     cohort, (anna,) = past_run(1)
     day = cohort.days.order_by("date").first()
-    unchanged = [services.AttendanceEntry(anna.pk, day.pk, "")]
-    services.record_attendance(cohort=cohort, entries=unchanged, recorded_by=staff)
+    unchanged = [attendance_services.AttendanceEntry(anna.pk, day.pk, "")]
+    attendance_services.record_attendance(cohort=cohort, entries=unchanged, recorded_by=staff)
     with pytest.raises(ValidationError):
-        services.record_attendance(
-            cohort=cohort, entries=[services.AttendanceEntry(anna.pk, 0, "present")], recorded_by=staff
+        attendance_services.record_attendance(
+            cohort=cohort, entries=[attendance_services.AttendanceEntry(anna.pk, 0, "present")], recorded_by=staff
         )
     assert not AuditEvent.objects.exists()
 
@@ -180,8 +181,8 @@ def test_saving_many_cells_inserts_one_event(client, staff, participants):
 
 def test_a_register_number_change_records_before_and_after_and_an_unchanged_one_nothing():
     participant = ParticipantFactory(register_number="")
-    services.update_own_details(participant=participant, data={"register_number": "123456"}, request=request_from())
-    services.update_own_details(participant=participant, data={"register_number": "123456"}, request=request_from())
+    enrolment.update_own_details(participant=participant, data={"register_number": "123456"}, request=request_from())
+    enrolment.update_own_details(participant=participant, data={"register_number": "123456"}, request=request_from())
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.address, event.object_id) == (
         "register_number_changed",
@@ -223,7 +224,7 @@ def test_the_audit_admin_shows_the_changes_in_dutch_words(client, staff, admin_c
     day = cohort.days.order_by("date").first()
     url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
     client.post(url, {f"s-{anna.pk}-{day.pk}": "absent", f"n-{anna.pk}-{day.pk}": "Ziek"}, REMOTE_ADDR=ADDRESS)
-    services.update_own_details(participant=anna, data={"register_number": "123456"})
+    enrolment.update_own_details(participant=anna, data={"register_number": "123456"})
     changelist = admin_client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
     assert "uitvoering afgerond" in changelist
     assert "status: loopt → afgerond" in changelist

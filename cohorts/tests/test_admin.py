@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from cohorts import services
 from cohorts.models import Participant
+from cohorts.services import links
 
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
 
@@ -36,7 +36,7 @@ def test_cohort_list_query_count_does_not_grow(admin_client, django_assert_max_n
 
 def test_rotating_a_board_link_revokes_the_old_links(admin_client):
     registration = RegistrationFactory()
-    old_board, old_enrolment = services.board_page_url(registration), services.enrolment_url(registration)
+    old_board, old_enrolment = links.board_page_url(registration), links.enrolment_url(registration)
     admin_client.post(
         reverse("admin:cohorts_registration_changelist"),
         {"action": "rotate_links", "_selected_action": [registration.pk]},
@@ -44,9 +44,7 @@ def test_rotating_a_board_link_revokes_the_old_links(admin_client):
     registration.refresh_from_db()
     assert admin_client.get(old_board.replace("http://127.0.0.1:8000", "")).status_code == 404
     assert admin_client.get(old_enrolment.replace("http://127.0.0.1:8000", "")).status_code == 404
-    assert (
-        admin_client.get(services.board_page_url(registration).replace("http://127.0.0.1:8000", "")).status_code == 200
-    )
+    assert admin_client.get(links.board_page_url(registration).replace("http://127.0.0.1:8000", "")).status_code == 200
 
 
 def test_participants_cannot_be_added_past_the_capacity_check(admin_client):

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Attendance, CourseDay
-from cohorts.services import AttendanceEntry, Outcome
+from cohorts.services import attendance
+from cohorts.services.attendance import AttendanceEntry, Outcome
 
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
 
@@ -48,7 +48,7 @@ def url(cohort):
 
 
 def mark(cohort, participant, numbers, status="present"):
-    services.record_attendance(
+    attendance.record_attendance(
         cohort=cohort,
         entries=[
             AttendanceEntry(participant.pk, day.pk, status)
@@ -64,21 +64,21 @@ def mark(cohort, participant, numbers, status="present"):
 )
 def test_outcome_follows_the_completion_rule(attended, expected):
     cohort, (participant, *_rest) = run_with(1)
-    assert services.outcome(participant=participant, days_attended=attended, programme=cohort.programme) == expected
+    assert attendance.outcome(participant=participant, days_attended=attended, programme=cohort.programme) == expected
 
 
 def test_final_assignment_counts_when_required():
     cohort, (participant, *_rest) = run_with(1)
     cohort.programme.final_assignment_required = True
-    assert services.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.ATTENDED
+    assert attendance.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.ATTENDED
     participant.final_assignment_done = True
-    assert services.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.COMPLETED
+    assert attendance.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.COMPLETED
 
 
 def test_withdrawn_is_withdrawn():
     cohort, (participant, *_rest) = run_with(1)
     participant.status = "withdrawn"
-    assert services.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.WITHDRAWN
+    assert attendance.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.WITHDRAWN
 
 
 def test_saving_the_grid_in_one_request(admin_client, admin_user):
@@ -112,7 +112,7 @@ def test_a_day_made_up_with_another_run_counts():
     mark(cohort, participant, range(1, 5))
     day5 = cohort.days.get(programme_day__number=5)
     other_day5 = other.days.get(programme_day__number=5)
-    services.record_attendance(
+    attendance.record_attendance(
         cohort=cohort,
         entries=[AttendanceEntry(participant.pk, day5.pk, "made_up", made_up_in_id=other_day5.pk)],
         recorded_by=None,
@@ -128,7 +128,7 @@ def test_the_grid_offers_the_same_day_of_other_runs_and_shows_the_one_chosen(adm
     other_day5 = other.days.get(programme_day__number=5)
     other_day4 = other.days.get(programme_day__number=4)
     day5 = cohort.days.get(programme_day__number=5)
-    services.record_attendance(
+    attendance.record_attendance(
         cohort=cohort,
         entries=[AttendanceEntry(participant.pk, day5.pk, "made_up", made_up_in_id=other_day5.pk)],
         recorded_by=None,
@@ -151,7 +151,7 @@ def test_a_make_up_must_be_the_same_programme_day():
     cohort, (participant,) = run_with(1)
     other, _people = run_with(1)
     with pytest.raises(ValidationError, match="dezelfde programmadag"):
-        services.record_attendance(
+        attendance.record_attendance(
             cohort=cohort,
             entries=[
                 AttendanceEntry(
@@ -169,7 +169,7 @@ def test_entries_of_another_run_are_refused():
     cohort, (_participant,) = run_with(1)
     _other, (stranger,) = run_with(1)
     with pytest.raises(ValidationError):
-        services.record_attendance(
+        attendance.record_attendance(
             cohort=cohort, entries=[AttendanceEntry(stranger.pk, cohort.days.first().pk, "present")], recorded_by=None
         )
 
@@ -217,7 +217,7 @@ def test_attendance_for_a_day_still_to_come_is_refused(after_the_run):
     cohort, (participant,) = run_with(1)
     day3 = cohort.days.get(programme_day__number=3)
     with pytest.raises(ValidationError, match="22-01-2027 moet nog komen"):
-        services.record_attendance(
+        attendance.record_attendance(
             cohort=cohort, entries=[AttendanceEntry(participant.pk, day3.pk, "present")], recorded_by=None
         )
     assert not Attendance.objects.exists()

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail as django_mail
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Cohort, Participant
+from cohorts.services import enrolment, links
 from mail.models import OutgoingMail
 
 from .factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
@@ -18,7 +18,7 @@ def path(url: str) -> str:
 
 
 def board_url(registration):
-    return path(services.board_page_url(registration))
+    return path(links.board_page_url(registration))
 
 
 def add_data(n=0, **overrides):
@@ -54,7 +54,7 @@ def test_adding_a_participant_sends_a_welcome_with_the_personal_link(client, dja
     assert participant.brin == "16SW"
     welcome = OutgoingMail.objects.get(to=[participant.email])
     assert welcome.subject == "Welkom bij Verbindend leiderschap"
-    assert path(services.participant_page_url(participant)) in welcome.body_text
+    assert path(links.participant_page_url(participant)) in welcome.body_text
     assert len(django_mail.outbox) == 1
     page = client.get(board_url(registration)).content.decode()
     assert "1 deelnemer ingeschreven" in page
@@ -118,10 +118,10 @@ def test_paste_confirm_saves_the_valid_rows_together(client, django_capture_on_c
 def test_bulk_enrolment_saves_all_rows_or_none():
     registration = RegistrationFactory()
     other = RegistrationFactory(cohort=registration.cohort)
-    services.enroll_participant(registration=other, data=participant_data(2, email="P.Bakker@school.nl"))
+    enrolment.enroll_participant(registration=other, data=participant_data(2, email="P.Bakker@school.nl"))
     rows = [participant_data(1), participant_data(2, email="p.bakker@school.nl"), participant_data(3)]
-    with pytest.raises(services.EnrolmentError, match=r"p\.bakker@school\.nl is al ingeschreven"):
-        services.enroll_participants(registration=registration, rows=rows)
+    with pytest.raises(enrolment.EnrolmentError, match=r"p\.bakker@school\.nl is al ingeschreven"):
+        enrolment.enroll_participants(registration=registration, rows=rows)
     assert not Participant.objects.filter(registration=registration).exists()
 
 
@@ -130,7 +130,7 @@ def test_paste_confirm_rechecks_rows_taken_since_the_preview(client):
     rows = "Sanne\tvan\tDijk\ts.vandijk@school.nl\tdirecteur\tOBS Het Anker\t12AB\n"
     rows += "Pieter\t\tBakker\tp.bakker@school.nl\tdirecteur\tCBS De Bron\t34CD\n"
     other = RegistrationFactory(cohort=registration.cohort)
-    services.enroll_participant(registration=other, data=participant_data(2, email="P.Bakker@school.nl"))
+    enrolment.enroll_participant(registration=other, data=participant_data(2, email="P.Bakker@school.nl"))
     client.post(board_url(registration), {"action": "paste_confirm", "paste-rows": rows})
     assert list(registration.participants.values_list("email", flat=True)) == ["s.vandijk@school.nl"]
 
@@ -187,7 +187,7 @@ def test_withdrawing_twice_changes_nothing(client):
 def test_a_withdrawn_participant_can_be_enrolled_again(client):
     registration = RegistrationFactory()
     participant = ParticipantFactory(registration=registration, email="terug@school.nl")
-    services.withdraw_participant(participant=participant)
+    enrolment.withdraw_participant(participant=participant)
     client.post(board_url(registration), add_data(email="terug@school.nl"))
     participant.refresh_from_db()
     assert participant.status == Participant.Status.ENROLLED
@@ -215,7 +215,7 @@ def test_no_changes_once_the_cohort_has_started(client, reason):
 
 def test_self_enrolment_through_the_boards_link(client, django_capture_on_commit_callbacks):
     registration = RegistrationFactory()
-    url = path(services.enrolment_url(registration))
+    url = path(links.enrolment_url(registration))
     data = participant_data(7) | {"privacy_consent": "on"}
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data, follow=True)
@@ -227,7 +227,7 @@ def test_self_enrolment_through_the_boards_link(client, django_capture_on_commit
 
 def test_self_enrolment_needs_consent(client):
     registration = RegistrationFactory()
-    response = client.post(path(services.enrolment_url(registration)), participant_data(7))
+    response = client.post(path(links.enrolment_url(registration)), participant_data(7))
     assert "zonder kunnen we u niet inschrijven" in response.content.decode()
     assert not Participant.objects.exists()
 
@@ -237,7 +237,7 @@ def test_self_enrolment_in_a_full_cohort_lands_on_the_waiting_list(client, djang
     ParticipantFactory.create_batch(30, registration=registration)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            path(services.enrolment_url(registration)), participant_data(7) | {"privacy_consent": "on"}, follow=True
+            path(links.enrolment_url(registration)), participant_data(7) | {"privacy_consent": "on"}, follow=True
         )
     assert "U staat op de wachtlijst" in response.content.decode()
     late = Participant.objects.get(email=participant_data(7)["email"])
@@ -247,7 +247,7 @@ def test_self_enrolment_in_a_full_cohort_lands_on_the_waiting_list(client, djang
 
 def test_enrolment_link_does_not_open_the_board_page(client):
     registration = RegistrationFactory()
-    enrolment_token = services.enrolment_url(registration).rstrip("/").rsplit("/", 1)[1]
+    enrolment_token = links.enrolment_url(registration).rstrip("/").rsplit("/", 1)[1]
     assert client.get(f"/bestuur/{enrolment_token}/").status_code == 404
 
 

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Cohort, Participant
-from cohorts.services import AttendanceEntry
+from cohorts.services import attendance, links
+from cohorts.services.attendance import AttendanceEntry
 
 from .factories import (
     BoardFactory,
@@ -31,7 +31,7 @@ CONTACT = "m.deboer@rivierenland.example.nl"
 
 
 def board_path(registration) -> str:
-    return urlsplit(services.board_page_url(registration)).path
+    return urlsplit(links.board_page_url(registration)).path
 
 
 def add_data(registration=None, n=0, **overrides) -> dict:
@@ -188,7 +188,7 @@ def test_after_completion_each_participant_shows_their_outcome(client):
     never = ParticipantFactory(registration=registration, first_name="Nooit")
     entries = [AttendanceEntry(done.pk, day.pk, "present") for day in days]
     entries += [AttendanceEntry(partly.pk, day.pk, "present") for day in days[:2]]
-    services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
+    attendance.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
     Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.COMPLETED)
     page = client.get(board_path(registration)).content.decode()
     assert ">afgerond</span>" in page

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
-from cohorts import services
 from cohorts.models import Cohort, Participant
+from cohorts.services import enrolment
 from conftest import require_service
 
 from .factories import ParticipantFactory, RegistrationFactory, participant_data
@@ -30,7 +30,7 @@ def enrol_at_once(registrations) -> list[Exception]:
     def enrol(n):
         try:
             barrier.wait()
-            services.enroll_participant(registration=registrations[n % len(registrations)], data=participant_data(n))
+            enrolment.enroll_participant(registration=registrations[n % len(registrations)], data=participant_data(n))
         except Exception as error:
             errors.append(error)
         finally:
@@ -83,9 +83,9 @@ def test_the_same_person_enrolled_at_once_by_two_boards_is_enrolled_once(committ
     def enrol(registration):
         try:
             barrier.wait()
-            services.enroll_participant(registration=registration, data=participant_data(1))
+            enrolment.enroll_participant(registration=registration, data=participant_data(1))
             outcomes.append("enrolled")
-        except services.EnrolmentError:
+        except enrolment.EnrolmentError:
             outcomes.append("refused")
         finally:
             connection.close()
@@ -112,7 +112,7 @@ def _with_a_lock_django_drops(registration):
 @pytest.mark.parametrize("broken", [_without_lock, _with_a_lock_django_drops])
 def test_negative_control_without_the_row_lock_the_cohort_overbooks(committed_postgres, monkeypatch, broken):
     """Proves the tests above can fail: the same race without the lock puts more than 30 in."""
-    monkeypatch.setattr(services, "_locked_cohort_for", broken)
+    monkeypatch.setattr(enrolment, "_locked_cohort_for", broken)
     registration = cohort_with_five_seats_left()
     enrol_at_once([registration])
     assert registration.cohort.participants.filter(status=Participant.Status.ENROLLED).count() > 30
@@ -130,7 +130,7 @@ def full_run_with_waiting(n=4):
     registration = RegistrationFactory()
     ParticipantFactory.create_batch(30, registration=registration)
     waiting = [
-        services.enroll_participant(registration=registration, data=participant_data(i, first_name=f"W{i}"))
+        enrolment.enroll_participant(registration=registration, data=participant_data(i, first_name=f"W{i}"))
         for i in range(1, n + 1)
     ]
     return registration, waiting
@@ -140,15 +140,15 @@ def full_run_with_waiting(n=4):
 def test_leaving_the_waiting_list_closes_the_gap():
     registration, (w1, w2, *_others) = full_run_with_waiting()
     assert waiting_numbers(registration.cohort) == [("W1", 1), ("W2", 2), ("W3", 3), ("W4", 4)]
-    services.withdraw_participant(participant=w2)
+    enrolment.withdraw_participant(participant=w2)
     assert waiting_numbers(registration.cohort) == [("W1", 1), ("W3", 2), ("W4", 3)]
     # A seat frees up: the first moves up, the others move up a place.
-    services.withdraw_participant(participant=registration.cohort.participants.filter(status="enrolled").first())
+    enrolment.withdraw_participant(participant=registration.cohort.participants.filter(status="enrolled").first())
     w1.refresh_from_db()
     assert w1.status == Participant.Status.ENROLLED
     assert waiting_numbers(registration.cohort) == [("W3", 1), ("W4", 2)]
     # Someone new joins at the end, right behind them.
-    services.enroll_participant(registration=registration, data=participant_data(9, first_name="W9"))
+    enrolment.enroll_participant(registration=registration, data=participant_data(9, first_name="W9"))
     assert waiting_numbers(registration.cohort) == [("W3", 1), ("W4", 2), ("W9", 3)]
 
 
@@ -159,7 +159,7 @@ def test_the_position_is_counted_not_read_from_the_stored_number():
     for participant, number in zip(waiting, [2, 5, 9], strict=True):
         Participant.objects.filter(pk=participant.pk).update(waitlist_number=number)
     other = RegistrationFactory(cohort=registration.cohort)
-    theirs = services.enroll_participant(registration=other, data=participant_data(7, first_name="Other"))
+    theirs = enrolment.enroll_participant(registration=other, data=participant_data(7, first_name="Other"))
     positions = dict(
         Participant.objects.with_waitlist_position()
         .filter(registration=registration)
@@ -185,9 +185,9 @@ def test_withdrawals_and_enrolments_at_once_keep_the_waiting_list_1_to_n(committ
         try:
             barrier.wait()
             if n % 2:
-                services.withdraw_participant(participant=waiting[n])
+                enrolment.withdraw_participant(participant=waiting[n])
             else:
-                services.enroll_participant(registration=registration, data=participant_data(100 + n))
+                enrolment.enroll_participant(registration=registration, data=participant_data(100 + n))
         except Exception as error:
             errors.append(error)
         finally:

@@ -27,8 +27,10 @@ from django.contrib.auth.models import Group, User
 from django.core import mail as django_mail
 from django.urls import reverse
 
-from cohorts import services
 from cohorts.models import Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from cohorts.services import enrolment as enrolment_services
+from cohorts.services import intakes as intakes_services
+from cohorts.services import links, registrations, runs, scheduling
 from mail.models import OutgoingMail
 from mail.tests.test_imip import imip_event, parse_message
 from registry import tasks as registry_tasks
@@ -207,7 +209,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         for registration, start in zip([a, b], intake_starts, strict=True):
             with captured(execute=True):
                 intakes.append(
-                    services.save_intake(
+                    intakes_services.save_intake(
                         intake=IntakeAppointment(
                             registration=registration,
                             trainer=trainer,
@@ -221,23 +223,23 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         beat.until(at(datetime.date(2027, 11, 17), 9))
         for intake in intakes:
             intake.status = IntakeAppointment.Status.HELD
-            services.save_intake(intake=intake, changed_fields=["status"])
+            intakes_services.save_intake(intake=intake, changed_fields=["status"])
 
         # December: both boards formed into one run, scheduled for next year.
         beat.until(at(datetime.date(2027, 12, 1), 10))
         with captured(execute=True):
-            cohort = services.form_cohort(registrations=[a, b], programme=programme, trainer=trainer)
+            cohort = registrations.form_cohort(registrations=[a, b], programme=programme, trainer=trainer)
         assert cohort.code == "VL-2027-01"
         cohort.venue = "Zaal De Eik"
         cohort.save(update_fields=["venue"])
         planned = [
-            services.PlannedDay(programme_day=day, date=date, start_time=START, end_time=END, venue="")
+            scheduling.PlannedDay(programme_day=day, date=date, start_time=START, end_time=END, venue="")
             for day, date in zip(programme.days.order_by("number"), DATES, strict=True)
         ]
-        services.validate_schedule(cohort=cohort, days=planned)
+        scheduling.validate_schedule(cohort=cohort, days=planned)
         with captured(execute=True):
             for day in planned:
-                services.save_course_day(
+                scheduling.save_course_day(
                     day=CourseDay(
                         cohort=cohort,
                         programme_day=day.programme_day,
@@ -255,14 +257,14 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         a.refresh_from_db()
         b.refresh_from_db()
         with captured(execute=True):
-            services.enroll_participants(registration=a, rows=[participant_data(n) for n in range(7)])
-            services.enroll_participants(registration=b, rows=[participant_data(n) for n in range(10, 14)])
+            enrolment_services.enroll_participants(registration=a, rows=[participant_data(n) for n in range(7)])
+            enrolment_services.enroll_participants(registration=b, rows=[participant_data(n) for n in range(10, 14)])
 
         # Six weeks before day 1 the run is one below its minimum: the trainer and both contacts hear it, once.
         beat.until(at(datetime.date(2027, 12, 8), 20))
         assert OutgoingMail.objects.filter(key__startswith="go-no-go:").count() == 3
         # The twelfth leader enrols through Het Baken's link, in English.
-        enrolment = services.enrolment_url(b).removeprefix(settings.SITE_URL)
+        enrolment = links.enrolment_url(b).removeprefix(settings.SITE_URL)
         with captured(execute=True):
             response = english.post(enrolment, participant_data(14) | {"privacy_consent": "on"})
         assert response.status_code == 302
@@ -270,7 +272,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
 
         beat.until(at(datetime.date(2027, 12, 10), 10))
         with captured(execute=True):
-            services.confirm_cohort(cohort=cohort)
+            runs.confirm_cohort(cohort=cohort)
 
         # The run: attendance after each day, an absence notified, day 4 moved while running.
         people = list(cohort.participants.filter(status=Participant.Status.ENROLLED).order_by("pk"))
@@ -286,9 +288,9 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
                 assert cohort.status == Cohort.Status.RUNNING
                 days[3].date = DAY_4_MOVED_TO
                 with captured(execute=True):
-                    services.save_course_day(day=days[3], changed_fields=["date"])
+                    scheduling.save_course_day(day=days[3], changed_fields=["date"])
                 beat.until(at(datetime.date(2028, 2, 7), 20))
-                services.notify_absence(participant=absentee, day=day)
+                enrolment_services.notify_absence(participant=absentee, day=day)
             beat.until(at(day.date, 17))
             for person in people:
                 notified = person == absentee and number == 3
@@ -309,7 +311,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
 
         # The day after: completed, and the certificates issued through the task.
         beat.until(at(datetime.date(2028, 3, 28), 10))
-        services.complete_cohort(cohort=cohort)
+        runs.complete_cohort(cohort=cohort)
         with captured(execute=True):
             registry_tasks.issue_certificates.delay(cohort.pk, trainer.pk)
         beat.until(at(datetime.date(2028, 3, 29), 12))

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from cohorts import services
+from cohorts.services import links
 
 from .factories import CourseDayFactory, RegistrationFactory, participant_data
 
@@ -22,7 +22,7 @@ def _clean_cache():
 
 
 def enrol_path(registration) -> str:
-    return urlsplit(services.enrolment_url(registration)).path
+    return urlsplit(links.enrolment_url(registration)).path
 
 
 @pytest.fixture
@@ -72,4 +72,4 @@ def test_the_thank_you_page_says_which_e_mail_brings_the_link(client, placed):
     assert "link naar uw persoonlijke pagina" in page
     # The personal link itself reaches its owner's mailbox only.
     participant = placed.participants.get()
-    assert urlsplit(services.participant_page_url(participant)).path not in page
+    assert urlsplit(links.participant_page_url(participant)).path not in page

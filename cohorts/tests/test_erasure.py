@@ -5,8 +5,8 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 
-from cohorts import services
 from cohorts.models import Attendance
+from cohorts.services import links, personal_data
 from mail.models import OutgoingMail
 from registry import exports
 from registry import services as registry_services
@@ -40,7 +40,7 @@ def erased(accreditation, django_capture_on_commit_callbacks):  # noqa: F811
     with django_capture_on_commit_callbacks(execute=True):
         certificate = registry_services.issue_certificate(participant=person)
     assert rows_holding(EMAIL)  # before: the person is everywhere
-    services.anonymise_participant(participant=person)
+    personal_data.anonymise_participant(participant=person)
     return cohort, person, certificate
 
 
@@ -67,8 +67,8 @@ def test_an_export_after_erasure_does_not_bring_them_back(erased):
 
 def test_the_old_personal_link_stops_working(client, accreditation):  # noqa: F811
     _cohort, people = completed_run({"Anna": range(1, 7)})
-    old = services.participant_page_url(people["Anna"]).replace("http://127.0.0.1:8000", "")
-    services.anonymise_participant(participant=people["Anna"])
+    old = links.participant_page_url(people["Anna"]).replace("http://127.0.0.1:8000", "")
+    personal_data.anonymise_participant(participant=people["Anna"])
     assert client.get(old).status_code == 404
 
 
@@ -94,5 +94,5 @@ def test_a_board_contact_is_anonymised_too():
     from cohorts.tests.factories import RegistrationFactory
 
     registration = RegistrationFactory(contact_name="Wilhelmina Oosterbeek", contact_email="w.oosterbeek@bestuur.nl")
-    services.anonymise_contact(registration=registration)
+    personal_data.anonymise_contact(registration=registration)
     assert not rows_holding("Oosterbeek") and not rows_holding("w.oosterbeek@bestuur.nl")

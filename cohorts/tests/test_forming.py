@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from cohorts import services
 from cohorts.models import Cohort, Registration
+from cohorts.services import registrations, runs
 from mail.models import OutgoingMail
 
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
@@ -45,8 +45,8 @@ def test_add_to_cohort_asks_which_then_places(admin_client):
 def test_a_board_with_participants_elsewhere_is_not_moved():
     participant = ParticipantFactory()
     other = CohortFactory()
-    with pytest.raises(services.CohortError, match="heeft al deelnemers in een andere uitvoering"):
-        services.place_registrations(registrations=[participant.registration], cohort=other)
+    with pytest.raises(runs.CohortError, match="heeft al deelnemers in een andere uitvoering"):
+        registrations.place_registrations(registrations=[participant.registration], cohort=other)
     participant.registration.refresh_from_db()
     assert participant.registration.cohort == participant.cohort
 
@@ -54,12 +54,12 @@ def test_a_board_with_participants_elsewhere_is_not_moved():
 def test_placing_twice_sends_one_e_mail():
     cohort = CohortFactory()
     registration = RegistrationFactory(cohort=None)
-    services.place_registrations(registrations=[registration], cohort=cohort)
-    services.place_registrations(registrations=[registration], cohort=cohort)
+    registrations.place_registrations(registrations=[registration], cohort=cohort)
+    registrations.place_registrations(registrations=[registration], cohort=cohort)
     assert OutgoingMail.objects.filter(template="cohorts/mail/registration_placed").count() == 1
 
 
 def test_a_cancelled_course_run_takes_no_boards():
     cohort = CohortFactory(status="cancelled")
-    with pytest.raises(services.CohortError):
-        services.place_registrations(registrations=[RegistrationFactory(cohort=None)], cohort=cohort)
+    with pytest.raises(runs.CohortError):
+        registrations.place_registrations(registrations=[RegistrationFactory(cohort=None)], cohort=cohort)

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from cohorts import services
 from cohorts.models import CourseDay
+from cohorts.services import reminders
 from mail.models import OutgoingMail
 
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
@@ -35,11 +35,11 @@ def alerts():
 def test_alert_six_weeks_before_once_with_the_seats_needed():
     run_starting(datetime.date(2027, 5, 3), enrolled=9)
     with time_machine.travel(datetime.datetime(2027, 3, 21, 12, tzinfo=AMSTERDAM), tick=False):
-        services.send_go_no_go_alerts()
+        reminders.send_go_no_go_alerts()
     assert not alerts().exists()
     with time_machine.travel(datetime.datetime(2027, 3, 22, 12, tzinfo=AMSTERDAM), tick=False):
-        services.send_go_no_go_alerts()
-        services.send_go_no_go_alerts()
+        reminders.send_go_no_go_alerts()
+        reminders.send_go_no_go_alerts()
     assert alerts().count() == 2  # the trainer and the board contact
     contact = alerts().get(to=["bestuur@example.nl"])
     assert "nog 3 deelnemers nodig" in contact.subject
@@ -52,4 +52,4 @@ def test_no_alert_when_the_minimum_is_reached_or_the_run_is_cancelled():
     cancelled.status = "cancelled"
     cancelled.save()
     with time_machine.travel(datetime.datetime(2027, 4, 1, 12, tzinfo=AMSTERDAM), tick=False):
-        assert services.send_go_no_go_alerts() == 0
+        assert reminders.send_go_no_go_alerts() == 0

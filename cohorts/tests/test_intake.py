@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import IntakeAppointment, Registration
+from cohorts.services import intakes, links
 from mail.models import OutgoingMail
 
 from .factories import CourseDayFactory, RegistrationFactory
@@ -157,7 +157,7 @@ def test_trainer_cannot_have_two_intakes_at_once(admin_client, trainer):
 
 def test_intake_shows_on_the_board_page(client, trainer):
     registration = RegistrationFactory(cohort=None)
-    services.save_intake(
+    intakes.save_intake(
         intake=IntakeAppointment(
             registration=registration,
             trainer=trainer,
@@ -167,7 +167,7 @@ def test_intake_shows_on_the_board_page(client, trainer):
         ),
         changed_fields=[],
     )
-    page = client.get(services.board_page_url(registration).replace("http://127.0.0.1:8000", "")).content.decode()
+    page = client.get(links.board_page_url(registration).replace("http://127.0.0.1:8000", "")).content.decode()
     assert "maandag 29 maart 2027, 10:00" in page
     assert "Stationsweg 1, Tiel" in page
 
@@ -199,7 +199,7 @@ def test_every_caller_of_save_intake_gets_the_refusal(trainer):
         mode="phone",
     )
     with pytest.raises(ValidationError, match="is al voorbij"):
-        services.save_intake(intake=intake, changed_fields=[])
+        intakes.save_intake(intake=intake, changed_fields=[])
     assert not OutgoingMail.objects.exists()
 
 

@@ -16,8 +16,8 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 
-from cohorts import services
 from cohorts.models import Cohort, CourseDay, IntakeAppointment, Participant
+from cohorts.services import enrolment, intakes, personal_data, registrations, runs, scheduling
 from mail.models import OutgoingMail, OutgoingMailAttachment
 from mail.tests.test_imip import imip_event, read_ics, send_all, value
 
@@ -62,7 +62,7 @@ def uid(day):
 def test_an_intake_planned_moved_and_cancelled_is_one_meeting_with_a_rising_sequence():
     trainer = User.objects.create_user("jan", "jan@natuurlijkleren.example", first_name="Jan", last_name="Jutten")
     registration = RegistrationFactory(cohort=None, status="received", contact_email=CONTACT)
-    intake = services.save_intake(
+    intake = intakes.save_intake(
         intake=IntakeAppointment(
             registration=registration,
             trainer=trainer,
@@ -76,10 +76,10 @@ def test_an_intake_planned_moved_and_cancelled_is_one_meeting_with_a_rising_sequ
     for change, method in [(None, "REQUEST"), ("moved", "REQUEST"), ("cancelled", "CANCEL")]:
         if change == "moved":
             intake.starts_at += datetime.timedelta(days=1)
-            services.save_intake(intake=intake, changed_fields=["starts_at"])
+            intakes.save_intake(intake=intake, changed_fields=["starts_at"])
         elif change == "cancelled":
             intake.status = IntakeAppointment.Status.CANCELLED
-            services.save_intake(intake=intake, changed_fields=["status"])
+            intakes.save_intake(intake=intake, changed_fields=["status"])
         sent = send_all()
         assert len(sent) == 2, "the contact and the trainer"
         (_row, contact), (_row2, copy) = sorted(sent.values(), key=lambda pair: pair[0].to[0] != CONTACT)
@@ -96,7 +96,7 @@ def test_an_intake_planned_moved_and_cancelled_is_one_meeting_with_a_rising_sequ
 
 def test_confirming_sends_the_schedule_to_import_and_each_day_as_a_meeting_of_its_own():
     cohort = a_run(english=1)
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     sent = send_all()
     days = list(cohort.days.order_by("date"))
     recipients = [p.email for p in cohort.participants.all()] + [CONTACT]
@@ -129,20 +129,20 @@ def test_confirming_sends_the_schedule_to_import_and_each_day_as_a_meeting_of_it
         "Verbindend leiderschap, day"
     )
     # Confirming is one action: sent once.
-    with pytest.raises(services.CohortError):
-        services.confirm_cohort(cohort=cohort)
+    with pytest.raises(runs.CohortError):
+        runs.confirm_cohort(cohort=cohort)
     assert send_all() == {}
 
 
 def test_a_moved_day_updates_that_day_only_for_participants_and_the_boards_contact():
     cohort = a_run()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     send_all()
     day = cohort.days.get(programme_day__number=2)
     sequences = []
     for shift in (1, 2):
         day.date += datetime.timedelta(days=shift)
-        services.save_course_day(day=day, changed_fields=["date"])
+        scheduling.save_course_day(day=day, changed_fields=["date"])
         sent = send_all()
         assert {row.template for row, _m in sent.values()} == {
             "cohorts/mail/day_changed",
@@ -159,12 +159,12 @@ def test_a_moved_day_updates_that_day_only_for_participants_and_the_boards_conta
 
 def test_cancelling_a_confirmed_run_cancels_each_day_to_come_on_its_own():
     cohort = a_run()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     day = cohort.days.get(programme_day__number=3)
     day.date += datetime.timedelta(days=1)
-    services.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=["date"])
     send_all()
-    services.cancel_cohort(cohort=cohort, reason="De trainer is ziek.")
+    runs.cancel_cohort(cohort=cohort, reason="De trainer is ziek.")
     sent = send_all()
     (notice,) = (m for row, m in by_template(sent, "cohort_cancelled") if row.to == [CONTACT])
     assert not list(notice.iter_attachments()), "the meetings are cancelled one by one"
@@ -179,11 +179,11 @@ def test_cancelling_a_confirmed_run_cancels_each_day_to_come_on_its_own():
 
 def test_cancelling_a_running_run_leaves_the_days_that_took_place(on_today):
     cohort = a_run()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     send_all()
     on_today.move_to(datetime.datetime.combine(TODAY + datetime.timedelta(days=80), datetime.time(12), AMSTERDAM))
-    services.start_due_cohorts()
-    services.cancel_cohort(cohort=Cohort.objects.get(pk=cohort.pk))
+    runs.start_due_cohorts()
+    runs.cancel_cohort(cohort=Cohort.objects.get(pk=cohort.pk))
     to_come = {uid(d) for d in cohort.days.filter(date__gte=TODAY + datetime.timedelta(days=80))}
     assert len(to_come) == 4
     sent = by_template(send_all(), "course_day_cancelled")
@@ -193,7 +193,7 @@ def test_cancelling_a_running_run_leaves_the_days_that_took_place(on_today):
 
 def test_a_run_never_confirmed_sends_no_meetings_to_cancel():
     cohort = a_run()
-    services.cancel_cohort(cohort=cohort)
+    runs.cancel_cohort(cohort=cohort)
     sent = send_all()
     assert {row.template for row, _m in sent.values()} == {"cohorts/mail/cohort_cancelled"}
     assert not OutgoingMailAttachment.objects.exists()
@@ -202,9 +202,9 @@ def test_a_run_never_confirmed_sends_no_meetings_to_cancel():
 def test_who_enrols_after_confirmation_gets_each_day_as_an_invitation():
     cohort = a_run()
     registration = cohort.registrations.get()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     send_all()
-    late = services.enroll_participant(registration=registration, data=participant_data(1), language="en")
+    late = enrolment.enroll_participant(registration=registration, data=participant_data(1), language="en")
     sent = send_all()
     (welcome,) = by_template(sent, "participant_welcome")
     assert "Each course day still to come follows as an invitation of its own" in welcome[0].body_text
@@ -217,11 +217,11 @@ def test_who_enrols_after_confirmation_gets_each_day_as_an_invitation():
 
 def test_who_enrols_before_confirmation_gets_the_invitations_at_confirmation_only():
     cohort = a_run(11)
-    participant = services.enroll_participant(registration=cohort.registrations.get(), data=participant_data(1))
+    participant = enrolment.enroll_participant(registration=cohort.registrations.get(), data=participant_data(1))
     sent = send_all()
     assert {row.template for row, _m in sent.values()} == {"cohorts/mail/participant_welcome"}
     assert "follows as an invitation" not in next(iter(sent.values()))[0].body_text
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     mine = [row for row, _m in send_all().values() if row.to == [participant.email]]
     assert sorted(row.template for row in mine) == ["cohorts/mail/cohort_confirmed"] + 6 * [
         "cohorts/mail/course_day_invitation"
@@ -233,11 +233,11 @@ def test_who_moves_up_from_the_waiting_list_after_confirmation_gets_the_invitati
     cohort.programme.max_participants = 12
     cohort.programme.save()
     registration = cohort.registrations.get()
-    waiting = services.enroll_participant(registration=registration, data=participant_data(1))
+    waiting = enrolment.enroll_participant(registration=registration, data=participant_data(1))
     assert waiting.status == Participant.Status.WAITING
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     send_all()
-    services.withdraw_participant(participant=cohort.participants.filter(status="enrolled").first())
+    enrolment.withdraw_participant(participant=cohort.participants.filter(status="enrolled").first())
     sent = send_all()
     (promoted,) = by_template(sent, "participant_promoted")
     assert promoted[0].to == [waiting.email]
@@ -248,10 +248,10 @@ def test_who_moves_up_from_the_waiting_list_after_confirmation_gets_the_invitati
 
 def test_a_board_placed_in_a_confirmed_run_gets_the_days_as_invitations():
     cohort = a_run()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     send_all()
     other = RegistrationFactory(cohort=None, status="intake", contact_email="hr@anderbestuur.example.nl")
-    services.place_registrations(registrations=[other], cohort=cohort)
+    registrations.place_registrations(registrations=[other], cohort=cohort)
     sent = send_all()
     invitations = by_template(sent, "course_day_invitation")
     events = [imip_event(m, method="REQUEST", recipient=other.contact_email) for _row, m in invitations]
@@ -261,20 +261,20 @@ def test_a_board_placed_in_a_confirmed_run_gets_the_days_as_invitations():
 
 def test_erasing_a_participant_removes_their_invitations():
     cohort = a_run()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     send_all()
     participant = cohort.participants.first()
     mine = OutgoingMail.objects.filter(to=[participant.email])
     assert OutgoingMailAttachment.objects.filter(mail__in=mine).count() == 7
-    services.anonymise_participant(participant=participant)
+    personal_data.anonymise_participant(participant=participant)
     assert not OutgoingMailAttachment.objects.filter(content__contains=participant.email.encode()).exists()
 
 
 def test_retention_strips_the_invitations_with_the_e_mails(on_today):
     cohort = a_run()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     send_all()
     assert OutgoingMailAttachment.objects.exists()
     on_today.move_to(datetime.datetime.combine(TODAY + datetime.timedelta(days=91), datetime.time(12), AMSTERDAM))
-    services.apply_retention()
+    personal_data.apply_retention()
     assert not OutgoingMailAttachment.objects.exists()

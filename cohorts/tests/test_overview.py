@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import CourseDay, IntakeAppointment
+from cohorts.services import calendars
 
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
 
@@ -58,7 +58,7 @@ def test_start_page_query_count_is_bounded(admin_client, django_assert_max_num_q
 
 
 def feed_path(user):
-    return services.calendar_feed_url(user).replace("http://127.0.0.1:8000", "")
+    return calendars.calendar_feed_url(user).replace("http://127.0.0.1:8000", "")
 
 
 def test_calendar_feed_has_the_trainers_days_and_intakes_with_stable_uids(client, admin_user):

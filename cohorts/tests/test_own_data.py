@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from cohorts import services
 from cohorts.models import Attendance, IntakeAppointment
+from cohorts.services import enrolment, links
 from mail.services import queue_email
 from privacy.models import Consent
 from privacy.selectors import SPECS
@@ -32,11 +32,11 @@ def path(url):
 def test_a_participant_downloads_their_own_data_as_json(client, django_capture_on_commit_callbacks):
     registration = RegistrationFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        participant = services.enroll_participant(
+        participant = enrolment.enroll_participant(
             registration=registration, data=participant_data(1, register_number=""), consent_form="inschrijven"
         )
     other = ParticipantFactory(registration=registration)
-    url = path(services.participant_page_url(participant)) + "mijn-gegevens/"
+    url = path(links.participant_page_url(participant)) + "mijn-gegevens/"
     response = client.get(url, {"format": "json"})
     data = json.loads(response.content)
     assert data["details"]["email"] == participant.email
@@ -52,7 +52,7 @@ def test_a_board_contact_downloads_the_registrations_data(client):
     registration = RegistrationFactory(contact_email="contact@bestuur.example.nl")
     mine = ParticipantFactory(registration=registration)
     theirs = ParticipantFactory()
-    url = path(services.board_page_url(registration)) + "gegevens/"
+    url = path(links.board_page_url(registration)) + "gegevens/"
     data = json.loads(client.get(url, {"format": "json"}).content)
     assert data["contact"]["email"] == "contact@bestuur.example.nl"
     assert [p["email"] for p in data["participants"]] == [mine.email]
@@ -66,7 +66,7 @@ def test_forged_links_get_nothing(client, url):
 
 def test_the_enrolment_link_does_not_open_the_boards_data(client):
     registration = RegistrationFactory()
-    token = services.enrolment_url(registration).rstrip("/").rsplit("/", 1)[1]
+    token = links.enrolment_url(registration).rstrip("/").rsplit("/", 1)[1]
     assert client.get(f"/bestuur/{token}/gegevens/").status_code == 404
 
 
@@ -121,13 +121,13 @@ def full_participant(django_capture_on_commit_callbacks):
     registration = RegistrationFactory()
     cohort = registration.cohort
     with django_capture_on_commit_callbacks(execute=True):
-        participant = services.enroll_participant(
+        participant = enrolment.enroll_participant(
             registration=registration, data=participant_data(1, register_number=""), consent_form="inschrijven"
         )
     first = CourseDayFactory(cohort=cohort, programme_day=cohort.programme.days.get(number=1), date=PAST)
     second = CourseDayFactory(cohort=cohort, programme_day=cohort.programme.days.get(number=2), date=COMING)
     Attendance.objects.create(participant=participant, course_day=first, status=Attendance.Status.PRESENT)
-    services.notify_absence(participant=participant, day=second)
+    enrolment.notify_absence(participant=participant, day=second)
     Certificate.objects.create(
         participant=participant,
         number="VL-2026-01-001",
@@ -139,7 +139,7 @@ def full_participant(django_capture_on_commit_callbacks):
 
 
 def own_data_path(participant) -> str:
-    return path(services.participant_page_url(participant)) + "mijn-gegevens/"
+    return path(links.participant_page_url(participant)) + "mijn-gegevens/"
 
 
 def test_the_download_keeps_every_key(client, full_participant):
@@ -153,7 +153,7 @@ def test_the_download_keeps_every_key(client, full_participant):
     )
     record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
     queue_email(to=registration.contact_email, template="mail/test", context={}, key="own-data-board")
-    board_url = path(services.board_page_url(registration)) + "gegevens/"
+    board_url = path(links.board_page_url(registration)) + "gegevens/"
     board_data = json.loads(client.get(board_url, {"format": "json"}).content)
     assert keys_of(board_data) == REGISTRATION_KEYS
 
@@ -206,12 +206,12 @@ def test_the_english_page_is_in_english(client, full_participant, settings):
 
 
 def test_the_pages_lead_back_to_where_the_person_came_from(client, full_participant):
-    page = client.get(path(services.participant_page_url(full_participant)))
+    page = client.get(path(links.participant_page_url(full_participant)))
     own_data = client.get(own_data_path(full_participant)).content.decode()
     assert f'href="{page.wsgi_request.path}"' in own_data
     assert "Terug naar uw cursuspagina" in own_data
     registration = full_participant.registration
-    board_path = path(services.board_page_url(registration))
+    board_path = path(links.board_page_url(registration))
     board_data = client.get(board_path + "gegevens/").content.decode()
     assert f'href="{board_path}"' in board_data and "Terug naar de bestuurspagina" in board_data
     text = text_of(board_data)
@@ -232,7 +232,7 @@ def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
             programme_day=cohort.programme.days.get(number=number),
             date=COMING + datetime.timedelta(weeks=number),
         )
-        services.notify_absence(participant=full_participant, day=day)
+        enrolment.notify_absence(participant=full_participant, day=day)
     for n in range(3):
         queue_email(to=full_participant.email, template="mail/test", context={}, key=f"own-data-{n}")
     with django_assert_num_queries(len(first)):

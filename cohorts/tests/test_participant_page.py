@@ -6,8 +6,8 @@ import icalendar
 import pytest
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Attendance, CourseDay
+from cohorts.services import links, scheduling
 
 from .factories import ParticipantFactory, RegistrationFactory
 
@@ -16,7 +16,7 @@ TODAY = timezone.localdate()
 
 
 def page_path(participant):
-    return services.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
+    return links.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_calendar_has_stable_uids_that_follow_a_moved_day(client, participant):
     first = icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")
     day = participant.cohort.days.get(programme_day__number=2)
     day.date += datetime.timedelta(days=7)
-    services.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=["date"])
     second = icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")
     assert {str(e["UID"]) for e in first} == {str(e["UID"]) for e in second}
     moved = next(e for e in second if str(e["UID"]) == f"courseday-{day.pk}@verbindend")

@@ -19,9 +19,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from cohorts import services
 from cohorts.forms import OwnDetailsForm
 from cohorts.models import CourseDay, Participant
+from cohorts.services import enrolment, links
 from cohorts.validators import normalize_register_number
 from registry import exports
 from registry.tests.conftest import completed_run
@@ -124,7 +124,7 @@ def test_the_participant_page_saves_the_number_as_digits(client, typed, stored):
         end_time=datetime.time(16),
     )
     participant = ParticipantFactory(registration=registration)
-    path = services.participant_page_url(participant).removeprefix("http://127.0.0.1:8000")
+    path = links.participant_page_url(participant).removeprefix("http://127.0.0.1:8000")
     data = {
         "action": "details",
         "initials": "A.",
@@ -151,7 +151,7 @@ def test_the_own_details_form_uses_the_same_field():
 
 def test_the_service_normalises_what_it_is_given():
     participant = ParticipantFactory()
-    services.update_own_details(participant=participant, data={"register_number": "0123 4567"})
+    enrolment.update_own_details(participant=participant, data={"register_number": "0123 4567"})
     participant.refresh_from_db()
     assert participant.register_number == "01234567"
 

@@ -11,8 +11,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection
 
-from cohorts import services
 from cohorts.models import Board, Registration
+from cohorts.services import registrations
 from conftest import require_service
 from mail.models import OutgoingMail
 
@@ -64,7 +64,7 @@ def submit_at_once(submission_key) -> tuple[list[Registration], list[Exception]]
         try:
             barrier.wait()
             results.append(
-                services.submit_registration(
+                registrations.submit_registration(
                     board_data=board_data(),
                     registration_data=registration_data(n),
                     submission_key=submission_key(n),

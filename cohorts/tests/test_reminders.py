@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from cohorts import services
 from cohorts.models import CourseDay, IntakeAppointment
+from cohorts.services import links
+from cohorts.services import reminders as reminders_services
 from mail.models import OutgoingMail
 
 from .factories import ParticipantFactory, RegistrationFactory
@@ -45,9 +46,9 @@ def test_every_ten_minutes_for_two_weeks_sends_each_reminder_once():
     start = datetime.datetime(2027, 3, 1, 0, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False) as traveller:
         for _ in range(14 * 24 * 6):
-            services.send_due_reminders()
+            reminders_services.send_due_reminders()
             if _ % 500 == 0:
-                services.send_due_reminders()  # beat firing twice
+                reminders_services.send_due_reminders()  # beat firing twice
             traveller.shift(datetime.timedelta(minutes=10))
     keys = reminder_keys()
     assert len(keys) == len(set(keys))
@@ -61,7 +62,7 @@ def test_every_ten_minutes_for_two_weeks_sends_each_reminder_once():
 def test_reminder_content_has_date_time_venue_theme_and_content():
     confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
     with time_machine.travel(datetime.datetime(2027, 3, 9, 9, 0, tzinfo=AMSTERDAM), tick=False):
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
     mail = OutgoingMail.objects.get(key__startswith="reminder:")
     assert mail.subject == "Herinnering: dag 1 van Verbindend leiderschap op woensdag 10 maart"
     assert "woensdag 10 maart 2027, 09:00–16:00" in mail.body_text
@@ -75,20 +76,20 @@ def test_a_day_just_after_the_dst_change_is_reminded_at_the_right_local_hour():
     # is due at 28 March 09:00 CEST, which is 07:00 UTC (not 08:00).
     confirmed_cohort_with([datetime.date(2027, 3, 29)], participants=1)
     with time_machine.travel(datetime.datetime(2027, 3, 22, 12, 0, tzinfo=UTC), tick=False):
-        services.send_due_reminders()  # the 7-day one
+        reminders_services.send_due_reminders()  # the 7-day one
     assert len(reminder_keys()) == 1
     with time_machine.travel(datetime.datetime(2027, 3, 28, 6, 55, tzinfo=UTC), tick=False):
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
     assert len(reminder_keys()) == 1
     with time_machine.travel(datetime.datetime(2027, 3, 28, 7, 0, tzinfo=UTC), tick=False):
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
     assert sorted(k.rsplit(":", 1)[1] for k in reminder_keys()) == ["1", "7"]
 
 
 def test_only_the_nearest_window_is_sent_when_a_run_is_confirmed_late():
     confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
     assert [k.rsplit(":", 1)[1] for k in reminder_keys()] == ["1"]
 
 
@@ -97,7 +98,7 @@ def test_no_reminders_for_a_planned_or_cancelled_run():
     cohort.status = "planned"
     cohort.save()
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
-        assert services.send_due_reminders() == 0
+        assert reminders_services.send_due_reminders() == 0
 
 
 def test_intake_reminder_the_day_before_once_per_appointment_time():
@@ -107,7 +108,7 @@ def test_intake_reminder_the_day_before_once_per_appointment_time():
     )
     for hour in (13, 14, 15, 16):
         with time_machine.travel(datetime.datetime(2027, 3, 9, hour, 0, tzinfo=AMSTERDAM), tick=False):
-            services.send_due_reminders()
+            reminders_services.send_due_reminders()
     reminders = OutgoingMail.objects.filter(key__startswith="intake-reminder:")
     assert reminders.count() == 1
     assert reminders.get().to == ["bestuur@example.nl"]
@@ -117,12 +118,12 @@ def test_intake_reminder_the_day_before_once_per_appointment_time():
 def test_reminder_run_query_count_does_not_grow_with_participants(django_assert_max_num_queries):
     confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=3)
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
         confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=25)
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
         # Everything is sent: a further run reads, and writes nothing.
         with django_assert_max_num_queries(5):
-            assert services.send_due_reminders() == 0
+            assert reminders_services.send_due_reminders() == 0
 
 
 def test_the_days_of_a_running_run_are_reminded_too():
@@ -131,7 +132,7 @@ def test_the_days_of_a_running_run_are_reminded_too():
     cohort.status = "running"
     cohort.save()
     with time_machine.travel(datetime.datetime(2027, 3, 14, 12, 0, tzinfo=AMSTERDAM), tick=False):
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
     day2 = cohort.days.get(programme_day__number=2)
     assert sorted(reminder_keys()) == sorted(
         f"reminder:{p.pk}:{day2.pk}:1" for p in cohort.participants.filter(status="enrolled")
@@ -144,14 +145,14 @@ def test_no_reminders_for_a_run_that_is_not_confirmed_or_running(status):
     cohort.status = status
     cohort.save()
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
-        assert services.send_due_reminders() == 0
+        assert reminders_services.send_due_reminders() == 0
     assert not OutgoingMail.objects.exists()
 
 
 def test_a_day_that_has_begun_gets_no_reminder():
     confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=1)
     with time_machine.travel(datetime.datetime(2027, 3, 10, 9, 0, tzinfo=AMSTERDAM), tick=False):
-        assert services.send_due_reminders() == 0
+        assert reminders_services.send_due_reminders() == 0
 
 
 def test_each_boards_contact_is_reminded_of_their_own_leaders_in_their_language():
@@ -161,8 +162,8 @@ def test_each_boards_contact_is_reminded_of_their_own_leaders_in_their_language(
     theirs = ParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
     RegistrationFactory(cohort=cohort)  # a board without leaders in the run: nothing to remind it of
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
-        services.send_due_reminders()
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
+        reminders_services.send_due_reminders()
     day = cohort.days.get()
     board_mails = OutgoingMail.objects.filter(key__startswith="reminder-board:")
     assert sorted(board_mails.values_list("key", flat=True)) == sorted(
@@ -174,16 +175,16 @@ def test_each_boards_contact_is_reminded_of_their_own_leaders_in_their_language(
     )
     assert "Dear Oliver Grant," in mail.body_text
     assert "This leader of Het Baken takes part:\n- Ruth Mol" in mail.body_text
-    assert services.board_page_url(english) in mail.body_text
+    assert links.board_page_url(english) in mail.body_text
     dutch_mail = board_mails.get(to=[dutch.contact_email])
     assert dutch_mail.subject.startswith("Herinnering: dag 1 van Verbindend leiderschap op woensdag 10 maart")
     assert "Deze 2 schoolleiders van" in dutch_mail.body_text
     assert "Ruth Mol" not in dutch_mail.body_text
-    assert services.board_page_url(dutch) in dutch_mail.body_text
+    assert links.board_page_url(dutch) in dutch_mail.body_text
     # The participants keep their own wording and page.
     own = OutgoingMail.objects.get(to=[theirs.email])
     assert own.template == "cohorts/mail/course_day_reminder"
-    assert services.participant_page_url(theirs) in own.body_text
+    assert links.participant_page_url(theirs) in own.body_text
 
 
 @pytest.mark.parametrize("runs", [2, 8])
@@ -194,8 +195,8 @@ def test_a_reminder_run_takes_the_same_queries_however_many_runs_and_boards(runs
         cohort.status = "running"
         cohort.save()
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
-        services.send_due_reminders()
+        reminders_services.send_due_reminders()
         # The days with their runs, participants and boards; the keys already sent; the intakes.
         with django_assert_num_queries(5):
-            assert services.send_due_reminders() == 0
+            assert reminders_services.send_due_reminders() == 0
     assert OutgoingMail.objects.filter(key__startswith="reminder-board:").count() == 2 * runs

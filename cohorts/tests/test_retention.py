@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from cohorts import services
 from cohorts.models import Attendance, CourseDay, Participant, Registration
+from cohorts.services import personal_data
 from mail.models import OutgoingMail
 from mail.services import queue_email
 
@@ -42,10 +42,10 @@ def test_retention_over_time():
         OutgoingMail.objects.update(status="sent", sent_at=datetime.datetime(2026, 1, 10, 12, tzinfo=AMSTERDAM))
     with time_machine.travel(datetime.datetime(2026, 6, 1, 12, tzinfo=AMSTERDAM), tick=False):
         recent = completed_run(datetime.date(2026, 5, 20))
-        report = services.apply_retention()
+        report = personal_data.apply_retention()
         assert report == {"participants": 0, "contacts": 0, "unplaced_registrations": 0, "emails": 1}
     with time_machine.travel(datetime.datetime(2027, 2, 1, 12, tzinfo=AMSTERDAM), tick=False):
-        report = services.apply_retention()
+        report = personal_data.apply_retention()
         assert report == {"participants": 1, "contacts": 1, "unplaced_registrations": 1, "emails": 0}
         old.refresh_from_db()
         recent.refresh_from_db()
@@ -56,7 +56,7 @@ def test_retention_over_time():
         assert recent.last_name == "Zuiderduin" and Attendance.objects.get(participant=recent).note == "kwam later"
         assert not Registration.objects.filter(pk=unplaced.pk).exists()
         assert OutgoingMail.objects.get(key="old-mail").to == []
-        assert services.apply_retention() == {
+        assert personal_data.apply_retention() == {
             "participants": 0,
             "contacts": 0,
             "unplaced_registrations": 0,
@@ -79,5 +79,5 @@ def test_retention_runs_in_a_bounded_number_of_queries(django_assert_max_num_que
         for _ in range(30):
             completed_run(datetime.date(2026, 1, 5))
         with django_assert_max_num_queries(40):
-            services.apply_retention(batch=1000)
+            personal_data.apply_retention(batch=1000)
     assert Participant.objects.filter(email__endswith="@verbindend.invalid").count() == 30

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Cohort, CourseDay, IntakeAppointment
+from cohorts.services import links, registrations, runs, scheduling
 from mail.models import OutgoingMail
 
 from .factories import CohortFactory, CourseDayFactory, ParticipantFactory, RegistrationFactory, seeded_programme
@@ -216,7 +216,7 @@ def test_confirming_with_days_missing_is_refused(admin_client):
 
 def test_cancelling_sends_a_cancel_for_every_day(admin_client):
     cohort = cohort_ready_to_confirm()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     run_action(admin_client, "cancel", cohort, reason="Te weinig aanmeldingen")
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.CANCELLED
@@ -236,7 +236,7 @@ def test_cancelling_sends_a_cancel_for_every_day(admin_client):
 
 def test_completing_needs_the_last_day_passed(admin_client):
     cohort = cohort_ready_to_confirm()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     assert "niet vóór de laatste dag afgerond" in run_action(admin_client, "complete", cohort).content.decode()
     cohort.days.update(date=TODAY - datetime.timedelta(days=1))
     run_action(admin_client, "complete", cohort)
@@ -246,12 +246,12 @@ def test_completing_needs_the_last_day_passed(admin_client):
 
 def test_moving_a_day_of_a_confirmed_run_sends_a_change_notice_once(admin_client):
     cohort = cohort_ready_to_confirm()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     day = cohort.days.get(programme_day__number=2)
     new_date = day.date + datetime.timedelta(days=1)
-    services.save_course_day(day=day, changed_fields=[])
+    scheduling.save_course_day(day=day, changed_fields=[])
     day.date = new_date
-    services.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=["date"])
     notices = OutgoingMail.objects.filter(template="cohorts/mail/day_changed")
     assert notices.count() == 12
     (attachment,) = notices.first().attachments.all()
@@ -264,7 +264,7 @@ def test_moving_a_day_of_a_planned_run_sends_nothing():
     cohort = cohort_ready_to_confirm()
     day = cohort.days.first()
     day.date += datetime.timedelta(days=1)
-    services.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=["date"])
     assert not OutgoingMail.objects.filter(template="cohorts/mail/day_changed").exists()
 
 
@@ -293,7 +293,7 @@ def test_cohort_list_queries_do_not_grow_with_cohorts(admin_client, django_asser
 
 def test_moving_a_confirmed_day_in_the_admin_notifies_once(admin_client):
     cohort = cohort_ready_to_confirm()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     cohort.refresh_from_db()
     days = list(cohort.days.order_by("programme_day__number"))
     data = {
@@ -328,7 +328,7 @@ def test_moving_a_confirmed_day_in_the_admin_notifies_once(admin_client):
 
 def test_the_status_changes_only_through_the_actions(admin_client):
     cohort = cohort_ready_to_confirm()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     post_days(admin_client, cohort, [], status="planned")
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.CONFIRMED
@@ -340,8 +340,8 @@ def test_a_confirmed_run_starts_running_on_its_first_day_and_no_other_run_change
     later = CourseDayFactory(cohort__status=Cohort.Status.CONFIRMED, date=today + datetime.timedelta(days=1)).cohort
     planned = CourseDayFactory(cohort__status=Cohort.Status.PLANNED, date=today - datetime.timedelta(days=7)).cohort
 
-    assert services.start_due_cohorts(today=today) == 1
-    assert services.start_due_cohorts(today=today) == 0  # once
+    assert runs.start_due_cohorts(today=today) == 1
+    assert runs.start_due_cohorts(today=today) == 0  # once
     statuses = dict(Cohort.objects.values_list("pk", "status"))
     assert statuses == {
         starting.pk: Cohort.Status.RUNNING,
@@ -380,35 +380,35 @@ def test_every_caller_of_save_course_day_gets_the_refusal():
         end_time=datetime.time(16, 30),
     )
     with pytest.raises(ValidationError, match="die datum is al voorbij"):
-        services.save_course_day(day=day, changed_fields=[])
+        scheduling.save_course_day(day=day, changed_fields=[])
     assert not cohort.days.exists()
 
 
 def test_a_day_that_took_place_keeps_its_date_but_nothing_moves_into_the_past():
     cohort = cohort_ready_to_confirm()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     past = cohort.days.get(programme_day__number=1)
     past.date = TODAY - datetime.timedelta(days=7)
     past.save()
     coming = cohort.days.get(programme_day__number=2)
     # Edited for another reason, the day that took place keeps its date; no one is told about the past.
     past.venue = "Zaal De Beuk"
-    services.save_course_day(day=past, changed_fields=["venue"])
+    scheduling.save_course_day(day=past, changed_fields=["venue"])
     planned = [
-        services.PlannedDay(d.programme_day, d.date, d.start_time, d.end_time, d.venue, pk=d.pk)
+        scheduling.PlannedDay(d.programme_day, d.date, d.start_time, d.end_time, d.venue, pk=d.pk)
         for d in cohort.days.all()
     ]
-    services.validate_schedule(cohort=cohort, days=planned)
+    scheduling.validate_schedule(cohort=cohort, days=planned)
     assert not OutgoingMail.objects.filter(template__startswith="cohorts/mail/day_changed").exists()
     # Moved to another date that has passed, or a coming day moved into the past: refused.
     for day, date in [(past, TODAY - datetime.timedelta(days=8)), (coming, TODAY - datetime.timedelta(days=1))]:
         day.date = date
         with pytest.raises(ValidationError, match="die datum is al voorbij"):
-            services.save_course_day(day=day, changed_fields=["date"])
+            scheduling.save_course_day(day=day, changed_fields=["date"])
         with pytest.raises(ValidationError, match="die datum is al voorbij"):
-            services.validate_schedule(
+            scheduling.validate_schedule(
                 cohort=cohort,
-                days=[services.PlannedDay(day.programme_day, date, day.start_time, day.end_time, "", pk=day.pk)],
+                days=[scheduling.PlannedDay(day.programme_day, date, day.start_time, day.end_time, "", pk=day.pk)],
             )
     assert not OutgoingMail.objects.filter(template__startswith="cohorts/mail/day_changed").exists()
 
@@ -420,19 +420,19 @@ def test_moving_a_day_of_a_running_run_tells_the_participants_and_the_boards_con
     cohort = cohort_ready_to_confirm()
     english = RegistrationFactory(cohort=cohort, language="en", contact_name="Oliver Grant", board__name="Het Baken")
     ParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.RUNNING)
     day = cohort.days.get(programme_day__number=3)
     day.date += datetime.timedelta(days=2)
-    services.save_course_day(day=day, changed_fields=["date"])
-    services.save_course_day(day=day, changed_fields=[])  # saved again unchanged: nothing more
+    scheduling.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=[])  # saved again unchanged: nothing more
     assert OutgoingMail.objects.filter(template="cohorts/mail/day_changed").count() == 13
     notices = OutgoingMail.objects.filter(template="cohorts/mail/day_changed_board")
     assert {m.to[0] for m in notices} == {"contact@bestuur.example.nl", english.contact_email}
     mail = notices.get(to=[english.contact_email])
     assert mail.subject == f"Changed: day 3 of {cohort.code} is now on {day.date:%-d} {day.date:%B}"
     assert "Your leader received the change with an updated calendar invitation:\n- Ruth Mol" in mail.body_text
-    assert services.board_page_url(english) in mail.body_text
+    assert links.board_page_url(english) in mail.body_text
     dutch = notices.get(to=["contact@bestuur.example.nl"])
     assert "waaraan schoolleiders van" in dutch.body_text
     assert "Uw 12 schoolleiders hebben de wijziging ontvangen" in dutch.body_text
@@ -444,7 +444,7 @@ def test_moving_a_day_of_a_run_that_is_not_confirmed_or_running_tells_nobody(sta
     Cohort.objects.filter(pk=cohort.pk).update(status=status)
     day = cohort.days.get(programme_day__number=3)
     day.date += datetime.timedelta(days=2)
-    services.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=["date"])
     assert not OutgoingMail.objects.exists()
 
 
@@ -454,7 +454,7 @@ def test_moving_a_day_of_a_run_that_is_not_confirmed_or_running_tells_nobody(sta
 def test_a_run_formed_in_december_for_next_years_dates_gets_next_years_code():
     CohortFactory(code="VL-2027-01")  # already taken
     registration = RegistrationFactory(cohort=None, status="received")
-    cohort = services.form_cohort(registrations=[registration], programme=seeded_programme())
+    cohort = registrations.form_cohort(registrations=[registration], programme=seeded_programme())
     assert cohort.code == "VL-2026-01"
     first = cohort.programme.days.get(number=1)
     day = CourseDay(
@@ -464,12 +464,12 @@ def test_a_run_formed_in_december_for_next_years_dates_gets_next_years_code():
         start_time=datetime.time(9, 30),
         end_time=datetime.time(16, 30),
     )
-    services.save_course_day(day=day, changed_fields=[])
+    scheduling.save_course_day(day=day, changed_fields=[])
     cohort.refresh_from_db()
     assert cohort.code == "VL-2027-02"
     # Moved back into this year, the code follows again; the old one is free.
     day.date = datetime.date(2026, 12, 21)
-    services.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=["date"])
     cohort.refresh_from_db()
     assert cohort.code == "VL-2026-01"
     assert Cohort.objects.filter(code__startswith="VL-").count() == 2
@@ -492,6 +492,6 @@ def test_a_run_keeps_its_code_once_a_certificate_carries_it():
     )
     day = cohort.days.get(programme_day__number=1)
     day.start_time = datetime.time(10)
-    services.save_course_day(day=day, changed_fields=["start_time"])
+    scheduling.save_course_day(day=day, changed_fields=["start_time"])
     cohort.refresh_from_db()
     assert cohort.code == "VL-2026-07"

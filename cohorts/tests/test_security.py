@@ -27,8 +27,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from cohorts import services, tokens
+from cohorts import tokens
 from cohorts.models import Board, Cohort, Participant, Registration
+from cohorts.services import enrolment, links, registrations
 from cohorts.tests.factories import CohortFactory, CourseDayFactory, RegistrationFactory, participant_data
 from mail.models import OutgoingMail
 
@@ -69,15 +70,15 @@ def path(url: str) -> str:
 
 
 def board_path(registration) -> str:
-    return path(services.board_page_url(registration))
+    return path(links.board_page_url(registration))
 
 
 def enrol_path(registration) -> str:
-    return path(services.enrolment_url(registration))
+    return path(links.enrolment_url(registration))
 
 
 def participant_path(participant) -> str:
-    return path(services.participant_page_url(participant))
+    return path(links.participant_page_url(participant))
 
 
 def edit_path(registration, participant_id) -> str:
@@ -377,7 +378,7 @@ def test_board_paste_form_survives_any_text_in_one_column(client, placed, column
 @given(field=st.sampled_from(PARTICIPANT_FIELDS), value=fuzz_text)
 def test_participant_edit_form_survives_any_text(client, placed, field, value):
     email = f"{uuid.uuid4().hex}@school.example.nl"
-    participant = services.enroll_participant(registration=placed, data=participant_data(900, email=email))
+    participant = enrolment.enroll_participant(registration=placed, data=participant_data(900, email=email))
     url = edit_path(placed, participant.pk)
     response = post(client, url, {**participant_data(900, email=email), field: value})
     assert_survived(response, form_marker='name="first_name"', redirect_to=board_path(placed))
@@ -490,7 +491,7 @@ def token_url(kind: str, token: str, participant_id: int) -> str:
 @pytest.fixture
 def linked(no_rate_limits, placed):
     """A placed registration with one participant, and the three valid tokens."""
-    participant = services.enroll_participant(registration=placed, data=participant_data(1))
+    participant = enrolment.enroll_participant(registration=placed, data=participant_data(1))
     return {
         "registration": placed,
         "participant": participant,
@@ -595,7 +596,7 @@ def test_tokens_of_another_purpose_are_404(client, linked):
 
 def test_rotated_links_stop_working_and_new_ones_work(client, linked):
     registration = linked["registration"]
-    services.rotate_board_link(registration=registration)
+    registrations.rotate_board_link(registration=registration)
     registration.refresh_from_db()
     forged = {
         tokens.BOARD: [linked[tokens.BOARD]],
@@ -640,8 +641,8 @@ def two_boards(request, no_rate_limits):
     else:
         b = RegistrationFactory()
         CourseDayFactory(cohort=b.cohort)
-    mine = services.enroll_participant(registration=a, data=participant_data(1, first_name="Annemijn"))
-    theirs = services.enroll_participant(
+    mine = enrolment.enroll_participant(registration=a, data=participant_data(1, first_name="Annemijn"))
+    theirs = enrolment.enroll_participant(
         registration=b, data=participant_data(2, first_name="Berendina", email="berendina@andere.example.nl")
     )
     return a, b, mine, theirs
@@ -725,8 +726,8 @@ def test_withdrawing_does_not_name_another_boards_participant_moving_up(client, 
     b = RegistrationFactory(cohort=a.cohort)
     programme = a.cohort.programme
     type(programme).objects.filter(pk=programme.pk).update(min_participants=1, max_participants=1)
-    mine = services.enroll_participant(registration=a, data=participant_data(1, first_name="Annemijn"))
-    theirs = services.enroll_participant(registration=b, data=participant_data(2, first_name="Berendina"))
+    mine = enrolment.enroll_participant(registration=a, data=participant_data(1, first_name="Annemijn"))
+    theirs = enrolment.enroll_participant(registration=b, data=participant_data(2, first_name="Berendina"))
     assert theirs.status == Participant.Status.WAITING
     response = post(client, board_path(a), {"action": "withdraw", "participant": str(mine.pk)}, follow=True)
     assert response.status_code == 200
@@ -911,20 +912,20 @@ def test_self_enrolment_with_an_address_differing_only_in_unicode_case_is_no_ser
 
 
 def test_board_add_with_an_address_differing_only_in_unicode_case_is_no_server_error(client, placed):
-    services.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
+    enrolment.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
     assert post(client, board_path(placed), add_data(2, email=KELVIN)).status_code in {200, 302}
 
 
 def test_correcting_an_address_to_one_differing_only_in_unicode_case_is_no_server_error(client, placed):
-    services.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
-    other = services.enroll_participant(registration=placed, data=participant_data(2))
+    enrolment.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
+    other = enrolment.enroll_participant(registration=placed, data=participant_data(2))
     response = post(client, edit_path(placed, other.pk), participant_data(2, email=KELVIN))
     assert response.status_code in {200, 302}
 
 
 def test_paste_finds_an_address_differing_only_in_unicode_case(client, placed):
     """The paste form compares lower-cased in Python, so it catches what the add form misses on PostgreSQL."""
-    services.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
+    enrolment.enroll_participant(registration=placed, data=participant_data(1, email="kim@school.example.nl"))
     response = post(client, board_path(placed), {"action": "paste_confirm", "paste-rows": paste_line(2, email=KELVIN)})
     assert response.status_code == 200
     assert placed.participants.count() == 1
@@ -934,16 +935,16 @@ def test_paste_finds_an_address_differing_only_in_unicode_case(client, placed):
 
 
 def test_add_form_re_enrols_a_withdrawn_participant(client, placed):
-    participant = services.enroll_participant(registration=placed, data=participant_data(1))
-    services.withdraw_participant(participant=participant)
+    participant = enrolment.enroll_participant(registration=placed, data=participant_data(1))
+    enrolment.withdraw_participant(participant=participant)
     assert post(client, board_path(placed), add_data(1)).status_code == 302
     participant.refresh_from_db()
     assert participant.status == Participant.Status.ENROLLED
 
 
 def test_paste_re_enrols_a_withdrawn_participant_like_the_add_form(client, placed):
-    participant = services.enroll_participant(registration=placed, data=participant_data(1))
-    services.withdraw_participant(participant=participant)
+    participant = enrolment.enroll_participant(registration=placed, data=participant_data(1))
+    enrolment.withdraw_participant(participant=participant)
     response = post(client, board_path(placed), {"action": "paste_confirm", "paste-rows": paste_line(1)})
     assert response.status_code == 302
     participant.refresh_from_db()

@@ -19,8 +19,8 @@ from django.core import mail as django_mail
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
-from cohorts import services as cohorts
 from cohorts.models import Board, CourseDay, IntakeAppointment, Registration
+from cohorts.services import enrolment, intakes, registrations, reminders, runs, scheduling
 from cohorts.tests.factories import CohortFactory, ParticipantFactory, RegistrationFactory
 from conftest import require_service
 from mail.models import OutgoingMail
@@ -50,7 +50,7 @@ def every_kind_of_mail(admin_user) -> None:
     admin_user.email = "jan@natuurlijkleren.example"
     admin_user.save()
     # A board registers: confirmation to the contact, notice to the trainer (a long address, a long board name).
-    cohorts.submit_registration(
+    registrations.submit_registration(
         board_data={
             "name": LONG_SUBJECT_BOARD,
             "kind": Board.Kind.BESTUUR,
@@ -83,10 +83,10 @@ def every_kind_of_mail(admin_user) -> None:
         mode="video",
         video_link="https://meet.example.nl/intake",
     )
-    cohorts.save_intake(intake=intake, changed_fields=[])
-    cohorts.send_due_reminders()
+    intakes.save_intake(intake=intake, changed_fields=[])
+    reminders.send_due_reminders()
     intake.status = IntakeAppointment.Status.CANCELLED
-    cohorts.save_intake(intake=intake, changed_fields=["status"])
+    intakes.save_intake(intake=intake, changed_fields=["status"])
     # A course run four weeks away, below its minimum: the go/no-go alert.
     cohort = CohortFactory(trainer=admin_user)
     registration = RegistrationFactory(cohort=cohort)
@@ -99,7 +99,7 @@ def every_kind_of_mail(admin_user) -> None:
             start_time=datetime.time(9),
             end_time=datetime.time(16),
         )
-    cohorts.enroll_participant(
+    enrolment.enroll_participant(
         registration=registration,
         data={
             "first_name": "Anne",
@@ -112,10 +112,10 @@ def every_kind_of_mail(admin_user) -> None:
             "brin": "16SW",
         },
     )
-    cohorts.send_go_no_go_alerts()
+    reminders.send_go_no_go_alerts()
     # Full: the next one waits, and gets the seat a withdrawal frees.
     ParticipantFactory.create_batch(cohort.programme.max_participants - 1, registration=registration)
-    waiting = cohorts.enroll_participant(
+    waiting = enrolment.enroll_participant(
         registration=registration,
         data={
             "first_name": "Bram",
@@ -128,15 +128,15 @@ def every_kind_of_mail(admin_user) -> None:
             "brin": "16SW",
         },
     )
-    cohorts.withdraw_participant(participant=cohort.participants.exclude(pk=waiting.pk).first())
+    enrolment.withdraw_participant(participant=cohort.participants.exclude(pk=waiting.pk).first())
     # Placed, confirmed, a day moved and reminded, then cancelled.
-    cohorts.place_registrations(registrations=[received], cohort=cohort)
-    cohorts.confirm_cohort(cohort=cohort)
+    registrations.place_registrations(registrations=[received], cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     day = cohort.days.order_by("date").first()
     day.date = timezone.localdate() + datetime.timedelta(days=1)
-    cohorts.save_course_day(day=day, changed_fields=["date"])
-    cohorts.send_due_reminders()
-    cohorts.cancel_cohort(cohort=cohort)
+    scheduling.save_course_day(day=day, changed_fields=["date"])
+    reminders.send_due_reminders()
+    runs.cancel_cohort(cohort=cohort)
     # A certificate issued.
     accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
     accreditation.number = "SLR-2026-0042"

@@ -2,8 +2,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from cohorts import services as cohort_services
 from cohorts.models import Participant, Registration
+from cohorts.services import enrolment, links
 from cohorts.tests.factories import RegistrationFactory, participant_data
 from cohorts.tests.test_registration import URL, form_data
 from privacy import services
@@ -50,7 +50,7 @@ def test_without_a_published_statement_no_consent_is_recorded():
 
 def test_self_enrolment_records_consent_to_take_part_and_to_reporting(client):
     registration = RegistrationFactory()
-    url = cohort_services.enrolment_url(registration).replace("http://127.0.0.1:8000", "")
+    url = links.enrolment_url(registration).replace("http://127.0.0.1:8000", "")
     client.post(url, participant_data(3) | {"privacy_consent": "on"})
     participant = Participant.objects.get()
     assert {c.purpose for c in services.consents_of(participant)} == {"enrolment", "register"}
@@ -59,7 +59,7 @@ def test_self_enrolment_records_consent_to_take_part_and_to_reporting(client):
 
 def test_a_participant_added_by_the_board_has_not_consented_themselves():
     registration = RegistrationFactory()
-    participant = cohort_services.enroll_participant(registration=registration, data=participant_data(4))
+    participant = enrolment.enroll_participant(registration=registration, data=participant_data(4))
     assert services.consents_of(participant) == []
     assert not services.has_consent(subject=participant, purpose=Consent.Purpose.REGISTER_REPORTING)
 

@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from cohorts import services as cohort_services
 from cohorts.models import CourseDay
-from cohorts.services import AttendanceEntry
+from cohorts.services import attendance as attendance_services
+from cohorts.services.attendance import AttendanceEntry
 from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
 from registry.models import Accreditation
 
@@ -52,7 +52,7 @@ def completed_run(attendance):
         for name, attended in attendance.items()
         for n in days
     ]
-    cohort_services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
+    attendance_services.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
     cohort.status = "completed"
     cohort.save()
     return cohort, people

@@ -23,7 +23,7 @@ from harness import Process, free_port, http_ok
 ROOT = Path(__file__).resolve().parents[2]
 
 MAKE_DATA = """
-from cohorts import services
+from cohorts.services import calendars, links
 from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
 from django.contrib.auth.models import User
 
@@ -31,10 +31,10 @@ registration = RegistrationFactory()
 participant = ParticipantFactory(registration=registration)
 trainer = User.objects.create_user("jan", password="x-secret-123", is_staff=True)
 for url in (
-    services.board_page_url(registration),
-    services.enrolment_url(registration),
-    services.participant_page_url(participant),
-    services.calendar_feed_url(trainer),
+    links.board_page_url(registration),
+    links.enrolment_url(registration),
+    links.participant_page_url(participant),
+    calendars.calendar_feed_url(trainer),
 ):
     print("URL", url)
 print("PARTICIPANT", participant.pk)

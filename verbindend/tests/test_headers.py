@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from cohorts import services as cohort_services
+from cohorts.services import calendars, links
 from registry import services as registry_services
 from registry.models import Certificate
 
@@ -59,11 +59,11 @@ def story(settings, tmp_path):
 
 def personal_urls(story):
     registration, anna = story["registration"], story["anna"]
-    board = path_of(cohort_services.board_page_url(registration))
-    participant = path_of(cohort_services.participant_page_url(anna))
+    board = path_of(links.board_page_url(registration))
+    participant = path_of(links.participant_page_url(anna))
     token = token_of(participant)
-    story["tokens"] = [token_of(board), token, token_of(cohort_services.enrolment_url(registration))]
-    story["tokens"].append(token_of(cohort_services.calendar_feed_url(story["trainer"])))
+    story["tokens"] = [token_of(board), token, token_of(links.enrolment_url(registration))]
+    story["tokens"].append(token_of(calendars.calendar_feed_url(story["trainer"])))
     return {
         "board page (HTML)": (board, "text/html"),
         "board data (HTML)": (reverse("cohorts:registration_data", args=[token_of(board)]), "text/html"),
@@ -71,7 +71,7 @@ def personal_urls(story):
             reverse("cohorts:registration_data", args=[token_of(board)]) + "?format=json",
             "application/json",
         ),
-        "enrolment page (HTML)": (path_of(cohort_services.enrolment_url(registration)), "text/html"),
+        "enrolment page (HTML)": (path_of(links.enrolment_url(registration)), "text/html"),
         "participant page (HTML)": (participant, "text/html"),
         "participant schedule (.ics)": (reverse("cohorts:participant_calendar", args=[token]), "text/calendar"),
         "participant data (JSON)": (
@@ -83,7 +83,7 @@ def personal_urls(story):
             "application/pdf",
         ),
         "trainer's calendar feed (.ics)": (
-            path_of(cohort_services.calendar_feed_url(story["trainer"])),
+            path_of(calendars.calendar_feed_url(story["trainer"])),
             "text/calendar",
         ),
     }
@@ -111,7 +111,7 @@ def test_errors_on_a_personal_link_are_neither_stored_nor_indexed(client, story)
     unknown = client.get(urls["board page (HTML)"][0] + "bestaat/niet/")
     assert unknown.status_code == 404
     assert_personal(unknown, "unknown path under a board link")
-    board = path_of(cohort_services.board_page_url(story["registration"]))
+    board = path_of(links.board_page_url(story["registration"]))
     refused = client.put(board)
     assert refused.status_code == 405
     assert_personal(refused, "board page, PUT")

@@ -15,8 +15,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import CourseDay, IntakeAppointment
+from cohorts.services import calendars as calendars_services
+from cohorts.services import intakes, links, runs, scheduling
 from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory
 from mail.models import OutgoingMail
 from verbindend.tests.readers import read_ics, read_one_ics, require_ical_js
@@ -91,12 +92,12 @@ def intake_files(trainer):
         mode="video",
         video_link="https://meet.example.nl/intake",
     )
-    services.save_intake(intake=intake, changed_fields=[])
+    intakes.save_intake(intake=intake, changed_fields=[])
     planned = {"starts_at": utc(SPRING, datetime.time(10))}
     intake.starts_at = datetime.datetime.combine(AUTUMN, datetime.time(14), tzinfo=AMSTERDAM)
-    services.save_intake(intake=intake, changed_fields=["starts_at"])
+    intakes.save_intake(intake=intake, changed_fields=["starts_at"])
     intake.status = IntakeAppointment.Status.CANCELLED
-    services.save_intake(intake=intake, changed_fields=["status"])
+    intakes.save_intake(intake=intake, changed_fields=["status"])
     (invitation, moved) = contact_mails("bestuur@example.nl", "intake_invitation")
     (cancelled,) = contact_mails("bestuur@example.nl", "intake_cancelled")
     moved_start = utc(AUTUMN, datetime.time(14))
@@ -132,7 +133,7 @@ def course_files(trainer, client):
     """The schedule to import, a day's invitation, its move and cancellation, the participant's file and feeds."""
     cohort, _ = scheduled_cohort(trainer)
     participant = cohort.participants.first()
-    services.confirm_cohort(cohort=cohort)
+    runs.confirm_cohort(cohort=cohort)
     confirmed = starts(cohort.days.all())
     first = cohort.days.get(programme_day__number=1)
     (schedule,) = contact_mails(participant.email, "cohort_confirmed")
@@ -140,13 +141,15 @@ def course_files(trainer, client):
     assert len(invitations) == len(DAY_DATES)
     day = cohort.days.get(programme_day__number=5)
     day.date = AUTUMN + datetime.timedelta(days=2)  # Sunday: the clocks go back at 03:00, the day starts at 09:00
-    services.save_course_day(day=day, changed_fields=["date"])
+    scheduling.save_course_day(day=day, changed_fields=["date"])
     (change,) = contact_mails(participant.email, "day_changed")
-    participant_path = services.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
+    participant_path = links.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
     participant_file = client.get(participant_path + "rooster.ics").content
-    trainer_feed = client.get(services.calendar_feed_url(trainer).replace("http://127.0.0.1:8000", "")).content
+    trainer_feed = client.get(
+        calendars_services.calendar_feed_url(trainer).replace("http://127.0.0.1:8000", "")
+    ).content
     all_days = starts(cohort.days.all())
-    services.cancel_cohort(cohort=cohort, reason="Te weinig aanmeldingen")
+    runs.cancel_cohort(cohort=cohort, reason="Te weinig aanmeldingen")
     cancellations = {
         read_one_ics(content).uids[0]: content for content in contact_mails(participant.email, "course_day_cancelled")
     }
@@ -255,7 +258,7 @@ def test_a_moved_day_rises_in_sequence_and_its_cancellation_above_it(course_file
 
 def test_the_trainers_feed_names_the_run_and_its_boards_in_each_course_day(client, trainer):
     cohort, _ = scheduled_cohort(trainer, boards=("Stichting Kindcentra Noord", "Stichting Openbaar Onderwijs Zuid"))
-    path = services.calendar_feed_url(trainer).replace("http://127.0.0.1:8000", "")
+    path = calendars_services.calendar_feed_url(trainer).replace("http://127.0.0.1:8000", "")
     with CaptureQueriesContext(connection) as one_run:
         feed = client.get(path).content
     course_days = [event for event in read_one_ics(feed).events if event.uid.startswith("courseday-")]
@@ -281,7 +284,7 @@ def test_the_trainers_feed_names_the_run_and_its_boards_in_each_course_day(clien
 def test_the_participants_titles_name_no_run_code(client, trainer):
     cohort, _ = scheduled_cohort(trainer)
     participant = cohort.participants.first()
-    path = services.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
+    path = links.participant_page_url(participant).replace("http://127.0.0.1:8000", "")
     summaries = [event.summary for event in read_one_ics(client.get(path + "rooster.ics").content).events]
 
     assert summaries[0].startswith("Verbindend leiderschap, dag 1:")

@@ -14,8 +14,8 @@ from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cohorts import services
 from cohorts.models import Cohort, Participant, Registration
+from cohorts.services import links
 from cohorts.tests.factories import BoardFactory, CourseDayFactory, ParticipantFactory, RegistrationFactory
 
 from .helpers import Camera, assert_accessible, fill_enrolment, fill_registration, new_page
@@ -67,7 +67,7 @@ def test_three_visitors_who_open_the_registration_form_first_all_register(browse
 def test_three_visitors_who_open_the_enrolment_form_first_all_enrol(browser, stack, screenshots):
     camera = Camera(screenshots, "visitors-enrol")
     registration = placed_registration()
-    enrol_path = link(stack, services.enrolment_url, registration)
+    enrol_path = link(stack, links.enrolment_url, registration)
     pages = [new_page(browser, base_url=stack.url) for _ in range(3)]
     for page in pages:
         page.goto(enrol_path)
@@ -124,7 +124,7 @@ def test_a_board_contact_sees_every_registration_on_one_page(browser, stack, scr
     ParticipantFactory(registration=stranger, first_name="Vreemde", last_name="Eend")
 
     page = new_page(browser, base_url=stack.url)
-    page.goto(link(stack, services.board_page_url, newest))
+    page.goto(link(stack, links.board_page_url, newest))
     expect(page.locator("#registrations-title")).to_have_text("Uw 3 aanmeldingen")
     assert "VL-2026-03" in page.content() and "VL-2027-01" in page.content()
     assert "Vreemde" not in page.content()

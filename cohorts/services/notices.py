@@ -1,0 +1,124 @@
+"""E-mail to everyone in a course run: its participants and its boards' contacts."""
+
+import logging
+from dataclasses import dataclass
+
+from django.utils import translation
+
+from mail.services import queue_email
+from verbindend.ics import Attendee, invitation_attachment
+
+from ..models import (
+    Cohort,
+    CourseDay,
+    Participant,
+    Registration,
+)
+from ..selectors import cohort_recipients
+from .calendars import course_day_event
+from .links import board_page_url, participant_page_url
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    """Someone who gets a run's e-mails: a participant or a board's contact."""
+
+    email: str
+    name: str
+    language: str
+    who: str  # in idempotency keys
+    context: dict
+
+
+def _participant_recipient(participant: Participant) -> _Recipient:
+    return _Recipient(
+        participant.email,
+        participant.full_name,
+        participant.language,
+        f"participant-{participant.pk}",
+        {"participant": participant, "participant_page_url": participant_page_url(participant)},
+    )
+
+
+def _contact_recipient(registration: Registration) -> _Recipient:
+    return _Recipient(
+        registration.contact_email,
+        registration.contact_name,
+        registration.language,
+        f"contact-{registration.pk}",
+        {"registration": registration, "board": registration.board, "board_page_url": board_page_url(registration)},
+    )
+
+
+def _cohort_recipients(cohort: Cohort) -> list[_Recipient]:
+    # The admin's confirmation page counts the same recipients (selectors.cohort_recipients).
+    participants, registrations = cohort_recipients(cohort)
+    return [_participant_recipient(p) for p in participants] + [_contact_recipient(r) for r in registrations]
+
+
+def _send_to_cohort(
+    cohort: Cohort, *, template: str, key: str, extra_context: dict | None = None, schedule_file: bool = False
+) -> None:
+    """
+    E-mail every enrolled participant and every board contact of a course run.
+
+    :param schedule_file: attach the whole schedule as a PUBLISH .ics, to
+        import at once; the meetings are the per-day invitations
+        (`_send_day_invitations`), as a REQUEST is one event
+    """
+    days = list(cohort.days.select_related("programme_day", "cohort").order_by("date"))
+    for recipient in _cohort_recipients(cohort):
+        attachments = []
+        if schedule_file:
+            with translation.override(recipient.language):
+                attachments.append(
+                    invitation_attachment(
+                        [course_day_event(day) for day in days], method="PUBLISH", filename="rooster.ics"
+                    )
+                )
+        context = {"cohort": cohort, "programme": cohort.programme, "days": days, **(extra_context or {})}
+        queue_email(
+            to=recipient.email,
+            template=f"cohorts/mail/{template}",
+            context={**context, **recipient.context},
+            key=f"cohort-{key}:{cohort.pk}:{recipient.who}",
+            language=recipient.language,
+            attachments=attachments,
+        )
+
+
+def _day_invitation(day: CourseDay, recipient: _Recipient, *, method: str):
+    """The day as one meeting for one recipient: its own UID and SEQUENCE, the recipient as ATTENDEE."""
+    with translation.override(recipient.language):
+        event = course_day_event(
+            day, cancelled=method == "CANCEL", attendees=(Attendee(recipient.email, recipient.name),)
+        )
+        return invitation_attachment([event], method=method, filename=f"dag-{day.programme_day.number}.ics")
+
+
+def _send_day_invitations(*, days, recipients: list[_Recipient], method: str) -> None:
+    """
+    Send each recipient one e-mail per course day: the day's invitation (REQUEST) or cancellation (CANCEL).
+
+    One meeting per day, rather than one message with the whole schedule:
+    RFC 5546 allows several events in one REQUEST only as instances of one
+    UID, Outlook keeps only the first, and Thunderbird reads six UIDs as a
+    PUBLISH. A day of its own also moves (a REQUEST with a higher SEQUENCE,
+    `_send_day_changed`) and is cancelled on its own. The key holds the
+    day's sequence, so a day's invitation at a sequence goes to a person once.
+    """
+    days = list(days.select_related("programme_day", "cohort__programme").order_by("date"))
+    template = "course_day_invitation" if method == "REQUEST" else "course_day_cancelled"
+    for day in days:
+        cohort = day.cohort
+        for recipient in recipients:
+            queue_email(
+                to=recipient.email,
+                template=f"cohorts/mail/{template}",
+                context={"cohort": cohort, "programme": cohort.programme, "day": day, **recipient.context},
+                key=f"courseday-{method.lower()}:{day.pk}:{day.sequence}:{recipient.who}",
+                language=recipient.language,
+                attachments=[_day_invitation(day, recipient, method=method)],
+            )

@@ -1,0 +1,190 @@
+"""Reminders before each course day and the go/no-go alert before a run starts."""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from mail.models import OutgoingMail
+from mail.services import queue_email
+
+from ..models import (
+    Cohort,
+    CourseDay,
+    IntakeAppointment,
+    Participant,
+    Registration,
+)
+from .links import board_page_url, participant_page_url
+from .runs import ACTIVE_STATUSES
+
+logger = logging.getLogger(__name__)
+
+
+# --- Reminders -----------------------------------------------------------------
+
+
+def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
+    """
+    Queue the reminders that are due; return how many were queued.
+
+    A course day of a confirmed or running run (a running one has days
+    still to come) is reminded to each enrolled participant and to each
+    board's contact with leaders in it. A reminder for a window of N days
+    is due from the day's start time N days earlier, on the wall clock in
+    Amsterdam, until the day starts; when several windows are due only the
+    nearest is sent. An intake's reminder is due a day before it. Every
+    reminder has one key per participant (or contact, or intake), day and
+    window, so running this as often as you like sends each one once.
+    """
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    windows = sorted(settings.REMINDER_DAYS_BEFORE)
+    today = timezone.localdate(now, zone)
+    planned = []  # (key, participant / board's registration / intake, course day or None)
+    days = (
+        CourseDay.objects.filter(
+            cohort__status__in=ACTIVE_STATUSES,
+            date__gte=today,
+            date__lte=today + datetime.timedelta(days=max(windows, default=0)),
+        )
+        .select_related("cohort__programme", "programme_day")
+        .prefetch_related(
+            Prefetch(
+                "cohort__participants",
+                queryset=Participant.objects.filter(status=Participant.Status.ENROLLED),
+                to_attr="enrolled",
+            ),
+            Prefetch(
+                "cohort__registrations",
+                queryset=Registration.objects.exclude(status=Registration.Status.CANCELLED).select_related("board"),
+                to_attr="current_registrations",
+            ),
+        )
+    )
+    for day in days:
+        start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
+        if start <= now:
+            continue
+        due = [
+            w
+            for w in windows
+            if timezone.make_aware(
+                datetime.datetime.combine(day.date - datetime.timedelta(days=w), day.start_time), zone
+            )
+            <= now
+        ]
+        if not due:
+            continue
+        window = min(due)
+        planned += [(f"reminder:{p.pk}:{day.pk}:{window}", p, day) for p in day.cohort.enrolled]
+        # Each board's contact hears which of their leaders have a day coming up.
+        for registration in day.cohort.current_registrations:
+            registration.leaders = [p for p in day.cohort.enrolled if p.registration_id == registration.pk]
+            if registration.leaders:
+                planned.append((f"reminder-board:{registration.pk}:{day.pk}:{window}", registration, day))
+    intakes = IntakeAppointment.objects.filter(
+        status__in=[IntakeAppointment.Status.PLANNED, IntakeAppointment.Status.MOVED],
+        starts_at__gt=now,
+        starts_at__lte=now + datetime.timedelta(days=1),
+    ).select_related("registration__board")
+    planned += [(f"intake-reminder:{i.pk}:{i.sequence}", i, None) for i in intakes]
+    sent = set(OutgoingMail.objects.filter(key__in=[key for key, _who, _day in planned]).values_list("key", flat=True))
+    due = [(key, who, day) for key, who, day in planned if key not in sent]
+    if not due:
+        return 0
+    # One transaction for the run: a failure leaves nothing half-queued, and
+    # the next run (its keys not yet taken) tries again.
+    with transaction.atomic():
+        for key, who, day in due:
+            if day is None:
+                queue_email(
+                    to=who.registration.contact_email,
+                    template="cohorts/mail/intake_reminder",
+                    context={"intake": who, "registration": who.registration, "board": who.registration.board},
+                    key=key,
+                    language=who.registration.language,
+                )
+            elif isinstance(who, Registration):
+                queue_email(
+                    to=who.contact_email,
+                    template="cohorts/mail/course_day_reminder_board",
+                    context={
+                        "registration": who,
+                        "board": who.board,
+                        "leaders": who.leaders,
+                        "day": day,
+                        "cohort": day.cohort,
+                        "programme": day.cohort.programme,
+                        "board_page_url": board_page_url(who),
+                    },
+                    key=key,
+                    language=who.language,
+                )
+            else:
+                queue_email(
+                    to=who.email,
+                    template="cohorts/mail/course_day_reminder",
+                    context={
+                        "participant": who,
+                        "day": day,
+                        "cohort": day.cohort,
+                        "programme": day.cohort.programme,
+                        "participant_page_url": participant_page_url(who),
+                    },
+                    key=key,
+                    language=who.language,
+                )
+    return len(due)
+
+
+def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:
+    """
+    Alert the trainer and the boards' contacts, once, about each course run
+    that is still below its minimum GO_NO_GO_WEEKS before its first day.
+    """
+    now = now or timezone.now()
+    deadline = timezone.localdate(now) + datetime.timedelta(weeks=settings.GO_NO_GO_WEEKS)
+    cohorts = (
+        Cohort.objects.with_counts()
+        .filter(status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED])
+        .annotate(first_date=models.Min("days__date"))
+        .filter(first_date__lte=deadline, first_date__gte=timezone.localdate(now))
+        .select_related("programme", "trainer")
+        .prefetch_related("registrations__board")
+    )
+    queued = 0
+    for cohort in cohorts:
+        needed = cohort.programme.min_participants - cohort.enrolled_count
+        if needed <= 0:
+            continue
+        trainer_email = (
+            cohort.trainer.email if cohort.trainer and cohort.trainer.email else settings.TRAINER_NOTIFICATION_EMAIL
+        )
+        recipients = [(trainer_email, settings.LANGUAGE_CODE, "trainer", None)]
+        recipients += [
+            (r.contact_email, r.language, f"contact-{r.pk}", r)
+            for r in cohort.registrations.all()
+            if r.status != Registration.Status.CANCELLED
+        ]
+        for address, language, who, registration in recipients:
+            with transaction.atomic():
+                queue_email(
+                    to=address,
+                    template="cohorts/mail/go_no_go",
+                    context={
+                        "cohort": cohort,
+                        "programme": cohort.programme,
+                        "needed": needed,
+                        "enrolled": cohort.enrolled_count,
+                        "registration": registration,
+                        "board_page_url": board_page_url(registration) if registration else "",
+                    },
+                    key=f"go-no-go:{cohort.pk}:{who}",
+                    language=language,
+                )
+            queued += 1
+    return queued
