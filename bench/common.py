@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from collections import Counter, deque
 from pathlib import Path
 
@@ -117,6 +118,7 @@ def in_process(**settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     override_settings(STORAGES=storages, **settings).enable()
+    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise's, for the STATIC_ROOT not collected
 
 
 # --- Measuring -------------------------------------------------------------------------------

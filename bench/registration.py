@@ -155,9 +155,9 @@ def main():
 
     redis_client = scratch_redis()
     try:
+        server = web.start_server(scratch)  # after collectstatic, which the pages in this process need too
         in_process_figures()
         before = (Registration.objects.count(), *queued_tasks(redis_client)) if redis_client else None
-        server = web.start_server(scratch)
         results = measure(server)
         report(server, results)
         if redis_client:
