@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.urls import reverse
 from django.utils import translation
 
 from cohorts.models import Attendance, Board, CourseDay, Participant, Registration
@@ -154,3 +155,15 @@ def test_a_day_made_up_with_its_day_is_stored_and_that_day_cannot_be_deleted():
         elsewhere.delete()
     attendance.refresh_from_db()
     assert attendance.made_up_in == elsewhere
+
+
+def test_the_admin_says_why_a_board_needs_its_number_and_stores_nothing(admin_client):
+    response = admin_client.post(
+        reverse("admin:cohorts_board_add"),
+        {"name": "Stichting Zonder", "kind": "bestuur", "bestuursnummer": "", "swv_code": "PO-22-02", "sector": "po"},
+    )
+    assert response.status_code == 200
+    assert "Een schoolbestuur heeft een bestuursnummer nodig, een samenwerkingsverband zijn code." in (
+        response.content.decode()
+    )
+    assert not Board.objects.exists()
