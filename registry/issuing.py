@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cohorts.models import Cohort
@@ -103,7 +103,7 @@ def requeue_stranded_requests() -> int:
     """
     Queue the requests their own task did not issue; return how many.
 
-    Runs from Celery beat. A pending request is taken once it has waited
+    Runs from Celery beat. A new pending request is taken once it has waited
     ISSUE_DRAIN_GRACE_SECONDS, so its own task gets the first chance. A claim
     older than ISSUE_CLAIM_TIMEOUT_SECONDS belongs to a worker that died: it
     goes back to pending, or to failed after ISSUE_MAX_ATTEMPTS attempts.
@@ -124,11 +124,10 @@ def requeue_stranded_requests() -> int:
     released = dead.update(status=IssueRequest.Status.PENDING)
     if released:
         logger.warning("Released %s certificate request(s) from workers that stopped.", released)
+    # A request tried before has had its own task; a new one waits out the grace period first.
     due = list(
-        IssueRequest.objects.filter(
-            status=IssueRequest.Status.PENDING,
-            requested_at__lte=moment - timedelta(seconds=settings.ISSUE_DRAIN_GRACE_SECONDS),
-        )
+        IssueRequest.objects.filter(status=IssueRequest.Status.PENDING)
+        .filter(Q(attempts__gt=0) | Q(requested_at__lte=moment - timedelta(seconds=settings.ISSUE_DRAIN_GRACE_SECONDS)))
         .order_by("requested_at", "pk")
         .values_list("pk", flat=True)
     )
