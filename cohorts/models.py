@@ -51,6 +51,13 @@ class Board(models.Model):
             models.UniqueConstraint(
                 fields=["swv_code"], condition=~models.Q(swv_code=""), name="board_swv_code_unique"
             ),
+            # A school board is known by its bestuursnummer, a samenwerkingsverband by its code.
+            models.CheckConstraint(
+                condition=(models.Q(kind="bestuur") & ~models.Q(bestuursnummer=""))
+                | (models.Q(kind="swv") & ~models.Q(swv_code="")),
+                name="board_kind_has_its_number",
+                violation_error_message=_("A school board needs its bestuursnummer, a samenwerkingsverband its code."),
+            ),
         ]
 
     def __str__(self):
@@ -191,6 +198,19 @@ class Registration(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
+        constraints = [
+            # Placed means placed in a run; a cancelled registration keeps the run it was in, if any.
+            models.CheckConstraint(
+                condition=models.Q(status="placed", cohort__isnull=False)
+                | models.Q(status__in=["received", "intake"], cohort__isnull=True)
+                | models.Q(status="cancelled"),
+                name="registration_placed_has_its_run",
+                violation_error_message=_(
+                    "A registration placed in a course run names that run; one received or with an intake "
+                    "planned has none yet."
+                ),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.board.name} · {self.created_at:%d-%m-%Y}"
@@ -282,6 +302,12 @@ class Participant(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status="waiting", waitlist_number__isnull=False) | ~models.Q(status="waiting"),
                 name="participant_waiting_has_number",
+            ),
+            models.UniqueConstraint(
+                fields=["cohort", "waitlist_number"],
+                condition=models.Q(status="waiting"),
+                name="participant_waitlist_number_unique",
+                violation_error_message=_("Two participants cannot have the same place on a waiting list."),
             ),
         ]
 
@@ -396,9 +422,10 @@ class Attendance(models.Model):
         CourseDay, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("course day")
     )
     status = models.CharField(_("attendance"), max_length=10, choices=Status.choices, blank=True)
+    # A day that someone made up on is kept: the make-up counts towards their certificate.
     made_up_in = models.ForeignKey(
         CourseDay,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="make_ups",
@@ -418,6 +445,14 @@ class Attendance(models.Model):
         verbose_name_plural = _("attendance")
         constraints = [
             models.UniqueConstraint(fields=["participant", "course_day"], name="attendance_once_per_day"),
+            models.CheckConstraint(
+                condition=models.Q(status="made_up", made_up_in__isnull=False)
+                | (~models.Q(status="made_up") & models.Q(made_up_in__isnull=True)),
+                name="attendance_made_up_names_its_day",
+                violation_error_message=_(
+                    "A day made up names the day it was made up on, and only a day made up names one."
+                ),
+            ),
         ]
 
     def __str__(self):

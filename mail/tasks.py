@@ -3,9 +3,10 @@ from celery import shared_task
 from . import services
 
 
-# acks_late with reject_on_worker_lost: a task whose worker dies mid-send is
-# delivered again instead of being lost; the claim in the database makes the
-# second run skip what the first one sent. max_retries is None because the
+# acks_late with reject_on_worker_lost, for this task only (every other task is
+# acknowledged on receipt): a task whose worker dies mid-send is delivered
+# again instead of being lost; the claim in the database makes the second run
+# skip what the first one sent. max_retries is None because the
 # row itself counts attempts (MAIL_MAX_ATTEMPTS) and turns `failed`.
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
 def send_mail(self, mail_ids: list[int]) -> int:

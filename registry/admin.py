@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -18,7 +17,7 @@ from cohorts.models import Cohort, Participant
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 from verbindend.personal import mark_personal
 
-from . import exports, services, tasks
+from . import exports, issuing, services
 from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
 
 
@@ -255,10 +254,7 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
                 ],
                 button=_("Issue the certificates"),
             )
-        for cohort in queryset:
-            transaction.on_commit(
-                lambda cohort_id=cohort.pk: tasks.issue_certificates.delay(cohort_id, request.user.pk)
-            )
+        issuing.request_certificates(cohorts=list(queryset), requested_by=request.user)
         self.message_user(
             request,
             _("The certificates are being issued; the count beside each course run shows the progress."),

@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cohorts.models import Cohort
@@ -160,3 +161,54 @@ class RegisterExport(models.Model):
 
     def __str__(self):
         return f"{self.cohort} · {self.get_kind_display()} · {self.exported_at:%d-%m-%Y %H:%M}"
+
+
+class IssueRequest(models.Model):
+    """
+    A request to issue a completed run's certificates, recorded with the action that asked for it.
+
+    A task issues them after commit; should the broker have been away, or the
+    worker have died, the drain (Celery beat) picks the request up again, up
+    to ISSUE_MAX_ATTEMPTS times, as the outbox does with e-mail.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("being issued")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.PROTECT, related_name="issue_requests", verbose_name=_("course run")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When the task now issuing took it; a claim older than ISSUE_CLAIM_TIMEOUT_SECONDS is a worker that died.
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    issued = models.PositiveIntegerField(_("issued"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("certificate issue request")
+        verbose_name_plural = _("certificate issue requests")
+        indexes = [models.Index(fields=["status", "requested_at"], name="issue_request_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="running") | models.Q(claimed_at__isnull=False),
+                name="issue_request_running_is_claimed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cohort} · {self.requested_at:%d-%m-%Y %H:%M}"

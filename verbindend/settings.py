@@ -286,17 +286,18 @@ MAIL_DRAIN_LIMIT = env.int("MAIL_DRAIN_LIMIT", default=5000)
 # third, the time one message takes to send (EMAIL_TIMEOUT bounds each step).
 MAIL_CLAIM_TIMEOUT_SECONDS = env.int("MAIL_CLAIM_TIMEOUT_SECONDS", default=60)
 
-# Celery delivery semantics, chosen for the outbox:
-# - acks_late + reject_on_worker_lost: a message is acknowledged only after its
-#   task finished, so a worker killed mid-send leaves it to be redelivered.
+# Celery delivery semantics:
+# - acknowledgement is per task: the outbox's sender (mail.tasks.send_mail) acknowledges late and is delivered again
+#   when its worker dies, since the row's claim makes a second run skip what the first sent; every other task is
+#   acknowledged on receipt, so that one that kills its worker (WeasyPrint running out of memory) is not handed to
+#   the next worker, and the next, forever. Issuing certificates is recorded as a row instead (registry.IssueRequest)
+#   that the drain below picks up again, a bounded number of times.
 # - prefetch 1: a busy worker does not sit on messages another could run.
 # - visibility_timeout: Redis redelivers an unacknowledged message after this
 #   long. It must exceed the longest retry countdown (MAIL_RETRY_MAX_SECONDS),
 #   or a task waiting for its countdown would be delivered a second time.
 # - socket_connect_timeout: a request that queues an e-mail while Redis is
 #   down fails over to the outbox drain within seconds instead of hanging.
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(MAIL_RETRY_MAX_SECONDS * 2),
@@ -304,12 +305,26 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Publishing tries the broker once: a request never waits for Redis.
     "max_retries": 0,
 }
+# Issuing certificates on request (registry/issuing.py). A claim older than this belongs to a worker that died (the
+# task's own time limit, registry/tasks.py, ends it well before); the drain then hands the request to another, at
+# most ISSUE_MAX_ATTEMPTS times in all, and marks it failed after that. A new request is left to its own task for
+# ISSUE_DRAIN_GRACE_SECONDS first.
+ISSUE_CLAIM_TIMEOUT_SECONDS = env.int("ISSUE_CLAIM_TIMEOUT_SECONDS", default=1200)
+ISSUE_MAX_ATTEMPTS = env.int("ISSUE_MAX_ATTEMPTS", default=3)
+ISSUE_DRAIN_GRACE_SECONDS = env.int("ISSUE_DRAIN_GRACE_SECONDS", default=60)
+# Each entry expires before its next turn: a run that beat queued while no worker was there is dropped rather than
+# run late beside the next one.
 CELERY_BEAT_SCHEDULE = {
-    "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0},
-    "send-reminders": {"task": "cohorts.tasks.send_reminders", "schedule": 600.0},
-    "check-go-no-go": {"task": "cohorts.tasks.check_go_no_go", "schedule": 3600.0},
-    "start-cohorts": {"task": "cohorts.tasks.start_cohorts", "schedule": 3600.0},
-    "apply-retention": {"task": "cohorts.tasks.apply_retention", "schedule": 86400.0},
+    "drain-outbox": {"task": "mail.tasks.drain_outbox", "schedule": 60.0, "options": {"expires": 50}},
+    "drain-issue-requests": {
+        "task": "registry.tasks.drain_issue_requests",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+    "send-reminders": {"task": "cohorts.tasks.send_reminders", "schedule": 600.0, "options": {"expires": 540}},
+    "check-go-no-go": {"task": "cohorts.tasks.check_go_no_go", "schedule": 3600.0, "options": {"expires": 3000}},
+    "start-cohorts": {"task": "cohorts.tasks.start_cohorts", "schedule": 3600.0, "options": {"expires": 3000}},
+    "apply-retention": {"task": "cohorts.tasks.apply_retention", "schedule": 86400.0, "options": {"expires": 82800}},
 }
 # Retention (AVG), in days: contact details and attendance detail after a run is completed; registrations that
 # never became part of a course run; the addresses and text of sent e-mails.

@@ -47,7 +47,10 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
 
     board = factory.SubFactory(BoardFactory)
     cohort = factory.SubFactory(CohortFactory)
-    status = Registration.Status.PLACED
+    # Placed when it has a run, received otherwise, as the database demands.
+    status = factory.LazyAttribute(
+        lambda r: Registration.Status.PLACED if r.cohort is not None else Registration.Status.RECEIVED
+    )
     contact_name = "Fatima el Amrani"
     contact_function = "HR-adviseur"
     contact_email = factory.Sequence(lambda n: f"contact{n}@bestuur.example.nl")

@@ -156,7 +156,8 @@ def test_leaving_the_waiting_list_closes_the_gap():
 def test_the_position_is_counted_not_read_from_the_stored_number():
     # Numbers as an older version left them: with gaps. The board page reads the position.
     registration, waiting = full_run_with_waiting(3)
-    for participant, number in zip(waiting, [2, 5, 9], strict=True):
+    # From the back, so that no two share a number on the way (the database refuses that).
+    for participant, number in reversed(list(zip(waiting, [2, 5, 9], strict=True))):
         Participant.objects.filter(pk=participant.pk).update(waitlist_number=number)
     other = RegistrationFactory(cohort=registration.cohort)
     theirs = enrolment.enroll_participant(registration=other, data=participant_data(7, first_name="Other"))
@@ -211,7 +212,7 @@ def test_the_migration_closes_the_gaps_already_there():
 
     registration, waiting = full_run_with_waiting(3)
     other, theirs = full_run_with_waiting(2)
-    for participant, number in zip([*waiting, *theirs], [2, 3, 7, 4, 5], strict=True):
+    for participant, number in reversed(list(zip([*waiting, *theirs], [2, 3, 7, 4, 5], strict=True))):
         Participant.objects.filter(pk=participant.pk).update(waitlist_number=number)
     import_module("cohorts.migrations.0008_waiting_lists_without_gaps").renumber(apps, None)
     assert waiting_numbers(registration.cohort) == [("W1", 1), ("W2", 2), ("W3", 3)]
