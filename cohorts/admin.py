@@ -381,9 +381,9 @@ class StaffEnrolmentForm(ParticipantForm):
 
 
 SEATS_BADGE = {
-    "below": ("#b45309", _("below minimum")),
-    "fine": ("#1d5c4d", _("fine")),
-    "full": ("#6b21a8", _("full")),
+    "below": _("below minimum"),
+    "fine": _("fine"),
+    "full": _("full"),
 }
 
 
@@ -640,12 +640,11 @@ class CohortAdmin(admin.ModelAdmin):
             kind = "full"
         else:
             kind = "fine"
-        colour, label = SEATS_BADGE[kind]
+        label = SEATS_BADGE[kind]
         return format_html(
-            # It may wrap (a narrow list column); the badge stays one block.
-            '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;display:inline-block">'
-            "{} / {} · {}</span>",
-            colour,
+            # Coloured by admin-theme.css: the Content-Security-Policy allows no style attribute.
+            '<span class="seats-badge seats-{}">{} / {} · {}</span>',
+            kind,
             cohort.enrolled_total,
             programme.max_participants,
             label,

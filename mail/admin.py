@@ -1,4 +1,10 @@
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp, csp_update
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -7,6 +13,21 @@ from verbindend.admin import confirmation_page, is_confirmed, short_datetime
 
 from .models import OutgoingMail
 from .services import retry_failed_mail
+
+# An e-mail's HTML styles itself inline, as mail clients need. Its preview is a
+# document of its own, framed by the outbox page only, that may run nothing,
+# fetch nothing and post nothing; only its inline styles are allowed. It cannot
+# be the frame's srcdoc: that would inherit the admin's policy, which allows no
+# inline style.
+MAIL_PREVIEW_POLICY = {
+    "default-src": [NONE],
+    "style-src": [UNSAFE_INLINE],
+    "img-src": ["data:"],
+    "form-action": [NONE],
+    "base-uri": [NONE],
+    "frame-ancestors": [SELF],
+    "sandbox": True,
+}
 
 # What office staff call each e-mail; the outbox filters and shows these
 # words instead of the template paths. An unknown template shows its path.
@@ -124,10 +145,34 @@ class OutgoingMailAdmin(admin.ModelAdmin):
         # The frame is as wide as the mail's own layout (mail/base.html) and
         # tall enough to read it; admin-theme.css lets the field use the width.
         return format_html(
-            '<iframe class="mail-preview" sandbox="" srcdoc="{}" title="{}"></iframe>',
-            mail.body_html,
+            '<iframe class="mail-preview" sandbox="" src="{}" title="{}"></iframe>',
+            reverse("admin:mail_outgoingmail_preview", args=[mail.pk]),
             _("HTML preview"),
         )
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="mail_outgoingmail_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    @method_decorator(csp_update({"frame-src": [SELF]}))
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The detail page frames the preview below, from this site only.
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(csp(MAIL_PREVIEW_POLICY))
+    def preview_view(self, request, object_id):
+        """Return the e-mail's own HTML, for the frame on its detail page."""
+        mail = self.get_object(request, unquote(object_id))
+        if mail is None or not self.has_view_permission(request, mail):
+            raise Http404
+        response = HttpResponse(mail.body_html)
+        # Framed by the outbox page; Django's default DENY applies everywhere else.
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        return response
 
     @admin.action(description=_("Retry the selected failed e-mails now…"), permissions=["retry"])
     def retry_now(self, request, queryset):

@@ -12,6 +12,7 @@ import ipaddress
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every response gets the policy, the error pages and the refusals of later middleware included.
+    "csp.middleware.CSPMiddleware",
     # Outermost but one: it marks every response of a personal link, the error pages included.
     "verbindend.personal.PersonalResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -236,6 +239,25 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and images come from our own static
+# files only, so no page has inline script, inline style or an event handler attribute (a test scans the templates).
+# data: images are Bootstrap's small SVG icons inside its stylesheet (menu button, select arrow, check marks).
+# Nothing may frame a page (as X_FRAME_OPTIONS) and forms post only to this site. A page that
+# needs more says so in its own view (the e-mail preview of the outbox), never here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
