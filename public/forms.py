@@ -14,15 +14,15 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Board, Cohort, Participant, Registration, Sector, roles_for_sector
-from .validators import (
-    normalize_brin,
+from cohorts.forms import ParticipantForm
+from cohorts.models import Board, Cohort, Participant, Registration, Sector
+from cohorts.validators import (
     normalize_phone,
     normalize_swv_code,
     validate_bestuursnummer,
-    validate_brin,
     validate_swv_code,
 )
+from registry import selectors as registry_selectors
 
 MAX_PASTED_ROWS = 100
 
@@ -255,41 +255,6 @@ def cohort_choice_label(cohort: Cohort) -> str:
     }
 
 
-class ParticipantForm(forms.ModelForm):
-    class Meta:
-        model = Participant
-        fields = ["first_name", "initials", "tussenvoegsel", "last_name", "email", "role", "school", "brin"]
-        help_texts = {
-            "first_name": _("The name used every day (roepnaam)."),
-            "initials": _("As they must stand on the certificate, such as J.P."),
-            "brin": _("The school's BRIN code: 2 digits and 2 letters, such as 16SW."),
-        }
-
-    def __init__(self, *args, sector: str = Sector.BOTH, **kwargs):
-        super().__init__(*args, **kwargs)
-        allowed = roles_for_sector(sector)
-        self.fields["role"].choices = [("", "---------")] + [(role.value, role.label) for role in allowed]
-        self.fields["brin"].max_length = 10
-        self.fields["brin"].validators = []
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
-            Div(Div("first_name", css_class="col-sm-7"), Div("initials", css_class="col-sm-5"), css_class="row"),
-            Div(Div("tussenvoegsel", css_class="col-sm-4"), Div("last_name", css_class="col-sm-8"), css_class="row"),
-            "email",
-            "role",
-            Div(Div("school", css_class="col-sm-8"), Div("brin", css_class="col-sm-4"), css_class="row"),
-        )
-
-    def clean_brin(self):
-        value = normalize_brin(self.cleaned_data["brin"])
-        validate_brin(value)
-        return value
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip()
-
-
 class SelfEnrolmentForm(ParticipantForm):
     privacy_consent = forms.BooleanField(
         label=_("I agree to the privacy statement and to my completion being reported to the Schoolleidersregister."),
@@ -483,3 +448,22 @@ class OwnDetailsForm(forms.ModelForm):
             Div(Div("tussenvoegsel", css_class="col-sm-4"), Div("last_name", css_class="col-sm-8"), css_class="row"),
             "register_number",
         )
+
+
+class VerificationForm(forms.Form):
+    code = forms.CharField(
+        label=_("Certificate number or verification code"),
+        max_length=registry_selectors.MAX_TYPED,
+        strip=True,
+        help_text=_(
+            "The number printed large on the certificate, such as VL-2026-01-001, or the code next to the QR code."
+        ),
+    )
+
+    def clean_code(self):
+        code = registry_selectors.normalize_typed_code(self.cleaned_data["code"])
+        if not code.replace("-", ""):
+            raise forms.ValidationError(
+                _("Type the certificate number or the verification code, in letters and digits.")
+            )
+        return code

@@ -36,7 +36,7 @@ class CertificateError(Exception):
 
 
 def verification_url(certificate: Certificate) -> str:
-    return settings.SITE_URL + reverse("registry:verify", kwargs={"code": certificate.verification_code})
+    return settings.SITE_URL + reverse("public:verify", kwargs={"code": certificate.verification_code})
 
 
 def accreditation_for(participant: Participant, *, accreditations: dict | None = None) -> Accreditation | None:
