@@ -26,6 +26,7 @@ from audit.models import AuditEvent
 from cohorts.models import Attendance, Cohort, Participant, Sector
 from cohorts.services import attendance, links
 from mail.services import Email, queue_emails
+from programme.completion import Outcome
 
 from . import pdf
 from .models import Accreditation, Certificate
@@ -245,9 +246,9 @@ def _prepare(
     if cohort.status != Cohort.Status.COMPLETED:
         raise CertificateError(_("Certificates are issued once the course run is completed."))
     outcome = attendance.outcome(participant=participant, days_attended=len(attended), programme=cohort.programme)
-    if outcome == attendance.Outcome.COMPLETED:
+    if outcome == Outcome.COMPLETED:
         kind = Certificate.Kind.CERTIFICATE
-    elif outcome == attendance.Outcome.ATTENDED:
+    elif outcome == Outcome.ATTENDED:
         kind = Certificate.Kind.ATTENDANCE
     else:
         raise CertificateError(
