@@ -19,13 +19,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cohorts import selectors, tokens
+from cohorts.forms import ParticipantForm
 from cohorts.models import CourseDay, Participant, Registration
 from cohorts.services import enrolment, registrations
 from programme.models import Programme
 from verbindend.ratelimit import over_limit
 
 from .access import int_or_404, participant_from_token, registration_from_token
-from .forms import OwnDetailsForm, ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
+from .forms import OwnDetailsForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
 
 HOUR = 3600
 
