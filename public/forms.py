@@ -1,3 +1,5 @@
+"""The forms only the public pages use: registration, self-enrolment, pasted participants, own details, verification."""
+
 import csv
 import hashlib
 import io
