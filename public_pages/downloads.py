@@ -41,7 +41,7 @@ def _data_response(request, data: dict, *, kind: str, title: str, filename: str,
     back_url, back_text = back
     return render(
         request,
-        "public/personal_data.html",
+        "public_pages/personal_data.html",
         {
             "sections": own_data_sections(data, kind=kind),
             "title": title,

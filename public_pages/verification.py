@@ -11,7 +11,7 @@ def verify_form(request):
     form = VerificationForm(request.GET or None)
     if form.is_valid():
         return redirect("public:verify", code=form.cleaned_data["code"])
-    return render(request, "public/verify_form.html", {"form": form})
+    return render(request, "public_pages/verify_form.html", {"form": form})
 
 
 def verify(request, code):
@@ -19,7 +19,7 @@ def verify(request, code):
     result = selectors.verify(code)
     return render(
         request,
-        "public/verify.html",
+        "public_pages/verify.html",
         {
             "certificate": result.certificate,
             "by_number": result.by_number,

@@ -66,7 +66,7 @@ def _cached_registration_page(request, *, programme, open_cohorts) -> HttpRespon
             "rate_limited": False,
             "csrf_token": CSRF_PLACEHOLDER,  # over the context processor's: never one visitor's token
         }
-        page = render_to_string("public/registration.html", context, request=request)
+        page = render_to_string("public_pages/registration.html", context, request=request)
         if CSRF_PLACEHOLDER not in page or SUBMISSION_KEY_PLACEHOLDER not in page:  # pragma: no cover - a guard
             raise ImproperlyConfigured("The registration page lost a per-visitor placeholder.")
         cache.set(key, page, REGISTRATION_PAGE_SECONDS)
@@ -107,7 +107,7 @@ def registration(request):
     # Over the limit the form comes back as it was sent, so nothing typed is lost.
     return render(
         request,
-        "public/registration.html",
+        "public_pages/registration.html",
         {"form": form, "programme": programme, "open_cohorts": open_cohorts, "rate_limited": rate_limited},
         status=429 if rate_limited else 200,
     )
@@ -117,7 +117,7 @@ def registration_thanks(request):
     programme = Programme.objects.active().first()
     return render(
         request,
-        "public/registration_thanks.html",
+        "public_pages/registration_thanks.html",
         {"programme": programme, "small": request.GET.get("klein") == "1"},
     )
 
@@ -218,7 +218,7 @@ def board_page(request, token):
     chosen = target.pk if target is not None else (runs[0].registration.pk if runs else None)
     return render(
         request,
-        "public/board.html",
+        "public_pages/board.html",
         {
             "page": page,
             "registration": page.registration,
@@ -318,7 +318,7 @@ def participant_edit(request, token, participant_id):
             return redirect("public:board", token=token)
     return render(
         request,
-        "public/participant_edit.html",
+        "public_pages/participant_edit.html",
         {"form": form, "participant": participant, "registration": registration, "token": token},
     )
 
@@ -353,7 +353,7 @@ def enrol(request, token):
     page = selectors.enrolment_page(registration.pk)
     return render(
         request,
-        "public/enrol.html",
+        "public_pages/enrol.html",
         {
             "form": form,
             "registration": page,
@@ -375,7 +375,7 @@ def enrol_thanks(request, token):
     )
     return render(
         request,
-        "public/enrol_thanks.html",
+        "public_pages/enrol_thanks.html",
         {
             "registration": registration,
             "waiting": request.session.get("enrolled_waiting", False),
@@ -421,7 +421,7 @@ def participant_page(request, token):
     calendar_url = request.build_absolute_uri(reverse("public:participant_calendar", kwargs={"token": token}))
     return render(
         request,
-        "public/participant.html",
+        "public_pages/participant.html",
         {
             "participant": participant,
             "result": selectors.participant_result(participant),

@@ -22,7 +22,7 @@ from django.utils import translation
 from cohorts.models import CourseDay, Participant
 from cohorts.services import enrolment, links
 from cohorts.validators import normalize_register_number
-from public.forms import OwnDetailsForm
+from public_pages.forms import OwnDetailsForm
 from registry import exports
 from registry.tests.conftest import completed_run
 

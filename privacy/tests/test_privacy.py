@@ -7,7 +7,7 @@ from cohorts.services import enrolment, links
 from cohorts.tests.factories import RegistrationFactory, participant_data
 from privacy import services
 from privacy.models import Consent, PrivacyStatement
-from public.tests.test_registration import URL, form_data
+from public_pages.tests.test_registration import URL, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from cohorts.tests.factories import (
     RegistrationFactory,
     seeded_programme,
 )
-from public.tests.test_registration import URL, form_data
+from public_pages.tests.test_registration import URL, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from cohorts.models import Registration
 from cohorts.tests.factories import CohortFactory
-from public.tests.test_registration import form_data
+from public_pages.tests.test_registration import form_data
 
 pytestmark = pytest.mark.django_db
 URL = reverse("public:registration")

@@ -5,7 +5,7 @@ from django.urls import resolve, reverse
 
 from cohorts.services import calendars, links
 from cohorts.tests.factories import ParticipantFactory
-from public import downloads, verification, views
+from public_pages import downloads, verification, views
 from registry import views as registry_views
 
 # Every path as it was sent out before the pages moved to their own app.

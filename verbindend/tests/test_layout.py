@@ -2,33 +2,37 @@
 The floors of the house: imports run one way, read from every module of each app (tests aside).
 
 `programme` imports no other app; `mail` imports no domain app; `cohorts` imports
-nothing of `registry` or `public`; no domain app imports `public`, the app of the
-pages above them all. A lazy import inside a function counts as much as one at the
-top of a module, and so does a template of `cohorts` that names another app's page.
+nothing of `registry` or `public_pages`; no domain app imports `public_pages`, the app
+of the pages above them all. A lazy import inside a function counts as much as one at
+the top of a module, and so does a template of `cohorts` that names another app's page
+(the public pages' URL names are `public:...`).
 """
 
 import ast
 import re
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = {"programme", "cohorts", "registry", "privacy", "audit"}
-APPS = DOMAIN | {"mail", "public", "verbindend"}
+APPS = DOMAIN | {"mail", "public_pages", "verbindend"}
 
 # Each app, and the apps it must never import.
 FORBIDDEN = {
     "programme": APPS - {"programme"},
-    "mail": DOMAIN | {"public"},
-    "cohorts": {"registry", "public"},
-    "registry": {"public"},
-    "privacy": {"public"},
-    "audit": {"public"},
+    "mail": DOMAIN | {"public_pages"},
+    "cohorts": {"registry", "public_pages"},
+    "registry": {"public_pages"},
+    "privacy": {"public_pages"},
+    "audit": {"public_pages"},
 }
+# What cohorts' templates must not name: URL namespaces and template folders.
+COHORTS_TEMPLATES_FORBIDDEN = {"registry", "public", "public_pages"}
 
 # A template naming a URL or a template of another app: {% url 'registry:verify' %},
-# {% include "public/rate_limited.html" %}.
+# {% include "public_pages/rate_limited.html" %}.
 TEMPLATE_REFERENCE = re.compile(
     r"""{%\s*(?:url\s+['"](?P<namespace>\w+):|(?:include|extends)\s+['"](?P<folder>\w+)/)"""
 )
@@ -68,13 +72,20 @@ def violations(root: Path) -> list[str]:
     for path in product_files(root, "cohorts", ".html") + product_files(root, "cohorts", ".txt"):
         for match in TEMPLATE_REFERENCE.finditer(path.read_text(encoding="utf-8")):
             other = match["namespace"] or match["folder"]
-            if other in FORBIDDEN["cohorts"]:
+            if other in COHORTS_TEMPLATES_FORBIDDEN:
                 found.append(f"{path.relative_to(root)} names {match[0]}")
     return found
 
 
 def test_every_app_imports_only_the_floors_below_it():
     assert violations(ROOT) == []
+
+
+def test_no_package_of_the_project_hides_an_installed_module():
+    """A folder named like an installed module (atpublic's `public`, which aiosmtpd imports) would shadow it."""
+    installed = set(packages_distributions())
+    ours = {path.parent.name for path in ROOT.glob("*/__init__.py")}
+    assert ours & installed == set()
 
 
 def test_the_rules_read_every_app_there_is():
@@ -88,13 +99,13 @@ def test_the_rules_read_every_app_there_is():
     [
         ("cohorts", "from registry.models import Certificate\n", "registry.models"),
         ("cohorts", "def recode():\n    from registry.models import Certificate\n", "registry.models"),
-        ("cohorts", "import public.views\n", "public.views"),
+        ("cohorts", "import public_pages.views\n", "public_pages.views"),
         ("cohorts", "from importlib import import_module\nimport_module('registry.services')\n", "registry.services"),
         ("programme", "from cohorts.models import Cohort\n", "cohorts.models"),
         ("programme", "from verbindend.ics import calendar_response\n", "verbindend.ics"),
         ("mail", "from cohorts.services import links\n", "cohorts.services"),
-        ("registry", "from public.forms import VerificationForm\n", "public.forms"),
-        ("privacy", "from public import views\n", "public"),
+        ("registry", "from public_pages.forms import VerificationForm\n", "public_pages.forms"),
+        ("privacy", "from public_pages import views\n", "public_pages"),
     ],
 )
 def test_a_forbidden_import_is_found_wherever_it_stands(tmp_path, app, source, module):
@@ -106,9 +117,10 @@ def test_a_forbidden_import_is_found_wherever_it_stands(tmp_path, app, source, m
 def test_allowed_imports_and_tests_are_not_violations(tmp_path):
     (tmp_path / "cohorts" / "tests").mkdir(parents=True)
     (tmp_path / "cohorts" / "services.py").write_text("from programme.models import Programme\nfrom . import tokens\n")
-    (tmp_path / "cohorts" / "tests" / "test_it.py").write_text("from public.forms import OwnDetailsForm\n")
-    (tmp_path / "public").mkdir()
-    (tmp_path / "public" / "views.py").write_text("from cohorts import selectors\nfrom registry import selectors\n")
+    (tmp_path / "cohorts" / "tests" / "test_it.py").write_text("from public_pages.forms import OwnDetailsForm\n")
+    (tmp_path / "public_pages").mkdir()
+    above = "from cohorts import selectors\nfrom registry import selectors\n"
+    (tmp_path / "public_pages" / "views.py").write_text(above)
     assert violations(tmp_path) == []
 
 
@@ -116,7 +128,8 @@ def test_allowed_imports_and_tests_are_not_violations(tmp_path):
     "template",
     [
         "<a href=\"{% url 'registry:participant_certificate' token=token certificate_id=1 %}\">",
-        '{% include "public/rate_limited.html" %}',
+        "<a href=\"{% url 'public:board' token=token %}\">",
+        '{% include "public_pages/rate_limited.html" %}',
         "{% extends 'registry/base.html' %}",
     ],
 )
