@@ -141,7 +141,7 @@ def load(*, trainer) -> bool:
 def links() -> list[tuple[str, str]]:
     """Return the pages worth opening first, as (what, URL)."""
     found = []
-    form = settings.SITE_URL + reverse("cohorts:registration")
+    form = settings.SITE_URL + reverse("public:registration")
     found.append(("The public registration form", form))
     confirmed = (
         demo_registrations().filter(cohort__status=Cohort.Status.CONFIRMED).select_related("board", "cohort").first()

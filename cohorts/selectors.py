@@ -151,7 +151,9 @@ def _participant_order(participant: Participant) -> tuple:
 
 def board_page(registration: Registration, *, today: datetime.date | None = None) -> BoardPage:
     """Return the board contact's page: every registration of theirs with its intake, run, days and participants."""
-    from .services.attendance import Outcome, outcome
+    from programme.completion import Outcome
+
+    from .services.attendance import outcome
     from .services.links import enrolment_url
 
     today = today or timezone.localdate()

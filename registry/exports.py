@@ -30,6 +30,7 @@ from audit.models import AuditEvent
 from cohorts.models import Cohort, Participant
 from cohorts.services import attendance
 from cohorts.validators import REGISTER_NUMBER
+from programme.completion import Outcome
 from verbindend.spreadsheets import could_run, safe_cell
 
 from .models import Certificate, RegisterExport
@@ -88,7 +89,7 @@ def export_rows(cohort: Cohort) -> list[dict]:
                 "dates": dates,
                 "days_attended": attended,
                 "outcome": str(outcome.label),
-                "completed": outcome == attendance.Outcome.COMPLETED,
+                "completed": outcome == Outcome.COMPLETED,
                 "certificate_number": str(certificate) if certificate else "",
             }
         )

@@ -26,6 +26,7 @@ from audit.models import AuditEvent
 from cohorts.models import Attendance, Cohort, Participant, Sector
 from cohorts.services import attendance, links
 from mail.services import Email, queue_emails
+from programme.completion import Outcome
 
 from . import pdf
 from .models import Accreditation, Certificate
@@ -36,7 +37,7 @@ class CertificateError(Exception):
 
 
 def verification_url(certificate: Certificate) -> str:
-    return settings.SITE_URL + reverse("registry:verify", kwargs={"code": certificate.verification_code})
+    return settings.SITE_URL + reverse("public:verify", kwargs={"code": certificate.verification_code})
 
 
 def accreditation_for(participant: Participant, *, accreditations: dict | None = None) -> Accreditation | None:
@@ -245,9 +246,9 @@ def _prepare(
     if cohort.status != Cohort.Status.COMPLETED:
         raise CertificateError(_("Certificates are issued once the course run is completed."))
     outcome = attendance.outcome(participant=participant, days_attended=len(attended), programme=cohort.programme)
-    if outcome == attendance.Outcome.COMPLETED:
+    if outcome == Outcome.COMPLETED:
         kind = Certificate.Kind.CERTIFICATE
-    elif outcome == attendance.Outcome.ATTENDED:
+    elif outcome == Outcome.ATTENDED:
         kind = Certificate.Kind.ATTENDANCE
     else:
         raise CertificateError(

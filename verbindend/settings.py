@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "programme",
     "cohorts",
     "registry",
+    "public_pages",
 ]
 
 MIDDLEWARE = [
@@ -231,7 +232,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # A refused form explains itself in Dutch, in the site's layout, with a way back.
-CSRF_FAILURE_VIEW = "cohorts.views.csrf_failure"
+CSRF_FAILURE_VIEW = "public_pages.views.csrf_failure"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # The language choice is read by the server only, and never needs to travel with a request from another site.
 LANGUAGE_COOKIE_HTTPONLY = True

@@ -25,7 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("privacy/", privacy_views.statement, name="privacy"),
+    path("", include("public_pages.urls")),
     path("", include("registry.urls")),
-    path("", include("cohorts.urls")),
     path("", include("programme.urls")),
 ]

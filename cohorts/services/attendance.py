@@ -4,13 +4,14 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from audit import services as audit
 from audit.models import AuditEvent
+from programme import completion
+from programme.completion import Outcome
 from programme.models import Programme
 
 from ..models import (
@@ -26,23 +27,14 @@ logger = logging.getLogger(__name__)
 # --- Attendance and outcomes ---------------------------------------------------
 
 
-class Outcome(models.TextChoices):
-    COMPLETED = "completed", gettext_lazy("completed")
-    ATTENDED = "attended", gettext_lazy("attended only")
-    NOT_COMPLETED = "not_completed", gettext_lazy("not completed")
-    WITHDRAWN = "withdrawn", gettext_lazy("withdrawn")
-
-
 def outcome(*, participant: Participant, days_attended: int, programme: Programme) -> Outcome:
-    """Apply the programme's completion rule to one participant."""
-    if participant.status == Participant.Status.WITHDRAWN:
-        return Outcome.WITHDRAWN
-    assignment_done = participant.final_assignment_done or not programme.final_assignment_required
-    if days_attended >= programme.required_days and assignment_done:
-        return Outcome.COMPLETED
-    if days_attended:
-        return Outcome.ATTENDED
-    return Outcome.NOT_COMPLETED
+    """Apply the programme's completion rule (`programme.completion`) to one participant."""
+    return completion.outcome(
+        programme=programme,
+        days_attended=days_attended,
+        final_assignment_done=participant.final_assignment_done,
+        withdrawn=participant.status == Participant.Status.WITHDRAWN,
+    )
 
 
 @dataclass(frozen=True)

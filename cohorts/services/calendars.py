@@ -85,7 +85,7 @@ def calendar_feed_url(user) -> str:
     """Return the private calendar feed URL of a staff user, making its key on first use."""
     feed, _created = CalendarFeed.objects.get_or_create(user=user)
     token = tokens.make_token(feed.key, tokens.CALENDAR)
-    return settings.SITE_URL + reverse("cohorts:calendar_feed", kwargs={"token": token})
+    return settings.SITE_URL + reverse("public:calendar_feed", kwargs={"token": token})
 
 
 def _trainer_course_day_event(day: CourseDay) -> CalendarEvent:

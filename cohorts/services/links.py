@@ -16,14 +16,14 @@ logger = logging.getLogger(__name__)
 
 def board_page_url(registration: Registration) -> str:
     token = tokens.make_token(registration.access_key, tokens.BOARD)
-    return settings.SITE_URL + reverse("cohorts:board", kwargs={"token": token})
+    return settings.SITE_URL + reverse("public:board", kwargs={"token": token})
 
 
 def enrolment_url(registration: Registration) -> str:
     token = tokens.make_token(registration.enrolment_key, tokens.ENROLMENT)
-    return settings.SITE_URL + reverse("cohorts:enrol", kwargs={"token": token})
+    return settings.SITE_URL + reverse("public:enrol", kwargs={"token": token})
 
 
 def participant_page_url(participant: Participant) -> str:
     token = tokens.make_token(participant.access_key, tokens.PARTICIPANT)
-    return settings.SITE_URL + reverse("cohorts:participant", kwargs={"token": token})
+    return settings.SITE_URL + reverse("public:participant", kwargs={"token": token})

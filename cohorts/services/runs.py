@@ -75,14 +75,14 @@ def recode_cohort(*, cohort: Cohort) -> Cohort:
     Give a course run the code of the year of its first day, unless it has it already.
 
     Certificate numbers are made of the code (VL-2027-01-017), so once a
-    certificate carries it the code stays what it is.
+    certificate carries it the code stays what it is. The certificates are
+    read through the relation the registry adds to participants: cohorts
+    imports nothing of the registry.
     """
-    from registry.models import Certificate
-
     start = first_day(cohort)
     if start is None or code_year(cohort.code) in {None, start.year}:
         return cohort
-    if Certificate.objects.filter(participant__cohort=cohort).exists():
+    if cohort.participants.filter(certificates__isnull=False).exists():
         return cohort
     old = cohort.code
     _save_with_code(cohort, start.year)

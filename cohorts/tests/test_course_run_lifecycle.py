@@ -129,7 +129,7 @@ def windows_that_matter(intake_starts):
 def register(client, *, board, number, contact, email, language):
     client.post(reverse("set_language"), {"language": language})
     response = client.post(
-        reverse("cohorts:registration"),
+        reverse("public:registration"),
         {
             "path": "new",
             "board_name": board,

@@ -53,7 +53,7 @@ def test_no_table_holds_the_person_but_the_kept_certificate(erased):
 
 def test_the_certificate_still_verifies(client, erased):
     _cohort, _person, certificate = erased
-    page = client.get(reverse("registry:verify", args=[certificate.verification_code])).content.decode()
+    page = client.get(reverse("public:verify", args=[certificate.verification_code])).content.decode()
     assert "Geldig." in page
     assert Certificate.objects.get().number == certificate.number
 

@@ -19,10 +19,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from cohorts.forms import OwnDetailsForm
 from cohorts.models import CourseDay, Participant
 from cohorts.services import enrolment, links
 from cohorts.validators import normalize_register_number
+from public_pages.forms import OwnDetailsForm
 from registry import exports
 from registry.tests.conftest import completed_run
 

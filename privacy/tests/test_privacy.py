@@ -5,9 +5,9 @@ from django.urls import reverse
 from cohorts.models import Participant, Registration
 from cohorts.services import enrolment, links
 from cohorts.tests.factories import RegistrationFactory, participant_data
-from cohorts.tests.test_registration import URL, form_data
 from privacy import services
 from privacy.models import Consent, PrivacyStatement
+from public_pages.tests.test_registration import URL, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -100,25 +100,23 @@ def test_refused_before_the_run_is_completed(accreditation):
 def test_revoked_certificate_is_kept_and_verification_says_so(client, accreditation):
     _cohort, people = completed_run({"Anna": range(1, 7)})
     certificate = services.issue_certificate(participant=people["Anna"])
-    page = client.get(reverse("registry:verify", args=[certificate.verification_code])).content.decode()
+    page = client.get(reverse("public:verify", args=[certificate.verification_code])).content.decode()
     assert "Geldig." in page and "A. Bakker" in page
     assert people["Anna"].email not in page
     services.revoke_certificate(certificate=certificate, reason="Ten onrechte uitgereikt")
     certificate.refresh_from_db()
     assert certificate.revoked_reason == "Ten onrechte uitgereikt"
-    assert (
-        "Ingetrokken." in client.get(reverse("registry:verify", args=[certificate.verification_code])).content.decode()
-    )
+    assert "Ingetrokken." in client.get(reverse("public:verify", args=[certificate.verification_code])).content.decode()
 
 
 def test_verification_of_a_superseded_and_an_unknown_code(client, accreditation):
     _cohort, people = completed_run({"Anna": range(1, 7)})
     old = services.issue_certificate(participant=people["Anna"])
     services.issue_certificate(participant=people["Anna"])
-    assert "Vervangen." in client.get(reverse("registry:verify", args=[old.verification_code])).content.decode()
-    assert client.get(reverse("registry:verify", args=["NIETBESTAAND"])).status_code == 404
-    response = client.get(reverse("registry:verify_form"), {"code": f" {old.verification_code.lower()} "})
-    assert response["Location"] == reverse("registry:verify", args=[old.verification_code])
+    assert "Vervangen." in client.get(reverse("public:verify", args=[old.verification_code])).content.decode()
+    assert client.get(reverse("public:verify", args=["NIETBESTAAND"])).status_code == 404
+    response = client.get(reverse("public:verify_form"), {"code": f" {old.verification_code.lower()} "})
+    assert response["Location"] == reverse("public:verify", args=[old.verification_code])
 
 
 def test_downloads_are_for_the_owner_and_staff_only(client, admin_client, accreditation):
@@ -126,10 +124,10 @@ def test_downloads_are_for_the_owner_and_staff_only(client, admin_client, accred
     services.issue_cohort_certificates(cohort=cohort)
     anna, bram = (Certificate.objects.get(participant=people[n]) for n in ("Anna", "Bram"))
     token = links.participant_page_url(people["Anna"]).rstrip("/").rsplit("/", 1)[1]
-    own = client.get(reverse("registry:participant_certificate", args=[token, anna.pk]))
+    own = client.get(reverse("public:participant_certificate", args=[token, anna.pk]))
     assert own.status_code == 200 and own["Content-Type"] == "application/pdf"
-    assert client.get(reverse("registry:participant_certificate", args=[token, bram.pk])).status_code == 404
-    assert client.get(reverse("registry:participant_certificate", args=["forged:token", anna.pk])).status_code == 404
+    assert client.get(reverse("public:participant_certificate", args=[token, bram.pk])).status_code == 404
+    assert client.get(reverse("public:participant_certificate", args=["forged:token", anna.pk])).status_code == 404
     assert client.get(reverse("registry:staff_certificate", args=[anna.pk])).status_code == 302
     assert admin_client.get(reverse("registry:staff_certificate", args=[anna.pk])).status_code == 200
     client.force_login(User.objects.create_user("buiten", password="x-secret-123"))

@@ -12,14 +12,14 @@ import re
 from pathlib import Path
 
 import pytest
+from cohorts.tests.test_security import post, registration_data
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import path, reverse
 
-from cohorts import services as cohort_services
-from cohorts.tests.test_security import post, registration_data
+from cohorts.services import links
 from mail.models import OutgoingMail
 from registry import services as registry_services
 from registry.models import Certificate
@@ -98,10 +98,10 @@ def test_public_pages(client, story):
     pages = {
         "home": "/",
         "programme": reverse("programme:detail", args=["verbindend-leiderschap"]),
-        "registration": reverse("cohorts:registration"),
-        "registration thanks": reverse("cohorts:registration_thanks"),
+        "registration": reverse("public:registration"),
+        "registration thanks": reverse("public:registration_thanks"),
         "privacy statement": reverse("privacy"),
-        "verification form": reverse("registry:verify_form"),
+        "verification form": reverse("public:verify_form"),
         "verification of a certificate": path_of(registry_services.verification_url(story["certificate"])),
     }
     for what, url in pages.items():
@@ -112,18 +112,18 @@ def test_public_pages(client, story):
 
 def test_personal_pages_and_the_certificate(client, story):
     registration, anna = story["registration"], story["anna"]
-    board = path_of(cohort_services.board_page_url(registration))
-    participant = path_of(cohort_services.participant_page_url(anna))
+    board = path_of(links.board_page_url(registration))
+    participant = path_of(links.participant_page_url(anna))
     token = participant.rstrip("/").rsplit("/", 1)[1]
     pages = {
         "board page": board,
         "participant edited by the board": f"{board}deelnemer/{anna.pk}/",
-        "board's own data": reverse("cohorts:registration_data", args=[board.rstrip("/").rsplit("/", 1)[1]]),
-        "enrolment page": path_of(cohort_services.enrolment_url(registration)),
+        "board's own data": reverse("public:registration_data", args=[board.rstrip("/").rsplit("/", 1)[1]]),
+        "enrolment page": path_of(links.enrolment_url(registration)),
         "participant page": participant,
-        "participant's own data": reverse("cohorts:participant_data", args=[token]),
+        "participant's own data": reverse("public:participant_data", args=[token]),
         "participant's certificate (PDF)": reverse(
-            "registry:participant_certificate", args=[token, story["certificate"].pk]
+            "public:participant_certificate", args=[token, story["certificate"].pk]
         ),
     }
     for what, url in pages.items():
@@ -235,15 +235,15 @@ def test_error_pages(client, settings):
     not_found = client.get("/bestaat/niet/")
     assert not_found.status_code == 404
     assert_strict(not_found, "404")
-    unknown_certificate = client.get(reverse("registry:verify", args=["ABCD-EFGH"]))
+    unknown_certificate = client.get(reverse("public:verify", args=["ABCD-EFGH"]))
     assert unknown_certificate.status_code == 404
     assert_strict(unknown_certificate, "unknown certificate")
-    refused = Client(enforce_csrf_checks=True).post(reverse("cohorts:registration"), {})
+    refused = Client(enforce_csrf_checks=True).post(reverse("public:registration"), {})
     assert refused.status_code == 403
     assert "measure-46" in refused.content.decode()  # our own 403_csrf.html
     assert_strict(refused, "403 CSRF")
     settings.REGISTRATION_RATE_LIMIT = 0
-    limited = post(client, reverse("cohorts:registration"), registration_data())
+    limited = post(client, reverse("public:registration"), registration_data())
     assert limited.status_code == 429
     assert_strict(limited, "429 rate limited")
     settings.ROOT_URLCONF = __name__

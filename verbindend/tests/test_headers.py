@@ -66,20 +66,20 @@ def personal_urls(story):
     story["tokens"].append(token_of(calendars.calendar_feed_url(story["trainer"])))
     return {
         "board page (HTML)": (board, "text/html"),
-        "board data (HTML)": (reverse("cohorts:registration_data", args=[token_of(board)]), "text/html"),
+        "board data (HTML)": (reverse("public:registration_data", args=[token_of(board)]), "text/html"),
         "board data (JSON)": (
-            reverse("cohorts:registration_data", args=[token_of(board)]) + "?format=json",
+            reverse("public:registration_data", args=[token_of(board)]) + "?format=json",
             "application/json",
         ),
         "enrolment page (HTML)": (path_of(links.enrolment_url(registration)), "text/html"),
         "participant page (HTML)": (participant, "text/html"),
-        "participant schedule (.ics)": (reverse("cohorts:participant_calendar", args=[token]), "text/calendar"),
+        "participant schedule (.ics)": (reverse("public:participant_calendar", args=[token]), "text/calendar"),
         "participant data (JSON)": (
-            reverse("cohorts:participant_data", args=[token]) + "?format=json",
+            reverse("public:participant_data", args=[token]) + "?format=json",
             "application/json",
         ),
         "participant certificate (PDF)": (
-            reverse("registry:participant_certificate", args=[token, story["certificate"].pk]),
+            reverse("public:participant_certificate", args=[token, story["certificate"].pk]),
             "application/pdf",
         ),
         "trainer's calendar feed (.ics)": (
@@ -134,7 +134,7 @@ def test_staff_downloads_of_personal_data_are_neither_stored_nor_indexed(client,
 
 
 def test_public_pages_stay_indexable(client):
-    for url in ["/", reverse("cohorts:registration"), reverse("registry:verify_form"), reverse("privacy")]:
+    for url in ["/", reverse("public:registration"), reverse("public:verify_form"), reverse("privacy")]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert "X-Robots-Tag" not in response, url

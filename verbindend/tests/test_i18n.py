@@ -87,7 +87,17 @@ def test_catalogue_holds_every_string_marked_in_the_source(tmp_path):
 
 # --- Dates and times as a Dutch office writes them --------------------------
 
-SOURCE_DIRS = ["templates", "audit", "cohorts", "mail", "privacy", "programme", "registry", "verbindend"]
+SOURCE_DIRS = [
+    "templates",
+    "audit",
+    "cohorts",
+    "mail",
+    "privacy",
+    "programme",
+    "public_pages",
+    "registry",
+    "verbindend",
+]
 
 
 def source_files(*suffixes: str) -> list[Path]:

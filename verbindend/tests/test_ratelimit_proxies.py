@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
 from cohorts.models import Registration
-from cohorts.tests.test_security import post, registration_data
+from public_pages.tests.test_security import post, registration_data
 from verbindend.ratelimit import client_address, trusted_networks
 
 PROXY = "10.0.0.5"

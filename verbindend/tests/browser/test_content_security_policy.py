@@ -16,8 +16,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from cohorts import services
 from cohorts.models import Cohort
+from cohorts.services import links
 from cohorts.tests.factories import ParticipantFactory
 from mail.models import OutgoingMail
 from mail.services import queue_email
@@ -103,7 +103,7 @@ def test_the_public_and_personal_pages_work_and_the_browser_blocks_nothing(brows
     expect(page.locator("#div_id_cohort")).to_be_visible()
     camera.shoot(page, "registration")
 
-    page.goto(link(stack, services.board_page_url, course["registration"]))
+    page.goto(link(stack, links.board_page_url, course["registration"]))
     # Withdrawing a participant asks first (confirm.js); saying no leaves them enrolled.
     withdraw = page.locator("button[data-confirm]")
     enrolled = withdraw.count()
@@ -115,7 +115,7 @@ def test_the_public_and_personal_pages_work_and_the_browser_blocks_nothing(brows
     expect(withdraw).to_have_count(enrolled)
     camera.shoot(page, "board-page")
 
-    page.goto(link(stack, services.participant_page_url, course["participant"]))
+    page.goto(link(stack, links.participant_page_url, course["participant"]))
     expect(page.locator("h1")).to_be_visible()
     camera.shoot(page, "participant-page")
 

@@ -4,7 +4,7 @@ Several visitors at once, each in a browser of their own, against the production
 The Django test client skips CSRF and is one visitor; these visitors are not.
 Each opens the form first and then they send it one after another, as people
 do: a page cached with one visitor's CSRF token fails every visitor after the
-first (see cohorts/templates/cohorts/registration.html).
+first (see public_pages/templates/public_pages/registration.html).
 """
 
 import datetime

@@ -6,9 +6,8 @@ from django.utils import timezone
 
 from cohorts.models import Cohort, Participant
 from cohorts.services import enrolment, links
+from cohorts.tests.factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
 from mail.models import OutgoingMail
-
-from .factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
 

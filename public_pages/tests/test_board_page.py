@@ -16,8 +16,7 @@ from django.utils import timezone
 from cohorts.models import Cohort, Participant
 from cohorts.services import attendance, links
 from cohorts.services.attendance import AttendanceEntry
-
-from .factories import (
+from cohorts.tests.factories import (
     BoardFactory,
     CohortFactory,
     CourseDayFactory,

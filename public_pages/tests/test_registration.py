@@ -7,12 +7,11 @@ from django.core import mail as django_mail
 from django.urls import reverse
 
 from cohorts.models import Board, Participant, Registration
+from cohorts.tests.factories import BoardFactory, CohortFactory, CourseDayFactory, ParticipantFactory
 from mail.models import OutgoingMail
 
-from .factories import BoardFactory, CohortFactory, CourseDayFactory, ParticipantFactory
-
 pytestmark = pytest.mark.django_db
-URL = reverse("cohorts:registration")
+URL = reverse("public:registration")
 
 
 def form_data(**overrides):
@@ -56,7 +55,7 @@ def test_registration_writes_the_board_the_registration_and_two_emails(client, d
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, form_data())
     assert response.status_code == 302
-    assert response["Location"] == reverse("cohorts:registration_thanks")
+    assert response["Location"] == reverse("public:registration_thanks")
     registration = Registration.objects.get()
     assert registration.board.bestuursnummer == "77494"
     assert registration.contact_phone == "0612345678"

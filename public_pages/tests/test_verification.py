@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from registry import services
-
-from .conftest import completed_run
+from registry.tests.conftest import completed_run
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "verbindend-hypothesis")
 FUZZ = hypothesis_settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-FORM = reverse("registry:verify_form")
+FORM = reverse("public:verify_form")
 
 
 @pytest.fixture

@@ -12,9 +12,14 @@ from django.utils import timezone
 
 from cohorts import selectors
 from cohorts.models import Registration
-
-from .factories import CohortFactory, CourseDayFactory, ParticipantFactory, RegistrationFactory, seeded_programme
-from .test_registration import URL, form_data
+from cohorts.tests.factories import (
+    CohortFactory,
+    CourseDayFactory,
+    ParticipantFactory,
+    RegistrationFactory,
+    seeded_programme,
+)
+from public_pages.tests.test_registration import URL, form_data
 
 pytestmark = pytest.mark.django_db
 

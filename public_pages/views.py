@@ -1,3 +1,5 @@
+"""The pages of the public: the registration form, the board page, self-enrolment and the participant page."""
+
 import uuid
 
 from django.conf import settings
@@ -5,7 +7,7 @@ from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,15 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from privacy.selectors import own_data_sections
+from cohorts import selectors, tokens
+from cohorts.forms import ParticipantForm
+from cohorts.models import CourseDay, Participant, Registration
+from cohorts.services import enrolment, registrations
 from programme.models import Programme
-from verbindend.ics import calendar_response
 from verbindend.ratelimit import over_limit
 
-from . import selectors, tokens
-from .forms import OwnDetailsForm, ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
-from .models import CalendarFeed, CourseDay, Participant, Registration
-from .services import calendars, enrolment, personal_data, registrations
+from .access import int_or_404, participant_from_token, registration_from_token
+from .forms import OwnDetailsForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
 
 HOUR = 3600
 
@@ -64,7 +66,7 @@ def _cached_registration_page(request, *, programme, open_cohorts) -> HttpRespon
             "rate_limited": False,
             "csrf_token": CSRF_PLACEHOLDER,  # over the context processor's: never one visitor's token
         }
-        page = render_to_string("cohorts/registration.html", context, request=request)
+        page = render_to_string("public_pages/registration.html", context, request=request)
         if CSRF_PLACEHOLDER not in page or SUBMISSION_KEY_PLACEHOLDER not in page:  # pragma: no cover - a guard
             raise ImproperlyConfigured("The registration page lost a per-visitor placeholder.")
         cache.set(key, page, REGISTRATION_PAGE_SECONDS)
@@ -98,14 +100,14 @@ def registration(request):
             except enrolment.EnrolmentError as error:
                 form.add_error("cohort" if "cohort" in form.fields else None, str(error))
         if not rate_limited and form.is_valid():
-            thanks = reverse("cohorts:registration_thanks")
+            thanks = reverse("public:registration_thanks")
             if programme and form.cleaned_data["expected_participants"] < programme.min_participants:
                 thanks += "?klein=1"
             return redirect(thanks)
     # Over the limit the form comes back as it was sent, so nothing typed is lost.
     return render(
         request,
-        "cohorts/registration.html",
+        "public_pages/registration.html",
         {"form": form, "programme": programme, "open_cohorts": open_cohorts, "rate_limited": rate_limited},
         status=429 if rate_limited else 200,
     )
@@ -115,17 +117,9 @@ def registration_thanks(request):
     programme = Programme.objects.active().first()
     return render(
         request,
-        "cohorts/registration_thanks.html",
+        "public_pages/registration_thanks.html",
         {"programme": programme, "small": request.GET.get("klein") == "1"},
     )
-
-
-def _registration_from_token(token: str, purpose: str) -> Registration:
-    key = tokens.read_token(token, purpose)
-    if key is None:
-        raise Http404
-    field = "access_key" if purpose == tokens.BOARD else "enrolment_key"
-    return get_object_or_404(Registration.objects.exclude(status=Registration.Status.CANCELLED), **{field: key})
 
 
 PASTE_PENDING = "board-paste-pending"
@@ -141,7 +135,7 @@ def board_page(request, token):
     page); it must be one of this contact's, never another contact's
     registration of the same board (see `selectors.contacts_registrations`).
     """
-    registration = _registration_from_token(token, tokens.BOARD)
+    registration = registration_from_token(token, tokens.BOARD)
     sector = registration.board.sector
     page = selectors.board_page(registration)
     add_form = ParticipantForm(sector=sector, prefix="add")
@@ -224,7 +218,7 @@ def board_page(request, token):
     chosen = target.pk if target is not None else (runs[0].registration.pk if runs else None)
     return render(
         request,
-        "cohorts/board.html",
+        "public_pages/board.html",
         {
             "page": page,
             "registration": page.registration,
@@ -264,7 +258,7 @@ def _target_registration(page: selectors.BoardPage, value) -> Registration:
         if not placed:
             return page.registration
         return placed[0]
-    registration_id = _int_or_404(value)
+    registration_id = int_or_404(value)
     for item in page.registrations:
         if item.pk == registration_id and item.status != Registration.Status.CANCELLED:
             return item
@@ -310,7 +304,7 @@ def _report_enrolment(request, participants: list[Participant]) -> None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def participant_edit(request, token, participant_id):
-    registration = _registration_from_token(token, tokens.BOARD)
+    registration = registration_from_token(token, tokens.BOARD)
     own = selectors.contacts_registrations(registration).values_list("pk", flat=True)
     participant = _own_participant(list(own), participant_id)
     form = ParticipantForm(request.POST or None, instance=participant, sector=registration.board.sector)
@@ -321,10 +315,10 @@ def participant_edit(request, token, participant_id):
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The details of %(name)s have been saved.") % {"name": participant.full_name})
-            return redirect("cohorts:board", token=token)
+            return redirect("public:board", token=token)
     return render(
         request,
-        "cohorts/participant_edit.html",
+        "public_pages/participant_edit.html",
         {"form": form, "participant": participant, "registration": registration, "token": token},
     )
 
@@ -332,7 +326,7 @@ def participant_edit(request, token, participant_id):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def enrol(request, token):
-    registration = _registration_from_token(token, tokens.ENROLMENT)
+    registration = registration_from_token(token, tokens.ENROLMENT)
     form = SelfEnrolmentForm(request.POST or None, sector=registration.board.sector)
     rate_limited = False
     if request.method == "POST" and form.is_valid():
@@ -355,11 +349,11 @@ def enrol(request, token):
                 # link. The session keeps the id, not the address.
                 request.session["enrolled_waiting"] = participant.status == Participant.Status.WAITING
                 request.session["enrolled_participant"] = participant.pk
-                return redirect("cohorts:enrol_thanks", token=token)
+                return redirect("public:enrol_thanks", token=token)
     page = selectors.enrolment_page(registration.pk)
     return render(
         request,
-        "cohorts/enrol.html",
+        "public_pages/enrol.html",
         {
             "form": form,
             "registration": page,
@@ -373,7 +367,7 @@ def enrol(request, token):
 
 @never_cache
 def enrol_thanks(request, token):
-    registration = _registration_from_token(token, tokens.ENROLMENT)
+    registration = registration_from_token(token, tokens.ENROLMENT)
     enrolled = (
         Participant.objects.filter(pk=request.session.get("enrolled_participant"), registration=registration)
         .values_list("email", flat=True)
@@ -381,7 +375,7 @@ def enrol_thanks(request, token):
     )
     return render(
         request,
-        "cohorts/enrol_thanks.html",
+        "public_pages/enrol_thanks.html",
         {
             "registration": registration,
             "waiting": request.session.get("enrolled_waiting", False),
@@ -390,20 +384,10 @@ def enrol_thanks(request, token):
     )
 
 
-def _participant_from_token(token: str) -> Participant:
-    key = tokens.read_token(token, tokens.PARTICIPANT)
-    if key is None:
-        raise Http404
-    return get_object_or_404(
-        Participant.objects.select_related("cohort__programme", "registration__board"), access_key=key
-    )
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def participant_page(request, token):
-    participant = _participant_from_token(token)
-    # The registry's certificates, read through their relation: cohorts imports nothing of the registry.
+    participant = participant_from_token(token)
     certificates = list(participant.certificates.filter(status="valid"))
     form = OwnDetailsForm(instance=participant, disabled=bool(certificates))
     if request.method == "POST":
@@ -418,7 +402,7 @@ def participant_page(request, token):
                 messages.success(request, _("Your details have been saved."))
                 return redirect(request.path)
         elif action in {"absent", "present"}:
-            day = get_object_or_404(CourseDay, pk=_int_or_404(request.POST.get("day")), cohort_id=participant.cohort_id)
+            day = get_object_or_404(CourseDay, pk=int_or_404(request.POST.get("day")), cohort_id=participant.cohort_id)
             try:
                 enrolment.notify_absence(participant=participant, day=day, absent=action == "absent")
             except enrolment.EnrolmentError as error:
@@ -434,10 +418,10 @@ def participant_page(request, token):
     days = list(participant.cohort.days.select_related("programme_day").order_by("date"))
     attendance = {a.course_day_id: a for a in participant.attendances.all()}
     schedule = [(day, attendance.get(day.pk)) for day in days]
-    calendar_url = request.build_absolute_uri(reverse("cohorts:participant_calendar", kwargs={"token": token}))
+    calendar_url = request.build_absolute_uri(reverse("public:participant_calendar", kwargs={"token": token}))
     return render(
         request,
-        "cohorts/participant.html",
+        "public_pages/participant.html",
         {
             "participant": participant,
             "result": selectors.participant_result(participant),
@@ -449,73 +433,6 @@ def participant_page(request, token):
             "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],
             "token": token,
         },
-    )
-
-
-def _int_or_404(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
-@never_cache
-def participant_calendar(request, token):
-    participant = _participant_from_token(token)
-    return calendar_response(calendars.participant_calendar(participant), "verbindend-leiderschap.ics")
-
-
-def calendar_feed(request, token):
-    key = tokens.read_token(token, tokens.CALENDAR)
-    if key is None:
-        raise Http404
-    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), key=key)
-    if not (feed.user.is_active and feed.user.is_staff):
-        raise Http404
-    return calendar_response(calendars.trainer_calendar(feed.user), "verbindend-trainer.ics")
-
-
-def _data_response(request, data: dict, *, kind: str, title: str, filename: str, back: tuple[str, str]):
-    if request.GET.get("format") == "json":
-        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
-        response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
-        return response
-    back_url, back_text = back
-    return render(
-        request,
-        "cohorts/personal_data.html",
-        {
-            "sections": own_data_sections(data, kind=kind),
-            "title": title,
-            "back_url": back_url,
-            "back_text": back_text,
-        },
-    )
-
-
-@never_cache
-def participant_own_data(request, token):
-    participant = _participant_from_token(token)
-    return _data_response(
-        request,
-        personal_data.participant_data(participant),
-        kind="participant",
-        title=_("Your data"),
-        filename=f"verbindend-{participant.pk}",
-        back=(reverse("cohorts:participant", kwargs={"token": token}), _("Back to your course page")),
-    )
-
-
-@never_cache
-def registration_own_data(request, token):
-    registration = _registration_from_token(token, tokens.BOARD)
-    return _data_response(
-        request,
-        personal_data.registration_data(registration),
-        kind="registration",
-        title=_("Your registration's data"),
-        filename=f"verbindend-bestuur-{registration.pk}",
-        back=(reverse("cohorts:board", kwargs={"token": token}), _("Back to the board page")),
     )
 
 

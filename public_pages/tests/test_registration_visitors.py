@@ -19,11 +19,10 @@ from django.urls import reverse
 
 from cohorts.models import Registration
 from cohorts.tests.factories import CohortFactory
-
-from .test_registration import form_data
+from public_pages.tests.test_registration import form_data
 
 pytestmark = pytest.mark.django_db
-URL = reverse("cohorts:registration")
+URL = reverse("public:registration")
 
 
 def tokens_in(page: str) -> list[str]:
@@ -47,7 +46,7 @@ def test_three_visitors_who_open_the_form_first_all_register():
     for number, (visitor, page) in enumerate(zip(visitors, pages, strict=True)):
         response = browser_post(visitor, page, bestuursnummer=f"1234{number}", contact_email=f"c{number}@example.nl")
         assert response.status_code == 302, response.content.decode()[:500]
-        assert response["Location"] == reverse("cohorts:registration_thanks")
+        assert response["Location"] == reverse("public:registration_thanks")
     assert Registration.objects.count() == 3
 
 

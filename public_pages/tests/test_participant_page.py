@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from cohorts.models import Attendance, CourseDay
 from cohorts.services import links, scheduling
-
-from .factories import ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()

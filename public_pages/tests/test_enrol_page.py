@@ -8,8 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from cohorts.services import links
-
-from .factories import CourseDayFactory, RegistrationFactory, participant_data
+from cohorts.tests.factories import CourseDayFactory, RegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,12 @@ from django.utils.formats import date_format
 
 from cohorts.models import Attendance, IntakeAppointment
 from cohorts.services import enrolment, links
+from cohorts.tests.factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
 from mail.services import queue_email
 from privacy.models import Consent
 from privacy.selectors import SPECS
 from privacy.services import record_consent
 from registry.models import Certificate
-
-from .factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
 PAST = timezone.localdate() - datetime.timedelta(days=14)

@@ -1,0 +1,471 @@
+"""The forms only the public pages use: registration, self-enrolment, pasted participants, own details, verification."""
+
+import csv
+import hashlib
+import io
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from django import forms
+from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from cohorts.forms import ParticipantForm
+from cohorts.models import Board, Cohort, Participant, Registration, Sector
+from cohorts.validators import (
+    normalize_phone,
+    normalize_swv_code,
+    validate_bestuursnummer,
+    validate_swv_code,
+)
+from registry import selectors as registry_selectors
+
+MAX_PASTED_ROWS = 100
+
+
+class RegistrationForm(forms.Form):
+    """The public form: a board asks for a new course run or joins an open one."""
+
+    path = forms.ChoiceField(
+        label=_("What would you like?"),
+        choices=Registration.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Registration.Kind.NEW_COHORT,
+    )
+    cohort = forms.TypedChoiceField(label=_("Course run to join"), required=False, coerce=int, empty_value=None)
+    board_name = forms.CharField(label=_("Name of the board or samenwerkingsverband"), max_length=200)
+    board_kind = forms.ChoiceField(
+        label=_("Kind of organisation"),
+        choices=Board.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Board.Kind.BESTUUR,
+    )
+    bestuursnummer = forms.CharField(
+        label=_("Bestuursnummer"),
+        max_length=20,
+        required=False,
+        help_text=_("The 5-digit number of the competent authority (bevoegd gezag), such as 77494."),
+    )
+    swv_code = forms.CharField(
+        label=_("Samenwerkingsverband code"),
+        max_length=20,
+        required=False,
+        help_text=_("Such as PO-22-02."),
+    )
+    sector = forms.ChoiceField(label=_("Sector"), choices=Sector.choices, widget=forms.RadioSelect)
+    board_place = forms.CharField(label=_("Place"), max_length=100, required=False)
+    contact_name = forms.CharField(label=_("Your name"), max_length=150)
+    contact_function = forms.CharField(label=_("Your function"), max_length=150, required=False)
+    contact_email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    contact_phone = forms.CharField(label=_("Your phone number"), max_length=30)
+    expected_participants = forms.IntegerField(
+        label=_("Expected number of participants"),
+        min_value=1,
+        max_value=500,
+    )
+    preferred_period = forms.CharField(
+        label=_("Preferred period"), max_length=200, required=False, help_text=_("For example: spring 2027.")
+    )
+    preferred_place = forms.CharField(label=_("Preferred place"), max_length=200, required=False)
+    remarks = forms.CharField(
+        label=_("Remarks"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    privacy_consent = forms.BooleanField(
+        label=_("I agree to the privacy statement: my details are used to handle this registration."),
+        error_messages={
+            "required": _("Please agree to the privacy statement; without it we cannot handle your registration.")
+        },
+    )
+    # A field people do not see; a bot that fills it in is thanked and ignored.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, open_cohorts=(), programme=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_cohorts = {cohort.pk: cohort for cohort in open_cohorts}
+        self.programme = programme
+        self.fields["cohort"].choices = [("", _("Choose a course run"))] + [
+            (cohort.pk, cohort_choice_label(cohort)) for cohort in open_cohorts
+        ]
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4().hex)
+        if not open_cohorts:
+            self.fields["path"].widget = forms.HiddenInput()
+            del self.fields["cohort"]
+        if programme:
+            self.fields["expected_participants"].help_text = _(
+                "A course run has %(minimum)s to %(maximum)s participants. Fewer than %(minimum)s? "
+                "We will combine your board with others."
+            ) % {"minimum": programme.min_participants, "maximum": programme.max_participants}
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self.fields["privacy_consent"].label = format_html(
+            '{} <a href="/privacy/" target="_blank" rel="noopener">{}</a>',
+            _("I agree to the privacy statement: my details are used to handle this registration."),
+            _("Read the privacy statement"),
+        )
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """Build the crispy layout only when the form is rendered: a valid POST and a cached rendering need none."""
+        helper = FormHelper()
+        helper.form_tag = False
+        # The rendering is cached and served to every visitor: the CSRF token is
+        # each visitor's own, so the template renders it outside the cached part.
+        helper.disable_csrf = True
+        # With no course run open to join there is nothing to choose: the path is a hidden field, without a heading.
+        request = Fieldset(_("Your request"), "path", "cohort", css_class="mb-4") if "cohort" in self.fields else "path"
+        helper.layout = Layout(
+            request,
+            Fieldset(
+                _("Your organisation"),
+                "board_name",
+                "board_kind",
+                Div(
+                    Div("bestuursnummer", css_class="col-md-6"), Div("swv_code", css_class="col-md-6"), css_class="row"
+                ),
+                "sector",
+                "board_place",
+                css_class="mb-4",
+            ),
+            Fieldset(
+                _("Contact person"),
+                Div(
+                    Div("contact_name", css_class="col-md-6"),
+                    Div("contact_function", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("contact_email", css_class="col-md-6"),
+                    Div("contact_phone", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                css_class="mb-4",
+            ),
+            Fieldset(
+                _("Participants and planning"),
+                "expected_participants",
+                Div(
+                    Div("preferred_period", css_class="col-md-6"),
+                    Div("preferred_place", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                "remarks",
+                css_class="mb-4",
+            ),
+            "privacy_consent",
+            Div("website", css_class="form-honeypot", aria_hidden="true"),
+            Submit("submit", _("Send registration"), css_class="btn-primary btn-lg mt-2"),
+        )
+        return helper
+
+    @classmethod
+    def page_key(cls, *, open_cohorts, programme) -> str:
+        """
+        Identify what the unbound form shows, so that its page can be cached without building the form.
+
+        The form is the same for every visitor until a course run opens,
+        fills up or moves, or the programme's numbers change. The CSRF token
+        and the submission key are each visitor's own: they are never part
+        of what is cached (see views.registration).
+        """
+        # A deploy that changes the form never meets an old rendering.
+        state = [list(cls.base_fields), bool(open_cohorts)]
+        # Everything the page shows of the runs and the programme, so that a change is never served stale.
+        state += [
+            (c.pk, c.code, c.place, c.venue, c.seats_left, [d.date.isoformat() for d in c.days.all()])
+            for c in open_cohorts
+        ]
+        if programme:
+            state.append((programme.pk, programme.title, programme.min_participants, programme.max_participants))
+        return hashlib.sha256(repr(state).encode()).hexdigest()[:32]
+
+    def clean_bestuursnummer(self):
+        value = re.sub(r"\s+", "", self.cleaned_data["bestuursnummer"])
+        if value:
+            validate_bestuursnummer(value)
+        return value
+
+    def clean_swv_code(self):
+        value = normalize_swv_code(self.cleaned_data["swv_code"])
+        if value:
+            validate_swv_code(value)
+        return value
+
+    def clean_contact_phone(self):
+        return normalize_phone(self.cleaned_data["contact_phone"])
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("board_kind")
+        if kind == Board.Kind.BESTUUR and not data.get("bestuursnummer") and "bestuursnummer" not in self.errors:
+            self.add_error("bestuursnummer", _("Please enter the board's bestuursnummer (5 digits)."))
+        if kind == Board.Kind.SWV and not data.get("swv_code") and "swv_code" not in self.errors:
+            self.add_error("swv_code", _("Please enter the samenwerkingsverband code, such as PO-22-02."))
+        if data.get("path") == Registration.Kind.JOIN_COHORT:
+            cohort = self.open_cohorts.get(data.get("cohort"))
+            if not self.open_cohorts:
+                self.add_error(None, _("No course run is open to join at the moment; please ask for a new one."))
+            elif cohort is None:
+                self.add_error("cohort", _("Please choose one of the open course runs."))
+            data["cohort_object"] = cohort
+        else:
+            data["cohort_object"] = None
+        return data
+
+    def board_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["board_name"],
+            "kind": data["board_kind"],
+            "bestuursnummer": data["bestuursnummer"] if data["board_kind"] == Board.Kind.BESTUUR else "",
+            "swv_code": data["swv_code"] if data["board_kind"] == Board.Kind.SWV else "",
+            "sector": data["sector"],
+            "place": data["board_place"],
+        }
+
+    def registration_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["path"],
+            "cohort": data["cohort_object"],
+            "contact_name": data["contact_name"],
+            "contact_function": data["contact_function"],
+            "contact_email": data["contact_email"],
+            "contact_phone": data["contact_phone"],
+            "expected_participants": data["expected_participants"],
+            "preferred_period": data["preferred_period"],
+            "preferred_place": data["preferred_place"],
+            "remarks": data["remarks"],
+        }
+
+
+def cohort_choice_label(cohort: Cohort) -> str:
+    days = list(cohort.days.all())
+    left = cohort.seats_left
+    dates = ", ".join(f"{day.date:%d-%m-%Y}" for day in days) if days else str(_("dates to be planned"))
+    return str(_("%(code)s (%(place)s): %(dates)s; %(left)s seats left")) % {
+        "code": cohort.code,
+        "place": cohort.place or cohort.venue or "-",
+        "dates": dates,
+        "left": left,
+    }
+
+
+class SelfEnrolmentForm(ParticipantForm):
+    privacy_consent = forms.BooleanField(
+        label=_("I agree to the privacy statement and to my completion being reported to the Schoolleidersregister."),
+        error_messages={"required": _("Please agree to the privacy statement; without it we cannot enrol you.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["privacy_consent"].label = format_html(
+            '{} <a href="{}" target="_blank" rel="noopener">{}</a>',
+            _("I agree to the privacy statement and to my completion being reported to the Schoolleidersregister."),
+            reverse("privacy"),
+            _("Read the privacy statement"),
+        )
+        self.helper.layout.append("privacy_consent")
+        self.helper.layout.append(Submit("submit", _("Enrol"), css_class="btn-primary btn-lg mt-2"))
+
+
+@dataclass
+class PastedRow:
+    line: int
+    cells: list[str]
+    data: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def filled_cells(self) -> list[str]:
+        """The row's cells as the preview shows them: empty ones (no tussenvoegsel) left out."""
+        return [cell for cell in self.cells if cell]
+
+
+COLUMNS = ["first_name", "tussenvoegsel", "last_name", "email", "role", "school", "brin"]
+
+
+def role_lookup() -> dict[str, str]:
+    """Map a role as people type it (value, Dutch or English name) to its value."""
+    lookup = {}
+    for language in ("en", "nl"):
+        with translation.override(language):
+            for role in Participant.Role:
+                lookup[_squash(str(role.label))] = role.value
+    for role in Participant.Role:
+        lookup[_squash(role.value)] = role.value
+    lookup.update({"ib": Participant.Role.INTERN_BEGELEIDER, "anders": Participant.Role.OTHER})
+    return lookup
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower().replace("ö", "o"))
+
+
+class PasteParticipantsForm(forms.Form):
+    """Rows copied from a spreadsheet: first name, tussenvoegsel, last name, e-mail, role, school, BRIN."""
+
+    rows = forms.CharField(
+        label=_("Rows from your spreadsheet"),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        max_length=50_000,
+        help_text=_(
+            "One participant per row, with the columns: first name, tussenvoegsel, last name, e-mail address, "
+            "role, school, BRIN. Copy them from Excel; columns separated by tabs, semicolons or commas."
+        ),
+    )
+
+    def __init__(self, *args, sector: str = Sector.BOTH, taken_emails=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sector = sector
+        self.taken_emails = {email.lower() for email in taken_emails}
+
+    def clean_rows(self):
+        lines = [line for line in self.cleaned_data["rows"].splitlines() if line.strip()]
+        if len(lines) > MAX_PASTED_ROWS + 1:
+            raise forms.ValidationError(_("Paste at most %(count)s rows at a time.") % {"count": MAX_PASTED_ROWS})
+        return self.cleaned_data["rows"]
+
+    @cached_property
+    def delimiter(self) -> str:
+        return detect_delimiter(self.cleaned_data["rows"])
+
+    def records(self) -> list[tuple[int, list[str]]]:
+        """Return the rows as (line number, cells), read as Excel writes them: a quoted cell may hold a separator."""
+        reader = csv.reader(io.StringIO(self.cleaned_data["rows"]), delimiter=self.delimiter, skipinitialspace=True)
+        records = []
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:  # a NUL or an unclosed quote: the rest is one row that cannot be read
+                records.append((line, ["".join(self.cleaned_data["rows"].splitlines()[line - 1 : line])]))
+                break
+            if any(cell.strip() for cell in cells):
+                records.append((line, [cell.strip() for cell in cells]))
+        return records
+
+    def parsed_rows(self) -> list[PastedRow]:
+        roles = role_lookup()
+        rows, seen = [], set()
+        for index, (number, cells) in enumerate(self.records()):
+            if index == 0 and _is_header(cells):
+                continue
+            row = PastedRow(line=number, cells=cells)
+            rows.append(row)
+            if len(cells) != len(COLUMNS):
+                row.errors.append(
+                    _("Expected %(expected)s columns, found %(found)s.")
+                    % {"expected": len(COLUMNS), "found": len(cells)}
+                )
+                continue
+            values = dict(zip(COLUMNS, cells, strict=True))
+            values["role"] = roles.get(_squash(values["role"]), values["role"])
+            form = ParticipantForm(data=values, sector=self.sector)
+            if not form.is_valid():
+                for name, errors in form.errors.items():
+                    label = form.fields[name].label if name in form.fields else name
+                    row.errors += [f"{label}: {error}" for error in errors]
+                continue
+            email = form.cleaned_data["email"].lower()
+            if email in seen:
+                row.errors.append(_("This e-mail address appears in an earlier row."))
+            elif email in self.taken_emails:
+                row.errors.append(_("This e-mail address is already enrolled in this course run."))
+            seen.add(email)
+            row.data = form.cleaned_data
+        return rows
+
+    def rows_text(self, rows: list[PastedRow]) -> str:
+        """Write rows back as they were pasted, with the same separator and Excel's quoting: to be corrected."""
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
+        for row in rows:
+            writer.writerow(row.cells)
+        return out.getvalue()
+
+
+HEADER_EMAIL = {"email", "emailadres", "emailaddress", "mail", "mailadres"}
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A header row has a cell that names the e-mail column ("E-mail", "E-mailadres"), not one that holds an address."""
+    return any(_squash(cell) in HEADER_EMAIL for cell in cells)
+
+
+def detect_delimiter(text: str) -> str:
+    """
+    Return the separator of pasted rows: a tab (copied from Excel), a semicolon (a Dutch CSV file) or a comma.
+
+    Each is tried with Excel's quoting, and the one that splits the most rows
+    into the expected columns wins: a semicolon inside a quoted name does not
+    make a comma-separated file look like a semicolon-separated one.
+    """
+    best, best_score = "\t", -1
+    for delimiter in ("\t", ";", ","):
+        if delimiter not in text:
+            continue
+        try:
+            rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in row)]
+        except csv.Error:
+            continue
+        score = sum(1 for row in rows if len(row) == len(COLUMNS))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+class OwnDetailsForm(forms.ModelForm):
+    """What a participant may correct themselves: their name as on the certificate, and their register number."""
+
+    class Meta:
+        model = Participant
+        fields = ["initials", "first_name", "tussenvoegsel", "last_name", "register_number"]
+        help_texts = {
+            "initials": _("As they must stand on the certificate, such as J.P."),
+            "register_number": _("Your number in the Schoolleidersregister, if you have one."),
+        }
+
+    def __init__(self, *args, disabled: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if disabled:
+            for field in self.fields.values():
+                field.disabled = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(Div("initials", css_class="col-sm-4"), Div("first_name", css_class="col-sm-8"), css_class="row"),
+            Div(Div("tussenvoegsel", css_class="col-sm-4"), Div("last_name", css_class="col-sm-8"), css_class="row"),
+            "register_number",
+        )
+
+
+class VerificationForm(forms.Form):
+    code = forms.CharField(
+        label=_("Certificate number or verification code"),
+        max_length=registry_selectors.MAX_TYPED,
+        strip=True,
+        help_text=_(
+            "The number printed large on the certificate, such as VL-2026-01-001, or the code next to the QR code."
+        ),
+    )
+
+    def clean_code(self):
+        code = registry_selectors.normalize_typed_code(self.cleaned_data["code"])
+        if not code.replace("-", ""):
+            raise forms.ValidationError(
+                _("Type the certificate number or the verification code, in letters and digits.")
+            )
+        return code
