@@ -1,6 +1,6 @@
 from django import forms
 from django.conf import settings
-from django.utils import timezone
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .. import selectors
@@ -28,26 +28,38 @@ class CancelForm(forms.Form):
 
 
 class CourseDayFormSet(forms.BaseInlineFormSet):
+    """The run's days; the schedule's rules and the refusal to delete a day with attendance are the service's."""
+
     def clean(self):
         super().clean()
         if any(self.errors):
             return
-        days = [
-            scheduling.PlannedDay(
-                programme_day=form.cleaned_data["programme_day"],
-                date=form.cleaned_data["date"],
-                start_time=form.cleaned_data["start_time"],
-                end_time=form.cleaned_data["end_time"],
-                venue=form.cleaned_data.get("venue", ""),
-                pk=form.instance.pk,
+        days, errors = [], []
+        for form in self.forms:
+            if not form.cleaned_data or not form.cleaned_data.get("programme_day"):
+                continue
+            if self._should_delete_form(form):
+                try:
+                    scheduling.check_course_day_deletable(day=form.instance)
+                except ValidationError as error:
+                    errors.extend(error.messages)
+                continue
+            days.append(
+                scheduling.PlannedDay(
+                    programme_day=form.cleaned_data["programme_day"],
+                    date=form.cleaned_data["date"],
+                    start_time=form.cleaned_data["start_time"],
+                    end_time=form.cleaned_data["end_time"],
+                    venue=form.cleaned_data.get("venue", ""),
+                    pk=form.instance.pk,
+                )
             )
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("programme_day")
-        ]
-        numbers = [day.programme_day.number for day in days]
-        if len(numbers) != len(set(numbers)):
-            raise forms.ValidationError(_("Each programme day can be scheduled once."))
-        scheduling.validate_schedule(cohort=self.instance, days=days)
+        try:
+            scheduling.validate_schedule(cohort=self.instance, days=days)
+        except ValidationError as error:
+            errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
 
 
 class StaffEnrolmentForm(ParticipantForm):
@@ -84,20 +96,14 @@ class IntakeAppointmentForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        start, minutes = data.get("starts_at"), data.get("duration_minutes")
-        if start:
-            # The service's rule, here so the form shows it next to the field.
-            intake = IntakeAppointment(pk=self.instance.pk, starts_at=start, status=data.get("status"))
-            intakes.validate_intake_start(intake=intake, changed_fields=self.changed_data)
-        if start and minutes and data.get("status") != IntakeAppointment.Status.CANCELLED:
-            conflicts = intakes.trainer_conflicts(
+        if data.get("starts_at") and data.get("duration_minutes"):
+            # The service's check, here so the form shows its errors.
+            intake = IntakeAppointment(
+                pk=self.instance.pk,
                 trainer=data.get("trainer"),
-                start=start,
-                end=start + timezone.timedelta(minutes=minutes),
-                exclude_intake_id=self.instance.pk,
+                starts_at=data["starts_at"],
+                duration_minutes=data["duration_minutes"],
+                status=data.get("status"),
             )
-            if conflicts:
-                raise forms.ValidationError(
-                    _("The trainer is busy then: %(conflicts)s.") % {"conflicts": "; ".join(conflicts)}
-                )
+            intakes.validate_intake(intake=intake, changed_fields=self.changed_data)
         return data

@@ -13,6 +13,7 @@ from .. import selectors
 from ..models import Board, IntakeAppointment, Registration
 from ..services import personal_data, runs
 from ..services import registrations as registrations_services
+from .actions import call_for_each
 from .forms import AddToCohortForm
 
 
@@ -51,9 +52,18 @@ class RegistrationAdmin(admin.ModelAdmin):
     search_fields = ["board__name", "board__bestuursnummer", "contact_name", "contact_email"]
     list_select_related = ["board", "cohort"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "privacy_consent_at", "language", "plan_intake"]
-    autocomplete_fields = ["board", "cohort"]
-    actions = ["form_cohort", "add_to_cohort", "rotate_links", "anonymise_contacts"]
+    # The run and the status change only through the actions, which move or
+    # withdraw the participants with them and tell who needs to know.
+    readonly_fields = ["cohort", "status", "created_at", "privacy_consent_at", "language", "plan_intake"]
+    autocomplete_fields = ["board"]
+    actions = [
+        "form_cohort",
+        "add_to_cohort",
+        "move_to_cohort",
+        "cancel_registrations",
+        "rotate_links",
+        "anonymise_contacts",
+    ]
 
     @admin.display(description=_("contact person"), ordering="contact_name")
     def contact(self, registration):
@@ -223,3 +233,92 @@ class RegistrationAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+    def _with_participants(self, queryset) -> list[tuple[str, str]]:
+        return [
+            (
+                registration.board.name,
+                _("%(status)s, %(cohort)s; enrolled: %(enrolled)s, waiting: %(waiting)s")
+                % {
+                    "status": registration.get_status_display(),
+                    "cohort": registration.cohort.code if registration.cohort else "-",
+                    "enrolled": registration.enrolled_count,
+                    "waiting": registration.waiting_count,
+                },
+            )
+            for registration in selectors.registrations_with_participant_counts(queryset.values("pk"))
+        ]
+
+    @admin.action(description=_("Move the selected registrations to another course run…"), permissions=["place"])
+    def move_to_cohort(self, request, queryset):
+        form = AddToCohortForm(request.POST if is_confirmed(request) else None)
+        if form.is_bound and form.is_valid():
+            cohort = form.cleaned_data["cohort"]
+            call_for_each(
+                self,
+                request,
+                queryset.select_related("board"),
+                "registration",
+                registrations_services.move_registration,
+                lambda n: ngettext(
+                    "%(count)d registration moved, with its participants.",
+                    "%(count)d registrations moved, with their participants.",
+                    n,
+                ),
+                cohort=cohort,
+            )
+            return None
+        return confirmation_page(
+            self,
+            request,
+            queryset,
+            action="move_to_cohort",
+            title=_("Move registrations to another course run"),
+            effects=[
+                _(
+                    "Each registration moves with its participants: who is enrolled stays enrolled, if the run has "
+                    "the seats; who is waiting takes a seat left free, or else joins the end of its waiting list."
+                ),
+                _("The seats they leave go to the old run's waiting list."),
+                _(
+                    "The contact persons get an e-mail with the new course run, the participants their welcome to "
+                    "it; who had the old run's days in their calendar gets them cancelled."
+                ),
+            ],
+            objects=self._with_participants(queryset),
+            form=form,
+            button=_("Move to this course run"),
+        )
+
+    @admin.action(
+        description=_("Cancel the selected registrations (withdraws their participants)…"), permissions=["place"]
+    )
+    def cancel_registrations(self, request, queryset):
+        if not is_confirmed(request):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="cancel_registrations",
+                title=_("Cancel registrations"),
+                effects=[
+                    _("Each registration is cancelled and its participants are withdrawn."),
+                    _("The seats they leave go to the run's waiting list; who gets one is told by e-mail."),
+                    _("Who had the run's days in their calendar gets them cancelled."),
+                ],
+                objects=self._with_participants(queryset),
+                button=_("Cancel the registrations"),
+            )
+        call_for_each(
+            self,
+            request,
+            queryset.select_related("board"),
+            "registration",
+            registrations_services.cancel_registration,
+            lambda n: ngettext(
+                "%(count)d registration cancelled; its participants are withdrawn.",
+                "%(count)d registrations cancelled; their participants are withdrawn.",
+                n,
+            ),
+        )
+        return None

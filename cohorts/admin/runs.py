@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -15,6 +14,7 @@ from verbindend.admin import confirmation_page, is_confirmed, short_date
 from .. import selectors
 from ..models import Attendance, Cohort, CourseDay, Participant, Registration
 from ..services import attendance, enrolment, runs, scheduling
+from .actions import call_for_each
 from .days import CourseDayInline
 from .forms import CancelForm, StaffEnrolmentForm
 
@@ -256,33 +256,17 @@ class CohortAdmin(admin.ModelAdmin):
         )
 
     def get_queryset(self, request):
-        # Subqueries rather than joins: joining participants and days in one
-        # GROUP BY multiplies the rows with every participant and day.
-        def count(status):
-            return Coalesce(
-                Subquery(
-                    Participant.objects.filter(cohort=OuterRef("pk"), status=status)
-                    .order_by()
-                    .values("cohort")
-                    .annotate(total=Count("pk"))
-                    .values("total")
-                ),
-                0,
-            )
-
+        # The days as subqueries rather than joins: joining participants and
+        # days in one GROUP BY multiplies the rows with every participant and day.
         def day(order):
             return Subquery(CourseDay.objects.filter(cohort=OuterRef("pk")).order_by(order).values("date")[:1])
 
         return (
             super()
             .get_queryset(request)
+            .with_counts()
             .defer("programme__description", "programme__target_group", "programme__certification")
-            .annotate(
-                enrolled_total=count(Participant.Status.ENROLLED),
-                waiting_total=count(Participant.Status.WAITING),
-                first_date=day("date"),
-                last_date=day("-date"),
-            )
+            .annotate(first_date=day("date"), last_date=day("-date"))
             .prefetch_related(Prefetch("registrations", queryset=Registration.objects.select_related("board")))
         )
 
@@ -295,25 +279,27 @@ class CohortAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not CourseDay:
             return super().save_formset(request, form, formset, change)
+        # The formset's clean showed the service's errors; the service checks again under the run's lock.
         days = formset.save(commit=False)
-        for deleted in formset.deleted_objects:
-            deleted.delete()
         changed = {id(f.instance): f.changed_data for f in formset.forms}
-        for day in days:
-            scheduling.save_course_day(
-                day=day, changed_fields=changed.get(id(day), []), by=request.user, request=request
-            )
+        scheduling.save_schedule(
+            cohort=form.instance,
+            changed=[(day, changed.get(id(day), [])) for day in days],
+            deleted=formset.deleted_objects,
+            by=request.user,
+            request=request,
+        )
 
     @admin.display(description=_("boards"))
     def boards(self, cohort):
         return ", ".join(r.board.name for r in cohort.registrations.all()) or "-"
 
-    @admin.display(description=_("enrolled"), ordering="enrolled_total")
+    @admin.display(description=_("enrolled"), ordering="enrolled_count")
     def seats(self, cohort):
         programme = cohort.programme
-        if cohort.enrolled_total < programme.min_participants:
+        if selectors.below_minimum(cohort):
             kind = "below"
-        elif cohort.enrolled_total >= programme.max_participants:
+        elif cohort.enrolled_count >= programme.max_participants:
             kind = "full"
         else:
             kind = "fine"
@@ -323,14 +309,14 @@ class CohortAdmin(admin.ModelAdmin):
             '<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px;display:inline-block">'
             "{} / {} · {}</span>",
             colour,
-            cohort.enrolled_total,
+            cohort.enrolled_count,
             programme.max_participants,
             label,
         )
 
-    @admin.display(description=_("waiting"), ordering="waiting_total")
+    @admin.display(description=_("waiting"), ordering="waiting_count")
     def waiting(self, cohort):
-        return cohort.waiting_total
+        return cohort.waiting_count
 
     @admin.display(description=_("first day"), ordering="first_date")
     def first_day(self, cohort):
@@ -341,16 +327,7 @@ class CohortAdmin(admin.ModelAdmin):
         return short_date(cohort.last_date)
 
     def _run(self, request, queryset, action, done_message, **arguments):
-        done = 0
-        for cohort in queryset:
-            try:
-                action(cohort=cohort, by=request.user, request=request, **arguments)
-            except runs.CohortError as error:
-                self.message_user(request, str(error), messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
+        call_for_each(self, request, queryset, "cohort", action, done_message, **arguments)
 
     def _confirm_page(
         self, request, queryset, *, action, heading, title, mail, allowed, button, form=None, blocked=None
@@ -371,14 +348,14 @@ class CohortAdmin(admin.ModelAdmin):
                 note = reason
             elif cohort.status in allowed:
                 taking += 1
-                participants += cohort.mailed_participants
+                participants += cohort.enrolled_count
                 contacts += cohort.mailed_contacts
                 note = _(
                     "%(status)s; enrolled: %(participants)s, boards: %(contacts)s, "
                     "days scheduled: %(days)s of %(total)s"
                 ) % {
                     "status": cohort.get_status_display(),
-                    "participants": cohort.mailed_participants,
+                    "participants": cohort.enrolled_count,
                     "contacts": cohort.mailed_contacts,
                     "days": cohort.scheduled_days,
                     "total": cohort.programme.number_of_days,
@@ -408,9 +385,9 @@ class CohortAdmin(admin.ModelAdmin):
         # The same two conditions confirm_cohort checks; the page says so
         # before the trainer sends, and does not count who would not be mailed.
         programme = cohort.programme
-        if cohort.mailed_participants < programme.min_participants:
+        if selectors.below_minimum(cohort):
             return _("%(enrolled)s enrolled, at least %(minimum)s needed: this run is left as it is") % {
-                "enrolled": cohort.mailed_participants,
+                "enrolled": cohort.enrolled_count,
                 "minimum": programme.min_participants,
             }
         if cohort.scheduled_days < programme.number_of_days:
