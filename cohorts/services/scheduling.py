@@ -160,7 +160,7 @@ def save_course_day(
     :param replaying: for the demo, which replays a story that has already happened
     :raises ValidationError: the schedule with this day breaks one of its rules
     """
-    cohort = Cohort.objects.select_for_update().select_related("programme", "trainer").get(pk=day.cohort_id)
+    cohort = Cohort.objects.select_for_update(of=("self",)).select_related("programme", "trainer").get(pk=day.cohort_id)
     validate_schedule(cohort=cohort, days=_schedule_with(cohort, changed=[day]), replaying=replaying)
     return _store_course_day(cohort=cohort, day=day, changed_fields=changed_fields, by=by, request=request)
 
@@ -184,7 +184,7 @@ def save_schedule(
     :param deleted: the days to delete (`delete_course_day`)
     :raises ValidationError: the schedule breaks one of its rules, or a deleted day has attendance
     """
-    cohort = Cohort.objects.select_for_update().select_related("programme", "trainer").get(pk=cohort.pk)
+    cohort = Cohort.objects.select_for_update(of=("self",)).select_related("programme", "trainer").get(pk=cohort.pk)
     days = [day for day, _fields in changed]
     validate_schedule(cohort=cohort, days=_schedule_with(cohort, changed=days, deleted=deleted))
     for day in deleted:
