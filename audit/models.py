@@ -19,6 +19,10 @@ class AuditEvent(models.Model):
         DAY_MOVED = "day_moved", _("course day moved")
         ATTENDANCE_CHANGED = "attendance_changed", _("attendance changed after the day")
         REGISTER_NUMBER_CHANGED = "register_number_changed", _("register number changed")
+        REGISTRATION_MOVED = "registration_moved", _("registration moved to another course run")
+        REGISTRATION_CANCELLED = "registration_cancelled", _("registration cancelled")
+        DAY_ADDED = "day_added", _("course day added")
+        DAY_DELETED = "day_deleted", _("course day deleted")
         STAFF_LOGIN = "staff_login", _("staff login")
         STAFF_LOGIN_FAILED = "staff_login_failed", _("failed staff login")
 

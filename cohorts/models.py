@@ -65,11 +65,22 @@ class Board(models.Model):
         return f"{self.name} ({number})" if number else self.name
 
 
+def participant_counts(path: str = "participants") -> dict:
+    """
+    Return the annotations `enrolled_count` and `waiting_count` of the participants at `path`.
+
+    Every count of a run's (or a registration's) enrolled and waiting
+    participants is this one; distinct, so that other joins do not multiply it.
+    """
+    return {
+        "enrolled_count": models.Count(path, filter=models.Q(**{f"{path}__status": "enrolled"}), distinct=True),
+        "waiting_count": models.Count(path, filter=models.Q(**{f"{path}__status": "waiting"}), distinct=True),
+    }
+
+
 class CohortQuerySet(models.QuerySet):
     def with_counts(self):
-        enrolled = models.Count("participants", filter=models.Q(participants__status="enrolled"), distinct=True)
-        waiting = models.Count("participants", filter=models.Q(participants__status="waiting"), distinct=True)
-        return self.annotate(enrolled_count=enrolled, waiting_count=waiting)
+        return self.annotate(**participant_counts())
 
 
 class Cohort(models.Model):
@@ -217,6 +228,12 @@ class Registration(models.Model):
 
 
 class ParticipantQuerySet(models.QuerySet):
+    def with_days_attended(self):
+        """Annotate `days_attended`: the days each participant attended (see `ATTENDED`)."""
+        return self.annotate(
+            days_attended=models.Count("attendances", filter=models.Q(attendances__status__in=ATTENDED))
+        )
+
     def with_waitlist_position(self):
         """
         Annotate `waitlist_position`: 1..n on each run's waiting list, counted, not read from the stored number.
@@ -460,7 +477,12 @@ class Attendance(models.Model):
 
     @property
     def counts(self) -> bool:
-        return self.status in {self.Status.PRESENT, self.Status.MADE_UP}
+        """Whether this day counts as attended."""
+        return self.status in ATTENDED
+
+
+# What counts as a day attended, everywhere: present, or made up with another run.
+ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.MADE_UP)
 
 
 class CalendarFeed(models.Model):

@@ -11,7 +11,7 @@ from django.utils.html import format_html_join
 
 from programme.models import Programme
 
-from .models import Attendance, Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from .models import Attendance, Cohort, CourseDay, IntakeAppointment, Participant, Registration, participant_counts
 
 logger = logging.getLogger(__name__)
 
@@ -154,12 +154,10 @@ def board_page(registration: Registration, *, today: datetime.date | None = None
     from programme.completion import Outcome
 
     from .services.attendance import outcome
+    from .services.enrolment import participants_can_change
     from .services.links import enrolment_url
 
     today = today or timezone.localdate()
-    attended = Count(
-        "attendances", filter=Q(attendances__status__in=[Attendance.Status.PRESENT, Attendance.Status.MADE_UP])
-    )
     registrations = list(
         contacts_registrations(registration)
         .select_related("board")
@@ -176,7 +174,7 @@ def board_page(registration: Registration, *, today: datetime.date | None = None
             Prefetch(
                 "participants",
                 queryset=Participant.objects.with_waitlist_position()
-                .annotate(days_attended=attended)
+                .with_days_attended()
                 .order_by("status", "waitlist_number", "last_name", "first_name"),
                 to_attr="listed_participants",
             ),
@@ -192,9 +190,6 @@ def board_page(registration: Registration, *, today: datetime.date | None = None
         if run is None:
             days = list(cohort.days.all())
             maximum = cohort.programme.max_participants
-            started = cohort.status in {Cohort.Status.RUNNING, Cohort.Status.COMPLETED} or bool(
-                days and days[0].date <= today
-            )
             run = runs[cohort.pk] = BoardRun(
                 cohort=cohort,
                 registrations=[],
@@ -206,7 +201,7 @@ def board_page(registration: Registration, *, today: datetime.date | None = None
                     "left": max(maximum - cohort.enrolled_count, 0),
                     "maximum": maximum,
                 },
-                can_change=cohort.accepts_enrolments and not started,
+                can_change=participants_can_change(cohort, days=days, today=today),
                 completed=cohort.status == Cohort.Status.COMPLETED,
                 # The newest registration's link: every registration of the contact's in this run is theirs.
                 enrolment_url=enrolment_url(item),
@@ -247,12 +242,10 @@ def enrolment_page(registration_id: int) -> Registration:
 
 def seats(cohort: Cohort) -> dict:
     """Return a course run's enrolled, waiting, free and maximum number of seats, in one query."""
-    counts = cohort.participants.aggregate(
-        enrolled=Count("pk", filter=Q(status=Participant.Status.ENROLLED)),
-        waiting=Count("pk", filter=Q(status=Participant.Status.WAITING)),
-    )
-    maximum = cohort.programme.max_participants
-    return {**counts, "left": max(maximum - counts["enrolled"], 0), "maximum": maximum}
+    counts = Cohort.objects.with_counts().values("enrolled_count", "waiting_count").get(pk=cohort.pk)
+    enrolled, maximum = counts["enrolled_count"], cohort.programme.max_participants
+    waiting = counts["waiting_count"]
+    return {"enrolled": enrolled, "waiting": waiting, "left": max(maximum - enrolled, 0), "maximum": maximum}
 
 
 @dataclass(frozen=True)
@@ -321,6 +314,16 @@ def attendance_grid(cohort: Cohort) -> dict:
     }
 
 
+def small_group(*, expected: int | None, programme: Programme | None) -> bool:
+    """Return whether a board expects fewer leaders than a run needs: then it is told it may be combined with others."""
+    return programme is not None and expected is not None and expected < programme.min_participants
+
+
+def below_minimum(cohort: Cohort) -> bool:
+    """Return whether a run, annotated by `Cohort.objects.with_counts()`, has fewer enrolled than its minimum."""
+    return cohort.enrolled_count < cohort.programme.min_participants
+
+
 def trainer_overview(*, user, now=None) -> dict:
     """Return the admin start page's overview: the coming 8 weeks, runs below minimum, registrations to take up."""
     now = now or timezone.now()
@@ -350,7 +353,7 @@ def trainer_overview(*, user, now=None) -> dict:
         .select_related("programme")
         .annotate(first_date=Min("days__date"))
         .order_by("first_date")
-        if cohort.enrolled_count < cohort.programme.min_participants
+        if below_minimum(cohort)
     ]
     waiting = list(
         Registration.objects.filter(status=Registration.Status.RECEIVED).select_related("board").order_by("created_at")
@@ -383,6 +386,17 @@ def participant_result(participant: Participant) -> ParticipantResult | None:
     return ParticipantResult(outcome.value, outcome.label, attended, programme.required_days)
 
 
+def details_locked(participant: Participant) -> bool:
+    """
+    Return whether a participant's details are locked: a valid certificate was issued with them.
+
+    Then only the trainer corrects them (and reissues); the participant's
+    own page shows them read-only.
+    """
+    # Through the relation: cohorts imports nothing of the registry.
+    return participant.certificates.filter(status="valid").exists()
+
+
 # --- What an admin action is about to do (its confirmation page) ---------------
 
 
@@ -399,14 +413,12 @@ def cohort_recipients(cohort: Cohort):
 
 
 def cohorts_with_recipient_counts(cohort_ids):
-    """Return the course runs with `mailed_participants` and `mailed_contacts`: who their schedule goes to."""
+    """Return the course runs with `enrolled_count` and `mailed_contacts`: who their schedule goes to."""
     return (
         Cohort.objects.filter(pk__in=cohort_ids)
+        .with_counts()
         .select_related("programme")
         .annotate(
-            mailed_participants=Count(
-                "participants", filter=Q(participants__status=Participant.Status.ENROLLED), distinct=True
-            ),
             mailed_contacts=Count(
                 "registrations", filter=~Q(registrations__status=Registration.Status.CANCELLED), distinct=True
             ),
@@ -422,6 +434,16 @@ def registrations_to_place(registration_ids):
         Registration.objects.filter(pk__in=registration_ids)
         .exclude(status=Registration.Status.CANCELLED)
         .select_related("board", "cohort")
+        .order_by("board__name")
+    )
+
+
+def registrations_with_participant_counts(registration_ids):
+    """Return the registrations with their board and run, and `enrolled_count` and `waiting_count` of their own."""
+    return (
+        Registration.objects.filter(pk__in=registration_ids)
+        .select_related("board", "cohort")
+        .annotate(**participant_counts())
         .order_by("board__name")
     )
 

@@ -12,7 +12,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -101,7 +100,7 @@ def registration(request):
                 form.add_error("cohort" if "cohort" in form.fields else None, str(error))
         if not rate_limited and form.is_valid():
             thanks = reverse("public:registration_thanks")
-            if programme and form.cleaned_data["expected_participants"] < programme.min_participants:
+            if selectors.small_group(expected=form.cleaned_data["expected_participants"], programme=programme):
                 thanks += "?klein=1"
             return redirect(thanks)
     # Over the limit the form comes back as it was sent, so nothing typed is lost.
@@ -389,17 +388,19 @@ def enrol_thanks(request, token):
 def participant_page(request, token):
     participant = participant_from_token(token)
     certificates = list(participant.certificates.filter(status="valid"))
-    form = OwnDetailsForm(instance=participant, disabled=bool(certificates))
+    locked = selectors.details_locked(participant)
+    form = OwnDetailsForm(instance=participant, disabled=locked)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "details":
-            if certificates:
-                messages.error(request, _("Your certificate has been issued; please ask the trainer to correct it."))
-                return redirect(request.path)
-            form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk))
+            form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk), disabled=locked)
             if form.is_valid():
-                enrolment.update_own_details(participant=participant, data=form.cleaned_data, request=request)
-                messages.success(request, _("Your details have been saved."))
+                try:
+                    enrolment.update_own_details(participant=participant, data=form.cleaned_data, request=request)
+                except enrolment.EnrolmentError as error:
+                    messages.error(request, str(error))
+                else:
+                    messages.success(request, _("Your details have been saved."))
                 return redirect(request.path)
         elif action in {"absent", "present"}:
             day = get_object_or_404(CourseDay, pk=int_or_404(request.POST.get("day")), cohort_id=participant.cohort_id)
@@ -417,7 +418,7 @@ def participant_page(request, token):
             raise Http404
     days = list(participant.cohort.days.select_related("programme_day").order_by("date"))
     attendance = {a.course_day_id: a for a in participant.attendances.all()}
-    schedule = [(day, attendance.get(day.pk)) for day in days]
+    schedule = [(day, attendance.get(day.pk), enrolment.can_notify_absence(participant, day)) for day in days]
     calendar_url = request.build_absolute_uri(reverse("public:participant_calendar", kwargs={"token": token}))
     return render(
         request,
@@ -426,8 +427,8 @@ def participant_page(request, token):
             "participant": participant,
             "result": selectors.participant_result(participant),
             "certificates": certificates,
+            "locked": locked,
             "schedule": schedule,
-            "today": timezone.localdate(),
             "form": form,
             "calendar_url": calendar_url,
             "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],

@@ -15,6 +15,7 @@ from programme.completion import Outcome
 from programme.models import Programme
 
 from ..models import (
+    ATTENDED,
     Attendance,
     Cohort,
     CourseDay,
@@ -148,4 +149,4 @@ def _cell(status: str, note: str, made_up_in_id: int | None) -> dict:
 
 def days_attended(participant: Participant) -> int:
     """Count the days a participant attended, days made up with another run included."""
-    return participant.attendances.filter(status__in=[Attendance.Status.PRESENT, Attendance.Status.MADE_UP]).count()
+    return participant.attendances.filter(status__in=ATTENDED).count()

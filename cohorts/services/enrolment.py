@@ -21,6 +21,7 @@ from ..models import (
     Participant,
     Registration,
 )
+from ..selectors import details_locked
 from .links import participant_page_url
 from .notices import _participant_recipient, _send_day_invitations
 from .runs import ACTIVE_STATUSES, has_started
@@ -35,11 +36,29 @@ class EnrolmentError(Exception):
     """A participant cannot be enrolled, changed or withdrawn; the message says why, in the user's language."""
 
 
+def seated(cohort: Cohort) -> int:
+    """Return how many participants of a run have a seat (are enrolled); read under the run's lock to decide on one."""
+    return cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+
+
 def _cohort_open_for_joining(cohort: Cohort) -> bool:
     if not (cohort.open_for_joining and cohort.accepts_enrolments) or has_started(cohort):
         return False
-    enrolled = cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+    enrolled = seated(cohort)
     return enrolled < cohort.programme.max_participants
+
+
+def participants_can_change(cohort: Cohort, *, days: list[CourseDay] | None = None, today=None) -> bool:
+    """
+    Return whether a run's participants can still be enrolled, changed or withdrawn: it takes them and has not begun.
+
+    :param days: the run's days in date order, when read already (the board page has them); else they are asked
+    """
+    if not cohort.accepts_enrolments:
+        return False
+    if days is None:
+        return not has_started(cohort)
+    return not days or days[0].date > (today or timezone.localdate())
 
 
 def _locked_cohort_for(registration: Registration) -> Cohort:
@@ -50,7 +69,7 @@ def _locked_cohort_for(registration: Registration) -> Cohort:
     # The lock that makes capacity race-free: every enrolment, withdrawal
     # and promotion for this course run waits here for the one before it.
     cohort = Cohort.objects.select_for_update().get(pk=registration.cohort_id)
-    if not cohort.accepts_enrolments or has_started(cohort):
+    if not participants_can_change(cohort):
         raise EnrolmentError(_("This course run has started or closed; participants can no longer be changed."))
     return cohort
 
@@ -103,7 +122,7 @@ def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language:
     participant.language = language
     participant.created_at = timezone.now()
     participant.withdrawn_at = None
-    enrolled = cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+    enrolled = seated(cohort)
     if enrolled < cohort.programme.max_participants:
         participant.status = Participant.Status.ENROLLED
         participant.waitlist_number = None
@@ -113,17 +132,26 @@ def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language:
         participant.waitlist_number = highest + 1
     participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
     _save_unique(participant)
+    _send_welcome(participant, occasion=str(participant.created_at.timestamp()))
+    return participant
+
+
+def _send_welcome(participant: Participant, *, occasion: str) -> None:
+    """
+    E-mail a participant their seat, or their place on the waiting list, and the days to come of a confirmed run.
+
+    :param occasion: what makes this welcome one of its own, in its key (the moment of enrolling, a move)
+    """
     template = "participant_welcome" if participant.status == Participant.Status.ENROLLED else "participant_waiting"
     queue_email(
         to=participant.email,
         template=f"cohorts/mail/{template}",
         context=_participant_mail_context(participant),
-        key=f"{template}:{participant.pk}:{participant.created_at.timestamp()}",
+        key=f"{template}:{participant.pk}:{occasion}",
         language=participant.language,
     )
     if participant.status == Participant.Status.ENROLLED:
-        _invite_late_joiner(cohort, participant)
-    return participant
+        _invite_late_joiner(participant.cohort, participant)
 
 
 def _invite_late_joiner(cohort: Cohort, participant: Participant) -> None:
@@ -208,12 +236,29 @@ def withdraw_participant(*, participant: Participant) -> Participant | None:
     participant = Participant.objects.get(pk=participant.pk)
     if participant.status == Participant.Status.WITHDRAWN:
         return None
-    freed_a_seat = participant.status == Participant.Status.ENROLLED
-    participant.status = Participant.Status.WITHDRAWN
-    participant.waitlist_number = None
-    participant.withdrawn_at = timezone.now()
-    participant.save(update_fields=["status", "waitlist_number", "withdrawn_at"])
-    promoted = _promote_from_waiting_list(cohort) if freed_a_seat else None
+    promoted = _withdraw_and_promote(cohort=cohort, participants=[participant])
+    return promoted[0] if promoted else None
+
+
+def _withdraw_and_promote(*, cohort: Cohort, participants: list[Participant]) -> list[Participant]:
+    """
+    Withdraw these participants of a locked course run, give each seat they free to the next on the waiting list.
+
+    :return: the participants who got a seat, in waiting-list order
+    """
+    freed = 0
+    for participant in participants:
+        freed += participant.status == Participant.Status.ENROLLED
+        participant.status = Participant.Status.WITHDRAWN
+        participant.waitlist_number = None
+        participant.withdrawn_at = timezone.now()
+        participant.save(update_fields=["status", "waitlist_number", "withdrawn_at"])
+    promoted = []
+    for _seat in range(freed):
+        first = _promote_from_waiting_list(cohort)
+        if first is None:
+            break
+        promoted.append(first)
     _renumber_waiting_list(cohort)
     return promoted
 
@@ -232,7 +277,7 @@ def _renumber_waiting_list(cohort: Cohort) -> None:
 
 
 def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
-    enrolled = cohort.participants.filter(status=Participant.Status.ENROLLED).count()
+    enrolled = seated(cohort)
     if enrolled >= cohort.programme.max_participants:
         return None
     first = cohort.participants.filter(status=Participant.Status.WAITING).order_by("waitlist_number").first()
@@ -257,8 +302,14 @@ def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
 
 @transaction.atomic
 def update_own_details(*, participant: Participant, data: dict, request=None) -> Participant:
-    """Let a participant correct the spelling of their name and give their register number."""
+    """
+    Let a participant correct the spelling of their name and give their register number.
+
+    :raises EnrolmentError: a certificate has been issued with their details (`selectors.details_locked`)
+    """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if details_locked(participant):
+        raise EnrolmentError(_("Your certificate has been issued; please ask the trainer to correct it."))
     before = participant.register_number
     for field in ("initials", "first_name", "tussenvoegsel", "last_name", "register_number"):
         if field in data:
@@ -269,13 +320,32 @@ def update_own_details(*, participant: Participant, data: dict, request=None) ->
     return participant
 
 
+def _absence_refusal(participant: Participant, day: CourseDay) -> str | None:
+    """Return why this participant cannot report an absence for this day; None when they can."""
+    if participant.status != Participant.Status.ENROLLED:
+        return _("Only an enrolled participant can report an absence.")
+    if day.cohort_id != participant.cohort_id:
+        return _("This day is not part of your course run.")
+    if day.date < timezone.localdate():
+        return _("This day has passed; an absence can only be reported beforehand.")
+    return None
+
+
+def can_notify_absence(participant: Participant, day: CourseDay) -> bool:
+    """Return whether the participant's page offers to report (or take back) an absence for this day."""
+    return _absence_refusal(participant, day) is None
+
+
 @transaction.atomic
 def notify_absence(*, participant: Participant, day: CourseDay, absent: bool = True) -> Attendance:
-    """Record (or take back) a participant's notice that they cannot attend a coming day; no reason is asked."""
-    if day.cohort_id != participant.cohort_id:
-        raise EnrolmentError(_("This day is not part of your course run."))
-    if day.date < timezone.localdate():
-        raise EnrolmentError(_("This day has passed; an absence can only be reported beforehand."))
+    """
+    Record (or take back) an enrolled participant's notice that they cannot attend a coming day; no reason is asked.
+
+    :raises EnrolmentError: the participant is waiting or withdrawn, the day is of another run or has passed
+    """
+    refusal = _absence_refusal(participant, day)
+    if refusal:
+        raise EnrolmentError(refusal)
     attendance, _created = Attendance.objects.select_for_update().get_or_create(participant=participant, course_day=day)
     attendance.absence_notified_at = timezone.now() if absent else None
     attendance.save(update_fields=["absence_notified_at"])

@@ -109,6 +109,28 @@ def validate_intake_start(*, intake: IntakeAppointment, changed_fields: list[str
         )
 
 
+def validate_intake(*, intake: IntakeAppointment, changed_fields: list[str], replaying: bool = False) -> None:
+    """
+    Check an intake before it is saved: not planned or moved into the past, and not while the trainer is busy.
+
+    A cancelled intake takes no time in the trainer's calendar.
+
+    :param replaying: for the demo, which replays a story that has already happened
+    :raises ValidationError: in the user's language, the start's on starts_at
+    """
+    validate_intake_start(intake=intake, changed_fields=changed_fields, replaying=replaying)
+    if intake.starts_at is None or not intake.duration_minutes or intake.status == IntakeAppointment.Status.CANCELLED:
+        return
+    conflicts = trainer_conflicts(
+        trainer=intake.trainer,
+        start=intake.starts_at,
+        end=intake.starts_at + datetime.timedelta(minutes=intake.duration_minutes),
+        exclude_intake_id=intake.pk,
+    )
+    if conflicts:
+        raise ValidationError(_("The trainer is busy then: %(conflicts)s.") % {"conflicts": "; ".join(conflicts)})
+
+
 @transaction.atomic
 def save_intake(*, intake: IntakeAppointment, changed_fields: list[str], replaying: bool = False) -> IntakeAppointment:
     """
@@ -119,9 +141,9 @@ def save_intake(*, intake: IntakeAppointment, changed_fields: list[str], replayi
     Changes the board does not see (notes, 'held') send nothing.
 
     :param replaying: for the demo, which replays a story that has already happened
-    :raises ValidationError: the intake is new or moved and its start has passed
+    :raises ValidationError: the intake is new or moved into the past, or the trainer is busy then (`validate_intake`)
     """
-    validate_intake_start(intake=intake, changed_fields=changed_fields, replaying=replaying)
+    validate_intake(intake=intake, changed_fields=changed_fields, replaying=replaying)
     new = intake.pk is None
     changed = set(changed_fields)
     cancelled_now = intake.status == IntakeAppointment.Status.CANCELLED and (new or "status" in changed)

@@ -4,6 +4,8 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,15 +18,27 @@ from privacy.models import Consent
 from programme.models import Programme
 
 from ..models import (
+    Attendance,
     Board,
     Cohort,
+    Participant,
     Registration,
     new_access_key,
 )
-from .enrolment import EnrolmentError, _cohort_open_for_joining
+from ..selectors import small_group
+from .enrolment import (
+    EnrolmentError,
+    _cohort_open_for_joining,
+    _promote_from_waiting_list,
+    _renumber_waiting_list,
+    _send_welcome,
+    _withdraw_and_promote,
+    participants_can_change,
+    seated,
+)
 from .links import board_page_url
-from .notices import _contact_recipient, _send_day_invitations
-from .runs import ACTIVE_STATUSES, CohortError, save_new_cohort
+from .notices import _contact_recipient, _participant_recipient, _send_day_invitations
+from .runs import ACTIVE_STATUSES, CohortError, has_started, save_new_cohort
 
 logger = logging.getLogger(__name__)
 
@@ -107,11 +121,13 @@ def _record_registration(
     # A second submit of the form fails here, on its submission key.
     registration.save()
     privacy.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
+    programme = cohort.programme if cohort else programme or Programme.objects.active().first()
     context = {
         "registration": registration,
         "board": board,
         "board_page_url": board_page_url(registration),
-        "programme": cohort.programme if cohort else programme or Programme.objects.active().first(),
+        "programme": programme,
+        "small_group": small_group(expected=registration.expected_participants, programme=programme),
     }
     # Both e-mails in one INSERT and one task: their keys name the new
     # registration, so neither exists yet.
@@ -176,6 +192,18 @@ def rotate_board_link(*, registration: Registration, by=None, request=None) -> R
 # --- Forming course runs from registrations -----------------------------------
 
 
+# A board joins a run that has not begun; these have.
+CLOSED_TO_BOARDS = {Cohort.Status.COMPLETED, Cohort.Status.CANCELLED, Cohort.Status.RUNNING}
+
+
+def _refuse_closed_run(cohort: Cohort) -> None:
+    if cohort.status in CLOSED_TO_BOARDS:
+        raise CohortError(
+            _("%(code)s is %(status)s; boards cannot join it.")
+            % {"code": cohort.code, "status": cohort.get_status_display()}
+        )
+
+
 @transaction.atomic
 def place_registrations(*, registrations: list[Registration], cohort: Cohort) -> int:
     """
@@ -183,11 +211,7 @@ def place_registrations(*, registrations: list[Registration], cohort: Cohort) ->
 
     :raises CohortError: a registration is cancelled, or already has participants in another course run
     """
-    if cohort.status in {Cohort.Status.COMPLETED, Cohort.Status.CANCELLED, Cohort.Status.RUNNING}:
-        raise CohortError(
-            _("%(code)s is %(status)s; boards cannot join it.")
-            % {"code": cohort.code, "status": cohort.get_status_display()}
-        )
+    _refuse_closed_run(cohort)
     placed = 0
     for registration in (
         Registration.objects.select_for_update().select_related("board").filter(pk__in=[r.pk for r in registrations])
@@ -203,26 +227,190 @@ def place_registrations(*, registrations: list[Registration], cohort: Cohort) ->
         registration.cohort = cohort
         registration.status = Registration.Status.PLACED
         registration.save(update_fields=["cohort", "status"])
-        queue_email(
-            to=registration.contact_email,
-            template="cohorts/mail/registration_placed",
-            context={
-                "registration": registration,
-                "board": registration.board,
-                "cohort": cohort,
-                "programme": cohort.programme,
-                "days": list(cohort.days.select_related("programme_day").order_by("date")),
-                "board_page_url": board_page_url(registration),
-            },
-            key=f"registration-placed:{registration.pk}:{cohort.pk}",
-            language=registration.language,
-        )
-        if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
-            # The contacts placed before got each day as a meeting at confirmation.
-            days = cohort.days.filter(date__gte=timezone.localdate())
-            _send_day_invitations(days=days, recipients=[_contact_recipient(registration)], method="REQUEST")
+        _tell_contact_placed(registration, cohort)
         placed += 1
     return placed
+
+
+def _tell_contact_placed(registration: Registration, cohort: Cohort) -> None:
+    queue_email(
+        to=registration.contact_email,
+        template="cohorts/mail/registration_placed",
+        context={
+            "registration": registration,
+            "board": registration.board,
+            "cohort": cohort,
+            "programme": cohort.programme,
+            "days": list(cohort.days.select_related("programme_day").order_by("date")),
+            "board_page_url": board_page_url(registration),
+        },
+        key=f"registration-placed:{registration.pk}:{cohort.pk}",
+        language=registration.language,
+    )
+    if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
+        # The contacts placed before got each day as a meeting at confirmation.
+        days = cohort.days.filter(date__gte=timezone.localdate())
+        _send_day_invitations(days=days, recipients=[_contact_recipient(registration)], method="REQUEST")
+
+
+def _locked_runs_of(registration: Registration, *others: Cohort) -> tuple[Registration, dict[int, Cohort]]:
+    """
+    Lock the registration's course run and the others, then the registration, and return them as they are now.
+
+    Runs before the registration, as enrolment locks them, and in the order
+    of their keys, so that two moves between the same runs cannot deadlock.
+    """
+    current = Registration.objects.filter(pk=registration.pk).values_list("cohort_id", flat=True).first()
+    pks = {pk for pk in [current, *(c.pk for c in others)] if pk is not None}
+    runs = {
+        c.pk: c
+        for c in Cohort.objects.select_for_update().select_related("programme").filter(pk__in=pks).order_by("pk")
+    }
+    registration = Registration.objects.select_for_update().select_related("board").get(pk=registration.pk)
+    if registration.cohort_id != current:
+        raise CohortError(
+            _("The registration of %(board)s changed meanwhile; please try again.") % {"board": registration.board.name}
+        )
+    return registration, runs
+
+
+def _refuse_changing_participants(registration: Registration, cohort: Cohort) -> None:
+    if registration.status == Registration.Status.CANCELLED:
+        raise CohortError(_("The registration of %(board)s is cancelled.") % {"board": registration.board.name})
+    if not participants_can_change(cohort):
+        raise CohortError(
+            _("%(code)s has started or closed; the participants of %(board)s stay in it.")
+            % {"code": cohort.code, "board": registration.board.name}
+        )
+
+
+@transaction.atomic
+def move_registration(*, registration: Registration, cohort: Cohort, by=None, request=None) -> Registration:
+    """
+    Move a placed registration to another course run, with its participants.
+
+    Who was enrolled stays enrolled, and must fit in the new run; who was
+    waiting takes a seat the new run has left, or else joins the end of its
+    waiting list. The seats freed in the old run go to its waiting list. The contact person gets the new run as on
+    placing, each participant their welcome to it; who had the old run's
+    days in their calendar gets them cancelled. The audit trail records it.
+
+    :raises CohortError: the registration is cancelled or not placed, either run has started or closed,
+        the new run lacks the seats, or one of the participants is already in it
+    """
+    registration, runs = _locked_runs_of(registration, cohort)
+    board = registration.board.name
+    if registration.cohort_id is None:
+        raise CohortError(_("%(board)s is not in a course run yet; add it to one instead.") % {"board": board})
+    old, new = runs[registration.cohort_id], runs[cohort.pk]
+    if old.pk == new.pk:
+        raise CohortError(_("%(board)s is in %(code)s already.") % {"board": board, "code": new.code})
+    _refuse_changing_participants(registration, old)
+    _refuse_closed_run(new)
+    if has_started(new):
+        raise CohortError(_("%(code)s has started; boards cannot join it.") % {"code": new.code})
+    moving = list(registration.participants.filter(cohort=old).order_by("waitlist_number", "pk"))
+    _refuse_moving_into(new, moving, board=board)
+    enrolled = [p for p in moving if p.status == Participant.Status.ENROLLED]
+    if old.status in ACTIVE_STATUSES:
+        # Before the move, so each cancellation names the run they had.
+        days = old.days.filter(date__gte=timezone.localdate())
+        recipients = [_contact_recipient(registration), *(_participant_recipient(p) for p in enrolled)]
+        _send_day_invitations(days=days, recipients=recipients, method="CANCEL")
+    highest = new.participants.aggregate(highest=Max("waitlist_number"))["highest"] or 0
+    free = max(new.programme.max_participants - seated(new) - len(enrolled), 0)
+    # Their absence notices are about the old run's days.
+    Attendance.objects.filter(participant__in=moving, course_day__cohort=old).delete()
+    for participant in moving:
+        participant.cohort = new
+        if participant.status == Participant.Status.WAITING:
+            # A seat the new run has free is theirs, in their order; else they wait at its end.
+            if free:
+                free -= 1
+                participant.status, participant.waitlist_number = Participant.Status.ENROLLED, None
+            else:
+                highest += 1
+                participant.waitlist_number = highest
+        participant.save(update_fields=["cohort", "status", "waitlist_number"])
+    for _seat in enrolled:
+        if _promote_from_waiting_list(old) is None:
+            break
+    _renumber_waiting_list(old)
+    registration.cohort = new
+    registration.status = Registration.Status.PLACED
+    registration.save(update_fields=["cohort", "status"])
+    _tell_contact_placed(registration, new)
+    for participant in moving:
+        if participant.status != Participant.Status.WITHDRAWN:
+            _send_welcome(participant, occasion=f"moved-{new.pk}")
+    audit.record(
+        action=AuditEvent.Action.REGISTRATION_MOVED,
+        obj=registration,
+        actor=by,
+        request=request,
+        changes={"cohort": [old.code, new.code]},
+    )
+    return registration
+
+
+def _refuse_moving_into(cohort: Cohort, moving: list[Participant], *, board: str) -> None:
+    emails = [p.email.lower() for p in moving]
+    taken = (
+        Participant.objects.filter(cohort=cohort)
+        .alias(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .values_list("email", flat=True)
+        .first()
+    )
+    if taken:
+        raise CohortError(_("%(email)s is in %(code)s already.") % {"email": taken, "code": cohort.code})
+    coming = sum(p.status == Participant.Status.ENROLLED for p in moving)
+    free = max(cohort.programme.max_participants - seated(cohort), 0)
+    if coming > free:
+        raise CohortError(
+            _("%(board)s has %(enrolled)s enrolled participants, and %(code)s has %(free)s free seats.")
+            % {"board": board, "enrolled": coming, "code": cohort.code, "free": free}
+        )
+
+
+@transaction.atomic
+def cancel_registration(*, registration: Registration, by=None, request=None) -> list[Participant]:
+    """
+    Cancel a board's registration: its participants are withdrawn and the seats they free go to the waiting list.
+
+    Who had the run's days in their calendar (the contact person, the
+    enrolled participants) gets the days to come cancelled. The audit trail
+    records it.
+
+    :return: the participants who got a seat from the waiting list
+    :raises CohortError: the registration is cancelled already, or its course run has started or closed
+    """
+    registration, runs = _locked_runs_of(registration)
+    cohort = runs.get(registration.cohort_id)
+    if cohort is None:
+        if registration.status == Registration.Status.CANCELLED:
+            raise CohortError(_("The registration of %(board)s is cancelled.") % {"board": registration.board.name})
+        withdrawn, promoted = [], []
+    else:
+        _refuse_changing_participants(registration, cohort)
+        withdrawn = list(registration.participants.exclude(status=Participant.Status.WITHDRAWN))
+        enrolled = [p for p in withdrawn if p.status == Participant.Status.ENROLLED]
+        promoted = _withdraw_and_promote(cohort=cohort, participants=withdrawn)
+        if cohort.status in ACTIVE_STATUSES:
+            days = cohort.days.filter(date__gte=timezone.localdate())
+            recipients = [_contact_recipient(registration), *(_participant_recipient(p) for p in enrolled)]
+            _send_day_invitations(days=days, recipients=recipients, method="CANCEL")
+    before = registration.status
+    registration.status = Registration.Status.CANCELLED
+    registration.save(update_fields=["status"])
+    audit.record(
+        action=AuditEvent.Action.REGISTRATION_CANCELLED,
+        obj=registration,
+        actor=by,
+        request=request,
+        changes={"status": [before, registration.status], "participants_withdrawn": len(withdrawn)},
+    )
+    return promoted
 
 
 @transaction.atomic

@@ -16,13 +16,20 @@ from mail.services import queue_email
 from programme.models import ProgrammeDay
 
 from ..models import (
+    Attendance,
     Cohort,
     CourseDay,
 )
 from ..selectors import cohort_recipients
 from .intakes import trainer_conflicts
 from .links import board_page_url, participant_page_url
-from .notices import _contact_recipient, _day_invitation, _participant_recipient
+from .notices import (
+    _cohort_recipients,
+    _contact_recipient,
+    _day_invitation,
+    _participant_recipient,
+    _send_day_invitations,
+)
 from .runs import ACTIVE_STATUSES, recode_cohort
 
 logger = logging.getLogger(__name__)
@@ -68,6 +75,9 @@ def validate_schedule(*, cohort: Cohort, days: list[PlannedDay], replaying: bool
     :raises ValidationError: one specific message per problem
     """
     errors = []
+    numbers = [day.programme_day.number for day in days]
+    if len(numbers) != len(set(numbers)):
+        errors.append(_("Each programme day can be scheduled once."))
     if not replaying:
         stored = _stored_dates(day.pk for day in days)
         for day in sorted(days, key=lambda d: d.programme_day.number):
@@ -117,28 +127,82 @@ def _json_value(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _planned(day: CourseDay) -> PlannedDay:
+    return PlannedDay(
+        programme_day=day.programme_day,
+        date=day.date,
+        start_time=day.start_time,
+        end_time=day.end_time,
+        venue=day.venue,
+        pk=day.pk,
+    )
+
+
+def _schedule_with(cohort: Cohort, *, changed: list[CourseDay], deleted: list[CourseDay] = ()) -> list[PlannedDay]:
+    """Return the run's days as they will be: the stored ones, the changed ones as entered, without the deleted ones."""
+    leaving = {day.pk for day in [*changed, *deleted] if day.pk is not None}
+    stored = cohort.days.exclude(pk__in=leaving).select_related("programme_day")
+    return [_planned(day) for day in stored] + [_planned(day) for day in changed]
+
+
 @transaction.atomic
 def save_course_day(
     *, day: CourseDay, changed_fields: list[str], replaying: bool = False, by=None, request=None
 ) -> CourseDay:
     """
-    Save a course day. When its run is confirmed or running and the day moved, send each enrolled
-    participant a change notice with the updated .ics, and each board's contact one about their
-    leaders, once per change. The run's code follows the year of its first day.
+    Save a course day, after checking the run's schedule with it (`validate_schedule`).
+
+    When its run is confirmed or running and the day moved, send each enrolled
+    participant a change notice with the updated .ics, and each board's contact
+    one about their leaders, once per change. The run's code follows the year
+    of its first day. The audit trail records a day added or moved.
 
     :param replaying: for the demo, which replays a story that has already happened
-    :raises ValidationError: the day is new, or moved, to a date that has passed
+    :raises ValidationError: the schedule with this day breaks one of its rules
     """
-    if not replaying:
-        stored = _stored_dates([day.pk]).get(day.pk)
-        error = _past_date_error(number=day.programme_day.number, date=day.date, stored=stored)
-        if error:
-            raise ValidationError(error)
-    moved = day.pk is not None and bool(set(MOVE_FIELDS) & set(changed_fields))
+    cohort = Cohort.objects.select_for_update(of=("self",)).select_related("programme", "trainer").get(pk=day.cohort_id)
+    validate_schedule(cohort=cohort, days=_schedule_with(cohort, changed=[day]), replaying=replaying)
+    return _store_course_day(cohort=cohort, day=day, changed_fields=changed_fields, by=by, request=request)
+
+
+@transaction.atomic
+def save_schedule(
+    *,
+    cohort: Cohort,
+    changed: list[tuple[CourseDay, list[str]]],
+    deleted: list[CourseDay] = (),
+    by=None,
+    request=None,
+) -> None:
+    """
+    Save several of a run's days at once, as the schedule is edited in the admin: checked as a whole, then saved.
+
+    Checked as a whole so that two days may swap dates, which one at a time
+    would briefly put them out of order.
+
+    :param changed: each day added or changed, with the names of the fields that changed
+    :param deleted: the days to delete (`delete_course_day`)
+    :raises ValidationError: the schedule breaks one of its rules, or a deleted day has attendance
+    """
+    cohort = Cohort.objects.select_for_update(of=("self",)).select_related("programme", "trainer").get(pk=cohort.pk)
+    days = [day for day, _fields in changed]
+    validate_schedule(cohort=cohort, days=_schedule_with(cohort, changed=days, deleted=deleted))
+    for day in deleted:
+        delete_course_day(day=day, by=by, request=request)
+    for day, fields in changed:
+        _store_course_day(cohort=cohort, day=day, changed_fields=fields, by=by, request=request)
+
+
+def _store_course_day(*, cohort: Cohort, day: CourseDay, changed_fields: list[str], by, request) -> CourseDay:
+    new = day.pk is None
+    moved = not new and bool(set(MOVE_FIELDS) & set(changed_fields))
     if moved:
         day.sequence += 1
         stored = CourseDay.objects.filter(pk=day.pk).values(*MOVE_FIELDS).first() or {}
     day.save()
+    if new:
+        changes = {field: [None, _json_value(getattr(day, field))] for field in MOVE_FIELDS}
+        audit.record(action=AuditEvent.Action.DAY_ADDED, obj=day, actor=by, request=request, changes=changes)
     if moved:
         changes = {
             field: [_json_value(stored.get(field)), _json_value(getattr(day, field))]
@@ -147,12 +211,52 @@ def save_course_day(
         }
         if changes:
             audit.record(action=AuditEvent.Action.DAY_MOVED, obj=day, actor=by, request=request, changes=changes)
-    cohort = Cohort.objects.select_for_update().select_related("programme").get(pk=day.cohort_id)
     recode_cohort(cohort=cohort)
     day.cohort = cohort
     if moved and cohort.status in ACTIVE_STATUSES and day.date >= timezone.localdate():
         _send_day_changed(cohort=cohort, day=day)
     return day
+
+
+def check_course_day_deletable(*, day: CourseDay) -> None:
+    """
+    Refuse to delete a course day with attendance recorded on it, or a make-up in it.
+
+    A participant's notice that they cannot come goes with the day.
+
+    :raises ValidationError: saying which day, in the user's language
+    """
+    if day.pk is None:
+        return
+    recorded = Attendance.objects.filter(course_day=day).exclude(status="").exists()
+    if recorded or Attendance.objects.filter(made_up_in=day).exists():
+        raise ValidationError(
+            _("Day %(number)s has attendance recorded; it cannot be deleted.") % {"number": day.programme_day.number}
+        )
+
+
+@transaction.atomic
+def delete_course_day(*, day: CourseDay, by=None, request=None) -> None:
+    """
+    Delete a course day without attendance; who had it in their calendar gets it cancelled.
+
+    While the run is confirmed or running, each enrolled participant and each
+    board's contact gets the day's cancellation (a CANCEL invitation), as they
+    got its invitation and its changes. The audit trail records the day as it was.
+
+    :raises ValidationError: the day has attendance recorded (`check_course_day_deletable`)
+    """
+    cohort = Cohort.objects.select_for_update().select_related("programme").get(pk=day.cohort_id)
+    day = CourseDay.objects.select_related("programme_day").get(pk=day.pk)
+    check_course_day_deletable(day=day)
+    if cohort.status in ACTIVE_STATUSES and day.date >= timezone.localdate():
+        _send_day_invitations(
+            days=CourseDay.objects.filter(pk=day.pk), recipients=_cohort_recipients(cohort), method="CANCEL"
+        )
+    changes = {field: [_json_value(getattr(day, field)), None] for field in MOVE_FIELDS}
+    audit.record(action=AuditEvent.Action.DAY_DELETED, obj=day, actor=by, request=request, changes=changes)
+    day.delete()
+    recode_cohort(cohort=cohort)
 
 
 def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:

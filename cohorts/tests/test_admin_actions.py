@@ -9,7 +9,7 @@ the group may not run is not offered, and a forged POST changes nothing.
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,30 +18,13 @@ from django.utils import timezone
 from cohorts.models import Cohort, CourseDay, Participant, Registration
 from mail.models import OutgoingMail
 
+from .conftest import member
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
 
 pytestmark = pytest.mark.django_db
 COHORTS = reverse("admin:cohorts_cohort_changelist")
 REGISTRATIONS = reverse("admin:cohorts_registration_changelist")
 PARTICIPANTS = reverse("admin:cohorts_participant_changelist")
-
-
-def member(group):
-    user = User.objects.create_user(f"{group.lower()}-user", password="x-secret-123", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def trainer(client):
-    client.force_login(member("Trainer"))
-    return client
-
-
-@pytest.fixture
-def office(client):
-    client.force_login(member("Kantoor"))
-    return client
 
 
 def schedule(cohort, first):

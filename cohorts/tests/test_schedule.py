@@ -463,6 +463,7 @@ def test_a_run_formed_in_december_for_next_years_dates_gets_next_years_code():
         date=datetime.date(2027, 1, 18),
         start_time=datetime.time(9, 30),
         end_time=datetime.time(16, 30),
+        venue="Zaal De Eik",
     )
     scheduling.save_course_day(day=day, changed_fields=[])
     cohort.refresh_from_db()
