@@ -193,7 +193,8 @@ def queue_emails(*, emails: list[Email], skip_existing: bool = False) -> list[Ou
     :return: the rows queued now
     """
     if skip_existing:
-        queued = set(OutgoingMail.objects.filter(key__in={email.key for email in emails}).values_list("key", flat=True))
+        keys = {email.key for email in emails}
+        queued = set(OutgoingMail.objects.filter(key__in=keys).order_by().values_list("key", flat=True))
         new = []
         for email in emails:
             if email.key not in queued:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import queue_email
+from mail.services import Email
 from programme.models import ProgrammeDay
 
 from ..models import (
@@ -22,7 +22,7 @@ from ..models import (
 from ..selectors import cohort_recipients
 from .intakes import trainer_conflicts
 from .links import board_page_url, participant_page_url
-from .notices import _contact_recipient, _day_invitation, _participant_recipient
+from .notices import _contact_recipient, _day_invitation, _participant_recipient, _queue
 from .runs import ACTIVE_STATUSES, recode_cohort
 
 logger = logging.getLogger(__name__)
@@ -156,12 +156,12 @@ def save_course_day(
 
 
 def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
-    # The people who received the schedule (`_send_to_cohort`) hear of a change to it.
+    # The people who received the schedule at confirmation hear of a change
+    # to it, all in one INSERT (`notices._queue`).
     participants, registrations = cohort_recipients(cohort)
     enrolled = list(participants)
-    for participant in enrolled:
-        attachment = _day_invitation(day, _participant_recipient(participant), method="REQUEST")
-        queue_email(
+    emails = [
+        Email(
             to=participant.email,
             template="cohorts/mail/day_changed",
             context={
@@ -172,12 +172,13 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
             language=participant.language,
-            attachments=[attachment],
+            attachments=[_day_invitation(day, _participant_recipient(participant), method="REQUEST")],
         )
-    for registration in registrations.select_related("board"):
-        # With the day's updated invitation: they got the day as a meeting at confirmation.
-        attachment = _day_invitation(day, _contact_recipient(registration), method="REQUEST")
-        queue_email(
+        for participant in enrolled
+    ]
+    # With the day's updated invitation: they got the day as a meeting at confirmation.
+    emails += [
+        Email(
             to=registration.contact_email,
             template="cohorts/mail/day_changed_board",
             context={
@@ -190,5 +191,8 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
             language=registration.language,
-            attachments=[attachment],
+            attachments=[_day_invitation(day, _contact_recipient(registration), method="REQUEST")],
         )
+        for registration in registrations.select_related("board")
+    ]
+    _queue(emails)
