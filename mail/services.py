@@ -481,51 +481,55 @@ def deliver_mails(*, mail_ids: list[int], token: str | None = None, fill: bool =
         return DeliveryResult(sent=0, retry_ids=[], retry_in=0)
     mails = list(OutgoingMail.objects.filter(pk__in=claimed).prefetch_related("attachments").order_by("pk"))
     smtp = get_connection(fail_silently=False)
-    sent, retry_ids, delays = 0, [], []
     try:
         smtp.open()
     except Exception as error:
         # Nothing was sent: the first row counts the attempt, the rest wait with it.
         delay = _record_failure(mails[0], error)
-        if delay is not None:
-            retry_ids.append(mails[0].pk)
-            delays.append(delay)
-        _release([m.pk for m in mails[1:]], delay or 0)
-        retry_ids += [m.pk for m in mails[1:]]
-        return DeliveryResult(sent=0, retry_ids=retry_ids, retry_in=max(delays, default=0))
-    held, renewed_at = set(claimed), time.monotonic()
+        rest = [m.pk for m in mails[1:]]
+        _release(rest, delay or 0)
+        retry_ids = ([mails[0].pk] if delay is not None else []) + rest
+        return DeliveryResult(sent=0, retry_ids=retry_ids, retry_in=delay or 0)
     try:
-        with _commits_without_flush():
-            for index, mail in enumerate(mails):
-                if time.monotonic() - renewed_at >= _lease_renewal_seconds():
-                    held = _renew_claim(mail_ids=[m.pk for m in mails[index:]], token=token)
-                    renewed_at = time.monotonic()
-                if mail.pk not in held:
-                    # The lease ran out (this sender stalled) and the drain gave the row to another sender.
-                    logger.warning("E-mail %s: its claim was released while waiting; another sender has it.", mail.pk)
-                    continue
-                try:
-                    smtp.send_messages([_message(mail, smtp)])
-                except Exception as error:
-                    delay = _record_failure(mail, error)
-                    if delay is not None:
-                        retry_ids.append(mail.pk)
-                        delays.append(delay)
-                    if isinstance(error, smtplib.SMTPServerDisconnected | OSError):
-                        # The connection is gone: the rest of the batch waits too.
-                        rest = [m.pk for m in mails[index + 1 :]]
-                        _release(rest, delay or 0)
-                        retry_ids += rest
-                        break
-                    continue
-                _record_sent(mail)
-                sent += 1
+        sent, retry_ids, delays = _send_claimed(smtp, mails, claimed=claimed, token=token)
     finally:
         try:
             smtp.close()
         except Exception:
             logger.debug("Closing the SMTP connection failed.", exc_info=True)
     return DeliveryResult(sent=sent, retry_ids=retry_ids, retry_in=max(delays, default=0))
+
+
+def _send_claimed(smtp, mails: list[OutgoingMail], *, claimed: list[int], token: str) -> tuple[int, list[int], list]:
+    """Send claimed rows over an open connection, renewing the claim as it goes; return sent, retries and delays."""
+    sent, retry_ids, delays = 0, [], []
+    held, renewed_at = set(claimed), time.monotonic()
+    with _commits_without_flush():
+        for index, mail in enumerate(mails):
+            if time.monotonic() - renewed_at >= _lease_renewal_seconds():
+                held = _renew_claim(mail_ids=[m.pk for m in mails[index:]], token=token)
+                renewed_at = time.monotonic()
+            if mail.pk not in held:
+                # The lease ran out (this sender stalled) and the drain gave the row to another sender.
+                logger.warning("E-mail %s: its claim was released while waiting; another sender has it.", mail.pk)
+                continue
+            try:
+                smtp.send_messages([_message(mail, smtp)])
+            except Exception as error:
+                delay = _record_failure(mail, error)
+                if delay is not None:
+                    retry_ids.append(mail.pk)
+                    delays.append(delay)
+                if isinstance(error, smtplib.SMTPServerDisconnected | OSError):
+                    # The connection is gone: the rest of the batch waits too.
+                    rest = [m.pk for m in mails[index + 1 :]]
+                    _release(rest, delay or 0)
+                    retry_ids += rest
+                    break
+                continue
+            _record_sent(mail)
+            sent += 1
+    return sent, retry_ids, delays
 
 
 def requeue_due_mail() -> int:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polib
 import pytest
 from django.utils import translation
 
@@ -20,38 +21,21 @@ NL_MO = NL_PO.with_suffix(".mo")
 
 
 def parse_po(path: Path) -> list[dict]:
-    """Return the catalogue's entries: msgctxt, msgid, msgid_plural, msgstr list, flags."""
-    entries, entry, field = [], None, None
-
-    def unquote(text):
-        return text.strip()[1:-1].encode("raw_unicode_escape").decode("unicode_escape")
-
-    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
-        if not line.strip():
-            if entry:
-                entries.append(entry)
-            entry, field = None, None
+    """Return the catalogue's entries, read by polib (not by Django, which wrote them): msgctxt, msgid, msgstr list."""
+    entries = []
+    for entry in polib.pofile(str(path)):
+        if entry.obsolete:
             continue
-        if entry is None:
-            entry = {"flags": [], "msgctxt": None, "msgid": "", "msgid_plural": None, "msgstr": []}
-        if line.startswith("#,"):
-            entry["flags"] += [flag.strip() for flag in line[2:].split(",")]
-        elif line.startswith("#"):
-            continue
-        elif line.startswith("msgctxt "):
-            field, entry["msgctxt"] = "msgctxt", unquote(line[8:])
-        elif line.startswith("msgid_plural "):
-            field, entry["msgid_plural"] = "msgid_plural", unquote(line[13:])
-        elif line.startswith("msgid "):
-            field, entry["msgid"] = "msgid", unquote(line[6:])
-        elif line.startswith("msgstr"):
-            field = "msgstr"
-            entry["msgstr"].append(unquote(line.split(" ", 1)[1]))
-        elif line.startswith('"'):
-            if field == "msgstr":
-                entry["msgstr"][-1] += unquote(line)
-            else:
-                entry[field] += unquote(line)
+        msgstr = [entry.msgstr_plural[n] for n in sorted(entry.msgstr_plural)] if entry.msgid_plural else [entry.msgstr]
+        entries.append(
+            {
+                "flags": entry.flags,
+                "msgctxt": entry.msgctxt,
+                "msgid": entry.msgid,
+                "msgid_plural": entry.msgid_plural or None,
+                "msgstr": msgstr,
+            }
+        )
     return [e for e in entries if e["msgid"]]
 
 
