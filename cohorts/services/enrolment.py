@@ -167,6 +167,14 @@ def _enroll(*, cohort: Cohort, registration: Registration, rows: list[dict], lan
         participant.full_clean(exclude=["registration", "cohort"], validate_unique=False, validate_constraints=False)
         participants.append(participant)
     _save_enrolled(cohort, participants, rows)
+    _queue(_enrolment_emails(cohort, participants))
+    # A bulk INSERT sends no post_save: forget the registration form's seats as a save would.
+    selectors.registration_choices_changed(sender=Participant)
+    return participants
+
+
+def _enrolment_emails(cohort: Cohort, participants: list[Participant]) -> list[Email]:
+    """Return the welcome or waiting-list e-mail of each, and a late joiner's invitations, reading the days once."""
     days = _cohort_days(cohort)
     to_come = [day for day in days if day.date >= timezone.localdate()]
     emails = []
@@ -187,10 +195,7 @@ def _enroll(*, cohort: Cohort, registration: Registration, rows: list[dict], lan
             emails += _day_invitation_emails(
                 days=to_come, recipients=[_participant_recipient(participant)], method="REQUEST"
             )
-    _queue(emails)
-    # A bulk INSERT sends no post_save: forget the registration form's seats as a save would.
-    selectors.registration_choices_changed(sender=Participant)
-    return participants
+    return emails
 
 
 ENROLMENT_FIELDS = [
