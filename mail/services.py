@@ -172,17 +172,35 @@ def queue_email(
     return mail
 
 
-def queue_emails(*, emails: list[Email]) -> list[OutgoingMail]:
+def queue_emails(*, emails: list[Email], skip_existing: bool = False) -> list[OutgoingMail]:
     """
     Queue the new e-mails of one action: one INSERT, and one send task for all of them after commit.
 
-    For e-mails whose keys cannot exist yet, because they name a row the
-    same transaction made: nothing is looked up first, and there is no
-    savepoint. A key that exists after all raises IntegrityError, and like
+    By default for e-mails whose keys cannot exist yet, because they name a
+    row the same transaction made: nothing is looked up first, and there is
+    no savepoint. A key that exists after all raises IntegrityError, and like
     any failed statement leaves the caller's transaction only to be rolled
     back; nothing is sent twice. Otherwise the guarantees are those of
     `queue_email`.
+
+    :param skip_existing: for keys that may exist: look them all up in one
+        query first and leave out (without rendering) the e-mails whose key
+        is queued already, and all but the first of a key given twice, as
+        `queue_email` would one by one. The caller holds the lock that makes
+        these keys its own (a course run's, for its e-mails), so no other
+        transaction queues one of them meanwhile; should one still, the
+        INSERT raises IntegrityError as above.
+    :return: the rows queued now
     """
+    if skip_existing:
+        keys = {email.key for email in emails}
+        queued = set(OutgoingMail.objects.filter(key__in=keys).order_by().values_list("key", flat=True))
+        new = []
+        for email in emails:
+            if email.key not in queued:
+                queued.add(email.key)
+                new.append(email)
+        emails = new
     rows = [_outbox_row(email) for email in emails]
     _insert(rows, emails)
     ids = [row.pk for row in rows]

@@ -102,6 +102,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with the statement size of the SQLite it runs on
+    # (see verbindend/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "verbindend.sqlite"
     # SQLite ignores select_for_update(); IMMEDIATE transactions take the
     # write lock at BEGIN, so the capacity checks stay serialised there too.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -3,17 +3,18 @@
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Value
+from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import queue_email
+from mail.services import Email, queue_email
 from privacy import services as privacy
 from privacy.models import Consent
 
+from .. import selectors
 from ..models import (
     Attendance,
     Cohort,
@@ -23,7 +24,7 @@ from ..models import (
 )
 from ..selectors import details_locked
 from .links import participant_page_url
-from .notices import _participant_recipient, _send_day_invitations
+from .notices import _cohort_days, _day_invitation_emails, _participant_recipient, _queue, _send_day_invitations
 from .runs import ACTIVE_STATUSES, has_started
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def enroll_participant(
     :raises EnrolmentError: the board has no course run yet, it has started, or the e-mail address is enrolled
     """
     cohort = _locked_cohort_for(registration)
-    participant = _enroll(cohort=cohort, registration=registration, data=data, language=language)
+    (participant,) = _enroll(cohort=cohort, registration=registration, rows=[data], language=language)
     if consent_form:
         privacy.record_consent(
             subject=participant,
@@ -98,9 +99,16 @@ def enroll_participant(
 
 @transaction.atomic
 def enroll_participants(*, registration: Registration, rows: list[dict], language: str = "nl") -> list[Participant]:
-    """Enrol several participants at once: all of them, or, when one cannot be enrolled, none."""
+    """
+    Enrol several participants at once: all of them, or, when one cannot be enrolled, none.
+
+    As if one after another, in the order given, and in the same number of
+    queries however many there are (see `_enroll`).
+
+    :raises EnrolmentError: as `enroll_participant`, naming the first row that cannot be enrolled
+    """
     cohort = _locked_cohort_for(registration)
-    return [_enroll(cohort=cohort, registration=registration, data=row, language=language) for row in rows]
+    return _enroll(cohort=cohort, registration=registration, rows=rows, language=language)
 
 
 def _with_email(queryset, email: str):
@@ -108,32 +116,135 @@ def _with_email(queryset, email: str):
     return queryset.alias(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
 
 
-def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language: str) -> Participant:
-    data = {field: data.get(field, "") for field in PARTICIPANT_FIELDS}
-    participant = _with_email(Participant.objects.filter(cohort=cohort), data["email"]).first()
-    if participant and participant.status != Participant.Status.WITHDRAWN:
-        raise EnrolmentError(_("%(email)s is already enrolled in this course run.") % {"email": data["email"]})
-    # Someone who withdrew comes back on the same row (one per person and
-    # course run), now for the board that enrols them.
-    participant = participant or Participant(cohort=cohort)
-    participant.registration = registration
-    for field, value in data.items():
-        setattr(participant, field, value)
-    participant.language = language
-    participant.created_at = timezone.now()
-    participant.withdrawn_at = None
-    enrolled = seated(cohort)
-    if enrolled < cohort.programme.max_participants:
-        participant.status = Participant.Status.ENROLLED
-        participant.waitlist_number = None
-    else:
-        participant.status = Participant.Status.WAITING
-        highest = cohort.participants.aggregate(highest=Max("waitlist_number"))["highest"] or 0
-        participant.waitlist_number = highest + 1
-    participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
-    _save_unique(participant)
-    _send_welcome(participant, occasion=str(participant.created_at.timestamp()))
-    return participant
+def _participants_by_row(cohort: Cohort, emails: list[str]) -> dict[int, Participant]:
+    """
+    Return the run's participants who have one of these addresses, by the index of that address, in one query.
+
+    Compared as `_with_email` compares them, lower() on both sides in the
+    database, so that a row matches exactly where the unique constraint
+    would object.
+    """
+    row = Case(
+        *(When(email_lower=Lower(Value(email)), then=Value(index)) for index, email in enumerate(emails)),
+        output_field=IntegerField(),
+    )
+    found = (
+        Participant.objects.filter(cohort=cohort)
+        .alias(email_lower=Lower("email"))
+        .annotate(row_index=row)
+        .filter(row_index__isnull=False)
+    )
+    return {participant.row_index: participant for participant in found}
+
+
+def _enroll(*, cohort: Cohort, registration: Registration, rows: list[dict], language: str) -> list[Participant]:
+    """
+    Enrol these rows in their order, as if one after another: the seats left go to the first, the rest wait.
+
+    Runs under the course run's lock (`_locked_cohort_for`). Each step is
+    one query for all rows: the addresses looked up, the seats and the
+    waiting list counted, the rows inserted (someone who withdrew comes back
+    on their own row: updated), the days read for the e-mails, and the
+    e-mails queued (`notices._queue`).
+    """
+    if not rows:
+        return []
+    rows = [{field: row.get(field, "") for field in PARTICIPANT_FIELDS} for row in rows]
+    existing = _participants_by_row(cohort, [row["email"] for row in rows])
+    given = set()
+    for index, row in enumerate(rows):
+        found = existing.get(index)
+        if row["email"].lower() in given or (found and found.status != Participant.Status.WITHDRAWN):
+            raise EnrolmentError(_("%(email)s is already enrolled in this course run.") % {"email": row["email"]})
+        given.add(row["email"].lower())
+    counts = cohort.participants.aggregate(
+        enrolled=Count("pk", filter=Q(status=Participant.Status.ENROLLED)), highest=Max("waitlist_number")
+    )
+    seats = cohort.programme.max_participants - counts["enrolled"]
+    highest = counts["highest"] or 0
+    now = timezone.now()
+    participants = []
+    for index, row in enumerate(rows):
+        # Someone who withdrew comes back on the same row (one per person and
+        # course run), now for the board that enrols them.
+        participant = existing.get(index) or Participant()
+        participant.cohort = cohort
+        participant.registration = registration
+        for field, value in row.items():
+            setattr(participant, field, value)
+        participant.language = language
+        participant.created_at = now
+        participant.withdrawn_at = None
+        if index < seats:
+            participant.status = Participant.Status.ENROLLED
+            participant.waitlist_number = None
+        else:
+            highest += 1
+            participant.status = Participant.Status.WAITING
+            participant.waitlist_number = highest
+        # Not the random access key's uniqueness (a query per row): its unique index is the backstop.
+        participant.full_clean(exclude=["registration", "cohort"], validate_unique=False, validate_constraints=False)
+        participants.append(participant)
+    _save_enrolled(cohort, participants, rows)
+    _queue(_enrolment_emails(cohort, participants))
+    # A bulk INSERT sends no post_save: forget the registration form's seats as a save would.
+    selectors.registration_choices_changed(sender=Participant)
+    return participants
+
+
+def _enrolment_emails(cohort: Cohort, participants: list[Participant]) -> list[Email]:
+    """Return the welcome or waiting-list e-mail of each, and a late joiner's invitations, reading the days once."""
+    days = _cohort_days(cohort)
+    to_come = [day for day in days if day.date >= timezone.localdate()]
+    emails = []
+    for participant in participants:
+        template = "participant_welcome" if participant.status == Participant.Status.ENROLLED else "participant_waiting"
+        emails.append(
+            Email(
+                to=participant.email,
+                template=f"cohorts/mail/{template}",
+                context=_participant_mail_context(participant, days=days),
+                key=f"{template}:{participant.pk}:{participant.created_at.timestamp()}",
+                language=participant.language,
+            )
+        )
+        if participant.status == Participant.Status.ENROLLED and cohort.status in ACTIVE_STATUSES:
+            # Who joins a confirmed run after everyone got their invitations
+            # gets them for the days still to come (`_invite_late_joiner`).
+            emails += _day_invitation_emails(
+                days=to_come, recipients=[_participant_recipient(participant)], method="REQUEST"
+            )
+    return emails
+
+
+ENROLMENT_FIELDS = [
+    *PARTICIPANT_FIELDS,
+    "registration",
+    "language",
+    "created_at",
+    "withdrawn_at",
+    "status",
+    "waitlist_number",
+]
+
+
+def _save_enrolled(cohort: Cohort, participants: list[Participant], rows: list[dict]) -> None:
+    """Insert the new participants and update those who come back, in a savepoint; a clash is an EnrolmentError."""
+    new = [p for p in participants if p.pk is None]
+    returning = [p for p in participants if p.pk is not None]
+    try:
+        with transaction.atomic():
+            Participant.objects.bulk_create(new)
+            Participant.objects.bulk_update(returning, fields=ENROLMENT_FIELDS)
+    except IntegrityError:
+        # Only a row written without the run's lock gets here: name the first row it clashed with.
+        clashes = _participants_by_row(cohort, [row["email"] for row in rows])
+        for index in sorted(clashes):
+            if clashes[index] not in returning:
+                raise EnrolmentError(
+                    _("%(email)s is already enrolled in this course run.") % {"email": rows[index]["email"]}
+                ) from None
+        raise
 
 
 def _send_welcome(participant: Participant, *, occasion: str) -> None:
@@ -162,13 +273,20 @@ def _invite_late_joiner(cohort: Cohort, participant: Participant) -> None:
     _send_day_invitations(days=days, recipients=[_participant_recipient(participant)], method="REQUEST")
 
 
-def _participant_mail_context(participant: Participant) -> dict:
+def _participant_mail_context(participant: Participant, *, days: list | None = None) -> dict:
+    """
+    Return the context of a participant's e-mails about their place in the run.
+
+    :param days: the run's days by date with their programme days, when the caller has read them already
+    """
     cohort = participant.cohort
+    if days is None:
+        days = list(cohort.days.select_related("programme_day").order_by("date"))
     return {
         "participant": participant,
         "cohort": cohort,
         "programme": cohort.programme,
-        "days": list(cohort.days.select_related("programme_day").order_by("date")),
+        "days": days,
         "participant_page_url": participant_page_url(participant),
         # `_invite_late_joiner` sends the days as invitations after this e-mail.
         "invitations_follow": participant.status == Participant.Status.ENROLLED and cohort.status in ACTIVE_STATUSES,

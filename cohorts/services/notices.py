@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import translation
 
-from mail.services import queue_email
+from mail.services import Email, queue_emails
 from verbindend.ics import Attendee, invitation_attachment
 
 from ..models import (
@@ -55,21 +55,52 @@ def _contact_recipient(registration: Registration) -> _Recipient:
 def _cohort_recipients(cohort: Cohort) -> list[_Recipient]:
     # The admin's confirmation page counts the same recipients (selectors.cohort_recipients).
     participants, registrations = cohort_recipients(cohort)
-    return [_participant_recipient(p) for p in participants] + [_contact_recipient(r) for r in registrations]
+    return [_participant_recipient(p) for p in participants] + [
+        _contact_recipient(r) for r in registrations.select_related("board")
+    ]
 
 
-def _send_to_cohort(
-    cohort: Cohort, *, template: str, key: str, extra_context: dict | None = None, schedule_file: bool = False
-) -> None:
+def _cohort_days(cohort: Cohort) -> list[CourseDay]:
+    """Return a course run's days by date, each with its programme day and this very run: read once for all mails."""
+    days = list(cohort.days.select_related("programme_day").order_by("date"))
+    for day in days:
+        day.cohort = cohort
+    return days
+
+
+def _queue(emails: list[Email]) -> None:
     """
-    E-mail every enrolled participant and every board contact of a course run.
+    Queue the e-mails of one action on a course run together: one lookup of their keys, one INSERT.
 
+    Those whose key is queued already are left out, as `queue_email` leaves
+    them one by one. The actions that queue a run's e-mails lock the run
+    first (placing a board: its registration), so no other transaction
+    queues one of these keys meanwhile.
+    """
+    queue_emails(emails=emails, skip_existing=True)
+
+
+def _cohort_emails(
+    cohort: Cohort,
+    *,
+    days: list[CourseDay],
+    recipients: list[_Recipient],
+    template: str,
+    key: str,
+    extra_context: dict | None = None,
+    schedule_file: bool = False,
+) -> list[Email]:
+    """
+    Return an e-mail to each enrolled participant and board contact of a course run.
+
+    :param days: the run's days by date (`_cohort_days`)
     :param schedule_file: attach the whole schedule as a PUBLISH .ics, to
         import at once; the meetings are the per-day invitations
-        (`_send_day_invitations`), as a REQUEST is one event
+        (`_day_invitation_emails`), as a REQUEST is one event
     """
-    days = list(cohort.days.select_related("programme_day", "cohort").order_by("date"))
-    for recipient in _cohort_recipients(cohort):
+    context = {"cohort": cohort, "programme": cohort.programme, "days": days, **(extra_context or {})}
+    emails = []
+    for recipient in recipients:
         attachments = []
         if schedule_file:
             with translation.override(recipient.language):
@@ -78,15 +109,17 @@ def _send_to_cohort(
                         [course_day_event(day) for day in days], method="PUBLISH", filename="rooster.ics"
                     )
                 )
-        context = {"cohort": cohort, "programme": cohort.programme, "days": days, **(extra_context or {})}
-        queue_email(
-            to=recipient.email,
-            template=f"cohorts/mail/{template}",
-            context={**context, **recipient.context},
-            key=f"cohort-{key}:{cohort.pk}:{recipient.who}",
-            language=recipient.language,
-            attachments=attachments,
+        emails.append(
+            Email(
+                to=recipient.email,
+                template=f"cohorts/mail/{template}",
+                context={**context, **recipient.context},
+                key=f"cohort-{key}:{cohort.pk}:{recipient.who}",
+                language=recipient.language,
+                attachments=attachments,
+            )
         )
+    return emails
 
 
 def _day_invitation(day: CourseDay, recipient: _Recipient, *, method: str):
@@ -98,9 +131,9 @@ def _day_invitation(day: CourseDay, recipient: _Recipient, *, method: str):
         return invitation_attachment([event], method=method, filename=f"dag-{day.programme_day.number}.ics")
 
 
-def _send_day_invitations(*, days, recipients: list[_Recipient], method: str) -> None:
+def _day_invitation_emails(*, days: list[CourseDay], recipients: list[_Recipient], method: str) -> list[Email]:
     """
-    Send each recipient one e-mail per course day: the day's invitation (REQUEST) or cancellation (CANCEL).
+    Return for each recipient one e-mail per course day: the day's invitation (REQUEST) or cancellation (CANCEL).
 
     One meeting per day, rather than one message with the whole schedule:
     RFC 5546 allows several events in one REQUEST only as instances of one
@@ -108,17 +141,25 @@ def _send_day_invitations(*, days, recipients: list[_Recipient], method: str) ->
     PUBLISH. A day of its own also moves (a REQUEST with a higher SEQUENCE,
     `_send_day_changed`) and is cancelled on its own. The key holds the
     day's sequence, so a day's invitation at a sequence goes to a person once.
+
+    :param days: by date, each with its programme day and its run's programme read
     """
-    days = list(days.select_related("programme_day", "cohort__programme").order_by("date"))
     template = "course_day_invitation" if method == "REQUEST" else "course_day_cancelled"
-    for day in days:
-        cohort = day.cohort
-        for recipient in recipients:
-            queue_email(
-                to=recipient.email,
-                template=f"cohorts/mail/{template}",
-                context={"cohort": cohort, "programme": cohort.programme, "day": day, **recipient.context},
-                key=f"courseday-{method.lower()}:{day.pk}:{day.sequence}:{recipient.who}",
-                language=recipient.language,
-                attachments=[_day_invitation(day, recipient, method=method)],
-            )
+    return [
+        Email(
+            to=recipient.email,
+            template=f"cohorts/mail/{template}",
+            context={"cohort": day.cohort, "programme": day.cohort.programme, "day": day, **recipient.context},
+            key=f"courseday-{method.lower()}:{day.pk}:{day.sequence}:{recipient.who}",
+            language=recipient.language,
+            attachments=[_day_invitation(day, recipient, method=method)],
+        )
+        for day in days
+        for recipient in recipients
+    ]
+
+
+def _send_day_invitations(*, days, recipients: list[_Recipient], method: str) -> None:
+    """Send each recipient the invitation or cancellation of each of these days (a queryset of course days)."""
+    days = list(days.select_related("programme_day", "cohort__programme").order_by("date"))
+    _queue(_day_invitation_emails(days=days, recipients=recipients, method=method))

@@ -18,7 +18,7 @@ from ..models import (
     CourseDay,
     Participant,
 )
-from .notices import _cohort_recipients, _send_day_invitations, _send_to_cohort
+from .notices import _cohort_days, _cohort_emails, _cohort_recipients, _day_invitation_emails, _queue
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +136,15 @@ def confirm_cohort(*, cohort: Cohort, by=None, request=None) -> Cohort:
     cohort.status = Cohort.Status.CONFIRMED
     cohort.save(update_fields=["status"])
     _record_status(AuditEvent.Action.COHORT_CONFIRMED, cohort, before, by=by, request=request)
-    _send_to_cohort(cohort, template="cohort_confirmed", key="confirmed", schedule_file=True)
-    _send_day_invitations(days=cohort.days.all(), recipients=_cohort_recipients(cohort), method="REQUEST")
+    # Every e-mail of the confirmation in one INSERT: the recipients and days
+    # are read once, however many people the run has.
+    recipients, days = _cohort_recipients(cohort), _cohort_days(cohort)
+    _queue(
+        _cohort_emails(
+            cohort, days=days, recipients=recipients, template="cohort_confirmed", key="confirmed", schedule_file=True
+        )
+        + _day_invitation_emails(days=days, recipients=recipients, method="REQUEST")
+    )
     return cohort
 
 
@@ -160,13 +167,17 @@ def cancel_cohort(*, cohort: Cohort, reason: str = "", by=None, request=None) ->
     cohort.save(update_fields=["status"])
     _record_status(AuditEvent.Action.COHORT_CANCELLED, cohort, before, by=by, request=request, detail=reason.strip())
     cohort.days.update(sequence=F("sequence") + 1)
+    recipients, days = _cohort_recipients(cohort), _cohort_days(cohort)
     context = {"reason": reason.strip(), "invited": invited}
-    _send_to_cohort(cohort, template="cohort_cancelled", key="cancelled", extra_context=context)
+    emails = _cohort_emails(
+        cohort, days=days, recipients=recipients, template="cohort_cancelled", key="cancelled", extra_context=context
+    )
     if invited:
         # Each day was its own invitation, so each is cancelled on its own; the
         # days that took place stay in people's calendars as they happened.
-        days = cohort.days.filter(date__gte=timezone.localdate())
-        _send_day_invitations(days=days, recipients=_cohort_recipients(cohort), method="CANCEL")
+        to_come = [day for day in days if day.date >= timezone.localdate()]
+        emails += _day_invitation_emails(days=to_come, recipients=recipients, method="CANCEL")
+    _queue(emails)
     return cohort
 
 

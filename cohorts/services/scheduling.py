@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import queue_email
+from mail.services import Email
 from programme.models import ProgrammeDay
 
 from ..models import (
@@ -28,6 +28,7 @@ from .notices import (
     _contact_recipient,
     _day_invitation,
     _participant_recipient,
+    _queue,
     _send_day_invitations,
 )
 from .runs import ACTIVE_STATUSES, recode_cohort
@@ -260,12 +261,12 @@ def delete_course_day(*, day: CourseDay, by=None, request=None) -> None:
 
 
 def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
-    # The people who received the schedule (`_send_to_cohort`) hear of a change to it.
+    # The people who received the schedule at confirmation hear of a change
+    # to it, all in one INSERT (`notices._queue`).
     participants, registrations = cohort_recipients(cohort)
     enrolled = list(participants)
-    for participant in enrolled:
-        attachment = _day_invitation(day, _participant_recipient(participant), method="REQUEST")
-        queue_email(
+    emails = [
+        Email(
             to=participant.email,
             template="cohorts/mail/day_changed",
             context={
@@ -276,12 +277,13 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
             language=participant.language,
-            attachments=[attachment],
+            attachments=[_day_invitation(day, _participant_recipient(participant), method="REQUEST")],
         )
-    for registration in registrations.select_related("board"):
-        # With the day's updated invitation: they got the day as a meeting at confirmation.
-        attachment = _day_invitation(day, _contact_recipient(registration), method="REQUEST")
-        queue_email(
+        for participant in enrolled
+    ]
+    # With the day's updated invitation: they got the day as a meeting at confirmation.
+    emails += [
+        Email(
             to=registration.contact_email,
             template="cohorts/mail/day_changed_board",
             context={
@@ -294,5 +296,8 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
             language=registration.language,
-            attachments=[attachment],
+            attachments=[_day_invitation(day, _contact_recipient(registration), method="REQUEST")],
         )
+        for registration in registrations.select_related("board")
+    ]
+    _queue(emails)

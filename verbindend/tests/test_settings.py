@@ -63,7 +63,7 @@ def test_embedded_default_without_environment(monkeypatch):
         check=True,
     )
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3",
+        "verbindend.sqlite",
         "django.core.mail.backends.console.EmailBackend",
         "True",
         "django.core.cache.backends.locmem.LocMemCache",
