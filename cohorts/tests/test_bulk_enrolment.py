@@ -12,9 +12,9 @@ from cohorts.models import Cohort, CourseDay, Participant
 from cohorts.services import enrolment, runs, scheduling
 from mail.models import OutgoingMail
 from programme.models import Programme
+from public_pages.tests.test_registration import URL
 
 from .factories import CourseDayFactory, RegistrationFactory, participant_data
-from .test_registration import URL
 
 pytestmark = pytest.mark.django_db
 

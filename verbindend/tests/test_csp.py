@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from cohorts.tests.test_security import post, registration_data
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -21,6 +20,7 @@ from django.urls import path, reverse
 
 from cohorts.services import links
 from mail.models import OutgoingMail
+from public_pages.tests.test_security import post, registration_data
 from registry import services as registry_services
 from registry.models import Certificate
 from verbindend import urls as project_urls
