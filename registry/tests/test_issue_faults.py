@@ -11,7 +11,8 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from conftest import CeleryWorker, run_in_project, shared_redis_url, wait_until
+from conftest import celery_worker, run_in_project, shared_redis_url
+from harness import CeleryWorker, wait_until
 from registry.models import Certificate, IssueRequest
 from registry.tests.conftest import completed_run
 
@@ -49,7 +50,7 @@ def test_redis_stopped_while_asking_for_certificates_the_drain_issues_them_once_
     assert Certificate.objects.count() == 0
 
     private_redis.start()  # it kept nothing: whatever was queued is gone
-    worker = CeleryWorker(env)
+    worker = celery_worker(env)
     worker.start()
     try:
         run_in_project("from registry.issuing import requeue_stranded_requests; requeue_stranded_requests()", env)
@@ -87,7 +88,7 @@ def test_a_pool_process_killed_while_rendering_leaves_the_request_claimed_and_th
         "MEDIA_ROOT": str(tmp_path),
         "ISSUE_CLAIM_TIMEOUT_SECONDS": "3",
     }
-    worker = CeleryWorker(env, concurrency=1)
+    worker = celery_worker(env, concurrency=1)
     worker.start()
     try:
         run_in_project(
