@@ -163,7 +163,7 @@ def test_the_admin_works_and_the_browser_blocks_nothing(browser, stack, screensh
     new_row = rows.nth(before)
     new_row.locator(".datetimeshortcuts a", has_text="Vandaag").click()
     assert new_row.locator("td.field-date input").input_value()
-    new_row.locator(".datetimeshortcuts a", has_text="Nu").click()
+    new_row.locator("td.field-start_time .datetimeshortcuts a", has_text="Nu").click()
     assert new_row.locator("td.field-start_time input").input_value()
     new_row.locator("a.date-lookup, .datetimeshortcuts a[id^=calendarlink]").first.click()
     expect(page.locator(".calendarbox").first).to_be_visible()
