@@ -175,6 +175,10 @@ def _find_or_create_board(data: dict) -> Board:
     board = Board.objects.filter(**lookup).first() if lookup else None
     if board is None:
         board = Board(**data)
+        # Checked here as well as in the form: every caller gets the reason, where
+        # the database would only refuse the row (board_kind_has_its_number).
+        if not (board.bestuursnummer if board.kind == Board.Kind.BESTUUR else board.swv_code):
+            raise EnrolmentError(_("A school board needs its bestuursnummer, a samenwerkingsverband its code."))
         board.full_clean(validate_unique=False, validate_constraints=False)
         board.save()
     return board

@@ -167,3 +167,20 @@ def test_the_admin_says_why_a_board_needs_its_number_and_stores_nothing(admin_cl
         response.content.decode()
     )
     assert not Board.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["bestuur", "swv"])
+def test_registering_a_new_board_without_the_number_of_its_kind_is_refused_with_its_reason(kind):
+    from cohorts.services.enrolment import EnrolmentError
+    from cohorts.services.registrations import submit_registration
+    from cohorts.tests.test_registration_races import board_data, registration_data
+
+    with translation.override("nl"), pytest.raises(EnrolmentError, match="heeft een bestuursnummer nodig"):
+        submit_registration(
+            board_data={**board_data(), "kind": kind, "bestuursnummer": "", "swv_code": ""},
+            registration_data=registration_data(1),
+            submission_key="zonder-nummer",
+            language="nl",
+        )
+    assert not Board.objects.exists()
+    assert not Registration.objects.exists()
