@@ -395,13 +395,18 @@ class _Story:
         registration.refresh_from_db()
         return registration
 
+    def _trainer_busy(self, start: datetime.datetime) -> bool:
+        end = start + datetime.timedelta(minutes=IntakeAppointment._meta.get_field("duration_minutes").default)
+        return bool(intakes_services.trainer_conflicts(trainer=self.trainer, start=start, end=end))
+
     def intake(self, registration, *, weeks, held=False, mode=IntakeAppointment.Mode.VIDEO) -> IntakeAppointment:
         """
         Plan an intake at 15:00 on a Monday, when no course day is held: the Monday of the week `weeks`
         from now (so -1 is last week's, 1 the coming one), or the nearest one outside the school holidays.
         """
         monday = _on_weekday(self.today, MONDAY, forward=False) + datetime.timedelta(weeks=weeks)
-        while _school_holiday(monday):
+        # Outside the holidays, and not on a Monday another intake has taken already (the service refuses a clash).
+        while _school_holiday(monday) or self._trainer_busy(_at(monday, datetime.time(15))):
             monday += datetime.timedelta(weeks=1 if weeks > 0 else -1)
         board = registration.board
         intake = intakes_services.save_intake(
