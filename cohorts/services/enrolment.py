@@ -120,6 +120,7 @@ def _enroll(*, cohort: Cohort, registration: Registration, data: dict, language:
         context=_participant_mail_context(participant),
         key=f"{template}:{participant.pk}:{participant.created_at.timestamp()}",
         language=participant.language,
+        about=[participant],
     )
     if participant.status == Participant.Status.ENROLLED:
         _invite_late_joiner(cohort, participant)
@@ -247,6 +248,7 @@ def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
         context=_participant_mail_context(first),
         key=f"participant_promoted:{first.pk}:{timezone.now().timestamp()}",
         language=first.language,
+        about=[first],
     )
     _invite_late_joiner(cohort, first)
     return first

@@ -85,6 +85,7 @@ def _send_to_cohort(
             context={**context, **recipient.context},
             key=f"cohort-{key}:{cohort.pk}:{recipient.who}",
             language=recipient.language,
+            about=[recipient.context.get("participant") or recipient.context["registration"]],
             attachments=attachments,
         )
 
@@ -120,5 +121,6 @@ def _send_day_invitations(*, days, recipients: list[_Recipient], method: str) ->
                 context={"cohort": cohort, "programme": cohort.programme, "day": day, **recipient.context},
                 key=f"courseday-{method.lower()}:{day.pk}:{day.sequence}:{recipient.who}",
                 language=recipient.language,
+                about=[recipient.context.get("participant") or recipient.context["registration"]],
                 attachments=[_day_invitation(day, recipient, method=method)],
             )

@@ -123,6 +123,7 @@ def _record_registration(
                 context=context,
                 key=f"registration-received:{registration.pk}",
                 language=language,
+                about=[registration],
                 reply_to=[settings.PROVIDER_EMAIL],
             ),
             Email(
@@ -135,6 +136,7 @@ def _record_registration(
                 },
                 key=f"registration-notification:{registration.pk}",
                 language=settings.LANGUAGE_CODE,
+                about=[registration],
                 reply_to=[registration.contact_email],
             ),
         ]
@@ -216,6 +218,7 @@ def place_registrations(*, registrations: list[Registration], cohort: Cohort) ->
             },
             key=f"registration-placed:{registration.pk}:{cohort.pk}",
             language=registration.language,
+            about=[registration],
         )
         if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
             # The contacts placed before got each day as a meeting at confirmation.

@@ -172,6 +172,7 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
             language=participant.language,
+            about=[participant],
             attachments=[attachment],
         )
     for registration in registrations.select_related("board"):
@@ -190,5 +191,6 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
             language=registration.language,
+            about=[registration, *(p for p in enrolled if p.registration_id == registration.pk)],
             attachments=[attachment],
         )
