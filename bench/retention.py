@@ -67,7 +67,7 @@ def main():
     from django.test.utils import CaptureQueriesContext
 
     from cohorts.models import Participant
-    from cohorts.services import personal_data
+    from privacy import services as privacy
     from programme.models import Programme
 
     programme = Programme.objects.get(slug="verbindend-leiderschap")
@@ -81,11 +81,11 @@ def main():
     make_runs(programme, "b")
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        report = personal_data.apply_retention()
+        report = privacy.apply_retention()
         elapsed = time.perf_counter() - started
     assert report["participants"] == PARTICIPANTS, report
     with CaptureQueriesContext(connection) as again:
-        second = personal_data.apply_retention()
+        second = privacy.apply_retention()
     assert second["participants"] == 0
     print(
         f"retention over {PARTICIPANTS:,} participants: {elapsed * 1000:,.0f} ms, {len(queries)} queries; "

@@ -17,13 +17,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from privacy import services as privacy
 from programme.models import Programme
 from verbindend.admin import confirmation_page, is_confirmed, short_date, short_datetime
 
 from . import selectors
 from .forms import ParticipantForm
 from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
-from .services import attendance, enrolment, intakes, personal_data, runs, scheduling
+from .services import attendance, enrolment, intakes, runs, scheduling
 from .services import registrations as registrations_services
 
 
@@ -146,7 +147,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     def anonymise_contacts(self, request, queryset):
         if request.POST.get("confirm") == "yes":
             for registration in queryset:
-                personal_data.anonymise_contact(registration=registration, by=request.user, request=request)
+                privacy.erase_person(person=registration, by=request.user, request=request)
             count = queryset.count()
             message = ngettext(
                 "%(count)s contact person anonymised.", "%(count)s contact persons anonymised.", count
@@ -862,7 +863,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     def anonymise(self, request, queryset):
         if request.POST.get("confirm") == "yes":
             for participant in queryset:
-                personal_data.anonymise_participant(participant=participant, by=request.user, request=request)
+                privacy.erase_person(person=participant, by=request.user, request=request)
             count = queryset.count()
             message = ngettext("%(count)s participant anonymised.", "%(count)s participants anonymised.", count) % {
                 "count": count

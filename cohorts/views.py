@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from privacy import services as privacy
 from privacy.selectors import own_data_sections
 from programme.models import Programme
 from verbindend.ics import calendar_response
@@ -24,7 +25,7 @@ from verbindend.ratelimit import over_limit
 from . import selectors, tokens
 from .forms import OwnDetailsForm, ParticipantForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
 from .models import CalendarFeed, CourseDay, Participant, Registration
-from .services import calendars, enrolment, personal_data, registrations
+from .services import calendars, enrolment, registrations
 
 HOUR = 3600
 
@@ -498,7 +499,7 @@ def participant_own_data(request, token):
     participant = _participant_from_token(token)
     return _data_response(
         request,
-        personal_data.participant_data(participant),
+        privacy.personal_data(person=participant),
         kind="participant",
         title=_("Your data"),
         filename=f"verbindend-{participant.pk}",
@@ -511,7 +512,7 @@ def registration_own_data(request, token):
     registration = _registration_from_token(token, tokens.BOARD)
     return _data_response(
         request,
-        personal_data.registration_data(registration),
+        privacy.personal_data(person=registration),
         kind="registration",
         title=_("Your registration's data"),
         filename=f"verbindend-bestuur-{registration.pk}",
