@@ -24,7 +24,7 @@ def completed_runs(programme, prefix: str) -> list[int]:
 def main():
     setup_django()
     from cohorts.models import Participant
-    from cohorts.services import personal_data
+    from privacy import services as privacy
     from programme.models import Programme
 
     programme = Programme.objects.get(slug="verbindend-leiderschap")
@@ -33,9 +33,9 @@ def main():
     baseline_rows.delete()
 
     completed_runs(programme, "B")
-    queries, (elapsed, report) = captured(lambda: timed(personal_data.apply_retention))
+    queries, (elapsed, report) = captured(lambda: timed(privacy.apply_retention))
     assert report["participants"] == PARTICIPANTS, report
-    again, second = captured(personal_data.apply_retention)
+    again, second = captured(privacy.apply_retention)
     assert second["participants"] == 0, second
     print(
         f"retention over {PARTICIPANTS:,} participants: {elapsed * 1000:,.0f} ms, {len(queries)} queries; "

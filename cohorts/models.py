@@ -204,6 +204,8 @@ class Registration(models.Model):
     # A double submit of the same form carries the same key.
     submission_key = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("received"), default=timezone.now)
+    # When the contact person was erased (cohorts.personal_data).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -306,6 +308,8 @@ class Participant(models.Model):
     access_key = models.CharField(max_length=64, unique=True, default=new_access_key, editable=False)
     created_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # When the participant was erased (cohorts.personal_data).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     objects = ParticipantQuerySet.as_manager()
 

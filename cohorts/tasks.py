@@ -1,6 +1,8 @@
 from celery import shared_task
 
-from .services import personal_data, reminders, runs
+from privacy import services as privacy
+
+from .services import reminders, runs
 
 
 @shared_task(ignore_result=True)
@@ -24,4 +26,4 @@ def check_go_no_go() -> int:
 @shared_task(ignore_result=True)
 def apply_retention() -> dict:
     """Anonymise and delete what is past its retention period (Celery beat, daily)."""
-    return personal_data.apply_retention()
+    return privacy.apply_retention()

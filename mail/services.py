@@ -53,6 +53,8 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
+from privacy.handlers import subject_key
+
 from .models import OutgoingMail, OutgoingMailAttachment
 
 logger = logging.getLogger(__name__)
@@ -111,6 +113,7 @@ class Email:
     attachments: tuple[Attachment, ...] | list[Attachment] = ()
     language: str | None = None
     reply_to: list[str] | tuple[str, ...] = ()
+    about: list | tuple = ()
 
 
 def _outbox_row(email: Email) -> OutgoingMail:
@@ -128,6 +131,7 @@ def _outbox_row(email: Email) -> OutgoingMail:
         language=language,
         template=email.template,
         message_id=make_msgid(domain=domain),
+        about=sorted({subject_key(record) for record in email.about}),
     )
 
 
@@ -140,6 +144,7 @@ def queue_email(
     attachments: tuple[Attachment, ...] | list[Attachment] = (),
     language: str | None = None,
     reply_to: list[str] | tuple[str, ...] = (),
+    about: list | tuple = (),
 ) -> OutgoingMail:
     """
     Queue an e-mail for sending after the current transaction commits.
@@ -152,11 +157,16 @@ def queue_email(
     :param attachments: files to attach, such as .ics invitations
     :param language: the recipient's language; Dutch when not given
     :param reply_to: addresses that replies go to
+    :param about: the people (and other records) the e-mail is about, as
+        records or "app_label.model:pk" keys; erasing one of them erases the
+        e-mail, whoever it was addressed to
     """
     existing = OutgoingMail.objects.filter(key=key).first()
     if existing:
         return existing
-    email = Email(to, template, context, key, attachments=attachments, language=language, reply_to=reply_to)
+    email = Email(
+        to, template, context, key, attachments=attachments, language=language, reply_to=reply_to, about=about
+    )
     mail = _outbox_row(email)
     try:
         # A savepoint, so that losing a race for the key leaves the

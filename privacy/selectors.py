@@ -1,8 +1,7 @@
 """
 A person's own data (AVG) as a page for that person.
 
-The JSON download (`cohorts.services.participant_data` and
-`registration_data`) is for machines: field names as keys, raw values, ISO
+The JSON download (`privacy.services.personal_data`) is for machines: field names as keys, raw values, ISO
 timestamps. The page shows the same dict, every key of it, as labelled
 sections in the reader's language: the model field's verbose name as the
 label, a choice's label for its value, yes or no for a boolean, and dates as
@@ -113,6 +112,7 @@ SPECS = {
                 "day": Label(gettext_lazy("Day")),
                 "date": "cohorts.CourseDay.date",
                 "attendance": "status",
+                "note": "note",
                 "notified_absence": "absence_notified_at",
             },
         ),
@@ -120,6 +120,17 @@ SPECS = {
             gettext_lazy("Certificates"),
             "registry.Certificate",
             {"number": "number", "kind": "kind", "status": "status", "issued": "issued_at"},
+        ),
+        "register_exports": (
+            gettext_lazy("Reports to the Schoolleidersregister"),
+            "registry.RegisterExport",
+            {
+                "exported": "exported_at",
+                "kind": "kind",
+                "register_number": "cohorts.Participant.register_number",
+                "completed": Label(gettext_lazy("Completed")),
+                "certificate_number": Label(gettext_lazy("Certificate number")),
+            },
         ),
         "emails": EMAILS,
         "consents": CONSENTS,
@@ -186,7 +197,7 @@ def own_data_sections(data: dict, *, kind: str) -> list[Section]:
     """
     Return a person's own data as labelled sections, in the active language.
 
-    :param data: what `participant_data` or `registration_data` returns
+    :param data: what `privacy.services.personal_data` returns
     :param kind: "participant" or "registration", the key into SPECS
     """
     spec = SPECS[kind]

@@ -8,7 +8,8 @@ from django.views.decorators.cache import never_cache
 
 from cohorts import tokens
 from cohorts.models import CalendarFeed
-from cohorts.services import calendars, personal_data
+from cohorts.services import calendars
+from privacy import services as privacy
 from privacy.selectors import own_data_sections
 from registry.models import Certificate
 from registry.views import pdf_response
@@ -56,7 +57,7 @@ def participant_own_data(request, token):
     participant = participant_from_token(token)
     return _data_response(
         request,
-        personal_data.participant_data(participant),
+        privacy.personal_data(person=participant),
         kind="participant",
         title=_("Your data"),
         filename=f"verbindend-{participant.pk}",
@@ -69,7 +70,7 @@ def registration_own_data(request, token):
     registration = registration_from_token(token, tokens.BOARD)
     return _data_response(
         request,
-        personal_data.registration_data(registration),
+        privacy.personal_data(person=registration),
         kind="registration",
         title=_("Your registration's data"),
         filename=f"verbindend-bestuur-{registration.pk}",

@@ -345,6 +345,7 @@ def _store(prepared: list[_Prepared], *, cohort: Cohort, issued_by) -> list[_Pre
                         },
                         key=f"certificate-issued:{certificate.pk}",
                         language=certificate.participant.language,
+                        about=[certificate.participant],
                     )
                     for certificate in written
                 ]

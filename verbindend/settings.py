@@ -357,6 +357,16 @@ CELERY_BEAT_SCHEDULE = {
 RETENTION_CONTACT_DAYS = env.int("RETENTION_CONTACT_DAYS", default=365)
 RETENTION_UNPLACED_DAYS = env.int("RETENTION_UNPLACED_DAYS", default=365)
 RETENTION_MAIL_DAYS = env.int("RETENTION_MAIL_DAYS", default=90)
+# Every app that holds personal data, by its handler (privacy.handlers): a
+# person's data, their erasure and retention ask each of them, in this order
+# (the order of the sections of the own-data download).
+PERSONAL_DATA_HANDLERS = [
+    "cohorts.personal_data.CohortsHandler",
+    "registry.personal_data.RegistryHandler",
+    "mail.personal_data.MailHandler",
+    "privacy.personal_data.PrivacyHandler",
+    "audit.personal_data.AuditHandler",
+]
 # Weeks before day 1 at which a course run below its minimum raises the alarm.
 GO_NO_GO_WEEKS = env.int("GO_NO_GO_WEEKS", default=6)
 # Days before a course day that participants get a reminder.

@@ -3,8 +3,10 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from privacy import services as privacy
+
 from ..models import Participant
-from ..services import enrolment, personal_data
+from ..services import enrolment
 
 
 @admin.register(Participant)
@@ -35,7 +37,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     def anonymise(self, request, queryset):
         if request.POST.get("confirm") == "yes":
             for participant in queryset:
-                personal_data.anonymise_participant(participant=participant, by=request.user, request=request)
+                privacy.erase_person(person=participant, by=request.user, request=request)
             count = queryset.count()
             message = ngettext("%(count)s participant anonymised.", "%(count)s participants anonymised.", count) % {
                 "count": count

@@ -6,13 +6,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from privacy import services as privacy
 from programme.models import Programme
 from verbindend.admin import confirmation_page, is_confirmed, short_datetime
 
 from .. import selectors
 from ..models import Board, IntakeAppointment, Registration
-from ..services import personal_data, runs
 from ..services import registrations as registrations_services
+from ..services import runs
 from .actions import call_for_each
 from .forms import AddToCohortForm
 
@@ -89,7 +90,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     def anonymise_contacts(self, request, queryset):
         if request.POST.get("confirm") == "yes":
             for registration in queryset:
-                personal_data.anonymise_contact(registration=registration, by=request.user, request=request)
+                privacy.erase_person(person=registration, by=request.user, request=request)
             count = queryset.count()
             message = ngettext(
                 "%(count)s contact person anonymised.", "%(count)s contact persons anonymised.", count

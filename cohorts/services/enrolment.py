@@ -260,6 +260,7 @@ def _send_welcome(participant: Participant, *, occasion: str) -> None:
         context=_participant_mail_context(participant),
         key=f"{template}:{participant.pk}:{occasion}",
         language=participant.language,
+        about=[participant],
     )
     if participant.status == Participant.Status.ENROLLED:
         _invite_late_joiner(participant.cohort, participant)
@@ -410,6 +411,7 @@ def _promote_from_waiting_list(cohort: Cohort) -> Participant | None:
         context=_participant_mail_context(first),
         key=f"participant_promoted:{first.pk}:{timezone.now().timestamp()}",
         language=first.language,
+        about=[first],
     )
     _invite_late_joiner(cohort, first)
     return first

@@ -193,5 +193,6 @@ def _send_intake_mail(intake: IntakeAppointment, *, template: str, method: str) 
             },
             key=f"intake:{intake.pk}:{intake.sequence}:{intake.status}:{role}",
             language=language,
+            about=[registration],
             attachments=[attachment],
         )

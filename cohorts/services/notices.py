@@ -116,6 +116,7 @@ def _cohort_emails(
                 context={**context, **recipient.context},
                 key=f"cohort-{key}:{cohort.pk}:{recipient.who}",
                 language=recipient.language,
+                about=[recipient.context.get("participant") or recipient.context["registration"]],
                 attachments=attachments,
             )
         )
@@ -152,6 +153,7 @@ def _day_invitation_emails(*, days: list[CourseDay], recipients: list[_Recipient
             context={"cohort": day.cohort, "programme": day.cohort.programme, "day": day, **recipient.context},
             key=f"courseday-{method.lower()}:{day.pk}:{day.sequence}:{recipient.who}",
             language=recipient.language,
+            about=[recipient.context.get("participant") or recipient.context["registration"]],
             attachments=[_day_invitation(day, recipient, method=method)],
         )
         for day in days

@@ -139,6 +139,7 @@ def _record_registration(
                 context=context,
                 key=f"registration-received:{registration.pk}",
                 language=language,
+                about=[registration],
                 reply_to=[settings.PROVIDER_EMAIL],
             ),
             Email(
@@ -151,6 +152,7 @@ def _record_registration(
                 },
                 key=f"registration-notification:{registration.pk}",
                 language=settings.LANGUAGE_CODE,
+                about=[registration],
                 reply_to=[registration.contact_email],
             ),
         ]
@@ -250,6 +252,7 @@ def _tell_contact_placed(registration: Registration, cohort: Cohort) -> None:
         },
         key=f"registration-placed:{registration.pk}:{cohort.pk}",
         language=registration.language,
+        about=[registration],
     )
     if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
         # The contacts placed before got each day as a meeting at confirmation.

@@ -107,6 +107,7 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                     context={"intake": who, "registration": who.registration, "board": who.registration.board},
                     key=key,
                     language=who.registration.language,
+                    about=[who.registration],
                 )
             elif isinstance(who, Registration):
                 queue_email(
@@ -123,6 +124,7 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                     },
                     key=key,
                     language=who.language,
+                    about=[who, *who.leaders],
                 )
             else:
                 queue_email(
@@ -137,6 +139,7 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                     },
                     key=key,
                     language=who.language,
+                    about=[who],
                 )
     return len(due)
 
@@ -185,6 +188,7 @@ def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:
                     },
                     key=f"go-no-go:{cohort.pk}:{who}",
                     language=language,
+                    about=[registration] if registration else [],
                 )
             queued += 1
     return queued

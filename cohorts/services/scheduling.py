@@ -277,6 +277,7 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
             language=participant.language,
+            about=[participant],
             attachments=[_day_invitation(day, _participant_recipient(participant), method="REQUEST")],
         )
         for participant in enrolled
@@ -296,6 +297,7 @@ def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
             },
             key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
             language=registration.language,
+            about=[registration, *(p for p in enrolled if p.registration_id == registration.pk)],
             attachments=[_day_invitation(day, _contact_recipient(registration), method="REQUEST")],
         )
         for registration in registrations.select_related("board")

@@ -342,7 +342,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
     sent_ids = Counter(message.extra_headers["Message-ID"] for message in django_mail.outbox)
     assert set(sent_ids.values()) == {1} and set(sent_ids) == set(rows)
     # The daily retention stripped the e-mails older than 90 days: the registration's first ones.
-    assert rows[next(m for m, r in rows.items() if r.key == f"registration-received:{a.pk}")].subject == "[verwijderd]"
+    assert rows[next(m for m, r in rows.items() if r.key == f"registration-received:{a.pk}")].subject == "[gewist]"
 
     received = Counter()
     for message in django_mail.outbox:

@@ -17,9 +17,10 @@ import time_machine
 from django.contrib.auth.models import User
 
 from cohorts.models import Cohort, CourseDay, IntakeAppointment, Participant
-from cohorts.services import enrolment, intakes, personal_data, registrations, runs, scheduling
+from cohorts.services import enrolment, intakes, registrations, runs, scheduling
 from mail.models import OutgoingMail, OutgoingMailAttachment
 from mail.tests.test_imip import imip_event, read_ics, send_all, value
+from privacy import services as privacy
 
 from .factories import ParticipantFactory, RegistrationFactory, participant_data
 
@@ -266,7 +267,7 @@ def test_erasing_a_participant_removes_their_invitations():
     participant = cohort.participants.first()
     mine = OutgoingMail.objects.filter(to=[participant.email])
     assert OutgoingMailAttachment.objects.filter(mail__in=mine).count() == 7
-    personal_data.anonymise_participant(participant=participant)
+    privacy.erase_person(person=participant)
     assert not OutgoingMailAttachment.objects.filter(content__contains=participant.email.encode()).exists()
 
 
@@ -276,5 +277,5 @@ def test_retention_strips_the_invitations_with_the_e_mails(on_today):
     send_all()
     assert OutgoingMailAttachment.objects.exists()
     on_today.move_to(datetime.datetime.combine(TODAY + datetime.timedelta(days=91), datetime.time(12), AMSTERDAM))
-    personal_data.apply_retention()
+    privacy.apply_retention()
     assert not OutgoingMailAttachment.objects.exists()

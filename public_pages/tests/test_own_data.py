@@ -11,12 +11,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from cohorts.models import Attendance, IntakeAppointment
+from cohorts.services import attendance as attendance_services
 from cohorts.services import enrolment, links
+from cohorts.services.attendance import AttendanceEntry
 from cohorts.tests.factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
 from mail.services import queue_email
 from privacy.models import Consent
 from privacy.selectors import SPECS
 from privacy.services import record_consent
+from registry import exports
 from registry.models import Certificate
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +80,9 @@ PARTICIPANT_KEYS = {
         "register_number", "language",
     ],
     "enrolment": ["programme", "course_run", "board", "status", "enrolled_at", "withdrawn_at"],
-    "attendance": ["day", "date", "attendance", "notified_absence"],
+    "attendance": ["day", "date", "attendance", "note", "notified_absence"],
     "certificates": ["number", "kind", "status", "issued"],
+    "register_exports": ["exported", "kind", "register_number", "completed", "certificate_number"],
     "emails": ["subject", "queued", "sent", "status"],
     "consents": ["purpose", "statement_version", "form", "given"],
 }  # fmt: skip
@@ -134,6 +138,7 @@ def full_participant(django_capture_on_commit_callbacks):
         snapshot={},
         issued_at=timezone.make_aware(datetime.datetime(2026, 2, 9, 14, 5)),
     )
+    exports.export(cohort=cohort, kind="csv")
     return participant
 
 
@@ -168,8 +173,8 @@ def test_the_dutch_page_reads_as_a_page_for_a_person(client, full_participant):
     html = client.get(own_data_path(full_participant)).content.decode()
     text = text_of(html)
     assert labels_of(html, "h2") == [
-        "Persoonsgegevens", "Uw inschrijving", "Aanwezigheid", "Certificaten", "E-mails die we u stuurden",
-        "Uw toestemming",
+        "Persoonsgegevens", "Uw inschrijving", "Aanwezigheid", "Certificaten",
+        "Meldingen aan het Schoolleidersregister", "E-mails die we u stuurden", "Uw toestemming",
     ]  # fmt: skip
     labels = labels_of(html, "dt")
     assert {"Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Registernummer", "Taal", "Uitvoering"} <= set(
@@ -194,7 +199,8 @@ def test_the_english_page_is_in_english(client, full_participant, settings):
     html = client.get(own_data_path(full_participant)).content.decode()
     text = text_of(html)
     assert labels_of(html, "h2") == [
-        "Personal details", "Your enrolment", "Attendance", "Certificates", "E-mails we sent you", "Your consent",
+        "Personal details", "Your enrolment", "Attendance", "Certificates", "Reports to the Schoolleidersregister",
+        "E-mails we sent you", "Your consent",
     ]  # fmt: skip
     assert {"First name", "Last name", "E-mail address", "Register number", "Language"} <= set(labels_of(html, "dt"))
     assert "Yes" in labels_of(html, "dd") and "No" in labels_of(html, "dd")
@@ -237,3 +243,36 @@ def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
     with django_assert_num_queries(len(first)):
         page = client.get(url)
     assert text_of(page.content.decode()).count("Dag ") >= 5
+
+
+def test_the_download_holds_the_attendance_notes_and_the_register_reports_that_name_the_person(
+    client, django_capture_on_commit_callbacks
+):
+    registration = RegistrationFactory()
+    cohort = registration.cohort
+    with django_capture_on_commit_callbacks(execute=True):
+        mine, theirs = (
+            enrolment.enroll_participant(registration=registration, data=participant_data(n)) for n in (1, 2)
+        )
+    for participant, number in ((mine, "1234567"), (theirs, "7654321")):
+        participant.register_number = number
+        enrolment.save_participant(participant=participant)
+    day = CourseDayFactory(cohort=cohort, programme_day=cohort.programme.days.get(number=1), date=PAST)
+    attendance_services.record_attendance(
+        cohort=cohort,
+        entries=[
+            AttendanceEntry(mine.pk, day.pk, Attendance.Status.ABSENT, "ziek gemeld"),
+            AttendanceEntry(theirs.pk, day.pk, Attendance.Status.ABSENT, "op vakantie"),
+        ],
+        recorded_by=None,
+    )
+    exports.export(cohort=cohort, kind="csv")
+    data = json.loads(client.get(own_data_path(mine), {"format": "json"}).content)
+    assert [a["note"] for a in data["attendance"]] == ["ziek gemeld"]
+    assert [(r["kind"], r["register_number"], r["completed"]) for r in data["register_exports"]] == [
+        ("csv", "1234567", False)
+    ]
+    text = json.dumps(data)
+    assert "7654321" not in text and "op vakantie" not in text
+    page = text_of(client.get(own_data_path(mine)).content.decode())
+    assert "ziek gemeld" in page and "1234567" in page and "Meldingen aan het Schoolleidersregister" in page

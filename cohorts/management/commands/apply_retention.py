@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cohorts.services import personal_data
+from privacy import services as privacy
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args, dry_run, **options):
-        report = personal_data.apply_retention(dry_run=dry_run)
+        report = privacy.apply_retention(dry_run=dry_run)
         verb = "would anonymise or delete" if dry_run else "anonymised or deleted"
         self.stdout.write(f"Retention {verb}:")
         for what, count in report.items():
