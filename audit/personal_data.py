@@ -17,7 +17,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
-from privacy.handlers import PersonalDataHandler, Subject
+from verbindend.personal_data import PersonalDataHandler, Subject
 
 from .models import AuditEvent
 

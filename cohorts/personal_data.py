@@ -17,7 +17,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from privacy import services as privacy
-from privacy.handlers import Due, PersonalDataHandler, Subject
+from verbindend.personal_data import Due, PersonalDataHandler, Subject
 
 from .models import Attendance, Cohort, IntakeAppointment, Participant, Registration
 

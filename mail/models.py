@@ -45,7 +45,7 @@ class OutgoingMail(models.Model):
     claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     # Whom and what the e-mail is about, as "app_label.model:pk" keys
-    # (privacy.handlers.subject_key): erasing a person finds every e-mail about
+    # (verbindend.personal_data.subject_key): erasing a person finds every e-mail about
     # them by it, whoever it was addressed to, such as the trainer's copy.
     about = models.JSONField(_("about"), default=list, blank=True)
     # When its addresses, text and attachments were erased (a person's erasure, or retention).

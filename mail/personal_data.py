@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
-from privacy.handlers import PersonalDataHandler, Subject
+from verbindend.personal_data import PersonalDataHandler, Subject
 
 from .models import OutgoingMail, OutgoingMailAttachment
 

@@ -53,7 +53,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
-from privacy.handlers import subject_key
+from verbindend.personal_data import subject_key
 
 from .models import OutgoingMail, OutgoingMailAttachment
 

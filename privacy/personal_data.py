@@ -2,7 +2,8 @@
 
 from django.apps import apps
 
-from .handlers import PersonalDataHandler, Subject
+from verbindend.personal_data import PersonalDataHandler, Subject
+
 from .models import Consent
 
 

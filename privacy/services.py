@@ -1,7 +1,7 @@
 """
 Consent, and a person's data: what is held about them, erasing them, retention.
 
-The last three ask every registered personal-data handler (`privacy.handlers`),
+The last three ask every registered personal-data handler (`verbindend.personal_data`),
 so that no table is forgotten: this module knows no domain app.
 """
 
@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.models import AuditEvent
+from verbindend.personal_data import Subject, handlers
 
-from .handlers import Subject, handlers
 from .models import Consent, PrivacyStatement
 
 logger = logging.getLogger(__name__)

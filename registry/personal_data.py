@@ -8,7 +8,7 @@ export's rows lose the register number of an erased participant.
 
 import datetime
 
-from privacy.handlers import PersonalDataHandler, Subject
+from verbindend.personal_data import PersonalDataHandler, Subject
 
 from .models import Certificate, RegisterExport
 

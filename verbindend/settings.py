@@ -357,7 +357,7 @@ CELERY_BEAT_SCHEDULE = {
 RETENTION_CONTACT_DAYS = env.int("RETENTION_CONTACT_DAYS", default=365)
 RETENTION_UNPLACED_DAYS = env.int("RETENTION_UNPLACED_DAYS", default=365)
 RETENTION_MAIL_DAYS = env.int("RETENTION_MAIL_DAYS", default=90)
-# Every app that holds personal data, by its handler (privacy.handlers): a
+# Every app that holds personal data, by its handler (verbindend.personal_data): a
 # person's data, their erasure and retention ask each of them, in this order
 # (the order of the sections of the own-data download).
 PERSONAL_DATA_HANDLERS = [

@@ -168,6 +168,7 @@ def build_story(capture) -> Story:
                     date=first + datetime.timedelta(weeks=2 * (programme_day.number - 1)),
                     start_time=datetime.time(9, 30),
                     end_time=datetime.time(16, 30),
+                    venue="Hotel De Wageningsche Berg",
                 ),
                 changed_fields=[],
             )

@@ -5,7 +5,7 @@ import pytest
 from cohorts.models import Board, Participant
 from cohorts.tests.factories import ParticipantFactory
 from privacy import services as privacy
-from privacy.handlers import PersonalDataHandler, handlers
+from verbindend.personal_data import PersonalDataHandler, handlers
 
 pytestmark = pytest.mark.django_db
 

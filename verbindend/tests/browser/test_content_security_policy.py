@@ -165,8 +165,11 @@ def test_the_admin_works_and_the_browser_blocks_nothing(browser, stack, screensh
     assert new_row.locator("td.field-date input").input_value()
     new_row.locator("td.field-start_time .datetimeshortcuts a", has_text="Nu").click()
     assert new_row.locator("td.field-start_time input").input_value()
-    new_row.locator("a.date-lookup, .datetimeshortcuts a[id^=calendarlink]").first.click()
-    expect(page.locator(".calendarbox").first).to_be_visible()
+    # Each date field has its own calendar box, numbered as its link is.
+    calendar_link = new_row.locator("td.field-date .datetimeshortcuts a[id^=calendarlink]")
+    number = calendar_link.get_attribute("id").removeprefix("calendarlink")
+    calendar_link.click()
+    expect(page.locator(f"#calendarbox{number}")).to_be_visible()
     camera.shoot(page, "course-run")
 
     # The attendance of the completed run: "all present" fills a day's column (attendance.js).

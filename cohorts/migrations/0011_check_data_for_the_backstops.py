@@ -86,7 +86,7 @@ def check_and_repair(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cohorts", "0009_register_number_digits_only"),
+        ("cohorts", "0010_erased_at"),
     ]
 
     operations = [

@@ -1,5 +1,5 @@
 """
-The database's own backstops for four rules the services keep (0010 made the data fit them):
+The database's own backstops for four rules the services keep (0011 made the data fit them):
 
 - a place on a run's waiting list is taken by one participant at a time;
 - a school board has its bestuursnummer, a samenwerkingsverband its code;
@@ -15,7 +15,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cohorts', '0010_check_data_for_the_backstops'),
+        ('cohorts', '0011_check_data_for_the_backstops'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -14,7 +14,7 @@ def mark_erased(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cohorts", "0011_backstops")]
+    dependencies = [("cohorts", "0009_register_number_digits_only")]
 
     operations = [
         migrations.AddField(
