@@ -10,6 +10,9 @@ SITE_URL ?= http://$(HOST)
 BROWSER_TESTS := verbindend/tests/browser
 AXE := $(BROWSER_TESTS)/node_modules/axe-core/axe.min.js
 E2E_SCREENSHOTS ?= $(CURDIR)/e2e-screenshots
+# The suite runs on two processes (pytest-xdist), each with its own test database and block of Redis databases;
+# `make test TEST_WORKERS=0` runs it in one.
+TEST_WORKERS ?= 2
 
 .PHONY: run demo test e2e lint format bench messages prod-check clean
 
@@ -37,7 +40,7 @@ $(AXE): $(BROWSER_TESTS)/package-lock.json
 
 ## test: the whole suite (SQLite unless DATABASE_URL is set; service and browser tests skip, saying so)
 test: $(INSTALLED) $(AXE)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## e2e: only the browser suite (needs PostgreSQL, Redis and /usr/bin/chromium); names its screenshot folder
 e2e: $(INSTALLED) $(AXE)

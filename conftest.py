@@ -21,7 +21,7 @@ from harness import CeleryWorker, PrivateRedis, RecordingSMTP
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-_skipped_services: list[str] = []
+SERVICE_SKIP = "needs a service: "
 
 
 def require_service(name: str, available: bool, how: str) -> None:
@@ -30,8 +30,54 @@ def require_service(name: str, available: bool, how: str) -> None:
         return
     if IN_CI:
         pytest.fail(f"{name} is required in CI but is not in use: {how}", pytrace=False)
-    _skipped_services.append(name)
-    pytest.skip(f"needs {name} ({how})")
+    pytest.skip(f"{SERVICE_SKIP}{name} ({how})")
+
+
+# --- Parallel runs (pytest-xdist) ---------------------------------------------
+# Each worker has its own test database (pytest-django names it after the worker) and its own block of the shared
+# Redis's sixteen databases: the cache is flushed before every test and a broker's queue is read by whichever
+# worker listens, so two workers must never share one.
+REDIS_DATABASES_PER_WORKER = 8
+
+
+def _worker_index() -> int:
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def _redis_database(url: str, number: int) -> str:
+    return url.rsplit("/", 1)[0] + f"/{number}"
+
+
+def pytest_configure(config):
+    index = _worker_index()
+    if index == 0:
+        return
+    redis_urls = {name: os.environ.get(name, "") for name in ("CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL")}
+    if not any(url.startswith("redis://") for url in redis_urls.values()):
+        return
+    if (index + 1) * REDIS_DATABASES_PER_WORKER > 16:
+        raise pytest.UsageError("Against a shared Redis the suite runs on at most two workers (-n 2).")
+    # The worker's subprocesses (Celery workers, gunicorn) read the environment; this process reads the settings.
+    offset = index * REDIS_DATABASES_PER_WORKER
+    for name, url in redis_urls.items():
+        if url.startswith("redis://"):
+            os.environ[name] = _redis_database(url, offset + int(url.rsplit("/", 1)[1] or 0))
+    from django.test.utils import override_settings
+
+    from verbindend.celery import app
+
+    overrides = {"CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"]} if redis_urls["CELERY_BROKER_URL"] else {}
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        location = settings.CACHES["default"]["LOCATION"]
+        overrides["CACHES"] = {
+            "default": {
+                **settings.CACHES["default"],
+                "LOCATION": _redis_database(location, offset + int(location.rsplit("/", 1)[1] or 0)),
+            }
+        }
+    override_settings(**overrides).enable()
+    if "CELERY_BROKER_URL" in overrides:
+        app.conf.broker_url = overrides["CELERY_BROKER_URL"]
 
 
 def pytest_report_header(config):
@@ -44,11 +90,22 @@ def pytest_report_header(config):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _skipped_services:
-        names = ", ".join(sorted(set(_skipped_services)))
+    # Read from the reports, not from this process: under pytest-xdist the tests ran in the workers.
+    reasons = [
+        report.longrepr[2] for report in terminalreporter.stats.get("skipped", []) if isinstance(report.longrepr, tuple)
+    ]
+    names = sorted(
+        {
+            reason.removeprefix("Skipped: ").removeprefix(SERVICE_SKIP).split(" (")[0]
+            for reason in reasons
+            if SERVICE_SKIP in reason
+        }
+    )
+    if names:
+        count = sum(SERVICE_SKIP in reason for reason in reasons)
         terminalreporter.write_line(
-            f"{len(_skipped_services)} service test(s) skipped because these services are not configured here: "
-            f"{names}. CI runs them; see README.md, 'Tests against the real services'.",
+            f"{count} service test(s) skipped because these services are not configured here: "
+            f"{', '.join(names)}. CI runs them; see README.md, 'Tests against the real services'.",
             yellow=True,
         )
 
@@ -109,12 +166,13 @@ def private_redis():
 
 
 def shared_redis_url(db: int) -> str:
-    """The machine's Redis (CI's), on a database number of the test's own, flushed."""
+    """The machine's Redis (CI's), on a database number of the test's own (0-7, within this worker's block), flushed."""
     import redis
 
+    assert 2 <= db < REDIS_DATABASES_PER_WORKER, "0 and 1 are the broker's and the cache's"
     base = settings.CELERY_BROKER_URL or os.environ.get("REDIS_URL", "")
     require_service("Redis", base.startswith("redis://"), "set CELERY_BROKER_URL=redis://...")
-    url = base.rsplit("/", 1)[0] + f"/{db}"
+    url = _redis_database(base, _worker_index() * REDIS_DATABASES_PER_WORKER + db)
     redis.Redis.from_url(url).flushdb()
     return url
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cohorts.models import Attendance, CourseDay
+from conftest import require_service
 
 from .factories import ParticipantFactory, RegistrationFactory
 
@@ -63,7 +64,7 @@ def running_run(participants=8):
 
 def test_all_present_leaves_who_notified_their_absence_and_the_grid_fits_the_screen(server, tmp_path):
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's /usr/bin/chromium")
+        require_service("Chromium", False, "apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     cohort, people = running_run()

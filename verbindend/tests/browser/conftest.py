@@ -72,8 +72,8 @@ def stack(service_env, smtp_server, tmp_path):
         "CSRF_COOKIE_SECURE": "false",
         "STATIC_ROOT": str(tmp_path / "static"),
         "MEDIA_ROOT": str(tmp_path / "media"),
-        "CELERY_BROKER_URL": shared_redis_url(11),
-        "REDIS_URL": shared_redis_url(10),
+        "CELERY_BROKER_URL": shared_redis_url(7),
+        "REDIS_URL": shared_redis_url(6),
         "LOG_LEVEL": "INFO",
     }
     stack = Stack(env, smtp_server, tmp_path)
