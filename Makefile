@@ -40,7 +40,7 @@ $(AXE): $(BROWSER_TESTS)/package-lock.json
 
 ## test: the whole suite (SQLite unless DATABASE_URL is set; service and browser tests skip, saying so)
 test: $(INSTALLED) $(AXE)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## e2e: only the browser suite (needs PostgreSQL, Redis and /usr/bin/chromium); names its screenshot folder
 e2e: $(INSTALLED) $(AXE)

@@ -202,19 +202,17 @@ def _reseed():
                 config.models_module = module
 
 
-@pytest.fixture
-def service_env(transactional_db, smtp_server):
-    """Environment for subprocesses (workers, commands) that share the test's database and SMTP server."""
+def service_environment(smtp_port: int) -> dict:
+    """Environment for subprocesses (workers, commands) that share the test database and an SMTP server."""
     from django.db import connection
 
     require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://...")
-    _reseed()
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "MAIL_RETRY_BASE_SECONDS": "0.2",
         "MAIL_RETRY_MAX_SECONDS": "1",
         "MAIL_DRAIN_GRACE_SECONDS": "0",
@@ -222,6 +220,13 @@ def service_env(transactional_db, smtp_server):
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+@pytest.fixture
+def service_env(transactional_db, smtp_server):
+    """Environment for subprocesses that share the test's database and SMTP server."""
+    env = service_environment(smtp_server.port)
+    _reseed()
     return env
 
 

@@ -41,69 +41,54 @@ def link(links: dict[str, str], starts_with: str) -> str:
     return next(path for what, path in links.items() if what.startswith(starts_with))
 
 
+@pytest.fixture(scope="module")
+def demo_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo-media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, demo_media):
+    # The module's one demo run wrote its certificates here; every test of the module reads them from here.
+    settings.MEDIA_ROOT = demo_media
+
+
+@pytest.fixture(scope="class")
+def demo_run(django_db_setup, django_db_blocker, demo_media):
+    """
+    The demo, run once for the tests that only look at what it made, inside a transaction rolled back after the
+    last of them (the class below) (as Django's TestCase.setUpTestData does); each test runs in a savepoint within it.
+    """
+    from django.db import transaction
+    from django.test import TestCase
+    from django.test.utils import override_settings
+
+    from verbindend.celery import app
+
+    storages = {
+        **django_settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        settings = override_settings(MEDIA_ROOT=demo_media, STORAGES=storages)
+        with django_db_blocker.unblock(), settings, transaction.atomic():
+            output = io.StringIO()
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                call_command("demo", stdout=output)
+            yield output.getvalue()
+            transaction.set_rollback(True)
+    finally:
+        app.conf.task_always_eager = eager
+
+
 @pytest.fixture
-def demo(db, capsys, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return run_demo(capsys)
+def demo(demo_run, db):
+    return demo_run
 
 
 def printed(output: str, username: str, what: str) -> str:
     """One of a demo login's printed lines ("app key", "otpauth", "recovery"), after the user's name."""
     return output.split(f"user:     {username}\n")[1].split(f"{what}:")[1].split("\n")[0].strip()
-
-
-def test_demo_ends_with_a_trainer_and_an_office_login(demo, client):
-    last_lines = demo.rstrip().splitlines()[-15:]
-    assert last_lines[0] == "Demo staff logins, created for this run:"
-    assert "two steps" in last_lines[1]
-    assert last_lines[3].startswith("  The trainer (group Trainer")
-    assert last_lines[4] == "    user:     demo-trainer"
-    assert last_lines[5].startswith("    password: ")
-    assert last_lines[6].startswith("    app key:  ")
-    assert last_lines[7].startswith("    otpauth:  otpauth://totp/Verbindend%3Ademo-trainer?secret=")
-    assert last_lines[8].startswith("    recovery: ")
-    assert last_lines[9].startswith("  The office (group Kantoor")
-    assert last_lines[10] == "    user:     demo-kantoor"
-    assert last_lines[11].startswith("    password: ")
-    assert last_lines[14].startswith("    recovery: ")
-    assert printed_password(demo) != printed_password(demo, "demo-kantoor")
-    assert client.get("/admin/").status_code == 302
-    # Logged in as a newcomer would: the password, then a code from an app given the printed key, or a recovery code.
-    import base64
-
-    from django_otp.oath import totp
-
-    for username in ("demo-trainer", "demo-kantoor"):
-        client.logout()
-        client.post("/admin/login/", {"username": username, "password": printed_password(demo, username)})
-        key = base64.b32decode(
-            printed(demo, username, "app key") + "=" * (-len(printed(demo, username, "app key")) % 8)
-        )
-        assert client.post("/admin/login/", {"code": f"{totp(key):06d}"}).status_code == 302
-        assert client.get("/admin/").status_code == 200
-        client.logout()
-        client.post("/admin/login/", {"username": username, "password": printed_password(demo, username)})
-        recovery = printed(demo, username, "recovery").split()
-        assert len(recovery) == 10
-        assert client.post("/admin/login/", {"code": recovery[0]}).status_code == 302
-        assert client.get("/admin/").status_code == 200
-
-
-def test_demo_logins_are_a_trainer_and_an_office_user_not_superusers(demo, client):
-    """A newcomer sees what the trainer and the office see: each group's admin, not everything."""
-    users = get_user_model().objects.filter(username__startswith="demo-")
-    groups = {user.username: [group.name for group in user.groups.all()] for user in users}
-    assert groups == {"demo-trainer": ["Trainer"], "demo-kantoor": ["Kantoor"]}
-    assert all(user.is_staff and not user.is_superuser for user in users)
-    cohort = Cohort.objects.get(status=Cohort.Status.PLANNED)
-    change_run = f"/admin/cohorts/cohort/{cohort.pk}/change/"
-    client.login(username="demo-trainer", password=printed_password(demo))
-    assert client.get(change_run).status_code == 200
-    assert client.get("/admin/audit/auditevent/").status_code == 403  # the office's, not the trainer's
-    client.login(username="demo-kantoor", password=printed_password(demo, "demo-kantoor"))
-    assert client.get("/admin/audit/auditevent/").status_code == 200
-    page = client.get(change_run)
-    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()  # view only
 
 
 def test_demo_made_as_a_superuser_by_an_older_version_becomes_a_trainer(db, capsys, django_capture_on_commit_callbacks):
@@ -168,87 +153,6 @@ def test_the_demo_links_e_mails_and_certificates_use_site_url(
     assert ":8000" not in text
 
 
-def test_demo_has_a_course_run_in_every_status_each_with_its_six_days(demo):
-    today = timezone.localdate()
-    runs = {cohort.status: cohort for cohort in Cohort.objects.all()}
-    assert sorted(runs) == sorted(Cohort.Status.values)
-    assert Cohort.objects.count() == len(Cohort.Status.values)
-    for cohort in runs.values():
-        assert cohort.days.count() == 6, cohort.status
-        assert cohort.venue and cohort.place and cohort.trainer.username == "demo-trainer"
-    dates = {status: sorted(cohort.days.values_list("date", flat=True)) for status, cohort in runs.items()}
-    assert dates["completed"][-1] < today
-    assert dates["running"][2] < today < dates["running"][3]
-    for status in ["cancelled", "confirmed", "planned", "requested"]:
-        assert dates[status][0] > today, status
-    assert runs["planned"].open_for_joining
-
-
-def test_demo_has_three_boards_with_registrations_in_every_status_and_intakes(demo):
-    assert Board.objects.count() == 3
-    assert {board.kind for board in Board.objects.all()} == {Board.Kind.BESTUUR, Board.Kind.SWV}
-    assert {registration.status for registration in Registration.objects.all()} == set(Registration.Status.values)
-    assert all(board.registrations.count() > 1 for board in Board.objects.all())
-    cancelled = Registration.objects.get(status=Registration.Status.CANCELLED)
-    assert cancelled.cohort.status == Cohort.Status.CANCELLED
-    assert Registration.objects.filter(kind=Registration.Kind.JOIN_COHORT, board=cancelled.board).exists()
-    intakes = IntakeAppointment.objects.all()
-    assert set(intakes.values_list("status", flat=True)) == set(IntakeAppointment.Status.values)
-    coming = intakes.get(status=IntakeAppointment.Status.PLANNED)
-    assert timezone.now() < coming.starts_at < timezone.now() + datetime.timedelta(days=8)
-    assert coming.registration.status == Registration.Status.INTAKE
-
-
-def test_demo_participants_have_dutch_names_and_every_status(demo):
-    tussenvoegsels = set(Participant.objects.values_list("tussenvoegsel", flat=True))
-    assert {"van", "van der", "de", "'t", "ten", "el", "van den"} <= tussenvoegsels
-    assert set(Participant.objects.values_list("status", flat=True)) == set(Participant.Status.values)
-    confirmed = Cohort.objects.get(status=Cohort.Status.CONFIRMED)
-    assert confirmed.participants.filter(status=Participant.Status.ENROLLED).count() == 30
-    assert confirmed.participants.filter(status=Participant.Status.WAITING).count() == 1
-    assert Participant.objects.filter(cohort__status=Cohort.Status.COMPLETED).exclude(register_number="").exists()
-
-
-def test_demo_has_attendance_for_the_running_and_completed_runs(demo):
-    for status, past_days in [(Cohort.Status.COMPLETED, 6), (Cohort.Status.RUNNING, 3)]:
-        cohort = Cohort.objects.get(status=status)
-        marks = Attendance.objects.filter(course_day__cohort=cohort).exclude(status="")
-        assert marks.count() == past_days * cohort.participants.count(), status
-        assert marks.filter(status=Attendance.Status.ABSENT).exists(), status
-    assert Attendance.objects.filter(status=Attendance.Status.MADE_UP, made_up_in__isnull=False).exists()
-    notified = Attendance.objects.filter(
-        course_day__cohort__status=Cohort.Status.RUNNING, absence_notified_at__isnull=False
-    )
-    assert notified.exists()
-    assert all(attendance.course_day.date > timezone.localdate() for attendance in notified)
-
-
-def test_demo_issues_certificates_and_proofs_of_attendance_for_the_completed_run(demo, client):
-    completed = Cohort.objects.get(status=Cohort.Status.COMPLETED)
-    issued = Certificate.objects.filter(participant__cohort=completed, status=Certificate.Status.VALID)
-    assert issued.filter(kind=Certificate.Kind.CERTIFICATE).count() == 13
-    assert issued.filter(kind=Certificate.Kind.ATTENDANCE).count() == 1  # the one who missed two days
-    assert all(certificate.pdf for certificate in issued)
-    page = client.get(link(printed_links(demo), "Check of certificate"))
-    assert page.status_code == 200
-    assert issued.order_by("pk").first().snapshot["name"] in page.content.decode()
-
-
-def test_demo_names_the_pages_to_open_first(demo, client):
-    links = printed_links(demo)
-    board = client.get(link(links, "Board page of Stichting Openbaar Onderwijs Rivierenland"))
-    assert board.status_code == 200
-    assert "Stichting Openbaar Onderwijs Rivierenland" in board.content.decode()
-    running = Participant.objects.filter(cohort__status=Cohort.Status.RUNNING)
-    for what, path in links.items():
-        if what.startswith("Participant page of"):
-            name = what.removeprefix("Participant page of ").split(" (")[0]
-            assert name in client.get(path).content.decode()
-    assert any(f"Participant page of {p.full_name}" in what for p in running for what in links)
-    assert client.get(link(links, "The public registration form")).status_code == 200
-    assert link(links, "The admin") == "/admin/"
-
-
 def test_demo_runs_again_without_adding_anything_but_a_new_password(
     db, capsys, client, django_capture_on_commit_callbacks
 ):
@@ -290,3 +194,136 @@ def test_demo_tells_its_story_on_any_day_of_the_year(today, db, capsys, django_c
             run_demo(capsys)
         assert sorted(Cohort.objects.values_list("status", flat=True)) == sorted(Cohort.Status.values)
         assert Certificate.objects.filter(kind=Certificate.Kind.CERTIFICATE).count() == 13
+
+
+@pytest.mark.usefixtures("demo")
+class TestWhatTheDemoMade:
+    """The tests that look at one demo run, made once for them all (see `demo_run`)."""
+
+    def test_demo_ends_with_a_trainer_and_an_office_login(self, demo, client):
+        last_lines = demo.rstrip().splitlines()[-15:]
+        assert last_lines[0] == "Demo staff logins, created for this run:"
+        assert "two steps" in last_lines[1]
+        assert last_lines[3].startswith("  The trainer (group Trainer")
+        assert last_lines[4] == "    user:     demo-trainer"
+        assert last_lines[5].startswith("    password: ")
+        assert last_lines[6].startswith("    app key:  ")
+        assert last_lines[7].startswith("    otpauth:  otpauth://totp/Verbindend%3Ademo-trainer?secret=")
+        assert last_lines[8].startswith("    recovery: ")
+        assert last_lines[9].startswith("  The office (group Kantoor")
+        assert last_lines[10] == "    user:     demo-kantoor"
+        assert last_lines[11].startswith("    password: ")
+        assert last_lines[14].startswith("    recovery: ")
+        assert printed_password(demo) != printed_password(demo, "demo-kantoor")
+        assert client.get("/admin/").status_code == 302
+        # Logged in as a newcomer would: the password, then a code from an app given the printed key, or a
+        # recovery code.
+        import base64
+
+        from django_otp.oath import totp
+
+        for username in ("demo-trainer", "demo-kantoor"):
+            client.logout()
+            client.post("/admin/login/", {"username": username, "password": printed_password(demo, username)})
+            key = base64.b32decode(
+                printed(demo, username, "app key") + "=" * (-len(printed(demo, username, "app key")) % 8)
+            )
+            assert client.post("/admin/login/", {"code": f"{totp(key):06d}"}).status_code == 302
+            assert client.get("/admin/").status_code == 200
+            client.logout()
+            client.post("/admin/login/", {"username": username, "password": printed_password(demo, username)})
+            recovery = printed(demo, username, "recovery").split()
+            assert len(recovery) == 10
+            assert client.post("/admin/login/", {"code": recovery[0]}).status_code == 302
+            assert client.get("/admin/").status_code == 200
+
+    def test_demo_logins_are_a_trainer_and_an_office_user_not_superusers(self, demo, client):
+        """A newcomer sees what the trainer and the office see: each group's admin, not everything."""
+        users = get_user_model().objects.filter(username__startswith="demo-")
+        groups = {user.username: [group.name for group in user.groups.all()] for user in users}
+        assert groups == {"demo-trainer": ["Trainer"], "demo-kantoor": ["Kantoor"]}
+        assert all(user.is_staff and not user.is_superuser for user in users)
+        cohort = Cohort.objects.get(status=Cohort.Status.PLANNED)
+        change_run = f"/admin/cohorts/cohort/{cohort.pk}/change/"
+        client.login(username="demo-trainer", password=printed_password(demo))
+        assert client.get(change_run).status_code == 200
+        assert client.get("/admin/audit/auditevent/").status_code == 403  # the office's, not the trainer's
+        client.login(username="demo-kantoor", password=printed_password(demo, "demo-kantoor"))
+        assert client.get("/admin/audit/auditevent/").status_code == 200
+        page = client.get(change_run)
+        assert page.status_code == 200 and 'name="_save"' not in page.content.decode()  # view only
+
+    def test_demo_has_a_course_run_in_every_status_each_with_its_six_days(self, demo):
+        today = timezone.localdate()
+        runs = {cohort.status: cohort for cohort in Cohort.objects.all()}
+        assert sorted(runs) == sorted(Cohort.Status.values)
+        assert Cohort.objects.count() == len(Cohort.Status.values)
+        for cohort in runs.values():
+            assert cohort.days.count() == 6, cohort.status
+            assert cohort.venue and cohort.place and cohort.trainer.username == "demo-trainer"
+        dates = {status: sorted(cohort.days.values_list("date", flat=True)) for status, cohort in runs.items()}
+        assert dates["completed"][-1] < today
+        assert dates["running"][2] < today < dates["running"][3]
+        for status in ["cancelled", "confirmed", "planned", "requested"]:
+            assert dates[status][0] > today, status
+        assert runs["planned"].open_for_joining
+
+    def test_demo_has_three_boards_with_registrations_in_every_status_and_intakes(self, demo):
+        assert Board.objects.count() == 3
+        assert {board.kind for board in Board.objects.all()} == {Board.Kind.BESTUUR, Board.Kind.SWV}
+        assert {registration.status for registration in Registration.objects.all()} == set(Registration.Status.values)
+        assert all(board.registrations.count() > 1 for board in Board.objects.all())
+        cancelled = Registration.objects.get(status=Registration.Status.CANCELLED)
+        assert cancelled.cohort.status == Cohort.Status.CANCELLED
+        assert Registration.objects.filter(kind=Registration.Kind.JOIN_COHORT, board=cancelled.board).exists()
+        intakes = IntakeAppointment.objects.all()
+        assert set(intakes.values_list("status", flat=True)) == set(IntakeAppointment.Status.values)
+        coming = intakes.get(status=IntakeAppointment.Status.PLANNED)
+        assert timezone.now() < coming.starts_at < timezone.now() + datetime.timedelta(days=8)
+        assert coming.registration.status == Registration.Status.INTAKE
+
+    def test_demo_participants_have_dutch_names_and_every_status(self, demo):
+        tussenvoegsels = set(Participant.objects.values_list("tussenvoegsel", flat=True))
+        assert {"van", "van der", "de", "'t", "ten", "el", "van den"} <= tussenvoegsels
+        assert set(Participant.objects.values_list("status", flat=True)) == set(Participant.Status.values)
+        confirmed = Cohort.objects.get(status=Cohort.Status.CONFIRMED)
+        assert confirmed.participants.filter(status=Participant.Status.ENROLLED).count() == 30
+        assert confirmed.participants.filter(status=Participant.Status.WAITING).count() == 1
+        assert Participant.objects.filter(cohort__status=Cohort.Status.COMPLETED).exclude(register_number="").exists()
+
+    def test_demo_has_attendance_for_the_running_and_completed_runs(self, demo):
+        for status, past_days in [(Cohort.Status.COMPLETED, 6), (Cohort.Status.RUNNING, 3)]:
+            cohort = Cohort.objects.get(status=status)
+            marks = Attendance.objects.filter(course_day__cohort=cohort).exclude(status="")
+            assert marks.count() == past_days * cohort.participants.count(), status
+            assert marks.filter(status=Attendance.Status.ABSENT).exists(), status
+        assert Attendance.objects.filter(status=Attendance.Status.MADE_UP, made_up_in__isnull=False).exists()
+        notified = Attendance.objects.filter(
+            course_day__cohort__status=Cohort.Status.RUNNING, absence_notified_at__isnull=False
+        )
+        assert notified.exists()
+        assert all(attendance.course_day.date > timezone.localdate() for attendance in notified)
+
+    def test_demo_issues_certificates_and_proofs_of_attendance_for_the_completed_run(self, demo, client):
+        completed = Cohort.objects.get(status=Cohort.Status.COMPLETED)
+        issued = Certificate.objects.filter(participant__cohort=completed, status=Certificate.Status.VALID)
+        assert issued.filter(kind=Certificate.Kind.CERTIFICATE).count() == 13
+        assert issued.filter(kind=Certificate.Kind.ATTENDANCE).count() == 1  # the one who missed two days
+        assert all(certificate.pdf for certificate in issued)
+        page = client.get(link(printed_links(demo), "Check of certificate"))
+        assert page.status_code == 200
+        assert issued.order_by("pk").first().snapshot["name"] in page.content.decode()
+
+    def test_demo_names_the_pages_to_open_first(self, demo, client):
+        links = printed_links(demo)
+        board = client.get(link(links, "Board page of Stichting Openbaar Onderwijs Rivierenland"))
+        assert board.status_code == 200
+        assert "Stichting Openbaar Onderwijs Rivierenland" in board.content.decode()
+        running = Participant.objects.filter(cohort__status=Cohort.Status.RUNNING)
+        for what, path in links.items():
+            if what.startswith("Participant page of"):
+                name = what.removeprefix("Participant page of ").split(" (")[0]
+                assert name in client.get(path).content.decode()
+        assert any(f"Participant page of {p.full_name}" in what for p in running for what in links)
+        assert client.get(link(links, "The public registration form")).status_code == 200
+        assert link(links, "The admin") == "/admin/"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_service, shared_redis_url
-from harness import free_port
+from harness import RecordingSMTP, free_port
 
 from .helpers import AXE, OPEN_PAGES, Stack
 
@@ -53,15 +53,25 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture
-def stack(service_env, smtp_server, tmp_path):
+@pytest.fixture(scope="session")
+def running_stack(django_db_setup, django_db_blocker, tmp_path_factory):
+    """
+    The production processes, started once for the browser tests: booting gunicorn, a worker and beat costs more
+    than most tests. Each test gets them through `stack`, which gives it an empty database, inbox and cache.
+    """
+    from conftest import service_environment
+
+    folder = tmp_path_factory.mktemp("stack")
+    smtp = RecordingSMTP().start()
     port = free_port()
+    with django_db_blocker.unblock():
+        environment = service_environment(smtp.port)
     env = {
-        **service_env,
+        **environment,
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "2",
-        "CELERY_BEAT_SCHEDULE": str(tmp_path / "celerybeat-schedule"),
+        "CELERY_BEAT_SCHEDULE": str(folder / "celerybeat-schedule"),
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -70,18 +80,29 @@ def stack(service_env, smtp_server, tmp_path):
         "SECURE_SSL_REDIRECT": "false",
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "MEDIA_ROOT": str(tmp_path / "media"),
+        "STATIC_ROOT": str(folder / "static"),
+        "MEDIA_ROOT": str(folder / "media"),
         "CELERY_BROKER_URL": shared_redis_url(7),
         "REDIS_URL": shared_redis_url(6),
         "LOG_LEVEL": "INFO",
     }
-    stack = Stack(env, smtp_server, tmp_path)
+    stack = Stack(env, smtp, folder)
     try:
         stack.start()
         yield stack
     finally:
         stack.stop()
+        smtp.stop()
+
+
+@pytest.fixture
+def stack(running_stack, transactional_db):
+    """The running stack, for one test: the database flushed after it, and reseeded, the inbox and cache emptied."""
+    from conftest import _reseed
+
+    _reseed()
+    running_stack.begin_test()
+    return running_stack
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +111,13 @@ def screenshots(tmp_path_factory) -> Path:
     path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def pytest_collection_modifyitems(items):
+    # One worker runs every test of the running stack (make test distributes by these groups), so it starts once.
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("stack"))
 
 
 @pytest.hookimpl(wrapper=True)

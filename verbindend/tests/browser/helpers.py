@@ -30,6 +30,16 @@ class Stack:
         self.port = int(env["PORT"])
         self.url = f"http://127.0.0.1:{self.port}"
         self.processes = {}
+        self._log_offsets = {}
+
+    def begin_test(self):
+        """Forget what earlier tests left: the messages received, the cache (rate limits), the logs read so far."""
+        import redis
+
+        self.smtp.messages.clear()
+        self.smtp.peers.clear()
+        redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
+        self._log_offsets = {name: (self.folder / f"{name}.log").stat().st_size for name in self.processes}
 
     def start(self):
         commands = procfile()
@@ -51,7 +61,10 @@ class Stack:
             process.wait()
 
     def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text(errors="replace")
+        """What the process wrote since this test began."""
+        with open(self.folder / f"{name}.log", "rb") as log:
+            log.seek(self._log_offsets.get(name, 0))
+            return log.read().decode(errors="replace")
 
     def stop(self):
         for process in self.processes.values():
