@@ -75,48 +75,63 @@ def validate_schedule(*, cohort: Cohort, days: list[PlannedDay], replaying: bool
     :param replaying: for the demo, which replays a story that has already happened
     :raises ValidationError: one specific message per problem
     """
-    errors = []
-    numbers = [day.programme_day.number for day in days]
-    if len(numbers) != len(set(numbers)):
-        errors.append(_("Each programme day can be scheduled once."))
-    if not replaying:
-        stored = _stored_dates(day.pk for day in days)
-        for day in sorted(days, key=lambda d: d.programme_day.number):
-            error = _past_date_error(number=day.programme_day.number, date=day.date, stored=stored.get(day.pk))
-            if error:
-                errors.append(error)
     ordered = sorted(days, key=lambda d: d.programme_day.number)
-    for earlier, later in itertools.pairwise(ordered):
-        if later.date <= earlier.date:
-            errors.append(
-                _("Day %(later)s (%(later_date)s) must come after day %(earlier)s (%(earlier_date)s).")
-                % {
-                    "later": later.programme_day.number,
-                    "later_date": f"{later.date:%d-%m-%Y}",
-                    "earlier": earlier.programme_day.number,
-                    "earlier_date": f"{earlier.date:%d-%m-%Y}",
-                }
-            )
+    errors = _repeated_day_errors(ordered)
+    if not replaying:
+        errors += _past_date_errors(ordered)
+    errors += _order_errors(ordered)
     for day in ordered:
-        if day.end_time <= day.start_time:
-            errors.append(_("Day %(number)s ends before it starts.") % {"number": day.programme_day.number})
-            continue
-        if not (day.venue or cohort.venue):
-            errors.append(
-                _("Day %(number)s needs a venue (or give the course run one).") % {"number": day.programme_day.number}
-            )
-        zone = timezone.get_current_timezone()
-        start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
-        end = timezone.make_aware(datetime.datetime.combine(day.date, day.end_time), zone)
-        # The run's own days are checked against each other above.
-        conflicts = trainer_conflicts(trainer=cohort.trainer, start=start, end=end, exclude_cohort_id=cohort.pk)
-        if conflicts:
-            errors.append(
-                _("On day %(number)s the trainer is busy: %(conflicts)s.")
-                % {"number": day.programme_day.number, "conflicts": "; ".join(conflicts)}
-            )
+        errors += _day_errors(cohort, day)
     if errors:
         raise ValidationError(errors)
+
+
+def _repeated_day_errors(days: list[PlannedDay]) -> list[str]:
+    numbers = [day.programme_day.number for day in days]
+    return [_("Each programme day can be scheduled once.")] if len(numbers) != len(set(numbers)) else []
+
+
+def _past_date_errors(days: list[PlannedDay]) -> list[str]:
+    stored = _stored_dates(day.pk for day in days)
+    errors = (
+        _past_date_error(number=day.programme_day.number, date=day.date, stored=stored.get(day.pk)) for day in days
+    )
+    return [error for error in errors if error]
+
+
+def _order_errors(ordered: list[PlannedDay]) -> list[str]:
+    return [
+        _("Day %(later)s (%(later_date)s) must come after day %(earlier)s (%(earlier_date)s).")
+        % {
+            "later": later.programme_day.number,
+            "later_date": f"{later.date:%d-%m-%Y}",
+            "earlier": earlier.programme_day.number,
+            "earlier_date": f"{earlier.date:%d-%m-%Y}",
+        }
+        for earlier, later in itertools.pairwise(ordered)
+        if later.date <= earlier.date
+    ]
+
+
+def _day_errors(cohort: Cohort, day: PlannedDay) -> list[str]:
+    """Return what is wrong with one day on its own: its times, its venue, or the trainer busy elsewhere."""
+    number = day.programme_day.number
+    if day.end_time <= day.start_time:
+        return [_("Day %(number)s ends before it starts.") % {"number": number}]
+    errors = []
+    if not (day.venue or cohort.venue):
+        errors.append(_("Day %(number)s needs a venue (or give the course run one).") % {"number": number})
+    zone = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
+    end = timezone.make_aware(datetime.datetime.combine(day.date, day.end_time), zone)
+    # The run's own days are checked against each other above.
+    conflicts = trainer_conflicts(trainer=cohort.trainer, start=start, end=end, exclude_cohort_id=cohort.pk)
+    if conflicts:
+        errors.append(
+            _("On day %(number)s the trainer is busy: %(conflicts)s.")
+            % {"number": number, "conflicts": "; ".join(conflicts)}
+        )
+    return errors
 
 
 # The fields whose change moves a course day (and sends the change notice).
