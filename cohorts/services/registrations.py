@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import Email, queue_email, queue_emails
+from mail.services import Email, queue_emails
 from privacy import services as privacy
 from privacy.models import Consent
 from programme.models import Programme
@@ -37,7 +37,7 @@ from .enrolment import (
     seated,
 )
 from .links import board_page_url
-from .notices import _contact_recipient, _participant_recipient, _send_day_invitations
+from .notices import _contact_recipient, _email, _participant_recipient, _queue_one, _send_day_invitations
 from .runs import ACTIVE_STATUSES, CohortError, has_started, save_new_cohort
 
 logger = logging.getLogger(__name__)
@@ -239,20 +239,17 @@ def place_registrations(*, registrations: list[Registration], cohort: Cohort) ->
 
 
 def _tell_contact_placed(registration: Registration, cohort: Cohort) -> None:
-    queue_email(
-        to=registration.contact_email,
-        template="cohorts/mail/registration_placed",
-        context={
-            "registration": registration,
-            "board": registration.board,
-            "cohort": cohort,
-            "programme": cohort.programme,
-            "days": list(cohort.days.select_related("programme_day").order_by("date")),
-            "board_page_url": board_page_url(registration),
-        },
-        key=f"registration-placed:{registration.pk}:{cohort.pk}",
-        language=registration.language,
-        about=[registration],
+    _queue_one(
+        _email(
+            _contact_recipient(registration),
+            template="registration_placed",
+            key=f"registration-placed:{registration.pk}:{cohort.pk}",
+            context={
+                "cohort": cohort,
+                "programme": cohort.programme,
+                "days": list(cohort.days.select_related("programme_day").order_by("date")),
+            },
+        )
     )
     if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
         # The contacts placed before got each day as a meeting at confirmation.

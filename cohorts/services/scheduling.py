@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import Email
 from programme.models import ProgrammeDay
 
 from ..models import (
@@ -22,11 +21,11 @@ from ..models import (
 )
 from ..selectors import cohort_recipients
 from .intakes import trainer_conflicts
-from .links import board_page_url, participant_page_url
 from .notices import (
     _cohort_recipients,
     _contact_recipient,
     _day_invitation,
+    _email,
     _participant_recipient,
     _queue,
     _send_day_invitations,
@@ -277,44 +276,34 @@ def delete_course_day(*, day: CourseDay, by=None, request=None) -> None:
 
 def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
     # The people who received the schedule at confirmation hear of a change
-    # to it, all in one INSERT (`notices._queue`).
+    # to it, all in one INSERT (`notices._queue`), with the day's updated
+    # invitation: they got the day as a meeting at confirmation.
     participants, registrations = cohort_recipients(cohort)
     enrolled = list(participants)
-    emails = [
-        Email(
-            to=participant.email,
-            template="cohorts/mail/day_changed",
-            context={
-                "participant": participant,
-                "cohort": cohort,
-                "day": day,
-                "participant_page_url": participant_page_url(participant),
-            },
-            key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
-            language=participant.language,
-            about=[participant],
-            attachments=[_day_invitation(day, _participant_recipient(participant), method="REQUEST")],
+    context = {"cohort": cohort, "day": day}
+    emails = []
+    for participant in enrolled:
+        recipient = _participant_recipient(participant)
+        emails.append(
+            _email(
+                recipient,
+                template="day_changed",
+                key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
+                context=context,
+                attachments=[_day_invitation(day, recipient, method="REQUEST")],
+            )
         )
-        for participant in enrolled
-    ]
-    # With the day's updated invitation: they got the day as a meeting at confirmation.
-    emails += [
-        Email(
-            to=registration.contact_email,
-            template="cohorts/mail/day_changed_board",
-            context={
-                "registration": registration,
-                "board": registration.board,
-                "cohort": cohort,
-                "day": day,
-                "leaders": [p for p in enrolled if p.registration_id == registration.pk],
-                "board_page_url": board_page_url(registration),
-            },
-            key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
-            language=registration.language,
-            about=[registration, *(p for p in enrolled if p.registration_id == registration.pk)],
-            attachments=[_day_invitation(day, _contact_recipient(registration), method="REQUEST")],
+    for registration in registrations.select_related("board"):
+        recipient = _contact_recipient(registration)
+        leaders = [p for p in enrolled if p.registration_id == registration.pk]
+        emails.append(
+            _email(
+                recipient,
+                template="day_changed_board",
+                key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
+                context={**context, "leaders": leaders},
+                about=leaders,
+                attachments=[_day_invitation(day, recipient, method="REQUEST")],
+            )
         )
-        for registration in registrations.select_related("board")
-    ]
     _queue(emails)
