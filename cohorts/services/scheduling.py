@@ -49,6 +49,17 @@ class PlannedDay:
     venue: str
     pk: int | None = None
 
+    def new_course_day(self, cohort: Cohort) -> CourseDay:
+        """Return this day as a new course day of the run, unsaved, to add with `save_course_day`."""
+        return CourseDay(
+            cohort=cohort,
+            programme_day=self.programme_day,
+            date=self.date,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            venue=self.venue,
+        )
+
 
 def _stored_dates(pks) -> dict[int, datetime.date]:
     pks = [pk for pk in pks if pk is not None]
