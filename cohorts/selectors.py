@@ -229,6 +229,15 @@ def board_page(registration: Registration, *, today: datetime.date | None = None
     )
 
 
+def participant_emails_in_run(cohort_id: int):
+    """Return the e-mail addresses of a run's participants who have not withdrawn: a new one may not repeat them."""
+    return (
+        Participant.objects.filter(cohort_id=cohort_id)
+        .exclude(status=Participant.Status.WITHDRAWN)
+        .values_list("email", flat=True)
+    )
+
+
 def enrolment_page(registration_id: int) -> Registration:
     """Return a registration with its board, course run and days, as the self-enrolment page shows them."""
     return (

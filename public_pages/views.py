@@ -1,6 +1,7 @@
 """The pages of the public: the registration form, the board page, self-enrolment and the participant page."""
 
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -124,6 +125,16 @@ def registration_thanks(request):
 PASTE_PENDING = "board-paste-pending"
 
 
+@dataclass
+class _BoardForms:
+    """The board page's forms as an action leaves them, and the registration the action was for."""
+
+    add: ParticipantForm
+    paste: PasteParticipantsForm
+    preview: list | None = None  # the pasted rows, parsed
+    target: Registration | None = None
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def board_page(request, token):
@@ -137,83 +148,20 @@ def board_page(request, token):
     registration = registration_from_token(token, tokens.BOARD)
     sector = registration.board.sector
     page = selectors.board_page(registration)
-    add_form = ParticipantForm(sector=sector, prefix="add")
-    paste_form = PasteParticipantsForm(sector=sector, prefix="paste")
-    preview = None
-    target = None
+    forms = _BoardForms(
+        add=ParticipantForm(sector=sector, prefix="add"), paste=PasteParticipantsForm(sector=sector, prefix="paste")
+    )
     if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "add":
-            target = _target_registration(page, request.POST.get("registration"))
-            add_form = ParticipantForm(request.POST, sector=sector, prefix="add")
-            if add_form.is_valid():
-                try:
-                    participant = enrolment.enroll_participant(
-                        registration=target, data=add_form.cleaned_data, language=registration.language
-                    )
-                except enrolment.EnrolmentError as error:
-                    add_form.add_error(None, str(error))
-                else:
-                    _report_enrolment(request, [participant])
-                    return redirect(request.path)
-        elif action in {"paste", "paste_confirm"}:
-            target = _target_registration(page, request.POST.get("registration"))
-            paste_form = _paste_form(request.POST, target=target, sector=sector)
-            if paste_form.is_valid():
-                preview = paste_form.parsed_rows()
-                valid = [row.data for row in preview if row.valid]
-                if action == "paste_confirm" and valid:
-                    try:
-                        saved = enrolment.enroll_participants(
-                            registration=target, rows=valid, language=registration.language
-                        )
-                    except enrolment.EnrolmentError as error:
-                        paste_form.add_error(None, str(error))
-                    else:
-                        _report_enrolment(request, saved)
-                        failed = [row for row in preview if not row.valid]
-                        if failed:
-                            # The rows that could not be added stay in the box, to be corrected.
-                            request.session[PASTE_PENDING] = {
-                                "registration": target.pk,
-                                "rows": paste_form.rows_text(failed),
-                            }
-                            messages.warning(
-                                request,
-                                ngettext(
-                                    "%(count)s row could not be added; it is still in the box below, to be corrected.",
-                                    "%(count)s rows could not be added; they are still in the box below, to be "
-                                    "corrected.",
-                                    len(failed),
-                                )
-                                % {"count": len(failed)},
-                            )
-                            return redirect(request.path + "#paste")
-                        return redirect(request.path)
-        elif action == "withdraw":
-            participant = _own_participant(page.registration_ids, request.POST.get("participant"))
-            try:
-                promoted = enrolment.withdraw_participant(participant=participant)
-            except enrolment.EnrolmentError as error:
-                messages.error(request, str(error))
-            else:
-                messages.success(request, _("%(name)s has been withdrawn.") % {"name": participant.full_name})
-                if promoted and promoted.registration_id in page.registration_ids:
-                    messages.info(
-                        request,
-                        _("%(name)s moved up from the waiting list.") % {"name": promoted.full_name},
-                    )
-            return redirect(request.path)
-        else:
+        action = _BOARD_ACTIONS.get(request.POST.get("action"))
+        if action is None:
             raise Http404
+        response = action(request, page=page, forms=forms)
+        if response is not None:
+            return response
     else:
-        pending = request.session.pop(PASTE_PENDING, None)
-        if pending and pending.get("registration") in page.registration_ids:
-            target = next(item for item in page.registrations if item.pk == pending["registration"])
-            paste_form = _paste_form({"paste-rows": pending["rows"]}, target=target, sector=sector)
-            if paste_form.is_valid():
-                preview = paste_form.parsed_rows()
+        _restore_pending_paste(request, page=page, forms=forms)
     runs = page.changeable_runs
+    target = forms.target
     chosen = target.pk if target is not None else (runs[0].registration.pk if runs else None)
     return render(
         request,
@@ -223,23 +171,105 @@ def board_page(request, token):
             "registration": page.registration,
             "changeable_runs": runs,
             "chosen_registration": chosen,
-            "add_form": add_form,
-            "paste_form": paste_form,
-            "preview": preview,
-            "preview_valid": sum(1 for row in preview or [] if row.valid),
+            "add_form": forms.add,
+            "paste_form": forms.paste,
+            "preview": forms.preview,
+            "preview_valid": sum(1 for row in forms.preview or [] if row.valid),
             "token": token,
         },
     )
 
 
-def _paste_form(data, *, target: Registration, sector: str) -> PasteParticipantsForm:
-    taken = []
-    if target.cohort_id:
-        taken = (
-            Participant.objects.filter(cohort_id=target.cohort_id)
-            .exclude(status=Participant.Status.WITHDRAWN)
-            .values_list("email", flat=True)
+def _add_participant(request, *, page: selectors.BoardPage, forms: _BoardForms) -> HttpResponse | None:
+    """Enrol the participant of the add form; None to show the page again with the form's errors."""
+    forms.target = _target_registration(page, request.POST.get("registration"))
+    forms.add = ParticipantForm(request.POST, sector=page.board.sector, prefix="add")
+    if not forms.add.is_valid():
+        return None
+    try:
+        participant = enrolment.enroll_participant(
+            registration=forms.target, data=forms.add.cleaned_data, language=page.registration.language
         )
+    except enrolment.EnrolmentError as error:
+        forms.add.add_error(None, str(error))
+        return None
+    _report_enrolment(request, [participant])
+    return redirect(request.path)
+
+
+def _paste_participants(request, *, page: selectors.BoardPage, forms: _BoardForms) -> HttpResponse | None:
+    """
+    Show the pasted rows as they would be added, or on confirmation enrol the valid ones.
+
+    The rows that could not be added stay in the box, to be corrected.
+    """
+    forms.target = _target_registration(page, request.POST.get("registration"))
+    forms.paste = _paste_form(request.POST, target=forms.target, sector=page.board.sector)
+    if not forms.paste.is_valid():
+        return None
+    forms.preview = forms.paste.parsed_rows()
+    valid = [row.data for row in forms.preview if row.valid]
+    if request.POST.get("action") != "paste_confirm" or not valid:
+        return None
+    try:
+        saved = enrolment.enroll_participants(
+            registration=forms.target, rows=valid, language=page.registration.language
+        )
+    except enrolment.EnrolmentError as error:
+        forms.paste.add_error(None, str(error))
+        return None
+    _report_enrolment(request, saved)
+    failed = [row for row in forms.preview if not row.valid]
+    if not failed:
+        return redirect(request.path)
+    request.session[PASTE_PENDING] = {"registration": forms.target.pk, "rows": forms.paste.rows_text(failed)}
+    messages.warning(
+        request,
+        ngettext(
+            "%(count)s row could not be added; it is still in the box below, to be corrected.",
+            "%(count)s rows could not be added; they are still in the box below, to be corrected.",
+            len(failed),
+        )
+        % {"count": len(failed)},
+    )
+    return redirect(request.path + "#paste")
+
+
+def _withdraw_participant(request, *, page: selectors.BoardPage, forms: _BoardForms) -> HttpResponse:
+    participant = _own_participant(page.registration_ids, request.POST.get("participant"))
+    try:
+        promoted = enrolment.withdraw_participant(participant=participant)
+    except enrolment.EnrolmentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(name)s has been withdrawn.") % {"name": participant.full_name})
+        if promoted and promoted.registration_id in page.registration_ids:
+            messages.info(request, _("%(name)s moved up from the waiting list.") % {"name": promoted.full_name})
+    return redirect(request.path)
+
+
+# Each action of the board page: a redirect when it is done, None to show the page with its forms.
+_BOARD_ACTIONS = {
+    "add": _add_participant,
+    "paste": _paste_participants,
+    "paste_confirm": _paste_participants,
+    "withdraw": _withdraw_participant,
+}
+
+
+def _restore_pending_paste(request, *, page: selectors.BoardPage, forms: _BoardForms) -> None:
+    """Put back in the box the rows a confirmed paste could not add, parsed again, for their registration."""
+    pending = request.session.pop(PASTE_PENDING, None)
+    if not pending or pending.get("registration") not in page.registration_ids:
+        return
+    forms.target = next(item for item in page.registrations if item.pk == pending["registration"])
+    forms.paste = _paste_form({"paste-rows": pending["rows"]}, target=forms.target, sector=page.board.sector)
+    if forms.paste.is_valid():
+        forms.preview = forms.paste.parsed_rows()
+
+
+def _paste_form(data, *, target: Registration, sector: str) -> PasteParticipantsForm:
+    taken = selectors.participant_emails_in_run(target.cohort_id) if target.cohort_id else []
     return PasteParticipantsForm(data, sector=sector, prefix="paste", taken_emails=taken)
 
 

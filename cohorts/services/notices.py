@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import translation
 
-from mail.services import Email, queue_emails
+from mail.services import Email, queue_email, queue_emails
 from verbindend.ics import Attendee, invitation_attachment
 
 from ..models import (
@@ -30,6 +30,11 @@ class _Recipient:
     language: str
     who: str  # in idempotency keys
     context: dict
+
+    @property
+    def record(self) -> Participant | Registration:
+        """The participant or registration the recipient is: every e-mail to them is about it."""
+        return self.context.get("participant") or self.context["registration"]
 
 
 def _participant_recipient(participant: Participant) -> _Recipient:
@@ -66,6 +71,46 @@ def _cohort_days(cohort: Cohort) -> list[CourseDay]:
     for day in days:
         day.cohort = cohort
     return days
+
+
+def _email(
+    recipient: _Recipient,
+    *,
+    template: str,
+    key: str,
+    context: dict,
+    about: list | tuple = (),
+    attachments: list | tuple = (),
+) -> Email:
+    """
+    Return an e-mail of a course run to one recipient, in their language, with their part of the context.
+
+    :param template: the name under cohorts/mail/
+    :param about: who else it is about, besides the recipient (a contact's leaders)
+    """
+    return Email(
+        to=recipient.email,
+        template=f"cohorts/mail/{template}",
+        context={**context, **recipient.context},
+        key=key,
+        language=recipient.language,
+        about=[recipient.record, *about],
+        attachments=attachments,
+    )
+
+
+def _queue_one(email: Email) -> None:
+    """Queue one e-mail whose key another transaction may be queueing meanwhile: `queue_email` keeps the first."""
+    queue_email(
+        to=email.to,
+        template=email.template,
+        context=email.context,
+        key=email.key,
+        attachments=email.attachments,
+        language=email.language,
+        reply_to=email.reply_to,
+        about=email.about,
+    )
 
 
 def _queue(emails: list[Email]) -> None:
@@ -110,13 +155,11 @@ def _cohort_emails(
                     )
                 )
         emails.append(
-            Email(
-                to=recipient.email,
-                template=f"cohorts/mail/{template}",
-                context={**context, **recipient.context},
+            _email(
+                recipient,
+                template=template,
                 key=f"cohort-{key}:{cohort.pk}:{recipient.who}",
-                language=recipient.language,
-                about=[recipient.context.get("participant") or recipient.context["registration"]],
+                context=context,
                 attachments=attachments,
             )
         )
@@ -147,13 +190,11 @@ def _day_invitation_emails(*, days: list[CourseDay], recipients: list[_Recipient
     """
     template = "course_day_invitation" if method == "REQUEST" else "course_day_cancelled"
     return [
-        Email(
-            to=recipient.email,
-            template=f"cohorts/mail/{template}",
-            context={"cohort": day.cohort, "programme": day.cohort.programme, "day": day, **recipient.context},
+        _email(
+            recipient,
+            template=template,
             key=f"courseday-{method.lower()}:{day.pk}:{day.sequence}:{recipient.who}",
-            language=recipient.language,
-            about=[recipient.context.get("participant") or recipient.context["registration"]],
+            context={"cohort": day.cohort, "programme": day.cohort.programme, "day": day},
             attachments=[_day_invitation(day, recipient, method=method)],
         )
         for day in days

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import Email, queue_email, queue_emails
+from mail.services import Email, queue_emails
 from privacy import services as privacy
 from privacy.models import Consent
 from programme.models import Programme
@@ -37,7 +37,7 @@ from .enrolment import (
     seated,
 )
 from .links import board_page_url
-from .notices import _contact_recipient, _participant_recipient, _send_day_invitations
+from .notices import _contact_recipient, _email, _participant_recipient, _queue_one, _send_day_invitations
 from .runs import ACTIVE_STATUSES, CohortError, has_started, save_new_cohort
 
 logger = logging.getLogger(__name__)
@@ -239,20 +239,17 @@ def place_registrations(*, registrations: list[Registration], cohort: Cohort) ->
 
 
 def _tell_contact_placed(registration: Registration, cohort: Cohort) -> None:
-    queue_email(
-        to=registration.contact_email,
-        template="cohorts/mail/registration_placed",
-        context={
-            "registration": registration,
-            "board": registration.board,
-            "cohort": cohort,
-            "programme": cohort.programme,
-            "days": list(cohort.days.select_related("programme_day").order_by("date")),
-            "board_page_url": board_page_url(registration),
-        },
-        key=f"registration-placed:{registration.pk}:{cohort.pk}",
-        language=registration.language,
-        about=[registration],
+    _queue_one(
+        _email(
+            _contact_recipient(registration),
+            template="registration_placed",
+            key=f"registration-placed:{registration.pk}:{cohort.pk}",
+            context={
+                "cohort": cohort,
+                "programme": cohort.programme,
+                "days": list(cohort.days.select_related("programme_day").order_by("date")),
+            },
+        )
     )
     if Cohort.objects.filter(pk=cohort.pk, status__in=ACTIVE_STATUSES).exists():
         # The contacts placed before got each day as a meeting at confirmation.
@@ -306,39 +303,18 @@ def move_registration(*, registration: Registration, cohort: Cohort, by=None, re
         the new run lacks the seats, or one of the participants is already in it
     """
     registration, runs = _locked_runs_of(registration, cohort)
-    board = registration.board.name
-    if registration.cohort_id is None:
-        raise CohortError(_("%(board)s is not in a course run yet; add it to one instead.") % {"board": board})
-    old, new = runs[registration.cohort_id], runs[cohort.pk]
-    if old.pk == new.pk:
-        raise CohortError(_("%(board)s is in %(code)s already.") % {"board": board, "code": new.code})
-    _refuse_changing_participants(registration, old)
-    _refuse_closed_run(new)
-    if has_started(new):
-        raise CohortError(_("%(code)s has started; boards cannot join it.") % {"code": new.code})
+    old, new = _runs_of_move(registration, runs, to=cohort)
     moving = list(registration.participants.filter(cohort=old).order_by("waitlist_number", "pk"))
-    _refuse_moving_into(new, moving, board=board)
+    _refuse_moving_into(new, moving, board=registration.board.name)
     enrolled = [p for p in moving if p.status == Participant.Status.ENROLLED]
     if old.status in ACTIVE_STATUSES:
         # Before the move, so each cancellation names the run they had.
         days = old.days.filter(date__gte=timezone.localdate())
         recipients = [_contact_recipient(registration), *(_participant_recipient(p) for p in enrolled)]
         _send_day_invitations(days=days, recipients=recipients, method="CANCEL")
-    highest = new.participants.aggregate(highest=Max("waitlist_number"))["highest"] or 0
-    free = max(new.programme.max_participants - seated(new) - len(enrolled), 0)
     # Their absence notices are about the old run's days.
     Attendance.objects.filter(participant__in=moving, course_day__cohort=old).delete()
-    for participant in moving:
-        participant.cohort = new
-        if participant.status == Participant.Status.WAITING:
-            # A seat the new run has free is theirs, in their order; else they wait at its end.
-            if free:
-                free -= 1
-                participant.status, participant.waitlist_number = Participant.Status.ENROLLED, None
-            else:
-                highest += 1
-                participant.waitlist_number = highest
-        participant.save(update_fields=["cohort", "status", "waitlist_number"])
+    _seat_moving_participants(moving, cohort=new, enrolled=len(enrolled))
     for _seat in enrolled:
         if _promote_from_waiting_list(old) is None:
             break
@@ -358,6 +334,47 @@ def move_registration(*, registration: Registration, cohort: Cohort, by=None, re
         changes={"cohort": [old.code, new.code]},
     )
     return registration
+
+
+def _runs_of_move(registration: Registration, runs: dict[int, Cohort], *, to: Cohort) -> tuple[Cohort, Cohort]:
+    """
+    Return the run a registration leaves and the run it joins, locked.
+
+    :raises CohortError: it is in no run, or already in that one; it may not change its
+        participants; or the new run is closed to boards or has started
+    """
+    board = registration.board.name
+    if registration.cohort_id is None:
+        raise CohortError(_("%(board)s is not in a course run yet; add it to one instead.") % {"board": board})
+    old, new = runs[registration.cohort_id], runs[to.pk]
+    if old.pk == new.pk:
+        raise CohortError(_("%(board)s is in %(code)s already.") % {"board": board, "code": new.code})
+    _refuse_changing_participants(registration, old)
+    _refuse_closed_run(new)
+    if has_started(new):
+        raise CohortError(_("%(code)s has started; boards cannot join it.") % {"code": new.code})
+    return old, new
+
+
+def _seat_moving_participants(moving: list[Participant], *, cohort: Cohort, enrolled: int) -> None:
+    """
+    Put the moving participants in their new run: who was enrolled stays enrolled.
+
+    Who was waiting takes a seat the run has left over, in their order, or
+    else joins the end of its waiting list.
+    """
+    highest = cohort.participants.aggregate(highest=Max("waitlist_number"))["highest"] or 0
+    free = max(cohort.programme.max_participants - seated(cohort) - enrolled, 0)
+    for participant in moving:
+        participant.cohort = cohort
+        if participant.status == Participant.Status.WAITING:
+            if free:
+                free -= 1
+                participant.status, participant.waitlist_number = Participant.Status.ENROLLED, None
+            else:
+                highest += 1
+                participant.waitlist_number = highest
+        participant.save(update_fields=["cohort", "status", "waitlist_number"])
 
 
 def _refuse_moving_into(cohort: Cohort, moving: list[Participant], *, board: str) -> None:

@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from mail.models import OutgoingMail
-from mail.services import queue_email
+from mail.services import Email, queue_email
 
 from ..models import (
     Cohort,
@@ -18,7 +18,8 @@ from ..models import (
     Participant,
     Registration,
 )
-from .links import board_page_url, participant_page_url
+from .links import board_page_url
+from .notices import _contact_recipient, _email, _participant_recipient, _queue_one
 from .runs import ACTIVE_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -100,48 +101,26 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     # the next run (its keys not yet taken) tries again.
     with transaction.atomic():
         for key, who, day in due:
-            if day is None:
-                queue_email(
-                    to=who.registration.contact_email,
-                    template="cohorts/mail/intake_reminder",
-                    context={"intake": who, "registration": who.registration, "board": who.registration.board},
-                    key=key,
-                    language=who.registration.language,
-                    about=[who.registration],
-                )
-            elif isinstance(who, Registration):
-                queue_email(
-                    to=who.contact_email,
-                    template="cohorts/mail/course_day_reminder_board",
-                    context={
-                        "registration": who,
-                        "board": who.board,
-                        "leaders": who.leaders,
-                        "day": day,
-                        "cohort": day.cohort,
-                        "programme": day.cohort.programme,
-                        "board_page_url": board_page_url(who),
-                    },
-                    key=key,
-                    language=who.language,
-                    about=[who, *who.leaders],
-                )
-            else:
-                queue_email(
-                    to=who.email,
-                    template="cohorts/mail/course_day_reminder",
-                    context={
-                        "participant": who,
-                        "day": day,
-                        "cohort": day.cohort,
-                        "programme": day.cohort.programme,
-                        "participant_page_url": participant_page_url(who),
-                    },
-                    key=key,
-                    language=who.language,
-                    about=[who],
-                )
+            _queue_one(_reminder(key=key, who=who, day=day))
     return len(due)
+
+
+def _reminder(*, key: str, who, day: CourseDay | None) -> Email:
+    """Return the reminder of an intake (`day` None) or of a course day, to a participant or a board's contact."""
+    if day is None:
+        return _email(
+            _contact_recipient(who.registration), template="intake_reminder", key=key, context={"intake": who}
+        )
+    context = {"day": day, "cohort": day.cohort, "programme": day.cohort.programme}
+    if isinstance(who, Registration):
+        return _email(
+            _contact_recipient(who),
+            template="course_day_reminder_board",
+            key=key,
+            context={**context, "leaders": who.leaders},
+            about=who.leaders,
+        )
+    return _email(_participant_recipient(who), template="course_day_reminder", key=key, context=context)
 
 
 def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import Email
 from programme.models import ProgrammeDay
 
 from ..models import (
@@ -22,11 +21,11 @@ from ..models import (
 )
 from ..selectors import cohort_recipients
 from .intakes import trainer_conflicts
-from .links import board_page_url, participant_page_url
 from .notices import (
     _cohort_recipients,
     _contact_recipient,
     _day_invitation,
+    _email,
     _participant_recipient,
     _queue,
     _send_day_invitations,
@@ -49,6 +48,17 @@ class PlannedDay:
     end_time: datetime.time
     venue: str
     pk: int | None = None
+
+    def new_course_day(self, cohort: Cohort) -> CourseDay:
+        """Return this day as a new course day of the run, unsaved, to add with `save_course_day`."""
+        return CourseDay(
+            cohort=cohort,
+            programme_day=self.programme_day,
+            date=self.date,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            venue=self.venue,
+        )
 
 
 def _stored_dates(pks) -> dict[int, datetime.date]:
@@ -75,48 +85,63 @@ def validate_schedule(*, cohort: Cohort, days: list[PlannedDay], replaying: bool
     :param replaying: for the demo, which replays a story that has already happened
     :raises ValidationError: one specific message per problem
     """
-    errors = []
-    numbers = [day.programme_day.number for day in days]
-    if len(numbers) != len(set(numbers)):
-        errors.append(_("Each programme day can be scheduled once."))
-    if not replaying:
-        stored = _stored_dates(day.pk for day in days)
-        for day in sorted(days, key=lambda d: d.programme_day.number):
-            error = _past_date_error(number=day.programme_day.number, date=day.date, stored=stored.get(day.pk))
-            if error:
-                errors.append(error)
     ordered = sorted(days, key=lambda d: d.programme_day.number)
-    for earlier, later in itertools.pairwise(ordered):
-        if later.date <= earlier.date:
-            errors.append(
-                _("Day %(later)s (%(later_date)s) must come after day %(earlier)s (%(earlier_date)s).")
-                % {
-                    "later": later.programme_day.number,
-                    "later_date": f"{later.date:%d-%m-%Y}",
-                    "earlier": earlier.programme_day.number,
-                    "earlier_date": f"{earlier.date:%d-%m-%Y}",
-                }
-            )
+    errors = _repeated_day_errors(ordered)
+    if not replaying:
+        errors += _past_date_errors(ordered)
+    errors += _order_errors(ordered)
     for day in ordered:
-        if day.end_time <= day.start_time:
-            errors.append(_("Day %(number)s ends before it starts.") % {"number": day.programme_day.number})
-            continue
-        if not (day.venue or cohort.venue):
-            errors.append(
-                _("Day %(number)s needs a venue (or give the course run one).") % {"number": day.programme_day.number}
-            )
-        zone = timezone.get_current_timezone()
-        start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
-        end = timezone.make_aware(datetime.datetime.combine(day.date, day.end_time), zone)
-        # The run's own days are checked against each other above.
-        conflicts = trainer_conflicts(trainer=cohort.trainer, start=start, end=end, exclude_cohort_id=cohort.pk)
-        if conflicts:
-            errors.append(
-                _("On day %(number)s the trainer is busy: %(conflicts)s.")
-                % {"number": day.programme_day.number, "conflicts": "; ".join(conflicts)}
-            )
+        errors += _day_errors(cohort, day)
     if errors:
         raise ValidationError(errors)
+
+
+def _repeated_day_errors(days: list[PlannedDay]) -> list[str]:
+    numbers = [day.programme_day.number for day in days]
+    return [_("Each programme day can be scheduled once.")] if len(numbers) != len(set(numbers)) else []
+
+
+def _past_date_errors(days: list[PlannedDay]) -> list[str]:
+    stored = _stored_dates(day.pk for day in days)
+    errors = (
+        _past_date_error(number=day.programme_day.number, date=day.date, stored=stored.get(day.pk)) for day in days
+    )
+    return [error for error in errors if error]
+
+
+def _order_errors(ordered: list[PlannedDay]) -> list[str]:
+    return [
+        _("Day %(later)s (%(later_date)s) must come after day %(earlier)s (%(earlier_date)s).")
+        % {
+            "later": later.programme_day.number,
+            "later_date": f"{later.date:%d-%m-%Y}",
+            "earlier": earlier.programme_day.number,
+            "earlier_date": f"{earlier.date:%d-%m-%Y}",
+        }
+        for earlier, later in itertools.pairwise(ordered)
+        if later.date <= earlier.date
+    ]
+
+
+def _day_errors(cohort: Cohort, day: PlannedDay) -> list[str]:
+    """Return what is wrong with one day on its own: its times, its venue, or the trainer busy elsewhere."""
+    number = day.programme_day.number
+    if day.end_time <= day.start_time:
+        return [_("Day %(number)s ends before it starts.") % {"number": number}]
+    errors = []
+    if not (day.venue or cohort.venue):
+        errors.append(_("Day %(number)s needs a venue (or give the course run one).") % {"number": number})
+    zone = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
+    end = timezone.make_aware(datetime.datetime.combine(day.date, day.end_time), zone)
+    # The run's own days are checked against each other above.
+    conflicts = trainer_conflicts(trainer=cohort.trainer, start=start, end=end, exclude_cohort_id=cohort.pk)
+    if conflicts:
+        errors.append(
+            _("On day %(number)s the trainer is busy: %(conflicts)s.")
+            % {"number": number, "conflicts": "; ".join(conflicts)}
+        )
+    return errors
 
 
 # The fields whose change moves a course day (and sends the change notice).
@@ -262,44 +287,34 @@ def delete_course_day(*, day: CourseDay, by=None, request=None) -> None:
 
 def _send_day_changed(*, cohort: Cohort, day: CourseDay) -> None:
     # The people who received the schedule at confirmation hear of a change
-    # to it, all in one INSERT (`notices._queue`).
+    # to it, all in one INSERT (`notices._queue`), with the day's updated
+    # invitation: they got the day as a meeting at confirmation.
     participants, registrations = cohort_recipients(cohort)
     enrolled = list(participants)
-    emails = [
-        Email(
-            to=participant.email,
-            template="cohorts/mail/day_changed",
-            context={
-                "participant": participant,
-                "cohort": cohort,
-                "day": day,
-                "participant_page_url": participant_page_url(participant),
-            },
-            key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
-            language=participant.language,
-            about=[participant],
-            attachments=[_day_invitation(day, _participant_recipient(participant), method="REQUEST")],
+    context = {"cohort": cohort, "day": day}
+    emails = []
+    for participant in enrolled:
+        recipient = _participant_recipient(participant)
+        emails.append(
+            _email(
+                recipient,
+                template="day_changed",
+                key=f"day-changed:{day.pk}:{day.sequence}:{participant.pk}",
+                context=context,
+                attachments=[_day_invitation(day, recipient, method="REQUEST")],
+            )
         )
-        for participant in enrolled
-    ]
-    # With the day's updated invitation: they got the day as a meeting at confirmation.
-    emails += [
-        Email(
-            to=registration.contact_email,
-            template="cohorts/mail/day_changed_board",
-            context={
-                "registration": registration,
-                "board": registration.board,
-                "cohort": cohort,
-                "day": day,
-                "leaders": [p for p in enrolled if p.registration_id == registration.pk],
-                "board_page_url": board_page_url(registration),
-            },
-            key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
-            language=registration.language,
-            about=[registration, *(p for p in enrolled if p.registration_id == registration.pk)],
-            attachments=[_day_invitation(day, _contact_recipient(registration), method="REQUEST")],
+    for registration in registrations.select_related("board"):
+        recipient = _contact_recipient(registration)
+        leaders = [p for p in enrolled if p.registration_id == registration.pk]
+        emails.append(
+            _email(
+                recipient,
+                template="day_changed_board",
+                key=f"day-changed-board:{day.pk}:{day.sequence}:{registration.pk}",
+                context={**context, "leaders": leaders},
+                about=leaders,
+                attachments=[_day_invitation(day, recipient, method="REQUEST")],
+            )
         )
-        for registration in registrations.select_related("board")
-    ]
     _queue(emails)

@@ -27,10 +27,11 @@ from django.contrib.auth.models import Group, User
 from django.core import mail as django_mail
 from django.urls import reverse
 
-from cohorts.models import Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from cohorts.models import Cohort, IntakeAppointment, Participant, Registration
 from cohorts.services import enrolment as enrolment_services
 from cohorts.services import intakes as intakes_services
-from cohorts.services import links, registrations, runs, scheduling
+from cohorts.services import links, runs, scheduling
+from cohorts.services import registrations as registrations_services
 from mail.models import OutgoingMail
 from mail.tests.test_imip import imip_event, parse_message
 from registry import tasks as registry_tasks
@@ -178,136 +179,12 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         # The trainer works as a member of the Trainer group, as the README asks of staff.
         trainer = User.objects.create_user("jan", TRAINER_EMAIL, "x-secret-123", is_staff=True)
         trainer.groups.add(Group.objects.get(name="Trainer"))
-        staff = client.__class__()
-
-        # November: two boards register on the public form, one contact in English.
-        with captured(execute=True):
-            a = register(
-                client,
-                board="Stichting De Linde",
-                number="71001",
-                contact="Fatima el Amrani",
-                email="f.elamrani@delinde.example.nl",
-                language="nl",
-            )
-        beat.until(at(datetime.date(2027, 11, 1), 11))
         english = client.__class__()
-        with captured(execute=True):
-            b = register(
-                english,
-                board="Stichting Het Baken",
-                number="71002",
-                contact="Oliver Grant",
-                email="o.grant@hetbaken.example.nl",
-                language="en",
-            )
-        assert (a.language, b.language) == ("nl", "en")
-
-        # The intakes, planned a week ahead, each reminded the day before and then held.
-        beat.until(at(datetime.date(2027, 11, 8), 9))
-        intakes = []
-        for registration, start in zip([a, b], intake_starts, strict=True):
-            with captured(execute=True):
-                intakes.append(
-                    intakes_services.save_intake(
-                        intake=IntakeAppointment(
-                            registration=registration,
-                            trainer=trainer,
-                            starts_at=start,
-                            mode=IntakeAppointment.Mode.VIDEO,
-                            video_link="https://meet.example.nl/intake",
-                        ),
-                        changed_fields=[],
-                    )
-                )
-        beat.until(at(datetime.date(2027, 11, 17), 9))
-        for intake in intakes:
-            intake.status = IntakeAppointment.Status.HELD
-            intakes_services.save_intake(intake=intake, changed_fields=["status"])
-
-        # December: both boards formed into one run, scheduled for next year.
-        beat.until(at(datetime.date(2027, 12, 1), 10))
-        with captured(execute=True):
-            cohort = registrations.form_cohort(registrations=[a, b], programme=programme, trainer=trainer)
-        assert cohort.code == "VL-2027-01"
-        cohort.venue = "Zaal De Eik"
-        cohort.save(update_fields=["venue"])
-        planned = [
-            scheduling.PlannedDay(programme_day=day, date=date, start_time=START, end_time=END, venue="")
-            for day, date in zip(programme.days.order_by("number"), DATES, strict=True)
-        ]
-        scheduling.validate_schedule(cohort=cohort, days=planned)
-        with captured(execute=True):
-            for day in planned:
-                scheduling.save_course_day(
-                    day=CourseDay(
-                        cohort=cohort,
-                        programme_day=day.programme_day,
-                        date=day.date,
-                        start_time=day.start_time,
-                        end_time=day.end_time,
-                    ),
-                    changed_fields=[],
-                )
-        cohort.refresh_from_db()
-        assert cohort.code == "VL-2028-01", "a run's code takes the year of its first day"
-
-        # The leaders: seven of De Linde from its board page, four of Het Baken.
-        beat.until(at(datetime.date(2027, 12, 3), 14))
-        a.refresh_from_db()
-        b.refresh_from_db()
-        with captured(execute=True):
-            enrolment_services.enroll_participants(registration=a, rows=[participant_data(n) for n in range(7)])
-            enrolment_services.enroll_participants(registration=b, rows=[participant_data(n) for n in range(10, 14)])
-
-        # Six weeks before day 1 the run is one below its minimum: the trainer and both contacts hear it, once.
-        beat.until(at(datetime.date(2027, 12, 8), 20))
-        assert OutgoingMail.objects.filter(key__startswith="go-no-go:").count() == 3
-        # The twelfth leader enrols through Het Baken's link, in English.
-        enrolment = links.enrolment_url(b).removeprefix(settings.SITE_URL)
-        with captured(execute=True):
-            response = english.post(enrolment, participant_data(14) | {"privacy_consent": "on"})
-        assert response.status_code == 302
-        assert Participant.objects.get(email=participant_data(14)["email"]).language == "en"
-
-        beat.until(at(datetime.date(2027, 12, 10), 10))
-        with captured(execute=True):
-            runs.confirm_cohort(cohort=cohort)
-
-        # The run: attendance after each day, an absence notified, day 4 moved while running.
-        people = list(cohort.participants.filter(status=Participant.Status.ENROLLED).order_by("pk"))
-        assert len(people) == programme.min_participants == 12
-        days = list(cohort.days.order_by("programme_day__number"))
-        attendance = {}
-        absentee = people[0]
-        for number, day in enumerate(days, start=1):
-            if number == 3:
-                # Between days 2 and 3 day 4 moves to a Wednesday, and a leader notifies an absence on day 3.
-                beat.until(at(datetime.date(2028, 2, 2), 9))
-                cohort.refresh_from_db()
-                assert cohort.status == Cohort.Status.RUNNING
-                days[3].date = DAY_4_MOVED_TO
-                with captured(execute=True):
-                    scheduling.save_course_day(day=days[3], changed_fields=["date"])
-                beat.until(at(datetime.date(2028, 2, 7), 20))
-                enrolment_services.notify_absence(participant=absentee, day=day)
-            beat.until(at(day.date, 17))
-            for person in people:
-                notified = person == absentee and number == 3
-                attendance[(person.pk, day.pk)] = "absent" if notified else "present"
-            page = post_grid(staff, trainer, cohort, attendance)
-            assert f"{len(people)} cellen gewijzigd" in page
-            if number < 6:
-                # Progress so far, not an outcome, until the last day has passed.
-                held = "dag" if number == 1 else "dagen"
-                left = "dag" if 6 - number == 1 else "dagen"
-                assert f"{number} van {number} {held} tot nu toe" in page
-                assert f"nog {6 - number} {left}" in page
-                assert "alleen aanwezig" not in page
-            else:
-                assert "afgerond" in page and "6 van 6" in page and "5 van 6" in page
-        cohort.refresh_from_db()
-        assert cohort.status == Cohort.Status.RUNNING
+        a, b = register_both_boards(beat, client, english)
+        hold_intakes(beat, [a, b], intake_starts, trainer=trainer)
+        cohort = form_and_schedule(beat, [a, b], programme=programme, trainer=trainer)
+        enrol_and_confirm(beat, a, b, english=english, cohort=cohort)
+        people, days = follow_the_six_days(beat, client.__class__(), cohort=cohort, trainer=trainer)
 
         # The day after: completed, and the certificates issued through the task.
         beat.until(at(datetime.date(2028, 3, 28), 10))
@@ -316,12 +193,170 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
             registry_tasks.issue_certificates.delay(cohort.pk, trainer.pk)
         beat.until(at(datetime.date(2028, 3, 29), 12))
 
-    # Each beat task ran at every moment of its schedule in the windows that matter, the hourly and daily
-    # ones at every moment of the months of the run, the others at least hourly in between.
-    begin, end = (
-        int(at(datetime.date(2027, 11, 1), 10).timestamp()),
-        int(at(datetime.date(2028, 3, 29), 12).timestamp()),
+    assert_every_task_ran_at_its_moments(
+        beat, begin=at(datetime.date(2027, 11, 1), 10), end=at(datetime.date(2028, 3, 29), 12)
     )
+
+    certificates = Certificate.objects.filter(participant__cohort=cohort)
+    assert sorted(certificates.values_list("number", flat=True)) == [f"VL-2028-01-{n:03d}" for n in range(1, 13)]
+    assert set(certificates.values_list("kind", flat=True)) == {Certificate.Kind.CERTIFICATE}
+
+    rows = assert_every_row_sent_once(registration=a)
+    assert_each_person_received_what_they_expect(rows, people, contacts=(a, b))
+    assert_invitations_are_meetings_whose_sequence_rises(rows, people, contacts=(a, b), days=days)
+    assert_reminders_at_their_moments(people, contacts=(a, b), days=days)
+
+
+def register_both_boards(beat, client, english):
+    """November: two boards register on the public form, one contact (on a client of their own) in English."""
+    with beat.captured(execute=True):
+        a = register(
+            client,
+            board="Stichting De Linde",
+            number="71001",
+            contact="Fatima el Amrani",
+            email="f.elamrani@delinde.example.nl",
+            language="nl",
+        )
+    beat.until(at(datetime.date(2027, 11, 1), 11))
+    with beat.captured(execute=True):
+        b = register(
+            english,
+            board="Stichting Het Baken",
+            number="71002",
+            contact="Oliver Grant",
+            email="o.grant@hetbaken.example.nl",
+            language="en",
+        )
+    assert (a.language, b.language) == ("nl", "en")
+    return a, b
+
+
+def hold_intakes(beat, registrations, intake_starts, *, trainer):
+    """The intakes, planned a week ahead, each reminded the day before and then held."""
+    beat.until(at(datetime.date(2027, 11, 8), 9))
+    intakes = []
+    for registration, start in zip(registrations, intake_starts, strict=True):
+        with beat.captured(execute=True):
+            intakes.append(
+                intakes_services.save_intake(
+                    intake=IntakeAppointment(
+                        registration=registration,
+                        trainer=trainer,
+                        starts_at=start,
+                        mode=IntakeAppointment.Mode.VIDEO,
+                        video_link="https://meet.example.nl/intake",
+                    ),
+                    changed_fields=[],
+                )
+            )
+    beat.until(at(datetime.date(2027, 11, 17), 9))
+    for intake in intakes:
+        intake.status = IntakeAppointment.Status.HELD
+        intakes_services.save_intake(intake=intake, changed_fields=["status"])
+
+
+def form_and_schedule(beat, registrations, *, programme, trainer):
+    """December: both boards formed into one run, scheduled for next year; the run's code follows its days."""
+    beat.until(at(datetime.date(2027, 12, 1), 10))
+    with beat.captured(execute=True):
+        cohort = registrations_services.form_cohort(registrations=registrations, programme=programme, trainer=trainer)
+    assert cohort.code == "VL-2027-01"
+    cohort.venue = "Zaal De Eik"
+    cohort.save(update_fields=["venue"])
+    planned = [
+        scheduling.PlannedDay(programme_day=day, date=date, start_time=START, end_time=END, venue="")
+        for day, date in zip(programme.days.order_by("number"), DATES, strict=True)
+    ]
+    scheduling.validate_schedule(cohort=cohort, days=planned)
+    with beat.captured(execute=True):
+        for day in planned:
+            scheduling.save_course_day(day=day.new_course_day(cohort), changed_fields=[])
+    cohort.refresh_from_db()
+    assert cohort.code == "VL-2028-01", "a run's code takes the year of its first day"
+    return cohort
+
+
+def enrol_and_confirm(beat, a, b, *, english, cohort):
+    """The leaders: seven of De Linde from its board page, four of Het Baken, one more by its link; then confirmed."""
+    beat.until(at(datetime.date(2027, 12, 3), 14))
+    a.refresh_from_db()
+    b.refresh_from_db()
+    with beat.captured(execute=True):
+        enrolment_services.enroll_participants(registration=a, rows=[participant_data(n) for n in range(7)])
+        enrolment_services.enroll_participants(registration=b, rows=[participant_data(n) for n in range(10, 14)])
+
+    # Six weeks before day 1 the run is one below its minimum: the trainer and both contacts hear it, once.
+    beat.until(at(datetime.date(2027, 12, 8), 20))
+    assert OutgoingMail.objects.filter(key__startswith="go-no-go:").count() == 3
+    # The twelfth leader enrols through Het Baken's link, in English.
+    enrolment = links.enrolment_url(b).removeprefix(settings.SITE_URL)
+    with beat.captured(execute=True):
+        response = english.post(enrolment, participant_data(14) | {"privacy_consent": "on"})
+    assert response.status_code == 302
+    assert Participant.objects.get(email=participant_data(14)["email"]).language == "en"
+
+    beat.until(at(datetime.date(2027, 12, 10), 10))
+    with beat.captured(execute=True):
+        runs.confirm_cohort(cohort=cohort)
+
+
+def follow_the_six_days(beat, staff, *, cohort, trainer):
+    """
+    The run: attendance after each day, an absence notified, day 4 moved while running.
+
+    :return: the enrolled participants and the run's days in programme order
+    """
+    people = list(cohort.participants.filter(status=Participant.Status.ENROLLED).order_by("pk"))
+    assert len(people) == cohort.programme.min_participants == 12
+    days = list(cohort.days.order_by("programme_day__number"))
+    attendance = {}
+    absentee = people[0]
+    for number, day in enumerate(days, start=1):
+        if number == 3:
+            move_day_4_and_notify_an_absence(beat, cohort=cohort, days=days, absentee=absentee)
+        beat.until(at(day.date, 17))
+        for person in people:
+            notified = person == absentee and number == 3
+            attendance[(person.pk, day.pk)] = "absent" if notified else "present"
+        page = post_grid(staff, trainer, cohort, attendance)
+        assert f"{len(people)} cellen gewijzigd" in page
+        assert_progress_shown(page, number=number)
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.RUNNING
+    return people, days
+
+
+def move_day_4_and_notify_an_absence(beat, *, cohort, days, absentee):
+    """Between days 2 and 3 day 4 moves to a Wednesday, and a leader notifies an absence on day 3."""
+    beat.until(at(datetime.date(2028, 2, 2), 9))
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.RUNNING
+    days[3].date = DAY_4_MOVED_TO
+    with beat.captured(execute=True):
+        scheduling.save_course_day(day=days[3], changed_fields=["date"])
+    beat.until(at(datetime.date(2028, 2, 7), 20))
+    enrolment_services.notify_absence(participant=absentee, day=days[2])
+
+
+def assert_progress_shown(page, *, number):
+    """Progress so far, not an outcome, until the last day has passed; then the outcomes."""
+    if number == 6:
+        assert "afgerond" in page and "6 van 6" in page and "5 van 6" in page
+        return
+    held = "dag" if number == 1 else "dagen"
+    left = "dag" if 6 - number == 1 else "dagen"
+    assert f"{number} van {number} {held} tot nu toe" in page
+    assert f"nog {6 - number} {left}" in page
+    assert "alleen aanwezig" not in page
+
+
+def assert_every_task_ran_at_its_moments(beat, *, begin, end):
+    """
+    Each beat task ran at every moment of its schedule in the windows that matter, the hourly and daily
+    ones at every moment of the months of the run, the others at least hourly in between.
+    """
+    begin, end = int(begin.timestamp()), int(end.timestamp())
     for name, _task, interval in beat.tasks:
         moments = set(range(begin // interval * interval + interval, end + 1, interval))
         if interval < HOUR:
@@ -332,18 +367,25 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         assert beat.ran[name] == moments, name
     assert len(beat.ran["start-cohorts"]) == (end - begin) // HOUR  # 3,577 hours, across the DST change
 
-    certificates = Certificate.objects.filter(participant__cohort=cohort)
-    assert sorted(certificates.values_list("number", flat=True)) == [f"VL-2028-01-{n:03d}" for n in range(1, 13)]
-    assert set(certificates.values_list("kind", flat=True)) == {Certificate.Kind.CERTIFICATE}
 
-    # Every row in the outbox was sent, once; what was sent is what the rows say.
+def assert_every_row_sent_once(*, registration):
+    """
+    Every row in the outbox was sent, once; what was sent is what the rows say.
+
+    :return: the outbox rows by Message-ID
+    """
     rows = {row.message_id: row for row in OutgoingMail.objects.all()}
     assert {row.status for row in rows.values()} == {OutgoingMail.Status.SENT}
     sent_ids = Counter(message.extra_headers["Message-ID"] for message in django_mail.outbox)
     assert set(sent_ids.values()) == {1} and set(sent_ids) == set(rows)
     # The daily retention stripped the e-mails older than 90 days: the registration's first ones.
-    assert rows[next(m for m, r in rows.items() if r.key == f"registration-received:{a.pk}")].subject == "[gewist]"
+    received = next(m for m, r in rows.items() if r.key == f"registration-received:{registration.pk}")
+    assert rows[received].subject == "[gewist]"
+    return rows
 
+
+def assert_each_person_received_what_they_expect(rows, people, *, contacts):
+    """Each participant, contact and the trainer received each e-mail they should, exactly once."""
     received = Counter()
     for message in django_mail.outbox:
         for address in message.to:
@@ -366,7 +408,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
             day_changed=1,
             certificate_issued=1,
         )
-    for contact in (a, b):
+    for contact in contacts:
         expected[contact.contact_email] = templates(
             registration_received=1,
             intake_invitation=1,
@@ -385,9 +427,13 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         actual.setdefault(address, {})[template] = count
     assert actual == expected
 
-    # Every invitation as it went out is one meeting for its recipient (read as in test_invitations.py),
-    # and each meeting's SEQUENCE rises with every message about it. (Retention has emptied the early
-    # rows by now: the messages as sent are what is read.)
+
+def assert_invitations_are_meetings_whose_sequence_rises(rows, people, *, contacts, days):
+    """
+    Every invitation as it went out is one meeting for its recipient (read as in test_invitations.py),
+    and each meeting's SEQUENCE rises with every message about it. (Retention has emptied the early
+    rows by now: the messages as sent are what is read.)
+    """
     sequences = {}
     meetings = {"course_day_invitation", "day_changed", "day_changed_board", "intake_invitation"}
     for message in django_mail.outbox:
@@ -403,19 +449,22 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
             event = imip_event(parsed, method=method, recipient=address, only_recipient=address != TRAINER_EMAIL)
             sequences.setdefault((address, event["uid"]), []).append(event["sequence"])
     day_uids = {f"courseday-{day.pk}@verbindend" for day in days}
-    for person in [*people, a, b]:
-        address = getattr(person, "email", None) or person.contact_email
+    addresses = [person.email for person in people] + [contact.contact_email for contact in contacts]
+    for address in addresses:
         assert {uid for who, uid in sequences if who == address} >= day_uids
     assert sequences[(people[0].email, f"courseday-{days[3].pk}@verbindend")] == [0, 1]
-    assert sequences[(a.contact_email, f"courseday-{days[3].pk}@verbindend")] == [0, 1]
+    assert sequences[(contacts[0].contact_email, f"courseday-{days[3].pk}@verbindend")] == [0, 1]
     assert all(found == sorted(set(found)) for found in sequences.values()), "SEQUENCE rises per change"
 
-    # The reminders of every day at both windows, for every participant and both contacts, in their language.
+
+def assert_reminders_at_their_moments(people, *, contacts, days):
+    """The reminders of every day at both windows, for every participant and both contacts, in their language."""
+    a, b = contacts
     keys = set(OutgoingMail.objects.values_list("key", flat=True))
     for day in days:
         for window in settings.REMINDER_DAYS_BEFORE:
             assert all(f"reminder:{p.pk}:{day.pk}:{window}" in keys for p in people)
-            assert {f"reminder-board:{r.pk}:{day.pk}:{window}" for r in (a, b)} <= keys
+            assert {f"reminder-board:{r.pk}:{day.pk}:{window}" for r in contacts} <= keys
     # Each at its moment: the day's start time, N days before, on the wall clock in Amsterdam (also for
     # the moved day 4, and for day 6 on the Monday after the clocks went forward).
     for day, window, moment in [
@@ -425,7 +474,7 @@ def test_a_whole_course_run_lived_through_in_time(client, django_capture_on_comm
         (days[5], 1, at(datetime.date(2028, 3, 26), 9, 30)),
     ]:
         keys = [f"reminder:{p.pk}:{day.pk}:{window}" for p in people]
-        keys += [f"reminder-board:{r.pk}:{day.pk}:{window}" for r in (a, b)]
+        keys += [f"reminder-board:{r.pk}:{day.pk}:{window}" for r in contacts]
         created = OutgoingMail.objects.filter(key__in=keys).values_list("created_at", flat=True)
         assert len(created) == 14 and set(created) == {moment}
     board_reminders = {
