@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import Email
+from mail.services.queueing import Email
 from programme.models import ProgrammeDay
 
 from ..models import (

@@ -17,7 +17,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from cohorts.models import Attendance, Cohort, CourseDay, Participant
 from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 
 from .helpers import DESKTOP, PHONE, admin_log_in, new_page
 
