@@ -106,13 +106,14 @@ def close_connections():
 def in_process(**settings):
     """
     Settings for a benchmark of code in this process: static files from the source, as in the tests, and no
-    hand-off to Celery (mail.services.enqueue_delivery a no-op: the outbox rows are still rendered and written).
+    hand-off to Celery (mail.services.queueing.enqueue_delivery a no-op: the outbox rows are still rendered and
+    written).
     """
     from django.test.utils import override_settings
 
-    import mail.services
+    import mail.services.queueing
 
-    mail.services.enqueue_delivery = lambda *, mail_ids: True
+    mail.services.queueing.enqueue_delivery = lambda *, mail_ids: True
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -43,7 +43,7 @@ KINDS = {
 
 def participant_name(n: int) -> dict:
     """A distinct name for each n, from the demo's first and last names, double-barrelled once those run out."""
-    from cohorts.demo import FIRST_NAMES, LAST_NAMES
+    from cohorts.demo_data import FIRST_NAMES, LAST_NAMES
 
     first = FIRST_NAMES[n % len(FIRST_NAMES)]
     tussenvoegsel, last = LAST_NAMES[(n // len(FIRST_NAMES)) % len(LAST_NAMES)]
@@ -58,7 +58,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     from django.db import transaction
     from django.utils import timezone
 
-    from cohorts.demo import SCHOOLS
+    from cohorts.demo_data import SCHOOLS
     from cohorts.models import Attendance, CourseDay, Participant, Registration
     from cohorts.services import attendance, enrolment, links, registrations, runs, scheduling
     from programme.models import Programme

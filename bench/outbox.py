@@ -21,7 +21,8 @@ def main():
     from django.core.mail import EmailMultiAlternatives
 
     from mail.models import OutgoingMail
-    from mail.services import deliver_mails, render_email, requeue_due_mail
+    from mail.services.delivery import deliver_mails
+    from mail.services.queueing import render_email, requeue_due_mail
 
     with SinkSMTP(log=os.path.join(scratch, "smtp.log")) as sink:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

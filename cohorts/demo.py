@@ -27,10 +27,28 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.text import slugify
 
 from programme.models import Programme
 
+from .demo_data import (
+    CONTACTS,
+    DOMAINS,
+    FRIDAY,
+    IJSSEL,
+    MONDAY,
+    MONTHS,
+    PHONES,
+    RIVIERENLAND,
+    THURSDAY,
+    TUESDAY,
+    WEDNESDAY,
+    ZUID,
+    address_part,
+    course_dates,
+    leader,
+    on_weekday,
+    school_holiday,
+)
 from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
 from .services import attendance as attendance_services
 from .services import enrolment, runs, scheduling
@@ -40,93 +58,6 @@ from .services import registrations as registrations_services
 
 # Every demo registration's submission key starts with this: how the demo finds its own data again.
 KEY_PREFIX = "demo-"
-
-RIVIERENLAND = {
-    "name": "Stichting Openbaar Onderwijs Rivierenland",
-    "kind": Board.Kind.BESTUUR,
-    "bestuursnummer": "41234",
-    "sector": "po",
-    "place": "Tiel",
-}
-IJSSEL = {
-    "name": "Samenwerkingsverband Passend Onderwijs IJssel",
-    "kind": Board.Kind.SWV,
-    "swv_code": "PO-22-02",
-    "sector": "po",
-    "place": "Deventer",
-}
-ZUID = {
-    "name": "Stichting Voortgezet Onderwijs Zuid",
-    "kind": Board.Kind.BESTUUR,
-    "bestuursnummer": "30127",
-    "sector": "vo",
-    "place": "Eindhoven",
-}
-# Per board: its e-mail domain and its schools with their BRIN codes.
-DOMAINS = {
-    "41234": "openbaarrivierenland.example.nl",
-    "PO-22-02": "swv-ijssel.example.nl",
-    "30127": "vozuid.example.nl",
-}
-SCHOOLS = {
-    "41234": [
-        ("OBS De Regenboog", "16SW"),
-        ("OBS Het Kompas", "17TL"),
-        ("OBS De Toverfluit", "18KR"),
-        ("OBS De Wielewaal", "19BG"),
-        ("OBS Het Baken", "20HN"),
-        ("OBS De Plantage", "21DP"),
-    ],
-    "PO-22-02": [
-        ("CBS De Wegwijzer", "12AB"),
-        ("KBS Sint Jozef", "07XK"),
-        ("OBS Het Anker", "21PL"),
-        ("SBO De Klimop", "23KL"),
-        ("CBS De Borgh", "24BD"),
-    ],
-    "30127": [
-        ("Zuiderlicht College", "02ZC"),
-        ("Kempenhorst Lyceum", "03KH"),
-        ("Dommeldal College", "04DC"),
-        ("Veldhovens Atheneum", "05VA"),
-    ],
-}
-ROLES = {
-    "po": [
-        "directeur", "directeur", "adjunct_directeur", "locatieleider",
-        "intern_begeleider", "bouwcoordinator", "meerscholendirecteur", "teamleider",
-    ],
-    "vo": [
-        "teamleider", "afdelingsleider", "teamleider", "conrector",
-        "afdelingsleider", "centrale_directie", "rector",
-    ],
-}  # fmt: skip
-MONTHS = [
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-]  # fmt: skip
-FIRST_NAMES = [
-    "Anne", "Bram", "Carolien", "Daan", "Esther", "Femke", "Gerrit", "Hanneke", "Ilse", "Jeroen",
-    "Karin", "Lars", "Marloes", "Niels", "Mohamed", "Pieter", "Renske", "Sander", "Tamara", "Vera",
-    "Willem", "Yvonne", "Zeynep", "Bas", "Charlotte", "Dirk", "Eline", "Frank", "Geert", "Hilde",
-    "Inge", "Joost", "Kees", "Linda", "Nienke", "Otto", "Petra", "Rik", "Saskia", "Thijs",
-    "Wendy", "Youssef", "Fatima", "Jelle", "Sven", "Noor", "Ruben", "Iris", "Maarten", "Anouk",
-    "Koen", "Lieke", "Mehmet", "Sarah", "Tom", "Evelien", "Ayşe", "Wouter", "Miriam", "Hans",
-]  # fmt: skip
-# (tussenvoegsel, achternaam): about half with a tussenvoegsel, as in a Dutch staff room.
-LAST_NAMES = [
-    ("van", "Dijk"), ("de", "Vries"), ("", "Bakker"), ("van der", "Meer"), ("", "Jansen"),
-    ("'t", "Hart"), ("ten", "Brink"), ("el", "Amrani"), ("van den", "Heuvel"), ("", "Mulder"),
-    ("ter", "Horst"), ("van 't", "Hof"), ("in 't", "Veld"), ("van de", "Ven"), ("den", "Hartog"),
-    ("", "Yılmaz"), ("", "Visser"), ("van", "Leeuwen"), ("de", "Groot"), ("", "Smit"),
-    ("van der", "Linden"), ("ten", "Cate"), ("el", "Idrissi"), ("", "Meijer"), ("de", "Jong"),
-    ("van", "Beek"), ("", "Hendriks"), ("", "Dekker"), ("van den", "Broek"), ("'t", "Lam"),
-    ("", "Brouwer"), ("de", "Wit"), ("van", "Dam"), ("", "Koster"), ("", "Bos"),
-    ("van der", "Veen"), ("", "Verhoeven"), ("op den", "Kamp"), ("", "Kaya"), ("", "Peeters"),
-    ("van", "Gils"), ("", "Schouten"), ("de", "Haan"), ("van", "Wijk"), ("", "Postma"),
-    ("", "Huisman"), ("ter", "Steege"), ("van", "Vliet"), ("", "Kok"), ("de", "Bruijn"),
-]  # fmt: skip
-MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = range(5)
 
 
 def load(*, trainer) -> bool:
@@ -224,24 +155,20 @@ class _Story:
         rivierenland_1 = self.register(
             "rivierenland-1",
             RIVIERENLAND,
-            contact=("Marieke de Boer", "Manager HR"),
             expected=14,
             weeks_ago=36,
             remarks="Graag op dinsdagen: dan kunnen onze directeuren het best weg.",
         )
-        zuid_1 = self.register("zuid-1", ZUID, contact=("Ingrid van Kessel", "HR-adviseur"), expected=16, weeks_ago=28)
-        ijssel_1 = self.register(
-            "ijssel-1", IJSSEL, contact=("Hamid Ouali", "Directeur-bestuurder"), expected=10, weeks_ago=20
-        )
+        zuid_1 = self.register("zuid-1", ZUID, expected=16, weeks_ago=28)
+        ijssel_1 = self.register("ijssel-1", IJSSEL, expected=10, weeks_ago=20)
         rivierenland_2 = self.register(
             "rivierenland-2",
             RIVIERENLAND,
-            contact=("Marieke de Boer", "Manager HR"),
             expected=30,
             weeks_ago=17,
             remarks="Na de eerste groep willen al onze andere leiders ook. Kan het met dertig?",
         )
-        zuid_2 = self.register("zuid-2", ZUID, contact=("Ingrid van Kessel", "HR-adviseur"), expected=11, weeks_ago=9)
+        zuid_2 = self.register("zuid-2", ZUID, expected=11, weeks_ago=9)
         for registration, weeks in [(rivierenland_1, -33), (zuid_1, -25), (ijssel_1, -17), (rivierenland_2, -15)]:
             self.intake(registration, weeks=weeks, held=True)
         self.intake(zuid_2, weeks=-7, held=True, mode=IntakeAppointment.Mode.ON_SITE)
@@ -250,7 +177,7 @@ class _Story:
             [rivierenland_1],
             venue="Landgoed Zonheuvel",
             place="Doorn",
-            dates=_dates(self.today - datetime.timedelta(weeks=2), weekday=TUESDAY, forward=False),
+            dates=course_dates(self.today - datetime.timedelta(weeks=2), weekday=TUESDAY, forward=False),
             people=14,
         )
         running = self.run(
@@ -267,21 +194,21 @@ class _Story:
             [ijssel_1],
             venue="Landgoed De Wildenborch",
             place="Vorden",
-            dates=_dates(self.today + datetime.timedelta(weeks=3), weekday=FRIDAY),
+            dates=course_dates(self.today + datetime.timedelta(weeks=3), weekday=FRIDAY),
             people=8,
         )
         confirmed = self.run(
             [rivierenland_2],
             venue="Congrescentrum De Reehorst",
             place="Ede",
-            dates=_dates(self.today + datetime.timedelta(weeks=4), weekday=WEDNESDAY),
+            dates=course_dates(self.today + datetime.timedelta(weeks=4), weekday=WEDNESDAY),
             people=32,  # two more than fit: the waiting list
         )
         planned = self.run(
             [zuid_2],
             venue="Kontakt der Kontinenten",
             place="Soesterberg",
-            dates=_dates(self.today + datetime.timedelta(weeks=10), weekday=TUESDAY),
+            dates=course_dates(self.today + datetime.timedelta(weeks=10), weekday=TUESDAY),
             people=11,
             open_for_joining=True,
         )
@@ -314,7 +241,6 @@ class _Story:
         ijssel_2 = self.register(
             "ijssel-2",
             IJSSEL,
-            contact=("Hamid Ouali", "Directeur-bestuurder"),
             expected=6,
             weeks_ago=1,
             cohort=planned,
@@ -345,11 +271,11 @@ class _Story:
             [rivierenland_3],
             venue="Landgoed Zonheuvel",
             place="Doorn",
-            dates=_dates(self.today + datetime.timedelta(weeks=22), weekday=THURSDAY),
+            dates=course_dates(self.today + datetime.timedelta(weeks=22), weekday=THURSDAY),
             people=4,
             status=Cohort.Status.REQUESTED,
         )
-        zuid_3 = self.register("zuid-3", ZUID, contact=("Ingrid van Kessel", "HR-adviseur"), expected=14, weeks_ago=2)
+        zuid_3 = self.register("zuid-3", ZUID, expected=14, weeks_ago=2)
         dropped = self.intake(zuid_3, weeks=-1, mode=IntakeAppointment.Mode.PHONE)
         dropped.status = IntakeAppointment.Status.CANCELLED
         intakes_services.save_intake(intake=dropped, changed_fields=["status"])
@@ -363,12 +289,12 @@ class _Story:
             remarks="Voor ons netwerk van intern begeleiders, het liefst in het najaar.",
         )
 
-    def register(self, key, board, *, contact, expected, weeks_ago, cohort=None, remarks="") -> Registration:
-        """Send in the public form as the board's contact did, some weeks ago."""
-        name, function = contact
+    def register(self, key, board, *, expected, weeks_ago, contact=None, cohort=None, remarks="") -> Registration:
+        """Send in the public form as the board's contact (its usual one unless given) did, some weeks ago."""
+        number = board.get("bestuursnummer") or board["swv_code"]
+        name, function = contact or CONTACTS[number]
         first, *rest = name.split(" ")
         received = timezone.now() - datetime.timedelta(weeks=weeks_ago, days=2 if weeks_ago else 0, hours=3)
-        number = board.get("bestuursnummer") or board["swv_code"]
         start = timezone.localdate(received) + datetime.timedelta(weeks=12)
         period = f"vanaf {MONTHS[start.month - 1]} {start.year}"
         registration = registrations_services.submit_registration(
@@ -378,8 +304,8 @@ class _Story:
                 "cohort": cohort,
                 "contact_name": name,
                 "contact_function": function,
-                "contact_email": f"{_slug(first)}.{_slug(''.join(rest))}@{DOMAINS[number]}",
-                "contact_phone": {"41234": "0344612345", "PO-22-02": "0570745210", "30127": "0402961100"}[number],
+                "contact_email": f"{address_part(first)}.{address_part(''.join(rest))}@{DOMAINS[number]}",
+                "contact_phone": PHONES[number],
                 "expected_participants": expected,
                 "preferred_period": "" if cohort else period,
                 "preferred_place": "" if cohort else board["place"],
@@ -404,9 +330,9 @@ class _Story:
         Plan an intake at 15:00 on a Monday, when no course day is held: the Monday of the week `weeks`
         from now (so -1 is last week's, 1 the coming one), or the nearest one outside the school holidays.
         """
-        monday = _on_weekday(self.today, MONDAY, forward=False) + datetime.timedelta(weeks=weeks)
+        monday = on_weekday(self.today, MONDAY, forward=False) + datetime.timedelta(weeks=weeks)
         # Outside the holidays, and not on a Monday another intake has taken already (the service refuses a clash).
-        while _school_holiday(monday) or self._trainer_busy(_at(monday, datetime.time(15))):
+        while school_holiday(monday) or self._trainer_busy(_at(monday, datetime.time(15))):
             monday += datetime.timedelta(weeks=1 if weeks > 0 else -1)
         board = registration.board
         intake = intakes_services.save_intake(
@@ -491,35 +417,16 @@ class _Story:
 
     def halfway_dates(self, *, weekday) -> list[datetime.date]:
         """Return six dates of which three have passed and three are to come."""
-        past = _dates(self.today - datetime.timedelta(days=1), weekday=weekday, forward=False, count=3)
+        past = course_dates(self.today - datetime.timedelta(days=1), weekday=weekday, forward=False, count=3)
         after = max(past[-1] + datetime.timedelta(weeks=3), self.today + datetime.timedelta(days=1))
-        coming = _dates(after, weekday=weekday, count=3)
+        coming = course_dates(after, weekday=weekday, count=3)
         return past + coming
 
     def people(self, board, number) -> list[dict]:
         """Return leaders of this board's schools, each one only once in the whole demo."""
-        key = board.bestuursnummer or board.swv_code
-        rows = []
-        for _ in range(number):
-            n = self.people_handed_out
-            self.people_handed_out += 1
-            first_name = FIRST_NAMES[n % len(FIRST_NAMES)]
-            tussenvoegsel, last_name = LAST_NAMES[n * 7 % len(LAST_NAMES)]
-            school, brin = SCHOOLS[key][n % len(SCHOOLS[key])]
-            roles = ROLES[board.sector]
-            rows.append(
-                {
-                    "first_name": first_name,
-                    "initials": f"{first_name[0]}.{'MJCAHW'[n % 6]}." if n % 3 == 0 else f"{first_name[0]}.",
-                    "tussenvoegsel": tussenvoegsel,
-                    "last_name": last_name,
-                    "email": f"{_slug(first_name)}.{_slug(tussenvoegsel + last_name)}@{DOMAINS[key]}",
-                    "role": roles[n % len(roles)],
-                    "school": school,
-                    "brin": brin,
-                }
-            )
-        return rows
+        first = self.people_handed_out
+        self.people_handed_out += number
+        return [leader(board=board, n=n) for n in range(first, first + number)]
 
     def give_register_numbers(self, cohort, *, missing) -> None:
         """Most leaders give their Schoolleidersregister number on their page; some have not yet."""
@@ -564,41 +471,3 @@ def _at(day: datetime.date, time: datetime.time) -> datetime.datetime:
 
 def _row_of(participant) -> dict:
     return {field: getattr(participant, field) for field in enrolment.PARTICIPANT_FIELDS}
-
-
-def _slug(text: str) -> str:
-    return slugify(text).replace("-", "")
-
-
-def _school_holiday(day: datetime.date) -> bool:
-    """Return whether a day falls in (roughly) the Dutch school holidays: summer, Christmas, spring, May, autumn."""
-    month_day = (day.month, day.day)
-    summer = (7, 11) <= month_day <= (8, 31)
-    christmas = month_day >= (12, 20) or month_day <= (1, 4)
-    return summer or christmas or day.isocalendar().week in {8, 18, 43}
-
-
-def _on_weekday(day: datetime.date, weekday: int, *, forward: bool = True) -> datetime.date:
-    """Return the first date on this weekday (0 is Monday) on or after day, or on or before it."""
-    step = datetime.timedelta(days=1 if forward else -1)
-    while day.weekday() != weekday:
-        day += step
-    return day
-
-
-def _dates(anchor, *, weekday, forward=True, count=6) -> list[datetime.date]:
-    """
-    Return count dates three weeks apart on one weekday, outside the school holidays, in order.
-
-    The first falls on or after anchor, or, going back (not forward), the last on or before it.
-    """
-    step = datetime.timedelta(weeks=3 if forward else -3)
-    week = datetime.timedelta(weeks=1 if forward else -1)
-    dates = []
-    day = _on_weekday(anchor, weekday, forward=forward)
-    while len(dates) < count:
-        while _school_holiday(day):
-            day += week
-        dates.append(day)
-        day += step
-    return sorted(dates)

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from verbindend.admin import confirmation_page, is_confirmed, short_datetime
 
 from .models import OutgoingMail
-from .services import retry_failed_mail
+from .services.queueing import retry_failed_mail
 
 # An e-mail's HTML styles itself inline, as mail clients need. Its preview is a
 # document of its own, framed by the outbox page only, that may run nothing,

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .models import OutgoingMail
-from .services import queue_email
+from .services.queueing import queue_email
 
 
 def load(*, trainer) -> bool:

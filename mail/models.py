@@ -5,7 +5,7 @@ A row is written inside the caller's transaction, so an e-mail exists if and
 only if the change that caused it was committed; a Celery task sends it after
 commit. The row's status is the one source of truth about delivery, so a
 task that runs twice, a broker that loses a message or a worker that dies
-never sends twice nor loses an e-mail (see mail/services.py for the one small
+never sends twice nor loses an e-mail (see mail/services/ for the one small
 window that remains).
 """
 

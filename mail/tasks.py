@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from .services import delivery, queueing
 
 
 # acks_late with reject_on_worker_lost, for this task only (every other task is
@@ -11,7 +11,7 @@ from . import services
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
 def send_mail(self, mail_ids: list[int]) -> int:
     """Send these outbox rows (and other due ones); retry transient failures later."""
-    result = services.deliver_mails(mail_ids=mail_ids, token=self.request.id)
+    result = delivery.deliver_mails(mail_ids=mail_ids, token=self.request.id)
     if result.retry_ids:
         raise self.retry(args=[result.retry_ids], countdown=result.retry_in)
     return result.sent
@@ -20,4 +20,4 @@ def send_mail(self, mail_ids: list[int]) -> int:
 @shared_task(ignore_result=True)
 def drain_outbox() -> int:
     """Enqueue pending e-mails that were never sent, e.g. while the broker was down."""
-    return services.requeue_due_mail()
+    return queueing.requeue_due_mail()

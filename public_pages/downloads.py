@@ -1,9 +1,11 @@
 """The files behind a personal link: the schedule as .ics, the trainer's feed, a person's own data, a certificate."""
 
+from dataclasses import dataclass
+
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from cohorts import tokens
@@ -34,47 +36,61 @@ def calendar_feed(request, token):
     return calendar_response(calendars.trainer_calendar(feed.user), "verbindend-trainer.ics")
 
 
-def _data_response(request, data: dict, *, kind: str, title: str, filename: str, back: tuple[str, str]):
-    if request.GET.get("format") == "json":
-        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
-        response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
-        return response
-    back_url, back_text = back
-    return render(
-        request,
-        "public_pages/personal_data.html",
-        {
-            "sections": own_data_sections(data, kind=kind),
-            "title": title,
-            "back_url": back_url,
-            "back_text": back_text,
-        },
-    )
+@dataclass(frozen=True)
+class _OwnData:
+    """How one kind of person with a personal link sees their own data: the page's title, the file, the way back."""
+
+    kind: str
+    title: str
+    filename: str
+    back_view: str
+    back_text: str
+
+
+_PARTICIPANT_DATA = _OwnData(
+    kind="participant",
+    title=_("Your data"),
+    filename="verbindend-{pk}",
+    back_view="public:participant",
+    back_text=_("Back to your course page"),
+)
+_REGISTRATION_DATA = _OwnData(
+    kind="registration",
+    title=_("Your registration's data"),
+    filename="verbindend-bestuur-{pk}",
+    back_view="public:board",
+    back_text=_("Back to the board page"),
+)
 
 
 @never_cache
 def participant_own_data(request, token):
-    participant = participant_from_token(token)
-    return _data_response(
-        request,
-        privacy.personal_data(person=participant),
-        kind="participant",
-        title=_("Your data"),
-        filename=f"verbindend-{participant.pk}",
-        back=(reverse("public:participant", kwargs={"token": token}), _("Back to your course page")),
-    )
+    return _own_data_response(request, token, person=participant_from_token(token), own_data=_PARTICIPANT_DATA)
 
 
 @never_cache
 def registration_own_data(request, token):
     registration = registration_from_token(token, tokens.BOARD)
-    return _data_response(
+    return _own_data_response(request, token, person=registration, own_data=_REGISTRATION_DATA)
+
+
+def _own_data_response(request, token, *, person, own_data: _OwnData):
+    """Return a person's own data as a page, or as a JSON file with ?format=json."""
+    data = privacy.personal_data(person=person)
+    if request.GET.get("format") == "json":
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        filename = own_data.filename.format(pk=person.pk)
+        response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+        return response
+    return render(
         request,
-        privacy.personal_data(person=registration),
-        kind="registration",
-        title=_("Your registration's data"),
-        filename=f"verbindend-bestuur-{registration.pk}",
-        back=(reverse("public:board", kwargs={"token": token}), _("Back to the board page")),
+        "public_pages/personal_data.html",
+        {
+            "sections": own_data_sections(data, kind=own_data.kind),
+            "title": own_data.title,
+            "back_url": reverse(own_data.back_view, kwargs={"token": token}),
+            "back_text": own_data.back_text,
+        },
     )
 
 

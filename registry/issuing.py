@@ -7,7 +7,7 @@ Should the broker be away, queuing fails quietly (logged) and the request
 waits in the database; should the worker die while rendering, the request
 stays claimed. The drain, every few minutes from Celery beat, queues the
 requests left pending and hands back those whose worker died, as the outbox
-does for e-mail (mail/services.py). Issuing is safe to run twice: who has a
+does for e-mail (mail/services/). Issuing is safe to run twice: who has a
 valid certificate is skipped.
 
 The issuing task is acknowledged on receipt (registry/tasks.py): a worker

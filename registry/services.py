@@ -25,7 +25,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from cohorts.models import Attendance, Cohort, Participant, Sector
 from cohorts.services import attendance, links
-from mail.services import Email, queue_emails
+from mail.services.queueing import Email, queue_emails
 from programme.completion import Outcome
 
 from . import pdf

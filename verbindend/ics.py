@@ -158,14 +158,14 @@ def calendar_response(content: bytes, filename: str, method: str = "PUBLISH") ->
 
 def invitation_attachment(events: Iterable[CalendarEvent], *, method: str, filename: str = "uitnodiging.ics"):
     """
-    Return the events as an e-mail attachment for `mail.services.queue_email`.
+    Return the events as an e-mail attachment for `mail.services.queueing.queue_email`.
 
     With method REQUEST or CANCEL it is the message's meeting invitation
-    (see `mail.services._message`), for one event: RFC 5546 allows several
+    (see `mail.services.mime.build_message`), for one event: RFC 5546 allows several
     VEVENTs in one REQUEST or CANCEL only as instances of one UID, and
     Outlook keeps only the first. PUBLISH makes a file to import.
     """
-    from mail.services import Attachment
+    from mail.services.queueing import Attachment
 
     events = list(events)
     _check_method(method)

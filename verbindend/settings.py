@@ -300,14 +300,14 @@ LOGGING = {
     },
 }
 
-# Outgoing e-mail (mail/services.py).
+# Outgoing e-mail (mail/services/).
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
 MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60)
 MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600)
 MAIL_BATCH_SIZE = env.int("MAIL_BATCH_SIZE", default=100)
 MAIL_DRAIN_GRACE_SECONDS = env.int("MAIL_DRAIN_GRACE_SECONDS", default=60)
 MAIL_DRAIN_LIMIT = env.int("MAIL_DRAIN_LIMIT", default=5000)
-# A sender's claim on its rows is a lease of this long, renewed every quarter of it while it sends (mail/services.py);
+# A sender's claim on its rows is a lease of this long, renewed every quarter of it while it sends (mail/services/);
 # a claim not renewed for this long belongs to a sender that died, and the drain releases it. It must exceed, by a
 # third, the time one message takes to send (EMAIL_TIMEOUT bounds each step).
 MAIL_CLAIM_TIMEOUT_SECONDS = env.int("MAIL_CLAIM_TIMEOUT_SECONDS", default=60)

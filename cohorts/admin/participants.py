@@ -1,16 +1,15 @@
-from django.contrib import admin, messages
-from django.template.response import TemplateResponse
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-
-from privacy import services as privacy
 
 from ..models import Participant
 from ..services import enrolment
+from .actions import PersonErasureAdmin
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(PersonErasureAdmin, admin.ModelAdmin):
     list_display = ["__str__", "email", "role", "school", "brin", "cohort", "board", "status", "waitlist_number"]
     list_filter = ["status", "role", "cohort"]
     search_fields = ["first_name", "last_name", "email", "school", "brin", "registration__board__name"]
@@ -30,31 +29,37 @@ class ParticipantAdmin(admin.ModelAdmin):
         else:
             super().save_model(request, obj, form, change)
 
-    def has_erase_permission(self, request):
-        return request.user.has_perm("cohorts.erase_participant")
-
     @admin.action(description=_("Erase the selected participants' data…"), permissions=["erase"])
     def anonymise(self, request, queryset):
-        if request.POST.get("confirm") == "yes":
-            for participant in queryset:
-                privacy.erase_person(person=participant, by=request.user, request=request)
-            count = queryset.count()
-            message = ngettext("%(count)s participant anonymised.", "%(count)s participants anonymised.", count) % {
-                "count": count
-            }
-            self.message_user(request, message, messages.SUCCESS)
-            return None
-        return TemplateResponse(
+        return self.erase_selected(
             request,
-            "admin/cohorts/participant/anonymise.html",
-            {
-                **self.admin_site.each_context(request),
-                "participants": queryset.prefetch_related("certificates"),
-                "opts": self.model._meta,
-                "title": _("Erase participants' data"),
-            },
+            queryset,
+            action="anonymise",
+            title=_("Erase participants' data"),
+            shown=queryset.prefetch_related("certificates"),
+            describe=_erasure_line,
+            removed=_(
+                "Name, e-mail address, school and BRIN, register number, notes in the attendance, absence notices, "
+                "and every e-mail sent to them (address, subject and text). Their personal link stops working."
+            ),
+            kept=_(
+                "Their place in the course run and their attendance, as the completion record; an issued "
+                "certificate with its number and the name as printed on it, because the Schoolleidersregister "
+                "requires completions and certificate numbers to be kept for seven years, and so that the "
+                "certificate can still be verified."
+            ),
+            done_message=lambda count: ngettext(
+                "%(count)s participant anonymised.", "%(count)s participants anonymised.", count
+            ),
         )
 
     def has_add_permission(self, request):
         # Enrolment goes through the board page or the enrolment link, where capacity is checked.
         return False
+
+
+def _erasure_line(participant) -> str:
+    """Name a participant on the erasure page, and whether they keep a certificate."""
+    if participant.certificates.all():
+        return format_html("{} ({}): {}", participant.full_name, participant.email, gettext("has a certificate"))
+    return format_html("{} ({})", participant.full_name, participant.email)

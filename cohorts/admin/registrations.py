@@ -1,12 +1,10 @@
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from privacy import services as privacy
 from programme.models import Programme
 from verbindend.admin import confirmation_page, is_confirmed, short_datetime
 
@@ -14,7 +12,7 @@ from .. import selectors
 from ..models import Board, IntakeAppointment, Registration
 from ..services import registrations as registrations_services
 from ..services import runs
-from .actions import call_for_each
+from .actions import PersonErasureAdmin, call_for_each
 from .forms import AddToCohortForm
 
 
@@ -45,7 +43,7 @@ class IntakeInline(admin.TabularInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(PersonErasureAdmin, admin.ModelAdmin):
     # Name and address in one column, the request's kind as a filter only,
     # dates short: the list fits beside the filters at 1366 px.
     list_display = ["board", "contact", "expected", "preferred_period", "cohort", "status", "received"]
@@ -83,29 +81,27 @@ class RegistrationAdmin(admin.ModelAdmin):
     def received(self, registration):
         return short_datetime(registration.created_at)
 
-    def has_erase_permission(self, request):
-        return request.user.has_perm("cohorts.erase_participant")
-
     @admin.action(description=_("Erase the selected contact persons' data…"), permissions=["erase"])
     def anonymise_contacts(self, request, queryset):
-        if request.POST.get("confirm") == "yes":
-            for registration in queryset:
-                privacy.erase_person(person=registration, by=request.user, request=request)
-            count = queryset.count()
-            message = ngettext(
-                "%(count)s contact person anonymised.", "%(count)s contact persons anonymised.", count
-            ) % {"count": count}
-            self.message_user(request, message, messages.SUCCESS)
-            return None
-        return TemplateResponse(
+        return self.erase_selected(
             request,
-            "admin/cohorts/registration/anonymise.html",
-            {
-                **self.admin_site.each_context(request),
-                "registrations": queryset.select_related("board"),
-                "opts": self.model._meta,
-                "title": _("Erase contact persons' data"),
-            },
+            queryset,
+            action="anonymise_contacts",
+            title=_("Erase contact persons' data"),
+            shown=queryset.select_related("board"),
+            describe=lambda registration: format_html(
+                "{} ({}), {}", registration.contact_name, registration.contact_email, registration.board.name
+            ),
+            removed=_(
+                "The contact person's name, function, e-mail address and phone number, the remarks, the intake "
+                "notes, and every e-mail sent to them. The board page link stops working."
+            ),
+            kept=_(
+                "The board and its registration, and the board's participants, who have their own rights and periods."
+            ),
+            done_message=lambda count: ngettext(
+                "%(count)s contact person anonymised.", "%(count)s contact persons anonymised.", count
+            ),
         )
 
     inlines = [IntakeInline]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import Email, queue_email
+from mail.services.queueing import Email, queue_email
 from privacy import services as privacy
 from privacy.models import Consent
 

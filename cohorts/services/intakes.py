@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 from verbindend.ics import Attendee, invitation_attachment
 
 from ..models import (

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import translation
 
-from mail.services import Email, queue_email, queue_emails
+from mail.services.queueing import Email, queue_email, queue_emails
 from verbindend.ics import Attendee, invitation_attachment
 
 from ..models import (

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from mail.services import Email, queue_emails
+from mail.services.queueing import Email, queue_emails
 from privacy import services as privacy
 from privacy.models import Consent
 from programme.models import Programme

@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from mail.models import OutgoingMail
-from mail.services import Email, queue_email
+from mail.services.queueing import Email, queue_email
 
 from ..models import (
     Cohort,

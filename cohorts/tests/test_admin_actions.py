@@ -15,27 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts.models import Cohort, CourseDay, Participant, Registration
+from cohorts.models import Cohort, Participant, Registration
 from mail.models import OutgoingMail
 
 from .conftest import member
+from .course_days import store_days
 from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
 
 pytestmark = pytest.mark.django_db
 COHORTS = reverse("admin:cohorts_cohort_changelist")
 REGISTRATIONS = reverse("admin:cohorts_registration_changelist")
 PARTICIPANTS = reverse("admin:cohorts_participant_changelist")
-
-
-def schedule(cohort, first):
-    for offset, day in enumerate(cohort.programme.days.order_by("number")):
-        CourseDay.objects.create(
-            cohort=cohort,
-            programme_day=day,
-            date=first + datetime.timedelta(weeks=2 * offset),
-            start_time=datetime.time(9, 30),
-            end_time=datetime.time(16, 30),
-        )
 
 
 def run_with_two_boards(status=Cohort.Status.PLANNED, first=None):
@@ -48,7 +38,7 @@ def run_with_two_boards(status=Cohort.Status.PLANNED, first=None):
     ParticipantFactory(registration=second_board, status=Participant.Status.WAITING, waitlist_number=1)
     ParticipantFactory(registration=second_board, status=Participant.Status.WITHDRAWN)
     RegistrationFactory(cohort=cohort, status=Registration.Status.CANCELLED)
-    schedule(cohort, first or timezone.localdate() + datetime.timedelta(days=60))
+    store_days(cohort, first=first or timezone.localdate() + datetime.timedelta(days=60))
     return cohort
 
 

@@ -23,6 +23,7 @@ from cohorts.models import Attendance, Cohort, CourseDay, IntakeAppointment, Par
 from cohorts.services import attendance, enrolment, intakes, scheduling
 from mail.models import OutgoingMail
 
+from .course_days import store_days
 from .factories import CohortFactory, RegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +44,7 @@ def small_run(status=Cohort.Status.PLANNED, first=TODAY + datetime.timedelta(day
     """A run of a programme of at most four participants, its six days scheduled from `first`."""
     cohort = CohortFactory()
     cohort.programme.__class__.objects.filter(pk=cohort.programme_id).update(min_participants=2, max_participants=4)
-    for offset, day in enumerate(cohort.programme.days.order_by("number")):
-        CourseDay.objects.create(
-            cohort=cohort,
-            programme_day=day,
-            date=first + datetime.timedelta(weeks=2 * offset),
-            start_time=datetime.time(9, 30),
-            end_time=datetime.time(16, 30),
-        )
+    store_days(cohort, first=first)
     Cohort.objects.filter(pk=cohort.pk).update(status=status)
     cohort.refresh_from_db()
     return cohort

@@ -8,12 +8,13 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cohorts.models import Cohort, CourseDay, Participant
-from cohorts.services import enrolment, runs, scheduling
+from cohorts.models import Cohort, Participant
+from cohorts.services import enrolment, runs
 from mail.models import OutgoingMail
 from programme.models import Programme
 from public_pages.tests.test_registration import URL
 
+from .course_days import schedule_days
 from .factories import CourseDayFactory, RegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
@@ -64,17 +65,7 @@ def test_pasting_into_a_confirmed_run_invites_the_new_people_to_the_days_to_come
     cohort = registration.cohort
     enrolment.enroll_participants(registration=registration, rows=rows(1, start=100))
     start = timezone.localdate() + datetime.timedelta(weeks=3)
-    for day in cohort.programme.days.order_by("number"):
-        scheduling.save_course_day(
-            day=CourseDay(
-                cohort=cohort,
-                programme_day=day,
-                date=start + datetime.timedelta(weeks=2 * (day.number - 1)),
-                start_time=datetime.time(9, 30),
-                end_time=datetime.time(16, 30),
-            ),
-            changed_fields=[],
-        )
+    schedule_days(cohort, first=start)
     runs.confirm_cohort(cohort=cohort)
     before = set(OutgoingMail.objects.values_list("pk", flat=True))
     # As above, and the invitations' attachments inserted.

@@ -9,11 +9,12 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cohorts.models import Cohort, CourseDay
+from cohorts.models import Cohort
 from cohorts.services import enrolment, runs, scheduling
 from mail.models import OutgoingMail
 from programme.models import Programme
 
+from .course_days import schedule_days
 from .factories import RegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
@@ -35,17 +36,7 @@ def scheduled_run(size: int):
         registration=english, rows=[participant_data(n) for n in range(half, size)], language="en"
     )
     start = timezone.localdate() + datetime.timedelta(weeks=4)
-    for day in cohort.programme.days.order_by("number"):
-        scheduling.save_course_day(
-            day=CourseDay(
-                cohort=cohort,
-                programme_day=day,
-                date=start + datetime.timedelta(weeks=2 * (day.number - 1)),
-                start_time=datetime.time(9, 30),
-                end_time=datetime.time(16, 30),
-            ),
-            changed_fields=[],
-        )
+    schedule_days(cohort, first=start)
     return Cohort.objects.get(pk=cohort.pk), (dutch, english), people
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from cohorts.models import Attendance, CourseDay, Participant, Registration
 from mail.models import OutgoingMail, OutgoingMailAttachment
-from mail.services import Attachment, queue_email
+from mail.services.queueing import Attachment, queue_email
 from privacy import services as privacy
 from privacy.models import Consent
 from privacy.services import record_consent

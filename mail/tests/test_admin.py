@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mail.models import OutgoingMail
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,12 @@ from django.db import connection
 from conftest import require_service, run_in_project, shared_redis_url
 from harness import wait_until
 from mail.models import OutgoingMail
-from mail.services import deliver_mails, render_email, requeue_due_mail
+from mail.services.delivery import deliver_mails
+from mail.services.queueing import render_email, requeue_due_mail
 
 QUEUE_FIVE = """
 from django.db import transaction
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 for n in range(5):
     with transaction.atomic():
         queue_email(to=f"leider{n}@example.nl", template="mail/test", context={}, key=f"outage:{n}")
@@ -68,7 +69,7 @@ def test_row_enqueued_five_times_at_once_with_the_drain_is_delivered_once(
     run_in_project(
         f"""
 import threading
-from mail.services import requeue_due_mail
+from mail.services.queueing import requeue_due_mail
 from mail.tasks import send_mail
 threads = [threading.Thread(target=send_mail.delay, args=([{row.pk}],)) for _ in range(5)]
 threads.append(threading.Thread(target=requeue_due_mail))
@@ -115,7 +116,7 @@ def test_broker_down_keeps_every_row_and_the_drain_sends_each_once(
     private_redis.start()
     celery_worker_factory(private_redis.url)
     run_in_project(
-        "from mail.services import requeue_due_mail; print(requeue_due_mail())",
+        "from mail.services.queueing import requeue_due_mail; print(requeue_due_mail())",
         {**service_env, "CELERY_BROKER_URL": private_redis.url},
     )
     wait_until(lambda: sent_count() == 5, message="all five rows sent")
@@ -158,10 +159,10 @@ def test_negative_control_without_the_claim_a_row_is_sent_twice(smtp_server):
     """Proves the test above can fail: two senders that skip the claim both send."""
     from django.core.mail import get_connection
 
-    from mail.services import _message
+    from mail.services.mime import build_message
 
     row = make_row()
     for _ in range(2):
         with get_connection() as smtp:
-            smtp.send_messages([_message(row, smtp)])
+            smtp.send_messages([build_message(row, smtp)])
     assert len(smtp_server.messages) == 2

@@ -25,7 +25,7 @@ def test_worker_killed_mid_send_delivers_exactly_once_after_a_new_worker(
     smtp_server.rcpt_delay = 0
     celery_worker_factory(broker)
     time.sleep(2.5)  # the dead worker's claim grows older than MAIL_CLAIM_TIMEOUT_SECONDS
-    run_in_project("from mail.services import requeue_due_mail; requeue_due_mail()", env)  # as beat does
+    run_in_project("from mail.services.queueing import requeue_due_mail; requeue_due_mail()", env)  # as beat does
     wait_until(lambda: OutgoingMail.objects.filter(status="sent").exists(), message="the e-mail sent", timeout=60)
     time.sleep(1)
     assert len(smtp_server.messages) == 1
@@ -70,7 +70,7 @@ def test_redis_stopped_during_registrations_keeps_every_one_and_sends_their_e_ma
 
     private_redis.start()  # it kept nothing on disk: the queued tasks are gone too
     celery_worker_factory(private_redis.url)
-    run_in_project("from mail.services import requeue_due_mail; requeue_due_mail()", env)
+    run_in_project("from mail.services.queueing import requeue_due_mail; requeue_due_mail()", env)
     wait_until(lambda: OutgoingMail.objects.filter(status="sent").count() == 12, message="all 12 sent", timeout=60)
     time.sleep(1)
     recipients = [message["To"] for message in smtp_server.messages]
@@ -83,7 +83,7 @@ def test_redis_stopped_during_registrations_keeps_every_one_and_sends_their_e_ma
 
 QUEUE_MANY = """
 from django.db import transaction
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 with transaction.atomic():
     for n in range({count}):
         queue_email(to=f"leider{{n}}@example.nl", template="mail/test", context={{}}, key=f"killed-batch-{{n}}")
@@ -123,7 +123,7 @@ def _kill_mid_batch_then_recover(first, second, env, smtp_server, *, count, leas
     started = time.monotonic()
 
     def all_sent():
-        run_in_project("from mail.services import requeue_due_mail; requeue_due_mail()", env)  # as beat does
+        run_in_project("from mail.services.queueing import requeue_due_mail; requeue_due_mail()", env)  # as beat does
         return OutgoingMail.objects.filter(status="sent").count() == count
 
     wait_until(all_sent, message="every e-mail sent", timeout=60)

@@ -18,7 +18,8 @@ import pytest
 from django.core import mail as django_mail
 
 from mail.models import OutgoingMail
-from mail.services import Attachment, Email, deliver_mails, queue_email, queue_emails
+from mail.services.delivery import deliver_mails
+from mail.services.queueing import Attachment, Email, queue_email, queue_emails
 from verbindend.ics import Attendee, CalendarEvent, invitation_attachment, make_calendar
 
 pytestmark = pytest.mark.django_db

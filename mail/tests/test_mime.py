@@ -24,7 +24,8 @@ from cohorts.services import enrolment, intakes, registrations, reminders, runs,
 from cohorts.tests.factories import CohortFactory, ParticipantFactory, RegistrationFactory
 from conftest import require_service
 from mail.models import OutgoingMail
-from mail.services import Attachment, deliver_mails, queue_email
+from mail.services.delivery import deliver_mails
+from mail.services.queueing import Attachment, queue_email
 from registry import services as registry
 from registry.models import Accreditation
 from registry.tests.conftest import completed_run

@@ -7,9 +7,10 @@ from django.core import mail as django_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mail import services
 from mail.models import OutgoingMail
-from mail.services import Attachment, Email, deliver_mails, queue_email, queue_emails, requeue_due_mail, retry_delay
+from mail.services import queueing
+from mail.services.delivery import deliver_mails, retry_delay
+from mail.services.queueing import Attachment, Email, queue_email, queue_emails, requeue_due_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_same_key_twice_is_one_row_and_one_message(django_capture_on_commit_call
 
 def test_several_emails_of_one_action_are_one_task_after_commit(monkeypatch, django_capture_on_commit_callbacks):
     enqueued = []
-    monkeypatch.setattr(services, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         rows = queue_emails(
             emails=[
@@ -93,7 +94,7 @@ def test_several_emails_with_a_key_that_exists_fail_whole_and_send_nothing_twice
     with django_capture_on_commit_callbacks(execute=True):
         queue(key="a:1")
     enqueued = []
-    monkeypatch.setattr(services, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(IntegrityError), transaction.atomic():
         queue_emails(
             emails=[
@@ -277,7 +278,6 @@ def test_broker_outage_does_not_break_the_callers_transaction(
 ):
     """With an unreachable broker the row is kept, pending, and the caller goes on."""
     from harness import free_port
-    from mail import services
     from verbindend.celery import app
 
     app.conf.task_always_eager = False
@@ -287,7 +287,7 @@ def test_broker_outage_does_not_break_the_callers_transaction(
     app.conf.broker_url = unreachable
     # Celery caches its connection and producer pools for the URL it first used.
     app._pool = app.amqp._producer_pool = None
-    assert services.enqueue_delivery(mail_ids=[0]) is False  # the outage is real
+    assert queueing.enqueue_delivery(mail_ids=[0]) is False  # the outage is real
     try:
         with django_capture_on_commit_callbacks(execute=True):
             row = queue()

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mail import services
 from mail.models import OutgoingMail
-from mail.services import Attachment, Email, queue_email, queue_emails
+from mail.services import queueing
+from mail.services.queueing import Attachment, Email, queue_email, queue_emails
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def email(key, to="leider@example.nl", **kwargs):
 def test_keys_queued_already_are_left_out_and_keep_their_row(monkeypatch, django_capture_on_commit_callbacks):
     first = queue_email(to="eerder@example.nl", template="mail/test", context={}, key="a:1")
     enqueued = []
-    monkeypatch.setattr(services, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
     with django_capture_on_commit_callbacks(execute=True):
         rows = queue_emails(emails=[email("a:1", to="later@example.nl"), email("b:1")], skip_existing=True)
     assert [row.key for row in rows] == ["b:1"]
@@ -41,8 +41,8 @@ def test_a_key_given_twice_is_queued_once_as_first_given():
 def test_an_existing_key_is_not_rendered_again(monkeypatch):
     queue_email(to="eerder@example.nl", template="mail/test", context={}, key="a:1")
     rendered = []
-    real = services.render_email
-    monkeypatch.setattr(services, "render_email", lambda **kwargs: rendered.append(kwargs) or real(**kwargs))
+    real = queueing.render_email
+    monkeypatch.setattr(queueing, "render_email", lambda **kwargs: rendered.append(kwargs) or real(**kwargs))
     queue_emails(emails=[email("a:1"), email("b:1")], skip_existing=True)
     assert len(rendered) == 1
 

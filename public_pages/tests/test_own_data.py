@@ -15,7 +15,7 @@ from cohorts.services import attendance as attendance_services
 from cohorts.services import enrolment, links
 from cohorts.services.attendance import AttendanceEntry
 from cohorts.tests.factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 from privacy.models import Consent
 from privacy.selectors import SPECS
 from privacy.services import record_consent

@@ -152,10 +152,10 @@ def test_phone_numbers_in_common_notations(client):
 
 
 def test_the_two_emails_go_to_the_worker_as_one_task(client, monkeypatch, django_capture_on_commit_callbacks):
-    from mail import services as mail_services
+    from mail.services import queueing as mail_queueing
 
     enqueued = []
-    monkeypatch.setattr(mail_services, "enqueue_delivery", lambda *, mail_ids: enqueued.append(sorted(mail_ids)))
+    monkeypatch.setattr(mail_queueing, "enqueue_delivery", lambda *, mail_ids: enqueued.append(sorted(mail_ids)))
     with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, form_data())
     assert enqueued == [sorted(OutgoingMail.objects.values_list("pk", flat=True))]

@@ -7,7 +7,6 @@ event handler: the scan below fails on the first one that comes back. The
 e-mail preview of the outbox is the one page with a policy of its own.
 """
 
-import datetime
 import re
 from pathlib import Path
 
@@ -22,8 +21,8 @@ from cohorts.services import links
 from mail.models import OutgoingMail
 from public_pages.tests.test_security import post, registration_data
 from registry import services as registry_services
-from registry.models import Certificate
 from verbindend import urls as project_urls
+from verbindend.tests.test_headers import certified_story, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -69,29 +68,9 @@ def assert_strict(response, what: str, **extra: list[str]):
     assert "unsafe" not in response["Content-Security-Policy"], what
 
 
-def path_of(url: str) -> str:
-    return url.removeprefix(settings.SITE_URL)
-
-
 @pytest.fixture
 def story(settings, tmp_path):
-    from registry.models import Accreditation
-    from registry.tests.conftest import completed_run
-
-    settings.MEDIA_ROOT = tmp_path
-    accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
-    accreditation.number = "SLR-2026-0042"
-    accreditation.valid_from, accreditation.valid_until = datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)
-    accreditation.save()
-    cohort, people = completed_run({"Anna": range(1, 7)})
-    registry_services.issue_cohort_certificates(cohort=cohort)
-    anna = people["Anna"]
-    return {
-        "cohort": cohort,
-        "anna": anna,
-        "registration": anna.registration,
-        "certificate": Certificate.objects.get(participant=anna),
-    }
+    return certified_story(settings, tmp_path)
 
 
 def test_public_pages(client, story):

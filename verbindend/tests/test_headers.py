@@ -34,8 +34,12 @@ def assert_personal(response, what):
     assert "noindex" in response.get("X-Robots-Tag", ""), (what, response.get("X-Robots-Tag"))
 
 
-@pytest.fixture
-def story(settings, tmp_path):
+def certified_story(settings, tmp_path) -> dict:
+    """
+    Return a completed course run whose one participant, Anna, has been issued an accredited certificate.
+
+    Its files are written under tmp_path. The keys: "cohort", "anna", "registration" (hers) and "certificate".
+    """
     from registry.models import Accreditation
     from registry.tests.conftest import completed_run
 
@@ -46,15 +50,20 @@ def story(settings, tmp_path):
     accreditation.save()
     cohort, people = completed_run({"Anna": range(1, 7)})
     registry_services.issue_cohort_certificates(cohort=cohort)
-    trainer = User.objects.create_user("jan", password="x-secret-123", is_staff=True)
-    trainer.groups.add(Group.objects.get(name="Trainer"))
+    anna = people["Anna"]
     return {
         "cohort": cohort,
-        "anna": people["Anna"],
-        "registration": people["Anna"].registration,
-        "certificate": Certificate.objects.get(participant=people["Anna"]),
-        "trainer": trainer,
+        "anna": anna,
+        "registration": anna.registration,
+        "certificate": Certificate.objects.get(participant=anna),
     }
+
+
+@pytest.fixture
+def story(settings, tmp_path):
+    trainer = User.objects.create_user("jan", password="x-secret-123", is_staff=True)
+    trainer.groups.add(Group.objects.get(name="Trainer"))
+    return {**certified_story(settings, tmp_path), "trainer": trainer}
 
 
 def personal_urls(story):

@@ -219,7 +219,7 @@ def test_the_browsers_own_favicon_request_finds_the_icon(client, admin_client):
 
 @pytest.fixture
 def sent_mail():
-    from mail.services import queue_email
+    from mail.services.queueing import queue_email
 
     mail = queue_email(to="contact@example.nl", template="mail/test", context={}, key="outbox-permissions")
     OutgoingMail.objects.filter(pk=mail.pk).update(body_text="Uw pagina: http://testserver/bestuur/geheime-sleutel/")

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 
 
 class Command(BaseCommand):

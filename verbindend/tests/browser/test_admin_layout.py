@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.models import AuditEvent
-from cohorts.models import Attendance, Cohort, CourseDay, Participant
+from cohorts.models import Attendance, Cohort, Participant
+from cohorts.tests.course_days import store_days
 from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 
 from .helpers import DESKTOP, PHONE, admin_log_in, new_page
 
@@ -45,14 +46,7 @@ def running_run_with_six_days(trainer):
     """A running run of two boards with long names and addresses, its first three days past, attendance taken."""
     cohort = CohortFactory(status=Cohort.Status.RUNNING, trainer=trainer, venue="Landgoed De Horst, Driebergen")
     first = timezone.localdate() - datetime.timedelta(weeks=5)
-    for offset, day in enumerate(cohort.programme.days.order_by("number")):
-        CourseDay.objects.create(
-            cohort=cohort,
-            programme_day=day,
-            date=first + datetime.timedelta(weeks=2 * offset),
-            start_time=datetime.time(9, 30),
-            end_time=datetime.time(16, 30),
-        )
+    store_days(cohort, first=first)
     for name in ("Stichting Openbaar Primair Onderwijs Rivierenland en Omstreken", "Samenwerkingsverband Passend"):
         registration = RegistrationFactory(
             board=BoardFactory(name=name),

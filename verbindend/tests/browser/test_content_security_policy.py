@@ -20,7 +20,7 @@ from cohorts.models import Cohort
 from cohorts.services import links
 from cohorts.tests.factories import ParticipantFactory
 from mail.models import OutgoingMail
-from mail.services import queue_email
+from mail.services.queueing import queue_email
 from registry import services as registry_services
 from registry.models import Accreditation, Certificate
 
