@@ -105,6 +105,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend, with the statement size of the SQLite it runs on
     # (see verbindend/sqlite/base.py).
     DATABASES["default"]["ENGINE"] = "verbindend.sqlite"
+    # Tests in memory, as Django does for its own SQLite backend (pytest-django, seeing another engine, would
+    # otherwise name a test database file after the path).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # SQLite ignores select_for_update(); IMMEDIATE transactions take the
     # write lock at BEGIN, so the capacity checks stay serialised there too.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
