@@ -177,6 +177,28 @@ def shared_redis_url(db: int) -> str:
     return url
 
 
+def _flushes_the_database(item) -> bool:
+    """Whether pytest-django empties the database after this test (a transactional test) instead of rolling back."""
+    marker = item.get_closest_marker("django_db")
+    marked = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    return marked or bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # A transactional test ends with the tables emptied, the migrations' seeds included (the programme, its
+    # accreditations, the privacy statement, the staff groups). Put them back at once, so that every test starts
+    # from the database migrate leaves, whichever ran before it on its worker.
+    try:
+        return (yield)
+    finally:
+        if _flushes_the_database(item):
+            from pytest_django.plugin import blocking_manager_key
+
+            with item.config.stash[blocking_manager_key].unblock():
+                _reseed()
+
+
 def _reseed():
     """Run the data migrations' seeds again: a transactional test before this one flushed the database."""
     from importlib import import_module
@@ -225,9 +247,7 @@ def service_environment(smtp_port: int) -> dict:
 @pytest.fixture
 def service_env(transactional_db, smtp_server):
     """Environment for subprocesses that share the test's database and SMTP server."""
-    env = service_environment(smtp_server.port)
-    _reseed()
-    return env
+    return service_environment(smtp_server.port)
 
 
 def celery_worker(env, concurrency=2) -> CeleryWorker:

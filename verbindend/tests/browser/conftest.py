@@ -97,10 +97,7 @@ def running_stack(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def stack(running_stack, transactional_db):
-    """The running stack, for one test: the database flushed after it, and reseeded, the inbox and cache emptied."""
-    from conftest import _reseed
-
-    _reseed()
+    """The running stack, for one test: the database emptied after it (and seeded again), the inbox and cache too."""
     running_stack.begin_test()
     return running_stack
 
