@@ -275,22 +275,6 @@ def test_cohort_list_shows_badges_and_dates(admin_client):
     assert cohort.registrations.get().board.name in page
 
 
-@pytest.mark.parametrize("count", [5, 40])
-def test_cohort_list_queries_do_not_grow_with_cohorts(admin_client, django_assert_max_num_queries, count):
-    for _ in range(count):
-        cohort = CohortFactory()
-        ParticipantFactory(registration=RegistrationFactory(cohort=cohort))
-        CourseDay.objects.create(
-            cohort=cohort,
-            programme_day=cohort.programme.days.get(number=1),
-            date=TODAY,
-            start_time=datetime.time(9),
-            end_time=datetime.time(17),
-        )
-    with django_assert_max_num_queries(9):
-        admin_client.get(reverse("admin:cohorts_cohort_changelist"))
-
-
 def test_moving_a_confirmed_day_in_the_admin_notifies_once(admin_client):
     cohort = cohort_ready_to_confirm()
     runs.confirm_cohort(cohort=cohort)
