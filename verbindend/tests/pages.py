@@ -8,7 +8,7 @@ class _TableRows(HTMLParser):
         super().__init__()
         self.table_id = table_id
         self.depth = 0  # tables open inside the wanted one, itself counted
-        self.in_body = False
+        self.in_head = False
         self.rows: list[list[str]] = []
         self.cell: list[str] | None = None
 
@@ -18,11 +18,11 @@ class _TableRows(HTMLParser):
                 self.depth += 1
         elif not self.depth:
             return
-        elif tag == "tbody":
-            self.in_body = True
-        elif tag == "tr" and self.in_body:
+        elif tag == "thead":
+            self.in_head = True
+        elif tag == "tr" and not self.in_head:
             self.rows.append([])
-        elif tag in ("td", "th") and self.in_body and self.rows:
+        elif tag in ("td", "th") and not self.in_head and self.rows:
             self.cell = []
 
     def handle_endtag(self, tag):
@@ -30,8 +30,8 @@ class _TableRows(HTMLParser):
             return
         if tag == "table":
             self.depth -= 1
-        elif tag == "tbody":
-            self.in_body = False
+        elif tag == "thead":
+            self.in_head = False
         elif tag in ("td", "th") and self.cell is not None:
             self.rows[-1].append(" ".join(" ".join(self.cell).split()))
             self.cell = None
@@ -43,7 +43,7 @@ class _TableRows(HTMLParser):
 
 def table_rows(html: str, table_id: str | None = None) -> list[list[str]]:
     """
-    Return the body rows of the page's tables, each as the visible text of its cells.
+    Return the rows of the page's tables outside their heads, each as the visible text of its cells.
 
     :param table_id: only the table with this id, such as the admin's "result_list"
     """
