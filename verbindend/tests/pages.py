@@ -55,3 +55,21 @@ def table_rows(html: str, table_id: str | None = None) -> list[list[str]]:
 def changelist_rows(response) -> list[list[str]]:
     """Return the rows of an admin change list, each as the visible text of its cells (the checkbox's is empty)."""
     return table_rows(response.content.decode(), "result_list")
+
+
+class _InputValues(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        fields = dict(attrs)
+        if tag == "input" and "name" in fields:
+            self.values[fields["name"]] = fields.get("value") or ""
+
+
+def input_values(html: str) -> dict[str, str]:
+    """Return what the page's input fields hold, by name, as the browser would submit them."""
+    parser = _InputValues()
+    parser.feed(html)
+    return parser.values
