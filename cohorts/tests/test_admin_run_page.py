@@ -1,10 +1,8 @@
 """The run's page in the admin: its boards and participants, adding a participant, and the days pre-filled."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils import timezone
@@ -22,14 +20,8 @@ from .factories import (
     placed_registration,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def before_the_runs():
-    """The run page reads today: a run whose first day has passed takes no new participants."""
-    with time_machine.travel(datetime.datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam")), tick=False):
-        yield
+# The pages read today: which days have passed, whether a run still takes changes.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 
 
 def change_url(cohort):

@@ -1,17 +1,16 @@
 """The trainer's start page in the admin and the private calendar feed."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-import time_machine
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cohorts.models import Cohort, CourseDay, IntakeAppointment
 from cohorts.services import calendars
 from cohorts.services import intakes as intakes_services
+from conftest import FIXED_NOW
 from verbindend.tests.pages import table_rows
 
 from .factories import (
@@ -25,16 +24,9 @@ from .factories import (
     submitted_registration,
 )
 
-pytestmark = pytest.mark.django_db
-# The start page looks eight weeks ahead from now: a Monday in March 2027, with the days ten days later.
-NOW = datetime.datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
-SOON = NOW.date() + datetime.timedelta(days=10)
-
-
-@pytest.fixture(autouse=True)
-def on_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
+# The start page looks eight weeks ahead from today; the runs' days start ten days from now.
+SOON = FIXED_NOW.date() + datetime.timedelta(days=10)
 
 
 def plan_intake(registration, *, trainer, starts_at) -> IntakeAppointment:

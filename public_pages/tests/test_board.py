@@ -1,10 +1,8 @@
 """The board page: participants added one by one or pasted, corrected, withdrawn; the enrolment link."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core import mail as django_mail
 from django.utils import timezone
 
@@ -22,14 +20,8 @@ from cohorts.tests.factories import (
 from mail.models import OutgoingMail
 from verbindend.tests.pages import table_rows
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def on_a_monday_in_march():
-    """The board page reads today: which days have passed, whether the run still takes changes."""
-    with time_machine.travel(datetime.datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam")), tick=False):
-        yield
+# The pages read today: which days have passed, whether a run still takes changes.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 
 
 def path(url: str) -> str:

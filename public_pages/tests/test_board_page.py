@@ -9,10 +9,8 @@ registrations of the same board with the same contact e-mail address.
 import datetime
 from html import unescape
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from cohorts.models import Cohort, Participant
@@ -32,14 +30,8 @@ from cohorts.tests.factories import (
 )
 from verbindend.tests.pages import table_rows
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def on_a_monday_in_march():
-    """The page reads today: which days have passed, whether a run still takes changes."""
-    with time_machine.travel(datetime.datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam")), tick=False):
-        yield
+# The pages read today: which days have passed, whether a run still takes changes.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 
 
 CONTACT = "m.deboer@rivierenland.example.nl"
