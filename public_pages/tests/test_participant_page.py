@@ -4,14 +4,15 @@ import datetime
 
 import icalendar
 import pytest
-from django.utils import timezone
 
 from cohorts.models import Attendance, CourseDay
 from cohorts.services import links, scheduling
-from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import ParticipantFactory, RegistrationFactory, enrolled_participants, placed_registration
+from conftest import FIXED_NOW
 
-pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+# The page reads today: which days have passed, which absences can still be notified.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
+TODAY = FIXED_NOW.date()
 
 
 def page_path(participant):
@@ -19,18 +20,22 @@ def page_path(participant):
 
 
 @pytest.fixture
-def participant():
-    registration = RegistrationFactory()
+def participant(fixed_clock):
+    """A leader entered by their board before the run began; its first day was two weeks ago, two more to come."""
+    registration = placed_registration()
+    (participant,) = enrolled_participants(registration)
     cohort = registration.cohort
     for number, offset in ((1, -14), (2, 14), (3, 28)):
-        CourseDay.objects.create(
+        day = CourseDay(
             cohort=cohort,
             programme_day=cohort.programme.days.get(number=number),
             date=TODAY + datetime.timedelta(days=offset),
             start_time=datetime.time(9),
             end_time=datetime.time(16),
         )
-    return ParticipantFactory(registration=registration)
+        scheduling.save_course_day(day=day, changed_fields=[], replaying=True)
+    participant.refresh_from_db()
+    return participant
 
 
 def test_page_shows_schedule_and_attendance_so_far(client, participant):
