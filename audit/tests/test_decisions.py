@@ -20,7 +20,8 @@ from cohorts.tests.factories import ParticipantFactory
 from cohorts.tests.test_admin_actions import COHORTS, member, run_with_two_boards
 from verbindend.tests.test_staff_login import LOGIN, code_for, device, password_step, trainer  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# The decisions read today: which days have passed, whether a run has started.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 ADDRESS = "203.0.113.7"
 
 

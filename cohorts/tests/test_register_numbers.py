@@ -17,7 +17,7 @@ from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cohorts.models import CourseDay, Participant
 from cohorts.services import enrolment, links
@@ -28,7 +28,8 @@ from registry.tests.conftest import completed_run
 
 from .factories import ParticipantFactory, RegistrationFactory
 
-pytestmark = pytest.mark.django_db
+# The rules read today: a run's leaders can be changed until its first day.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 MESSAGE = "Een registernummer bestaat uit 4 tot 12 cijfers"
 
 TYPED = [
@@ -119,7 +120,7 @@ def test_the_participant_page_saves_the_number_as_digits(client, typed, stored):
     CourseDay.objects.create(
         cohort=registration.cohort,
         programme_day=registration.cohort.programme.days.get(number=1),
-        date=datetime.date.today() + datetime.timedelta(days=30),
+        date=timezone.localdate() + datetime.timedelta(days=30),
         start_time=datetime.time(9),
         end_time=datetime.time(16),
     )

@@ -29,7 +29,8 @@ from registry import services as registry
 from registry.models import Accreditation
 from registry.tests.conftest import completed_run
 
-pytestmark = pytest.mark.django_db
+# The e-mails name dates relative to today: a reminder for tomorrow, a run in four weeks.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ROOT = Path(settings.BASE_DIR)
 LONG_ADDRESS = "personeelszaken.en.kwaliteitszorg.primair.onderwijs@stichting-kindcentra-noordoost-brabant.example.nl"

@@ -10,7 +10,8 @@ from django.utils import timezone
 from cohorts.services import links
 from cohorts.tests.factories import CourseDayFactory, RegistrationFactory, participant_data
 
-pytestmark = pytest.mark.django_db
+# The page reads today: a run whose first day has passed takes no more enrolments.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,8 @@ from cohorts.tests.factories import (
 )
 from public_pages.tests.test_registration import URL, form_data
 
-pytestmark = pytest.mark.django_db
+# The form offers the runs whose first day is still to come, cached per day.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 
 
 @pytest.fixture

@@ -19,10 +19,12 @@ from cohorts.models import CourseDay, IntakeAppointment
 from cohorts.services import calendars as calendars_services
 from cohorts.services import intakes, links, runs, scheduling
 from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory
+from conftest import FIXED_NOW
 from mail.models import OutgoingMail
 from verbindend.tests.readers import read_ics, read_one_ics, require_ical_js
 
-pytestmark = pytest.mark.django_db
+# The calendars hold days still to come, in the year after the fixed clock's.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -31,9 +33,9 @@ def last_sunday(year: int, month: int) -> datetime.date:
     return day - datetime.timedelta(days=(day.weekday() + 1) % 7)
 
 
-# Next year's transitions, so the dates stay in the future: the Monday after summer time starts, the Friday
-# before it ends and the Monday after.
-YEAR = timezone.localdate().year + 1
+# The transitions of the year after the fixed clock's, so the dates are still to come: the Monday after summer
+# time starts, the Friday before it ends and the Monday after.
+YEAR = FIXED_NOW.year + 1
 SPRING = last_sunday(YEAR, 3) + datetime.timedelta(days=1)
 AUTUMN = last_sunday(YEAR, 10) - datetime.timedelta(days=2)
 AFTER_AUTUMN = last_sunday(YEAR, 10) + datetime.timedelta(days=1)
