@@ -18,6 +18,12 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture(autouse=True)
+def on_the_fixed_day(fixed_clock):
+    """The registry reads today: a run's days have passed, an accreditation is valid, a certificate is issued now."""
+    return fixed_clock
+
+
 @pytest.fixture
 def accreditation():
     accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
