@@ -135,6 +135,7 @@ def test_no_template_or_python_date_format_uses_m_which_title_cases_the_month():
     assert "j b" in found or "D j b H:i" in found  # the scan does see the lead's `b` formats
 
 
+@pytest.mark.usefixtures("fixed_clock")
 def test_the_admin_start_page_writes_month_abbreviations_in_lower_case(admin_client):
     from django.utils import timezone
     from django.utils.formats import date_format
@@ -219,6 +220,7 @@ def test_a_board_saved_in_the_admin_says_so_without_de(admin_client):
     assert messages == [f"Gewijzigd: bestuur ‘{board}’."], messages
 
 
+@pytest.mark.usefixtures("fixed_clock")  # the run's days have passed and the accreditation is valid
 def test_the_certificate_e_mail_writes_the_kind_in_lower_case_inside_the_sentence(db, settings, tmp_path):
     """ "Uw Certificaat" read as a title in the middle of a sentence: each kind has its own whole sentence."""
     from mail.models import OutgoingMail
