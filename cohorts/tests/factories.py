@@ -134,7 +134,8 @@ def participant_data(n: int = 0, **overrides) -> dict:
     return data
 
 
-# The names the raw factories had before the service-built state; tests still using them are moved one by one.
+# The raw factories' former names, still used by the benchmarks and by the admin-action, bulk and browser tests;
+# each of those is to move to the service-built state or to the Raw names, and then these go.
 RegistrationFactory = RawRegistrationFactory
 ParticipantFactory = RawParticipantFactory
 

@@ -11,8 +11,8 @@ from verbindend.tests.pages import changelist_rows
 
 from .factories import (
     CohortFactory,
-    ParticipantFactory,
-    RegistrationFactory,
+    RawParticipantFactory,
+    RawRegistrationFactory,
     enrolled_participants,
     placed_registration,
     scheduled_days,
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("model", ["board", "registration", "cohort", "participant"])
 def test_changelists_load_with_filters_and_search(admin_client, model):
-    ParticipantFactory.create_batch(3)
+    RawParticipantFactory.create_batch(3)
     url = reverse(f"admin:cohorts_{model}_changelist")
     assert admin_client.get(url).status_code == 200
     assert admin_client.get(url, {"q": "Stichting"}).status_code == 200
@@ -31,9 +31,9 @@ def test_changelists_load_with_filters_and_search(admin_client, model):
 
 def test_cohort_list_shows_enrolled_of_maximum_and_waiting(admin_client):
     cohort = CohortFactory()
-    registration = RegistrationFactory(cohort=cohort)
-    ParticipantFactory.create_batch(4, registration=registration)
-    ParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
+    registration = RawRegistrationFactory(cohort=cohort)
+    RawParticipantFactory.create_batch(4, registration=registration)
+    RawParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
     page = admin_client.get(reverse("admin:cohorts_cohort_changelist")).content.decode()
     assert "4 / 30" in page
 
@@ -69,7 +69,7 @@ def test_the_cohort_list_runs_the_same_queries_however_many_runs_and_boards(
 
 
 def test_rotating_a_board_link_revokes_the_old_links(admin_client):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     old_board, old_enrolment = links.board_page_url(registration), links.enrolment_url(registration)
     admin_client.post(
         reverse("admin:cohorts_registration_changelist"),
@@ -101,7 +101,7 @@ def test_staff_cannot_change_a_participants_status_in_the_admin(admin_client):
 
 @pytest.mark.parametrize("who", ["anonymous", "not staff"])
 def test_outsiders_get_nothing_from_the_cohorts_admin(client, who):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     if who == "not staff":
         client.force_login(User.objects.create_user("bestuurder", password="x-secret-123"))
     for url in (

@@ -13,8 +13,8 @@ from verbindend.tests.pages import input_values
 
 from .factories import (
     CohortFactory,
-    ParticipantFactory,
-    RegistrationFactory,
+    RawParticipantFactory,
+    RawRegistrationFactory,
     enrolled_participants,
     new_cohort,
     placed_registration,
@@ -56,12 +56,12 @@ def new_participant(registration, **fields):
 
 def test_the_run_page_lists_its_boards_and_participants_with_links(admin_client):
     cohort = CohortFactory()
-    first = RegistrationFactory(cohort=cohort, contact_name="Fatima el Amrani", expected_participants=9)
-    second = RegistrationFactory(cohort=cohort)
-    enrolled = ParticipantFactory(registration=first, first_name="Anna", tussenvoegsel="", last_name="Bakker")
+    first = RawRegistrationFactory(cohort=cohort, contact_name="Fatima el Amrani", expected_participants=9)
+    second = RawRegistrationFactory(cohort=cohort)
+    enrolled = RawParticipantFactory(registration=first, first_name="Anna", tussenvoegsel="", last_name="Bakker")
     # Positions as the list reads them, whatever numbers promotions left behind.
-    ParticipantFactory(registration=second, first_name="Bram", status="waiting", waitlist_number=2)
-    ParticipantFactory(registration=second, first_name="Cor", status="waiting", waitlist_number=5)
+    RawParticipantFactory(registration=second, first_name="Bram", status="waiting", waitlist_number=2)
+    RawParticipantFactory(registration=second, first_name="Cor", status="waiting", waitlist_number=5)
     page = admin_client.get(change_url(cohort)).content.decode()
     assert first.board.name in page and second.board.name in page
     assert reverse("admin:cohorts_registration_change", args=[first.pk]) in page
@@ -95,7 +95,7 @@ def test_the_run_page_runs_the_same_queries_however_many_boards_and_participants
 @pytest.mark.parametrize("group", ["Trainer", "Kantoor"])
 def test_staff_add_a_participant_who_gets_the_welcome_mail(client, group):
     cohort = CohortFactory()
-    registration = RegistrationFactory(cohort=cohort)
+    registration = RawRegistrationFactory(cohort=cohort)
     client.force_login(member(group))
     page = client.get(add_url(cohort)).content.decode()
     assert registration.board.name in page
@@ -112,8 +112,8 @@ def test_staff_add_a_participant_who_gets_the_welcome_mail(client, group):
 
 def test_past_the_maximum_the_service_puts_them_on_the_waiting_list(admin_client):
     cohort = CohortFactory()
-    registration = RegistrationFactory(cohort=cohort)
-    ParticipantFactory.create_batch(cohort.programme.max_participants, registration=registration)
+    registration = RawRegistrationFactory(cohort=cohort)
+    RawParticipantFactory.create_batch(cohort.programme.max_participants, registration=registration)
     response = admin_client.post(add_url(cohort), new_participant(registration), follow=True)
     assert "op de wachtlijst als nummer 1" in response.content.decode()
     assert Participant.objects.get(email="noor.vandijk@school.example.nl").status == Participant.Status.WAITING
@@ -121,7 +121,7 @@ def test_past_the_maximum_the_service_puts_them_on_the_waiting_list(admin_client
 
 def test_adding_someone_twice_or_with_bad_data_says_why_in_dutch(admin_client):
     cohort = CohortFactory()
-    registration = RegistrationFactory(cohort=cohort)
+    registration = RawRegistrationFactory(cohort=cohort)
     admin_client.post(add_url(cohort), new_participant(registration))
     twice = admin_client.post(add_url(cohort), new_participant(registration))
     assert twice.status_code == 200
@@ -129,7 +129,7 @@ def test_adding_someone_twice_or_with_bad_data_says_why_in_dutch(admin_client):
     bad = admin_client.post(add_url(cohort), new_participant(registration, email="geen-adres", brin="x/\x00"))
     assert bad.status_code == 200
     assert "Voer een geldig e-mailadres in." in bad.content.decode()
-    other_board = RegistrationFactory()
+    other_board = RawRegistrationFactory()
     foreign = admin_client.post(add_url(cohort), new_participant(other_board, email="ander@school.example.nl"))
     assert foreign.status_code == 200
     assert "Selecteer een geldige keuze" in foreign.content.decode()
@@ -138,7 +138,7 @@ def test_adding_someone_twice_or_with_bad_data_says_why_in_dutch(admin_client):
 
 def test_a_started_or_closed_run_takes_no_participants(admin_client):
     cohort = CohortFactory(status="completed")
-    registration = RegistrationFactory(cohort=cohort)
+    registration = RawRegistrationFactory(cohort=cohort)
     assert add_url(cohort) not in admin_client.get(change_url(cohort)).content.decode()
     response = admin_client.post(add_url(cohort), new_participant(registration))
     assert response.status_code == 200
@@ -147,7 +147,7 @@ def test_a_started_or_closed_run_takes_no_participants(admin_client):
 
 def test_without_the_permission_no_participant_is_added(client):
     cohort = CohortFactory()
-    registration = RegistrationFactory(cohort=cohort)
+    registration = RawRegistrationFactory(cohort=cohort)
     user = User.objects.create_user("kijker", password="x-secret-123", is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_cohort", "view_participant"]))
     client.force_login(user)

@@ -15,7 +15,7 @@ from verbindend.tests.pages import table_rows
 
 from .factories import (
     CohortFactory,
-    RegistrationFactory,
+    RawRegistrationFactory,
     board_data,
     enrolled_participants,
     new_cohort,
@@ -106,7 +106,7 @@ def test_calendar_feed_has_the_trainers_days_and_intakes_with_stable_uids(client
         end_time=datetime.time(16),
     )
     intake = IntakeAppointment.objects.create(
-        registration=RegistrationFactory(cohort=None),
+        registration=RawRegistrationFactory(cohort=None),
         trainer=admin_user,
         starts_at=timezone.now() + datetime.timedelta(days=3),
         mode="phone",

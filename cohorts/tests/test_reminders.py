@@ -11,7 +11,7 @@ from cohorts.services import links
 from cohorts.services import reminders as reminders_services
 from mail.models import OutgoingMail
 
-from .factories import ParticipantFactory, RegistrationFactory
+from .factories import RawParticipantFactory, RawRegistrationFactory
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -19,10 +19,10 @@ UTC = datetime.UTC
 
 
 def confirmed_cohort_with(dates, participants=3):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     cohort = registration.cohort
-    ParticipantFactory.create_batch(participants, registration=registration)
-    ParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
+    RawParticipantFactory.create_batch(participants, registration=registration)
+    RawParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
     for number, date in enumerate(dates, start=1):
         CourseDay.objects.create(
             cohort=cohort,
@@ -102,7 +102,7 @@ def test_no_reminders_for_a_planned_or_cancelled_run():
 
 
 def test_intake_reminder_the_day_before_once_per_appointment_time():
-    registration = RegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
+    registration = RawRegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
     intake = IntakeAppointment.objects.create(
         registration=registration, starts_at=datetime.datetime(2027, 3, 10, 14, 0, tzinfo=AMSTERDAM), mode="phone"
     )
@@ -160,9 +160,9 @@ def test_a_day_that_has_begun_gets_no_reminder():
 def test_each_boards_contact_is_reminded_of_their_own_leaders_in_their_language():
     cohort = confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=2)
     dutch = cohort.registrations.get()
-    english = RegistrationFactory(cohort=cohort, language="en", contact_name="Oliver Grant", board__name="Het Baken")
-    theirs = ParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
-    RegistrationFactory(cohort=cohort)  # a board without leaders in the run: nothing to remind it of
+    english = RawRegistrationFactory(cohort=cohort, language="en", contact_name="Oliver Grant", board__name="Het Baken")
+    theirs = RawParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
+    RawRegistrationFactory(cohort=cohort)  # a board without leaders in the run: nothing to remind it of
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
         reminders_services.send_due_reminders()
         reminders_services.send_due_reminders()
@@ -193,7 +193,7 @@ def test_each_boards_contact_is_reminded_of_their_own_leaders_in_their_language(
 def test_a_reminder_run_takes_the_same_queries_however_many_runs_and_boards(runs, django_assert_num_queries):
     for _ in range(runs):
         cohort = confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=3)
-        ParticipantFactory(registration=RegistrationFactory(cohort=cohort))
+        RawParticipantFactory(registration=RawRegistrationFactory(cohort=cohort))
         cohort.status = "running"
         cohort.save()
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):

@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 
 from cohorts.models import Board, CourseDay, IntakeAppointment, Registration
 from cohorts.services import enrolment, intakes, registrations, reminders, runs, scheduling
-from cohorts.tests.factories import CohortFactory, ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import CohortFactory, RawParticipantFactory, RawRegistrationFactory
 from conftest import require_service
 from mail.models import OutgoingMail
 from mail.services import Attachment, deliver_mails, queue_email
@@ -90,7 +90,7 @@ def every_kind_of_mail(admin_user) -> None:
     intakes.save_intake(intake=intake, changed_fields=["status"])
     # A course run four weeks away, below its minimum: the go/no-go alert.
     cohort = CohortFactory(trainer=admin_user)
-    registration = RegistrationFactory(cohort=cohort)
+    registration = RawRegistrationFactory(cohort=cohort)
     first = timezone.localdate() + datetime.timedelta(weeks=4)
     for day in cohort.programme.days.order_by("number"):
         CourseDay.objects.create(
@@ -115,7 +115,7 @@ def every_kind_of_mail(admin_user) -> None:
     )
     reminders.send_go_no_go_alerts()
     # Full: the next one waits, and gets the seat a withdrawal frees.
-    ParticipantFactory.create_batch(cohort.programme.max_participants - 1, registration=registration)
+    RawParticipantFactory.create_batch(cohort.programme.max_participants - 1, registration=registration)
     waiting = enrolment.enroll_participant(
         registration=registration,
         data={

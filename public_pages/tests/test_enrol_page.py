@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from cohorts.services import links
-from cohorts.tests.factories import CourseDayFactory, RegistrationFactory, participant_data
+from cohorts.tests.factories import CourseDayFactory, RawRegistrationFactory, participant_data
 
 # The page reads today: a run whose first day has passed takes no more enrolments.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
@@ -27,7 +27,7 @@ def enrol_path(registration) -> str:
 
 @pytest.fixture
 def placed():
-    registration = RegistrationFactory(cohort__venue="Landgoed De Horst", cohort__place="Driebergen")
+    registration = RawRegistrationFactory(cohort__venue="Landgoed De Horst", cohort__place="Driebergen")
     day = timezone.localdate() + datetime.timedelta(days=40)
     CourseDayFactory(cohort=registration.cohort, date=day)
     CourseDayFactory(

@@ -12,7 +12,7 @@ from cohorts.models import Attendance, IntakeAppointment
 from cohorts.services import attendance as attendance_services
 from cohorts.services import enrolment, links
 from cohorts.services.attendance import AttendanceEntry
-from cohorts.tests.factories import CourseDayFactory, ParticipantFactory, RegistrationFactory, participant_data
+from cohorts.tests.factories import CourseDayFactory, RawParticipantFactory, RawRegistrationFactory, participant_data
 from conftest import FIXED_NOW
 from mail.services import queue_email
 from privacy.models import Consent
@@ -32,12 +32,12 @@ def path(url):
 
 
 def test_a_participant_downloads_their_own_data_as_json(client, django_capture_on_commit_callbacks):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     with django_capture_on_commit_callbacks(execute=True):
         participant = enrolment.enroll_participant(
             registration=registration, data=participant_data(1, register_number=""), consent_form="inschrijven"
         )
-    other = ParticipantFactory(registration=registration)
+    other = RawParticipantFactory(registration=registration)
     url = path(links.participant_page_url(participant)) + "mijn-gegevens/"
     response = client.get(url, {"format": "json"})
     data = json.loads(response.content)
@@ -51,9 +51,9 @@ def test_a_participant_downloads_their_own_data_as_json(client, django_capture_o
 
 
 def test_a_board_contact_downloads_the_registrations_data(client):
-    registration = RegistrationFactory(contact_email="contact@bestuur.example.nl")
-    mine = ParticipantFactory(registration=registration)
-    theirs = ParticipantFactory()
+    registration = RawRegistrationFactory(contact_email="contact@bestuur.example.nl")
+    mine = RawParticipantFactory(registration=registration)
+    theirs = RawParticipantFactory()
     url = path(links.board_page_url(registration)) + "gegevens/"
     data = json.loads(client.get(url, {"format": "json"}).content)
     assert data["contact"]["email"] == "contact@bestuur.example.nl"
@@ -67,7 +67,7 @@ def test_forged_links_get_nothing(client, url):
 
 
 def test_the_enrolment_link_does_not_open_the_boards_data(client):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     token = links.enrolment_url(registration).rstrip("/").rsplit("/", 1)[1]
     assert client.get(f"/bestuur/{token}/gegevens/").status_code == 404
 
@@ -121,7 +121,7 @@ def labels_of(html: str, tag: str) -> list[str]:
 @pytest.fixture
 def full_participant(django_capture_on_commit_callbacks):
     """A participant with something in every section: attendance taken, an absence notified, a certificate."""
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     cohort = registration.cohort
     with django_capture_on_commit_callbacks(execute=True):
         participant = enrolment.enroll_participant(
@@ -255,7 +255,7 @@ def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
 def test_the_download_holds_the_attendance_notes_and_the_register_reports_that_name_the_person(
     client, django_capture_on_commit_callbacks
 ):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     cohort = registration.cohort
     with django_capture_on_commit_callbacks(execute=True):
         mine, theirs = (

@@ -7,7 +7,12 @@ import pytest
 
 from cohorts.models import Attendance, CourseDay
 from cohorts.services import links, scheduling
-from cohorts.tests.factories import ParticipantFactory, RegistrationFactory, enrolled_participants, placed_registration
+from cohorts.tests.factories import (
+    RawParticipantFactory,
+    RawRegistrationFactory,
+    enrolled_participants,
+    placed_registration,
+)
 from conftest import FIXED_NOW
 
 # The page reads today: which days have passed, which absences can still be notified.
@@ -74,7 +79,7 @@ def test_no_notice_for_a_day_that_passed_or_of_another_run(client, participant):
     response = client.post(page_path(participant), {"action": "absent", "day": past.pk}, follow=True)
     assert "afwezigheid kunt u alleen vooraf melden" in response.content.decode()
     other = CourseDay.objects.create(
-        cohort=RegistrationFactory().cohort,
+        cohort=RawRegistrationFactory().cohort,
         programme_day=past.programme_day,
         date=TODAY + datetime.timedelta(days=5),
         start_time=datetime.time(9),
@@ -126,7 +131,7 @@ def test_calendar_has_stable_uids_that_follow_a_moved_day(client, participant):
 
 
 def test_a_participant_never_sees_another(client, participant):
-    other = ParticipantFactory(registration=participant.registration, first_name="Anderedeelnemer")
+    other = RawParticipantFactory(registration=participant.registration, first_name="Anderedeelnemer")
     page = client.get(page_path(participant)).content.decode()
     assert "Anderedeelnemer" not in page and other.email not in page
     own_day = participant.cohort.days.get(programme_day__number=2)
@@ -141,9 +146,9 @@ def test_forged_participant_tokens_are_404(client, suffix):
 
 def completed_run_with(attended: dict[str, int]) -> dict:
     """A completed six-day run; `attended` maps each participant's first name to the days they were present."""
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     cohort = registration.cohort
-    people = {name: ParticipantFactory(registration=registration, first_name=name) for name in attended}
+    people = {name: RawParticipantFactory(registration=registration, first_name=name) for name in attended}
     for day in cohort.programme.days.order_by("number"):
         course_day = CourseDay.objects.create(
             cohort=cohort,

@@ -12,7 +12,7 @@ from cohorts.tests.factories import (
     BoardFactory,
     CohortFactory,
     CourseDayFactory,
-    ParticipantFactory,
+    RawParticipantFactory,
     new_cohort,
     placed_registration,
 )
@@ -223,7 +223,7 @@ def test_joining_an_open_cohort(client):
 
 def test_full_cohort_is_not_offered_and_cannot_be_joined(client):
     cohort = CohortFactory(open_for_joining=True)
-    ParticipantFactory.create_batch(30, registration__cohort=cohort, cohort=cohort)
+    RawParticipantFactory.create_batch(30, registration__cohort=cohort, cohort=cohort)
     before = Registration.objects.count()
     assert cohort.code not in client.get(URL).content.decode()
     response = client.post(URL, form_data(path="join", cohort=str(cohort.pk)))
@@ -248,7 +248,7 @@ def test_closed_cohort_cannot_be_joined_by_a_forged_id(client):
 
 
 def test_participants_of_a_cohort_do_not_appear_on_the_form(client):
-    participant = ParticipantFactory(cohort__open_for_joining=True)
+    participant = RawParticipantFactory(cohort__open_for_joining=True)
     page = client.get(URL).content.decode()
     assert participant.email not in page
     assert participant.last_name not in page

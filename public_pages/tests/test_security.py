@@ -30,7 +30,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from cohorts import tokens
 from cohorts.models import Board, Cohort, Participant, Registration
 from cohorts.services import enrolment, links, registrations
-from cohorts.tests.factories import CohortFactory, CourseDayFactory, RegistrationFactory, participant_data
+from cohorts.tests.factories import CohortFactory, CourseDayFactory, RawRegistrationFactory, participant_data
 from mail.models import OutgoingMail
 
 pytestmark = pytest.mark.django_db
@@ -208,7 +208,7 @@ def open_cohort():
 @pytest.fixture
 def placed():
     """A board placed in a course run that has not started: its board page takes changes."""
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     CourseDayFactory(cohort=registration.cohort)
     return registration
 
@@ -634,12 +634,12 @@ def test_links_of_a_cancelled_registration_are_404(client, linked):
 
 @pytest.fixture(params=["same cohort", "different cohorts"])
 def two_boards(request, no_rate_limits):
-    a = RegistrationFactory()
+    a = RawRegistrationFactory()
     CourseDayFactory(cohort=a.cohort)
     if request.param == "same cohort":
-        b = RegistrationFactory(cohort=a.cohort)
+        b = RawRegistrationFactory(cohort=a.cohort)
     else:
-        b = RegistrationFactory()
+        b = RawRegistrationFactory()
         CourseDayFactory(cohort=b.cohort)
     mine = enrolment.enroll_participant(registration=a, data=participant_data(1, first_name="Annemijn"))
     theirs = enrolment.enroll_participant(
@@ -722,8 +722,8 @@ def test_edit_url_with_a_garbage_participant_id_is_404(client, two_boards, garba
 
 def test_withdrawing_does_not_name_another_boards_participant_moving_up(client, no_rate_limits):
     """When A's withdrawal lets B's waiting participant move up, A's page does not tell who that is."""
-    a = RegistrationFactory()
-    b = RegistrationFactory(cohort=a.cohort)
+    a = RawRegistrationFactory()
+    b = RawRegistrationFactory(cohort=a.cohort)
     programme = a.cohort.programme
     type(programme).objects.filter(pk=programme.pk).update(min_participants=1, max_participants=1)
     mine = enrolment.enroll_participant(registration=a, data=participant_data(1, first_name="Annemijn"))
@@ -749,7 +749,7 @@ def final_page(client, response) -> str:
 
 
 def test_registration_answer_is_the_same_for_a_known_and_a_new_board(client, no_rate_limits):
-    RegistrationFactory(board__bestuursnummer="55555", contact_email="bekend@bestuur.example.nl")
+    RawRegistrationFactory(board__bestuursnummer="55555", contact_email="bekend@bestuur.example.nl")
     known = registration_data(bestuursnummer="55555", contact_email="bekend@bestuur.example.nl")
     new = registration_data(bestuursnummer="66666", contact_email="nieuw@bestuur.example.nl")
     first, second = post(client, "/aanmelden/", known), post(client, "/aanmelden/", {**known, "submission_key": "k2"})

@@ -140,9 +140,9 @@ def test_the_admin_start_page_writes_month_abbreviations_in_lower_case(admin_cli
     from django.utils import timezone
     from django.utils.formats import date_format
 
-    from cohorts.tests.factories import CourseDayFactory, RegistrationFactory
+    from cohorts.tests.factories import CourseDayFactory, RawRegistrationFactory
 
-    cohort = RegistrationFactory().cohort
+    cohort = RawRegistrationFactory().cohort
     day = CourseDayFactory(cohort=cohort, date=timezone.localdate() + datetime.timedelta(days=10))
     page = admin_client.get("/admin/").content.decode()
     with translation.override("nl"):
@@ -155,9 +155,9 @@ def test_the_admin_start_page_writes_month_abbreviations_in_lower_case(admin_cli
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_the_admin_shows_times_without_seconds(admin_client, settings, language):
     """Django's first input format has the seconds: every time in the admin read "09:30:00"."""
-    from cohorts.tests.factories import CourseDayFactory, RegistrationFactory
+    from cohorts.tests.factories import CourseDayFactory, RawRegistrationFactory
 
-    cohort = RegistrationFactory().cohort
+    cohort = RawRegistrationFactory().cohort
     CourseDayFactory(cohort=cohort, start_time=datetime.time(9, 30), end_time=datetime.time(16, 30))
     admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     page = admin_client.get(f"/admin/cohorts/cohort/{cohort.pk}/change/").content.decode()

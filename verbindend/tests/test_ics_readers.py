@@ -18,7 +18,7 @@ from django.utils import timezone
 from cohorts.models import CourseDay, IntakeAppointment
 from cohorts.services import calendars as calendars_services
 from cohorts.services import intakes, links, runs, scheduling
-from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import BoardFactory, CohortFactory, RawParticipantFactory, RawRegistrationFactory
 from conftest import FIXED_NOW
 from mail.models import OutgoingMail
 from verbindend.tests.readers import read_ics, read_one_ics, require_ical_js
@@ -85,7 +85,7 @@ def contact_mails(address: str, template: str) -> list[bytes]:
 @pytest.fixture
 def intake_files(trainer):
     """The contact's intake invitation, its move to late October and its cancellation."""
-    registration = RegistrationFactory(cohort=None, status="received", contact_email="bestuur@example.nl")
+    registration = RawRegistrationFactory(cohort=None, status="received", contact_email="bestuur@example.nl")
     intake = IntakeAppointment(
         registration=registration,
         trainer=trainer,
@@ -113,8 +113,8 @@ def intake_files(trainer):
 def scheduled_cohort(trainer, *, boards=("Stichting Kindcentra Noord",)):
     cohort = CohortFactory(trainer=trainer)
     for name in boards:
-        registration = RegistrationFactory(cohort=cohort, board=BoardFactory(name=name))
-    ParticipantFactory.create_batch(cohort.programme.min_participants, registration=registration)
+        registration = RawRegistrationFactory(cohort=cohort, board=BoardFactory(name=name))
+    RawParticipantFactory.create_batch(cohort.programme.min_participants, registration=registration)
     for number, day in enumerate(DAY_DATES, start=1):
         CourseDay.objects.create(
             cohort=cohort,
