@@ -105,7 +105,8 @@ def source_files(*suffixes: str) -> list[Path]:
         path
         for folder in SOURCE_DIRS
         for path in (ROOT / folder).rglob("*")
-        if path.suffix in suffixes and "node_modules" not in path.parts and "tests" not in path.parts
+        # The parts below the project only: the project's own folder may be called anything, "tests" too.
+        if path.suffix in suffixes and not {"node_modules", "tests"} & set(path.relative_to(ROOT).parts)
     ]
 
 
