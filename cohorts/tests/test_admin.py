@@ -69,7 +69,7 @@ def test_the_cohort_list_runs_the_same_queries_however_many_runs_and_boards(
 
 
 def test_rotating_a_board_link_revokes_the_old_links(admin_client):
-    registration = RawRegistrationFactory()
+    registration = placed_registration()
     old_board, old_enrolment = links.board_page_url(registration), links.enrolment_url(registration)
     admin_client.post(
         reverse("admin:cohorts_registration_changelist"),

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from cohorts.models import Participant, Registration
 from cohorts.services import enrolment, links
-from cohorts.tests.factories import RawRegistrationFactory, participant_data
+from cohorts.tests.factories import RawRegistrationFactory, participant_data, placed_registration
 from privacy import services
 from privacy.models import Consent, PrivacyStatement
 from public_pages.tests.test_registration import URL, form_data
@@ -49,7 +49,7 @@ def test_without_a_published_statement_no_consent_is_recorded():
 
 
 def test_self_enrolment_records_consent_to_take_part_and_to_reporting(client):
-    registration = RawRegistrationFactory()
+    registration = placed_registration()
     url = links.enrolment_url(registration).replace("http://127.0.0.1:8000", "")
     client.post(url, participant_data(3) | {"privacy_consent": "on"})
     participant = Participant.objects.get()
@@ -58,7 +58,7 @@ def test_self_enrolment_records_consent_to_take_part_and_to_reporting(client):
 
 
 def test_a_participant_added_by_the_board_has_not_consented_themselves():
-    registration = RawRegistrationFactory()
+    registration = placed_registration()
     participant = enrolment.enroll_participant(registration=registration, data=participant_data(4))
     assert services.consents_of(participant) == []
     assert not services.has_consent(subject=participant, purpose=Consent.Purpose.REGISTER_REPORTING)
