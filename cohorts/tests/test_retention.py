@@ -142,7 +142,9 @@ def _retention_queries(runs: int) -> int:
 
 def test_retention_takes_as_many_queries_for_thirty_people_as_for_ten():
     with time_machine.travel(datetime.datetime(2027, 6, 1, 12, tzinfo=AMSTERDAM), tick=False):
+        # A first run fills the process's caches (content types), which an earlier test may have filled or not.
+        _retention_queries(1)
         ten = _retention_queries(10)
         thirty = _retention_queries(30)
-    assert thirty == ten
-    assert Participant.objects.filter(erased_at__isnull=False).count() == 40
+    assert (ten, thirty) == (29, 29)
+    assert Participant.objects.filter(erased_at__isnull=False).count() == 41
