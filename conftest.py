@@ -8,13 +8,16 @@ skipped with the reason, in CI (CI=true) they fail, so a silently wrong
 configuration cannot pass.
 """
 
+import datetime
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from harness import CeleryWorker, PrivateRedis, RecordingSMTP
@@ -136,6 +139,18 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# A Monday morning in March 2027, outside the school holidays and before the clocks go forward: the moment the
+# tests that read "today" live in, whatever day they are run on.
+FIXED_NOW = datetime.datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+@pytest.fixture
+def fixed_clock():
+    """Stop the clock at FIXED_NOW for the test; move it on with the traveller this returns."""
+    with time_machine.travel(FIXED_NOW, tick=False) as traveller:
+        yield traveller
 
 
 # --- Real services for the tests that are about them -------------------------

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from cohorts.tests.factories import RegistrationFactory
+from cohorts.tests.factories import RawRegistrationFactory
 from registry import services
 from registry.models import Certificate
 from registry.tests.conftest import completed_run
@@ -43,7 +43,7 @@ def test_revocation_and_link_rotation_are_recorded(admin_client, admin_user, acc
     )
     revoked = events("certificate_revoked").get()
     assert (revoked.actor, revoked.detail) == (admin_user, "Dubbel uitgereikt")
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     admin_client.post(
         reverse("admin:cohorts_registration_changelist"),
         {"action": "rotate_links", "_selected_action": [registration.pk]},

@@ -16,11 +16,12 @@ from audit.models import AuditEvent
 from cohorts.models import Cohort
 from cohorts.services import attendance as attendance_services
 from cohorts.services import enrolment, scheduling
-from cohorts.tests.factories import ParticipantFactory
+from cohorts.tests.factories import RawParticipantFactory
 from cohorts.tests.test_admin_actions import COHORTS, member, run_with_two_boards
 from verbindend.tests.test_staff_login import LOGIN, code_for, device, password_step, trainer  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# The decisions read today: which days have passed, whether a run has started.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 ADDRESS = "203.0.113.7"
 
 
@@ -119,7 +120,7 @@ def test_a_day_saved_unmoved_or_refused_writes_nothing(staff):
 
 def past_run(participants):
     cohort = run_with_two_boards(status=Cohort.Status.RUNNING, first=timezone.localdate() - datetime.timedelta(days=80))
-    extra = ParticipantFactory.create_batch(participants, registration=cohort.registrations.first())
+    extra = RawParticipantFactory.create_batch(participants, registration=cohort.registrations.first())
     return cohort, extra
 
 
@@ -180,7 +181,7 @@ def test_saving_many_cells_inserts_one_event(client, staff, participants):
 
 
 def test_a_register_number_change_records_before_and_after_and_an_unchanged_one_nothing():
-    participant = ParticipantFactory(register_number="")
+    participant = RawParticipantFactory(register_number="")
     enrolment.update_own_details(participant=participant, data={"register_number": "123456"}, request=request_from())
     enrolment.update_own_details(participant=participant, data={"register_number": "123456"}, request=request_from())
     event = AuditEvent.objects.get()
@@ -238,7 +239,7 @@ def test_the_audit_admin_shows_the_changes_in_dutch_words(client, staff, admin_c
 
 
 def test_a_register_number_corrected_in_the_admin_is_recorded(admin_client, admin_user):
-    participant = ParticipantFactory(register_number="111111")
+    participant = RawParticipantFactory(register_number="111111")
     url = reverse("admin:cohorts_participant_change", args=[participant.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}

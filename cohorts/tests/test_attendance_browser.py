@@ -19,7 +19,7 @@ from django.utils import timezone
 from cohorts.models import Attendance, CourseDay
 from conftest import require_service
 
-from .factories import ParticipantFactory, RegistrationFactory
+from .factories import RawParticipantFactory, RawRegistrationFactory
 
 pytestmark = [pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,10 +42,10 @@ def server(settings, transactional_db):
 
 def running_run(participants=8):
     """A run halfway: days 1 and 2 have passed, 3 to 6 are to come; long names, as people have them."""
-    registration = RegistrationFactory(cohort__status="running")
+    registration = RawRegistrationFactory(cohort__status="running")
     cohort = registration.cohort
     people = [
-        ParticipantFactory(
+        RawParticipantFactory(
             registration=registration, first_name=f"Annemarie{n}", tussenvoegsel="van der", last_name="Wetering-Bos"
         )
         for n in range(participants)

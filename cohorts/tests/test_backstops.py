@@ -17,8 +17,8 @@ from cohorts.tests.factories import (
     BoardFactory,
     CohortFactory,
     CourseDayFactory,
-    ParticipantFactory,
-    RegistrationFactory,
+    RawParticipantFactory,
+    RawRegistrationFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -44,25 +44,25 @@ def dutch_errors(instance, **kwargs) -> str:
 
 
 def test_two_participants_waiting_on_the_same_place_are_refused():
-    registration = RegistrationFactory()
-    ParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
-    second = ParticipantFactory.build(registration=registration, status="waiting", waitlist_number=1)
+    registration = RawRegistrationFactory()
+    RawParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
+    second = RawParticipantFactory.build(registration=registration, status="waiting", waitlist_number=1)
     assert refused(second.save)
     assert not Participant.objects.filter(email=second.email).exists()
 
 
 def test_the_same_number_is_allowed_on_another_run_and_for_who_no_longer_waits():
-    registration = RegistrationFactory()
-    ParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
-    ParticipantFactory(status="waiting", waitlist_number=1)  # another run
-    withdrawn = ParticipantFactory.build(registration=registration, status="withdrawn", waitlist_number=1)
+    registration = RawRegistrationFactory()
+    RawParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
+    RawParticipantFactory(status="waiting", waitlist_number=1)  # another run
+    withdrawn = RawParticipantFactory.build(registration=registration, status="withdrawn", waitlist_number=1)
     assert not refused(withdrawn.save)
 
 
 def test_validating_the_participant_says_the_place_is_taken():
-    registration = RegistrationFactory()
-    ParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
-    second = ParticipantFactory.build(registration=registration, status="waiting", waitlist_number=1)
+    registration = RawRegistrationFactory()
+    RawParticipantFactory(registration=registration, status="waiting", waitlist_number=1)
+    second = RawParticipantFactory.build(registration=registration, status="waiting", waitlist_number=1)
     assert "Twee deelnemers kunnen niet dezelfde plaats op een wachtlijst hebben." in dutch_errors(second)
 
 
@@ -99,7 +99,7 @@ def test_a_board_cannot_lose_its_number_by_an_update():
 
 
 def test_a_placed_registration_without_its_run_is_refused():
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     assert refused(lambda: Registration.objects.filter(pk=registration.pk).update(cohort=None))
     registration.cohort = None
     assert "Een aanmelding die in een uitvoering is geplaatst" in dutch_errors(registration)
@@ -107,7 +107,7 @@ def test_a_placed_registration_without_its_run_is_refused():
 
 @pytest.mark.parametrize("status", ["received", "intake"])
 def test_a_registration_not_yet_placed_with_a_run_is_refused(status):
-    registration = RegistrationFactory(cohort=None, status=status)
+    registration = RawRegistrationFactory(cohort=None, status=status)
     run = CohortFactory()
     assert refused(lambda: Registration.objects.filter(pk=registration.pk).update(cohort=run))
     registration.cohort = run
@@ -116,7 +116,7 @@ def test_a_registration_not_yet_placed_with_a_run_is_refused(status):
 
 @pytest.mark.parametrize("with_run", [True, False])
 def test_a_cancelled_registration_may_keep_its_run_or_have_none(with_run):
-    registration = RegistrationFactory(cohort=CohortFactory() if with_run else None)
+    registration = RawRegistrationFactory(cohort=CohortFactory() if with_run else None)
     assert not refused(lambda: Registration.objects.filter(pk=registration.pk).update(status="cancelled"))
 
 
@@ -124,7 +124,7 @@ def test_a_cancelled_registration_may_keep_its_run_or_have_none(with_run):
 
 
 def attendance_of_a_past_day(**fields) -> Attendance:
-    participant = ParticipantFactory()
+    participant = RawParticipantFactory()
     day = CourseDayFactory(cohort=participant.cohort, date=datetime.date(2026, 2, 2))
     return Attendance(participant=participant, course_day=day, **fields)
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from cohorts.models import Attendance, Board, Participant, Registration
-from cohorts.tests.factories import CourseDayFactory, ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import CourseDayFactory, RawParticipantFactory, RawRegistrationFactory
 
 BEFORE = [("cohorts", "0010_erased_at")]
 CHECK = [("cohorts", "0011_check_data_for_the_backstops")]
@@ -32,16 +32,16 @@ def before_the_backstops():
 
 
 def made_up_attendance() -> Attendance:
-    participant = ParticipantFactory()
+    participant = RawParticipantFactory()
     day = CourseDayFactory(cohort=participant.cohort, date=datetime.date(2026, 2, 2))
     elsewhere = CourseDayFactory(programme_day=day.programme_day, date=datetime.date(2026, 2, 9))
     return Attendance.objects.create(participant=participant, course_day=day, status="made_up", made_up_in=elsewhere)
 
 
 def test_what_the_data_itself_says_is_repaired(before_the_backstops):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     first, second, third = (
-        ParticipantFactory(registration=registration, status="waiting", waitlist_number=n) for n in (1, 2, 3)
+        RawParticipantFactory(registration=registration, status="waiting", waitlist_number=n) for n in (1, 2, 3)
     )
     Participant.objects.filter(pk__in=[second.pk, third.pk]).update(waitlist_number=1)
     swv = Board.objects.create(name="SWV Rijnmond", kind="bestuur", swv_code="PO-28-01", sector="po")
@@ -60,12 +60,12 @@ def test_what_the_data_itself_says_is_repaired(before_the_backstops):
 
 
 def test_what_only_the_office_knows_stops_the_migration_naming_the_rows(before_the_backstops):
-    registration = RegistrationFactory()
-    waiting = [ParticipantFactory(registration=registration, status="waiting", waitlist_number=1) for _ in range(2)]
+    registration = RawRegistrationFactory()
+    waiting = [RawParticipantFactory(registration=registration, status="waiting", waitlist_number=1) for _ in range(2)]
     nameless = Board.objects.create(name="Stichting Zonder Nummer", kind="bestuur", sector="po")
-    placed = RegistrationFactory()
+    placed = RawRegistrationFactory()
     Registration.objects.filter(pk=placed.pk).update(cohort=None)
-    received = RegistrationFactory(cohort=None, status="received")
+    received = RawRegistrationFactory(cohort=None, status="received")
     Registration.objects.filter(pk=received.pk).update(cohort=registration.cohort)
     attendance = made_up_attendance()
     Attendance.objects.filter(pk=attendance.pk).update(made_up_in=None)

@@ -12,7 +12,7 @@ from cohorts.models import Cohort, Participant
 from cohorts.services import enrolment
 from conftest import require_service
 
-from .factories import ParticipantFactory, RegistrationFactory, participant_data
+from .factories import RawParticipantFactory, RawRegistrationFactory, participant_data
 
 ATTEMPTS = 40
 
@@ -45,8 +45,8 @@ def enrol_at_once(registrations) -> list[Exception]:
 
 
 def cohort_with_five_seats_left():
-    registration = RegistrationFactory()
-    ParticipantFactory.create_batch(25, registration=registration)
+    registration = RawRegistrationFactory()
+    RawParticipantFactory.create_batch(25, registration=registration)
     return registration
 
 
@@ -68,15 +68,15 @@ def test_forty_enrolments_at_once_fill_five_seats_exactly(committed_postgres):
 
 def test_two_boards_enrolling_at_once_fill_five_seats_exactly(committed_postgres):
     first = cohort_with_five_seats_left()
-    second = RegistrationFactory(cohort=first.cohort)
+    second = RawRegistrationFactory(cohort=first.cohort)
     assert enrol_at_once([first, second]) == []
     assert_exactly_full(first.cohort)
     assert Participant.objects.filter(registration=second).count() == ATTEMPTS // 2
 
 
 def test_the_same_person_enrolled_at_once_by_two_boards_is_enrolled_once(committed_postgres):
-    first = RegistrationFactory()
-    second = RegistrationFactory(cohort=first.cohort)
+    first = RawRegistrationFactory()
+    second = RawRegistrationFactory(cohort=first.cohort)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -127,8 +127,8 @@ def waiting_numbers(cohort):
 
 
 def full_run_with_waiting(n=4):
-    registration = RegistrationFactory()
-    ParticipantFactory.create_batch(30, registration=registration)
+    registration = RawRegistrationFactory()
+    RawParticipantFactory.create_batch(30, registration=registration)
     waiting = [
         enrolment.enroll_participant(registration=registration, data=participant_data(i, first_name=f"W{i}"))
         for i in range(1, n + 1)
@@ -159,7 +159,7 @@ def test_the_position_is_counted_not_read_from_the_stored_number():
     # From the back, so that no two share a number on the way (the database refuses that).
     for participant, number in reversed(list(zip(waiting, [2, 5, 9], strict=True))):
         Participant.objects.filter(pk=participant.pk).update(waitlist_number=number)
-    other = RegistrationFactory(cohort=registration.cohort)
+    other = RawRegistrationFactory(cohort=registration.cohort)
     theirs = enrolment.enroll_participant(registration=other, data=participant_data(7, first_name="Other"))
     positions = dict(
         Participant.objects.with_waitlist_position()

@@ -8,7 +8,7 @@ from cohorts.models import CourseDay
 from cohorts.services import reminders
 from mail.models import OutgoingMail
 
-from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
+from .factories import CohortFactory, RawParticipantFactory, RawRegistrationFactory
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -16,8 +16,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 def run_starting(date, enrolled):
     cohort = CohortFactory()
-    registration = RegistrationFactory(cohort=cohort, contact_email="bestuur@example.nl")
-    ParticipantFactory.create_batch(enrolled, registration=registration)
+    registration = RawRegistrationFactory(cohort=cohort, contact_email="bestuur@example.nl")
+    RawParticipantFactory.create_batch(enrolled, registration=registration)
     CourseDay.objects.create(
         cohort=cohort,
         programme_day=cohort.programme.days.get(number=1),

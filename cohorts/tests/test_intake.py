@@ -14,7 +14,7 @@ from cohorts.models import IntakeAppointment, Registration
 from cohorts.services import intakes, links
 from mail.models import OutgoingMail
 
-from .factories import CourseDayFactory, RegistrationFactory
+from .factories import CourseDayFactory, RawRegistrationFactory
 
 pytestmark = pytest.mark.django_db
 ADD = reverse("admin:cohorts_intakeappointment_add")
@@ -58,7 +58,7 @@ def calendar_of(mail):
 
 
 def test_planning_an_intake_invites_the_contact_and_copies_the_trainer(admin_client, trainer):
-    registration = RegistrationFactory(cohort=None, status="received", contact_email="bestuur@example.nl")
+    registration = RawRegistrationFactory(cohort=None, status="received", contact_email="bestuur@example.nl")
     response = admin_client.post(ADD, form(registration, trainer))
     assert response.status_code == 302
     intake = IntakeAppointment.objects.get()
@@ -78,7 +78,7 @@ def test_planning_an_intake_invites_the_contact_and_copies_the_trainer(admin_cli
 
 
 def test_moving_an_intake_sends_an_update_with_a_higher_sequence_once(admin_client, trainer):
-    registration = RegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
+    registration = RawRegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
     admin_client.post(ADD, form(registration, trainer))
     intake = IntakeAppointment.objects.get()
     change = reverse("admin:cohorts_intakeappointment_change", args=[intake.pk])
@@ -96,7 +96,7 @@ def test_moving_an_intake_sends_an_update_with_a_higher_sequence_once(admin_clie
 
 
 def test_cancelling_an_intake_sends_a_cancel(admin_client, trainer):
-    registration = RegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
+    registration = RawRegistrationFactory(cohort=None, contact_email="bestuur@example.nl")
     admin_client.post(ADD, form(registration, trainer))
     intake = IntakeAppointment.objects.get()
     admin_client.post(
@@ -113,7 +113,7 @@ def test_cancelling_an_intake_sends_a_cancel(admin_client, trainer):
 
 
 def test_notes_and_held_send_nothing(admin_client, trainer):
-    registration = RegistrationFactory(cohort=None)
+    registration = RawRegistrationFactory(cohort=None)
     admin_client.post(ADD, form(registration, trainer))
     intake = IntakeAppointment.objects.get()
     admin_client.post(
@@ -131,7 +131,7 @@ def test_notes_and_held_send_nothing(admin_client, trainer):
     ],
 )
 def test_intake_needs_its_place(admin_client, trainer, overrides, message):
-    registration = RegistrationFactory(cohort=None)
+    registration = RawRegistrationFactory(cohort=None)
     response = admin_client.post(ADD, form(registration, trainer, **overrides))
     assert message in response.content.decode()
     assert not IntakeAppointment.objects.exists()
@@ -139,7 +139,7 @@ def test_intake_needs_its_place(admin_client, trainer, overrides, message):
 
 def test_trainer_cannot_have_an_intake_during_a_course_day(admin_client, trainer):
     day = CourseDayFactory(cohort__trainer=trainer, date=datetime.date(2027, 3, 29))
-    registration = RegistrationFactory(cohort=None)
+    registration = RawRegistrationFactory(cohort=None)
     response = admin_client.post(ADD, form(registration, trainer, when="2027-03-29 11:00:00"))
     page = response.content.decode()
     assert "De trainer is dan bezet" in page
@@ -148,15 +148,15 @@ def test_trainer_cannot_have_an_intake_during_a_course_day(admin_client, trainer
 
 
 def test_trainer_cannot_have_two_intakes_at_once(admin_client, trainer):
-    first = RegistrationFactory(cohort=None)
+    first = RawRegistrationFactory(cohort=None)
     admin_client.post(ADD, form(first, trainer))
-    response = admin_client.post(ADD, form(RegistrationFactory(cohort=None), trainer, when="2027-03-29 10:30:00"))
+    response = admin_client.post(ADD, form(RawRegistrationFactory(cohort=None), trainer, when="2027-03-29 10:30:00"))
     assert "De trainer is dan bezet" in response.content.decode()
     assert IntakeAppointment.objects.count() == 1
 
 
 def test_intake_shows_on_the_board_page(client, trainer):
-    registration = RegistrationFactory(cohort=None)
+    registration = RawRegistrationFactory(cohort=None)
     intakes.save_intake(
         intake=IntakeAppointment(
             registration=registration,
@@ -179,7 +179,7 @@ def test_non_staff_cannot_reach_intakes(client):
 
 
 def test_an_intake_in_the_past_is_refused_and_nothing_is_sent(admin_client, trainer):
-    registration = RegistrationFactory(cohort=None, status="received")
+    registration = RawRegistrationFactory(cohort=None, status="received")
     response = admin_client.post(ADD, form(registration, trainer, when="2026-11-30 10:00:00"))
     assert response.status_code == 200
     assert "30-11-2026 10:00 is al voorbij: een intake kan alleen worden gepland of verplaatst" in (
@@ -193,7 +193,7 @@ def test_an_intake_in_the_past_is_refused_and_nothing_is_sent(admin_client, trai
 
 def test_every_caller_of_save_intake_gets_the_refusal(trainer):
     intake = IntakeAppointment(
-        registration=RegistrationFactory(cohort=None),
+        registration=RawRegistrationFactory(cohort=None),
         trainer=trainer,
         starts_at=datetime.datetime(2026, 12, 1, 11, 0, tzinfo=AMSTERDAM),  # an hour ago
         mode="phone",
@@ -206,7 +206,7 @@ def test_every_caller_of_save_intake_gets_the_refusal(trainer):
 def test_an_intake_is_not_moved_into_the_past_but_once_held_can_still_be_edited(
     admin_client, trainer, before_the_intakes
 ):
-    registration = RegistrationFactory(cohort=None)
+    registration = RawRegistrationFactory(cohort=None)
     admin_client.post(ADD, form(registration, trainer))
     intake = IntakeAppointment.objects.get()
     change = reverse("admin:cohorts_intakeappointment_change", args=[intake.pk])

@@ -22,7 +22,7 @@ from mail.models import OutgoingMail, OutgoingMailAttachment
 from mail.tests.test_imip import imip_event, read_ics, send_all, value
 from privacy import services as privacy
 
-from .factories import ParticipantFactory, RegistrationFactory, participant_data
+from .factories import RawParticipantFactory, RawRegistrationFactory, participant_data
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -37,9 +37,9 @@ def on_today():
 
 
 def a_run(enrolled=12, *, english=0):
-    registration = RegistrationFactory(contact_email=CONTACT, contact_name="Fatima el Amrani")
-    ParticipantFactory.create_batch(enrolled - english, registration=registration)
-    ParticipantFactory.create_batch(english, registration=registration, language="en")
+    registration = RawRegistrationFactory(contact_email=CONTACT, contact_name="Fatima el Amrani")
+    RawParticipantFactory.create_batch(enrolled - english, registration=registration)
+    RawParticipantFactory.create_batch(english, registration=registration, language="en")
     cohort = registration.cohort
     for offset, day in enumerate(cohort.programme.days.order_by("number")):
         CourseDay.objects.create(
@@ -62,7 +62,7 @@ def uid(day):
 
 def test_an_intake_planned_moved_and_cancelled_is_one_meeting_with_a_rising_sequence():
     trainer = User.objects.create_user("jan", "jan@natuurlijkleren.example", first_name="Jan", last_name="Jutten")
-    registration = RegistrationFactory(cohort=None, status="received", contact_email=CONTACT)
+    registration = RawRegistrationFactory(cohort=None, status="received", contact_email=CONTACT)
     intake = intakes.save_intake(
         intake=IntakeAppointment(
             registration=registration,
@@ -251,7 +251,7 @@ def test_a_board_placed_in_a_confirmed_run_gets_the_days_as_invitations():
     cohort = a_run()
     runs.confirm_cohort(cohort=cohort)
     send_all()
-    other = RegistrationFactory(cohort=None, status="intake", contact_email="hr@anderbestuur.example.nl")
+    other = RawRegistrationFactory(cohort=None, status="intake", contact_email="hr@anderbestuur.example.nl")
     registrations.place_registrations(registrations=[other], cohort=cohort)
     sent = send_all()
     invitations = by_template(sent, "course_day_invitation")

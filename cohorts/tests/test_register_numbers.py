@@ -17,7 +17,7 @@ from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cohorts.models import CourseDay, Participant
 from cohorts.services import enrolment, links
@@ -26,9 +26,10 @@ from public_pages.forms import OwnDetailsForm
 from registry import exports
 from registry.tests.conftest import completed_run
 
-from .factories import ParticipantFactory, RegistrationFactory
+from .factories import RawParticipantFactory, RawRegistrationFactory
 
-pytestmark = pytest.mark.django_db
+# The rules read today: a run's leaders can be changed until its first day.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 MESSAGE = "Een registernummer bestaat uit 4 tot 12 cijfers"
 
 TYPED = [
@@ -62,14 +63,14 @@ def test_an_empty_number_stays_empty():
 
 @pytest.mark.parametrize(("typed", "stored"), TYPED[:3])
 def test_the_model_normalises_on_full_clean(typed, stored):
-    participant = ParticipantFactory(register_number="")
+    participant = RawParticipantFactory(register_number="")
     participant.register_number = typed
     participant.full_clean(exclude=["registration", "cohort"], validate_constraints=False)
     assert participant.register_number == stored
 
 
 def test_the_model_refuses_a_malformed_number():
-    participant = ParticipantFactory(register_number="")
+    participant = RawParticipantFactory(register_number="")
     participant.register_number = "12AB"
     with translation.override("nl"):
         with pytest.raises(ValidationError) as raised:
@@ -95,7 +96,7 @@ def admin_form(participant, **changes):
 
 @pytest.mark.parametrize(("typed", "stored"), TYPED[:3])
 def test_the_admin_saves_the_number_as_digits(admin_client, typed, stored):
-    participant = ParticipantFactory(register_number="")
+    participant = RawParticipantFactory(register_number="")
     url = reverse("admin:cohorts_participant_change", args=[participant.pk])
     response = admin_client.post(url, admin_form(participant, register_number=typed))
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -104,7 +105,7 @@ def test_the_admin_saves_the_number_as_digits(admin_client, typed, stored):
 
 
 def test_the_admin_refuses_a_malformed_number_with_a_dutch_message(admin_client):
-    participant = ParticipantFactory(register_number="0012345")
+    participant = RawParticipantFactory(register_number="0012345")
     url = reverse("admin:cohorts_participant_change", args=[participant.pk])
     response = admin_client.post(url, admin_form(participant, register_number="12AB"))
     assert response.status_code == 200
@@ -115,15 +116,15 @@ def test_the_admin_refuses_a_malformed_number_with_a_dutch_message(admin_client)
 
 @pytest.mark.parametrize(("typed", "stored"), TYPED[:3])
 def test_the_participant_page_saves_the_number_as_digits(client, typed, stored):
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     CourseDay.objects.create(
         cohort=registration.cohort,
         programme_day=registration.cohort.programme.days.get(number=1),
-        date=datetime.date.today() + datetime.timedelta(days=30),
+        date=timezone.localdate() + datetime.timedelta(days=30),
         start_time=datetime.time(9),
         end_time=datetime.time(16),
     )
-    participant = ParticipantFactory(registration=registration)
+    participant = RawParticipantFactory(registration=registration)
     path = links.participant_page_url(participant).removeprefix("http://127.0.0.1:8000")
     data = {
         "action": "details",
@@ -139,7 +140,7 @@ def test_the_participant_page_saves_the_number_as_digits(client, typed, stored):
 
 
 def test_the_own_details_form_uses_the_same_field():
-    participant = ParticipantFactory()
+    participant = RawParticipantFactory()
     form = OwnDetailsForm(
         {"initials": "A.", "first_name": "Anne", "tussenvoegsel": "", "last_name": "Berg", "register_number": "12AB"},
         instance=participant,
@@ -150,7 +151,7 @@ def test_the_own_details_form_uses_the_same_field():
 
 
 def test_the_service_normalises_what_it_is_given():
-    participant = ParticipantFactory()
+    participant = RawParticipantFactory()
     enrolment.update_own_details(participant=participant, data={"register_number": "0123 4567"})
     participant.refresh_from_db()
     assert participant.register_number == "01234567"

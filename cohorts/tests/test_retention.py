@@ -18,7 +18,7 @@ from privacy.models import Consent
 from privacy.services import record_consent
 from registry.tests.conftest import accreditation  # noqa: F401 (a fixture)
 
-from .factories import ParticipantFactory, RegistrationFactory
+from .factories import RawParticipantFactory, RawRegistrationFactory
 from .test_erasure import KEPT, build_story, erased_values, rows_holding
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +26,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def completed_run(last_day):
-    registration = RegistrationFactory(contact_email="contact@bestuur.example.nl")
-    participant = ParticipantFactory(registration=registration, last_name="Zuiderduin")
+    registration = RawRegistrationFactory(contact_email="contact@bestuur.example.nl")
+    participant = RawParticipantFactory(registration=registration, last_name="Zuiderduin")
     day = CourseDay.objects.create(
         cohort=registration.cohort,
         programme_day=registration.cohort.programme.days.get(number=1),
@@ -88,7 +88,7 @@ def test_retention_and_erasure_anonymise_alike(accreditation, django_capture_on_
 def test_retention_over_time():
     with time_machine.travel(datetime.datetime(2026, 1, 10, 12, tzinfo=AMSTERDAM), tick=False):
         old = completed_run(datetime.date(2026, 1, 5))
-        unplaced = RegistrationFactory(cohort=None, status="received")
+        unplaced = RawRegistrationFactory(cohort=None, status="received")
         record_consent(subject=unplaced, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
         invitation = Attachment("intake.ics", b"ATTENDEE:mailto:iemand@example.nl\r\n", "text/calendar")
         queue_email(to="iemand@example.nl", template="mail/test", context={}, key="old-mail", attachments=[invitation])
@@ -142,7 +142,9 @@ def _retention_queries(runs: int) -> int:
 
 def test_retention_takes_as_many_queries_for_thirty_people_as_for_ten():
     with time_machine.travel(datetime.datetime(2027, 6, 1, 12, tzinfo=AMSTERDAM), tick=False):
+        # A first run fills the process's caches (content types), which an earlier test may have filled or not.
+        _retention_queries(1)
         ten = _retention_queries(10)
         thirty = _retention_queries(30)
-    assert thirty == ten
-    assert Participant.objects.filter(erased_at__isnull=False).count() == 40
+    assert (ten, thirty) == (29, 29)
+    assert Participant.objects.filter(erased_at__isnull=False).count() == 41

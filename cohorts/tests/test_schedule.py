@@ -14,7 +14,7 @@ from cohorts.models import Cohort, CourseDay, IntakeAppointment
 from cohorts.services import links, registrations, runs, scheduling
 from mail.models import OutgoingMail
 
-from .factories import CohortFactory, CourseDayFactory, ParticipantFactory, RegistrationFactory, seeded_programme
+from .factories import CohortFactory, CourseDayFactory, RawParticipantFactory, RawRegistrationFactory, seeded_programme
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -151,7 +151,7 @@ def test_trainer_cannot_teach_two_course_runs_at_once(admin_client, admin_user):
 
 def test_trainer_cannot_teach_during_an_intake(admin_client, admin_user):
     IntakeAppointment.objects.create(
-        registration=RegistrationFactory(cohort=None),
+        registration=RawRegistrationFactory(cohort=None),
         trainer=admin_user,
         starts_at=timezone.make_aware(datetime.datetime(2027, 3, 1, 15, 0)),
         mode="phone",
@@ -161,8 +161,8 @@ def test_trainer_cannot_teach_during_an_intake(admin_client, admin_user):
 
 
 def cohort_ready_to_confirm(enrolled=12):
-    registration = RegistrationFactory(contact_email="contact@bestuur.example.nl")
-    ParticipantFactory.create_batch(enrolled, registration=registration)
+    registration = RawRegistrationFactory(contact_email="contact@bestuur.example.nl")
+    RawParticipantFactory.create_batch(enrolled, registration=registration)
     schedule(registration.cohort)
     return registration.cohort
 
@@ -273,22 +273,6 @@ def test_cohort_list_shows_badges_and_dates(admin_client):
     page = admin_client.get(reverse("admin:cohorts_cohort_changelist")).content.decode()
     assert "5 / 30 · onder minimum" in page
     assert cohort.registrations.get().board.name in page
-
-
-@pytest.mark.parametrize("count", [5, 40])
-def test_cohort_list_queries_do_not_grow_with_cohorts(admin_client, django_assert_max_num_queries, count):
-    for _ in range(count):
-        cohort = CohortFactory()
-        ParticipantFactory(registration=RegistrationFactory(cohort=cohort))
-        CourseDay.objects.create(
-            cohort=cohort,
-            programme_day=cohort.programme.days.get(number=1),
-            date=TODAY,
-            start_time=datetime.time(9),
-            end_time=datetime.time(17),
-        )
-    with django_assert_max_num_queries(9):
-        admin_client.get(reverse("admin:cohorts_cohort_changelist"))
 
 
 def test_moving_a_confirmed_day_in_the_admin_notifies_once(admin_client):
@@ -418,8 +402,8 @@ def test_a_day_that_took_place_keeps_its_date_but_nothing_moves_into_the_past():
 
 def test_moving_a_day_of_a_running_run_tells_the_participants_and_the_boards_contacts():
     cohort = cohort_ready_to_confirm()
-    english = RegistrationFactory(cohort=cohort, language="en", contact_name="Oliver Grant", board__name="Het Baken")
-    ParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
+    english = RawRegistrationFactory(cohort=cohort, language="en", contact_name="Oliver Grant", board__name="Het Baken")
+    RawParticipantFactory(registration=english, first_name="Ruth", last_name="Mol", tussenvoegsel="")
     runs.confirm_cohort(cohort=cohort)
     Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.RUNNING)
     day = cohort.days.get(programme_day__number=3)
@@ -453,7 +437,7 @@ def test_moving_a_day_of_a_run_that_is_not_confirmed_or_running_tells_nobody(sta
 
 def test_a_run_formed_in_december_for_next_years_dates_gets_next_years_code():
     CohortFactory(code="VL-2027-01")  # already taken
-    registration = RegistrationFactory(cohort=None, status="received")
+    registration = RawRegistrationFactory(cohort=None, status="received")
     cohort = registrations.form_cohort(registrations=[registration], programme=seeded_programme())
     assert cohort.code == "VL-2026-01"
     first = cohort.programme.days.get(number=1)

@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 
 from cohorts.models import Board, CourseDay, IntakeAppointment, Registration
 from cohorts.services import enrolment, intakes, registrations, reminders, runs, scheduling
-from cohorts.tests.factories import CohortFactory, ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import CohortFactory, RawParticipantFactory, RawRegistrationFactory
 from conftest import require_service
 from mail.models import OutgoingMail
 from mail.services.delivery import deliver_mails
@@ -30,7 +30,8 @@ from registry import services as registry
 from registry.models import Accreditation
 from registry.tests.conftest import completed_run
 
-pytestmark = pytest.mark.django_db
+# The e-mails name dates relative to today: a reminder for tomorrow, a run in four weeks.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ROOT = Path(settings.BASE_DIR)
 LONG_ADDRESS = "personeelszaken.en.kwaliteitszorg.primair.onderwijs@stichting-kindcentra-noordoost-brabant.example.nl"
@@ -90,7 +91,7 @@ def every_kind_of_mail(admin_user) -> None:
     intakes.save_intake(intake=intake, changed_fields=["status"])
     # A course run four weeks away, below its minimum: the go/no-go alert.
     cohort = CohortFactory(trainer=admin_user)
-    registration = RegistrationFactory(cohort=cohort)
+    registration = RawRegistrationFactory(cohort=cohort)
     first = timezone.localdate() + datetime.timedelta(weeks=4)
     for day in cohort.programme.days.order_by("number"):
         CourseDay.objects.create(
@@ -115,7 +116,7 @@ def every_kind_of_mail(admin_user) -> None:
     )
     reminders.send_go_no_go_alerts()
     # Full: the next one waits, and gets the seat a withdrawal frees.
-    ParticipantFactory.create_batch(cohort.programme.max_participants - 1, registration=registration)
+    RawParticipantFactory.create_batch(cohort.programme.max_participants - 1, registration=registration)
     waiting = enrolment.enroll_participant(
         registration=registration,
         data={

@@ -3,7 +3,7 @@
 import pytest
 
 from cohorts.models import Board, Participant
-from cohorts.tests.factories import ParticipantFactory
+from cohorts.tests.factories import RawParticipantFactory
 from privacy import services as privacy
 from verbindend.personal_data import PersonalDataHandler, handlers
 
@@ -34,13 +34,13 @@ def test_every_app_that_holds_personal_data_has_its_handler():
 
 
 def test_a_record_that_is_no_person_is_refused():
-    board = ParticipantFactory().registration.board
+    board = RawParticipantFactory().registration.board
     with pytest.raises(LookupError):
         privacy.personal_data(person=Board.objects.get(pk=board.pk))
 
 
 def test_an_erasure_one_handler_fails_leaves_nothing_half_erased(registered):
-    participant = ParticipantFactory(last_name="Zuiderduin")
+    participant = RawParticipantFactory(last_name="Zuiderduin")
     registered("privacy.tests.test_handlers.Failing")
     with pytest.raises(RuntimeError):
         privacy.erase_person(person=participant)

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from cohorts.models import Participant, Registration
 from cohorts.services import enrolment, links
-from cohorts.tests.factories import RegistrationFactory, participant_data
+from cohorts.tests.factories import RawRegistrationFactory, participant_data, placed_registration
 from privacy import services
 from privacy.models import Consent, PrivacyStatement
 from public_pages.tests.test_registration import URL, form_data
@@ -32,7 +32,7 @@ def test_registration_records_consent_with_version_and_form(client):
 
 
 def test_consent_names_the_version_in_force_when_it_is_given():
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     PrivacyStatement.objects.create(version=2, text_nl="Concept.", text_en="Draft.", published=False)
     services.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
     PrivacyStatement.objects.filter(version=2).update(published=True)
@@ -41,7 +41,7 @@ def test_consent_names_the_version_in_force_when_it_is_given():
 
 
 def test_without_a_published_statement_no_consent_is_recorded():
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     PrivacyStatement.objects.update(published=False)
     with pytest.raises(IntegrityError), transaction.atomic():
         services.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
@@ -49,7 +49,7 @@ def test_without_a_published_statement_no_consent_is_recorded():
 
 
 def test_self_enrolment_records_consent_to_take_part_and_to_reporting(client):
-    registration = RegistrationFactory()
+    registration = placed_registration()
     url = links.enrolment_url(registration).replace("http://127.0.0.1:8000", "")
     client.post(url, participant_data(3) | {"privacy_consent": "on"})
     participant = Participant.objects.get()
@@ -58,14 +58,14 @@ def test_self_enrolment_records_consent_to_take_part_and_to_reporting(client):
 
 
 def test_a_participant_added_by_the_board_has_not_consented_themselves():
-    registration = RegistrationFactory()
+    registration = placed_registration()
     participant = enrolment.enroll_participant(registration=registration, data=participant_data(4))
     assert services.consents_of(participant) == []
     assert not services.has_consent(subject=participant, purpose=Consent.Purpose.REGISTER_REPORTING)
 
 
 def test_consent_counts_only_for_the_purposes_it_named():
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     services.record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
     PrivacyStatement.objects.create(version=2, text_nl="x", text_en="x", published=True)
     assert services.has_consent(subject=registration, purpose=Consent.Purpose.REGISTRATION)

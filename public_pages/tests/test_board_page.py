@@ -18,14 +18,22 @@ from cohorts.services import attendance, links
 from cohorts.services.attendance import AttendanceEntry
 from cohorts.tests.factories import (
     BoardFactory,
-    CohortFactory,
     CourseDayFactory,
-    ParticipantFactory,
-    RegistrationFactory,
+    RawParticipantFactory,
+    RawRegistrationFactory,
+    board_data,
+    enrolled_participants,
     participant_data,
+    placed_registration,
+    scheduled_days,
+    submitted_registration,
 )
+from verbindend.tests.pages import table_rows
 
-pytestmark = pytest.mark.django_db
+# The pages read today: which days have passed, whether a run still takes changes.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
+
+
 CONTACT = "m.deboer@rivierenland.example.nl"
 
 
@@ -56,7 +64,7 @@ def board_with_three():
     """One contact's three registrations of one board: in a running run, in a planned run, and not yet placed."""
     board = BoardFactory(name="Stichting Openbaar Onderwijs Rivierenland")
     now = timezone.now()
-    running = RegistrationFactory(
+    running = RawRegistrationFactory(
         board=board,
         contact_email=CONTACT,
         cohort__code="VL-2026-03",
@@ -64,18 +72,18 @@ def board_with_three():
         created_at=now - datetime.timedelta(days=300),
     )
     schedule(running.cohort, timezone.localdate() - datetime.timedelta(days=20))
-    planned = RegistrationFactory(
+    planned = RawRegistrationFactory(
         board=board,
         contact_email=CONTACT.upper(),  # typed in capitals the second time: the same mailbox
         cohort__code="VL-2027-01",
         created_at=now - datetime.timedelta(days=100),
     )
     schedule(planned.cohort, timezone.localdate() + datetime.timedelta(days=60))
-    newest = RegistrationFactory(
+    newest = RawRegistrationFactory(
         board=board, contact_email=CONTACT, cohort=None, status="received", created_at=now - datetime.timedelta(days=2)
     )
-    ParticipantFactory(registration=running, first_name="Anouk", last_name="Berg")
-    ParticipantFactory(registration=planned, first_name="Daan", last_name="Jansen")
+    RawParticipantFactory(registration=running, first_name="Anouk", last_name="Berg")
+    RawParticipantFactory(registration=planned, first_name="Daan", last_name="Jansen")
     return running, planned, newest
 
 
@@ -83,15 +91,17 @@ def board_with_three():
 def stranger(board_with_three):
     """Someone else who filed a registration on the same board, with their own leader in the planned run."""
     running, planned, _newest = board_with_three
-    theirs = RegistrationFactory(board=running.board, contact_email="iemand@elders.example.nl", cohort=planned.cohort)
-    participant = ParticipantFactory(registration=theirs, first_name="Vreemde", last_name="Eend")
+    theirs = RawRegistrationFactory(
+        board=running.board, contact_email="iemand@elders.example.nl", cohort=planned.cohort
+    )
+    participant = RawParticipantFactory(registration=theirs, first_name="Vreemde", last_name="Eend")
     return theirs, participant
 
 
 def test_every_link_of_the_contact_leads_to_one_page_with_everything(client, board_with_three):
     for registration in board_with_three:
         page = client.get(board_path(registration)).content.decode()
-        assert page.count("Stichting Openbaar Onderwijs Rivierenland") >= 1
+        assert "Stichting Openbaar Onderwijs Rivierenland" in page
         assert "Uw 3 aanmeldingen" in page
         assert "VL-2026-03" in page and "VL-2027-01" in page
         assert "Anouk" in page and "Daan" in page
@@ -160,8 +170,8 @@ def test_actions_of_the_contact_work_from_any_of_their_links(client, board_with_
 
 def test_with_two_open_runs_the_contact_chooses_the_run(client):
     board = BoardFactory()
-    first = RegistrationFactory(board=board, contact_email=CONTACT, cohort__code="VL-2027-04")
-    second = RegistrationFactory(board=board, contact_email=CONTACT, cohort__code="VL-2027-05")
+    first = RawRegistrationFactory(board=board, contact_email=CONTACT, cohort__code="VL-2027-04")
+    second = RawRegistrationFactory(board=board, contact_email=CONTACT, cohort__code="VL-2027-05")
     schedule(first.cohort, timezone.localdate() + datetime.timedelta(days=30), days=1)
     schedule(second.cohort, timezone.localdate() + datetime.timedelta(days=90), days=1)
     page = client.get(board_path(first)).content.decode()
@@ -179,12 +189,12 @@ def test_with_two_open_runs_the_contact_chooses_the_run(client):
 
 
 def test_after_completion_each_participant_shows_their_outcome(client):
-    registration = RegistrationFactory(cohort__status=Cohort.Status.RUNNING)
+    registration = RawRegistrationFactory(cohort__status=Cohort.Status.RUNNING)
     cohort = registration.cohort
     days = schedule(cohort, timezone.localdate() - datetime.timedelta(weeks=12))
-    done = ParticipantFactory(registration=registration, first_name="Compleet")
-    partly = ParticipantFactory(registration=registration, first_name="Deels")
-    never = ParticipantFactory(registration=registration, first_name="Nooit")
+    done = RawParticipantFactory(registration=registration, first_name="Compleet")
+    partly = RawParticipantFactory(registration=registration, first_name="Deels")
+    never = RawParticipantFactory(registration=registration, first_name="Nooit")
     entries = [AttendanceEntry(done.pk, day.pk, "present") for day in days]
     entries += [AttendanceEntry(partly.pk, day.pk, "present") for day in days[:2]]
     attendance.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
@@ -198,33 +208,38 @@ def test_after_completion_each_participant_shows_their_outcome(client):
     assert never.first_name in page
 
 
+def participant_rows(response) -> list[tuple[str, str, str]]:
+    """Return the page's participants as their rows show them: name, e-mail address, status."""
+    return sorted((row[0], row[1], row[4]) for row in table_rows(response.content.decode()) if "@" in row[1])
+
+
 def test_query_count_stays_the_same_as_registrations_and_participants_grow(client, django_assert_num_queries):
-    board = BoardFactory()
-    first = RegistrationFactory(board=board, contact_email=CONTACT)
-    schedule(first.cohort, timezone.localdate() + datetime.timedelta(days=30))
-    ParticipantFactory.create_batch(2, registration=first)
+    board = board_data()
+    first = placed_registration(board=board, contact_email=CONTACT)
+    scheduled_days(first.cohort, first=timezone.localdate() + datetime.timedelta(days=30), weeks_apart=2)
+    people = enrolled_participants(first, 2)
     url = board_path(first)
     client.get(url)
-    with django_assert_num_queries(7) as small:
-        small_page = client.get(url).content.decode()
-    assert small_page.count("badge text-bg-success") == 2
-    for n in range(3):
-        more = RegistrationFactory(board=board, contact_email=CONTACT, cohort=None if n == 0 else CohortFactory())
-        if more.cohort:
-            schedule(more.cohort, timezone.localdate() + datetime.timedelta(days=60 + n))
-            ParticipantFactory.create_batch(15, registration=more)
-    ParticipantFactory.create_batch(20, registration=first)
-    with django_assert_num_queries(len(small)):
-        page = client.get(url).content.decode()
-    assert page.count("badge text-bg-success") == 2 + 20 + 30
-    assert "Uw 4 aanmeldingen" in page
+    with django_assert_num_queries(7):
+        response = client.get(url)
+    assert participant_rows(response) == sorted((p.full_name, p.email, "ingeschreven") for p in people)
+    submitted_registration(board=board, contact_email=CONTACT)
+    for n in range(2):
+        more = placed_registration(board=board, contact_email=CONTACT)
+        scheduled_days(more.cohort, first=timezone.localdate() + datetime.timedelta(days=60 + n))
+        people += enrolled_participants(more, 15)
+    people += enrolled_participants(first, 20)
+    with django_assert_num_queries(7):
+        response = client.get(url)
+    assert participant_rows(response) == sorted((p.full_name, p.email, "ingeschreven") for p in people)
+    assert "Uw 4 aanmeldingen" in response.content.decode()
 
 
 # --- Pasting rows -----------------------------------------------------------------------
 
 
 def test_excel_quoted_cells_with_the_separator_inside_are_read_right(client):
-    registration = RegistrationFactory(board__sector="po")
+    registration = RawRegistrationFactory(board__sector="po")
     rows = (
         'Anouk;van der;Berg;anouk@school.nl;directeur;"OBS De Linde; locatie Noord";12AB\n'
         'Daan;;Jansen;daan@school.nl;directeur;"KBS ""De Wilg""";13CD\n'
@@ -235,14 +250,14 @@ def test_excel_quoted_cells_with_the_separator_inside_are_read_right(client):
 
 
 def test_comma_separated_rows_with_a_quoted_comma(client):
-    registration = RegistrationFactory(board__sector="po")
+    registration = RawRegistrationFactory(board__sector="po")
     rows = 'Sanne,,Bakker,sanne@school.nl,directeur,"Het Anker, Tiel",15GH\n'
     assert client.post(board_path(registration), {"action": "paste_confirm", "paste-rows": rows}).status_code == 302
     assert registration.participants.get().school == "Het Anker, Tiel"
 
 
 def test_a_semicolon_inside_quotes_does_not_make_comma_rows_look_like_semicolon_rows(client):
-    registration = RegistrationFactory(board__sector="po")
+    registration = RawRegistrationFactory(board__sector="po")
     rows = 'Sanne,,Bakker,sanne@school.nl,directeur,"Het Anker; Tiel",15GH\n'
     rows += "Joris,de,Vries,joris@school.nl,directeur,De Kleine Prins,14EF\n"
     assert client.post(board_path(registration), {"action": "paste_confirm", "paste-rows": rows}).status_code == 302
@@ -250,7 +265,7 @@ def test_a_semicolon_inside_quotes_does_not_make_comma_rows_look_like_semicolon_
 
 
 def test_rows_that_failed_stay_in_the_box_after_the_others_are_added(client):
-    registration = RegistrationFactory(board__sector="po")
+    registration = RawRegistrationFactory(board__sector="po")
     rows = (
         "Anouk\tvan der\tBerg\tanouk@school.nl\tdirecteur\tOBS De Linde\t12AB\n"
         "Kees\t\tSmit\tgeen-mail\tdirecteur\tOBS Noord\t56EF\n"

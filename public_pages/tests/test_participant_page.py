@@ -4,14 +4,20 @@ import datetime
 
 import icalendar
 import pytest
-from django.utils import timezone
 
 from cohorts.models import Attendance, CourseDay
 from cohorts.services import links, scheduling
-from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import (
+    RawParticipantFactory,
+    RawRegistrationFactory,
+    enrolled_participants,
+    placed_registration,
+)
+from conftest import FIXED_NOW
 
-pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+# The page reads today: which days have passed, which absences can still be notified.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
+TODAY = FIXED_NOW.date()
 
 
 def page_path(participant):
@@ -19,18 +25,22 @@ def page_path(participant):
 
 
 @pytest.fixture
-def participant():
-    registration = RegistrationFactory()
+def participant(fixed_clock):
+    """A leader entered by their board before the run began; its first day was two weeks ago, two more to come."""
+    registration = placed_registration()
+    (participant,) = enrolled_participants(registration)
     cohort = registration.cohort
     for number, offset in ((1, -14), (2, 14), (3, 28)):
-        CourseDay.objects.create(
+        day = CourseDay(
             cohort=cohort,
             programme_day=cohort.programme.days.get(number=number),
             date=TODAY + datetime.timedelta(days=offset),
             start_time=datetime.time(9),
             end_time=datetime.time(16),
         )
-    return ParticipantFactory(registration=registration)
+        scheduling.save_course_day(day=day, changed_fields=[], replaying=True)
+    participant.refresh_from_db()
+    return participant
 
 
 def test_page_shows_schedule_and_attendance_so_far(client, participant):
@@ -69,7 +79,7 @@ def test_no_notice_for_a_day_that_passed_or_of_another_run(client, participant):
     response = client.post(page_path(participant), {"action": "absent", "day": past.pk}, follow=True)
     assert "afwezigheid kunt u alleen vooraf melden" in response.content.decode()
     other = CourseDay.objects.create(
-        cohort=RegistrationFactory().cohort,
+        cohort=RawRegistrationFactory().cohort,
         programme_day=past.programme_day,
         date=TODAY + datetime.timedelta(days=5),
         start_time=datetime.time(9),
@@ -121,7 +131,7 @@ def test_calendar_has_stable_uids_that_follow_a_moved_day(client, participant):
 
 
 def test_a_participant_never_sees_another(client, participant):
-    other = ParticipantFactory(registration=participant.registration, first_name="Anderedeelnemer")
+    other = RawParticipantFactory(registration=participant.registration, first_name="Anderedeelnemer")
     page = client.get(page_path(participant)).content.decode()
     assert "Anderedeelnemer" not in page and other.email not in page
     own_day = participant.cohort.days.get(programme_day__number=2)
@@ -136,9 +146,9 @@ def test_forged_participant_tokens_are_404(client, suffix):
 
 def completed_run_with(attended: dict[str, int]) -> dict:
     """A completed six-day run; `attended` maps each participant's first name to the days they were present."""
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     cohort = registration.cohort
-    people = {name: ParticipantFactory(registration=registration, first_name=name) for name in attended}
+    people = {name: RawParticipantFactory(registration=registration, first_name=name) for name in attended}
     for day in cohort.programme.days.order_by("number"):
         course_day = CourseDay.objects.create(
             cohort=cohort,

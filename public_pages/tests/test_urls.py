@@ -4,7 +4,7 @@ import pytest
 from django.urls import resolve, reverse
 
 from cohorts.services import calendars, links
-from cohorts.tests.factories import ParticipantFactory
+from cohorts.tests.factories import RawParticipantFactory
 from public_pages import downloads, verification, views
 from registry import views as registry_views
 
@@ -46,7 +46,7 @@ def test_each_page_keeps_its_path(name, kwargs, path, view):
 
 @pytest.mark.django_db
 def test_the_personal_links_in_the_e_mails_open_the_public_pages(settings, admin_user):
-    participant = ParticipantFactory()
+    participant = RawParticipantFactory()
     registration = participant.registration
     opened = {
         links.board_page_url(registration): views.board_page,

@@ -7,7 +7,7 @@ import pytest
 from cohorts.models import CourseDay
 from cohorts.services import attendance as attendance_services
 from cohorts.services.attendance import AttendanceEntry
-from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import RawParticipantFactory, RawRegistrationFactory
 from registry.models import Accreditation
 
 FIRST_DAY = datetime.date(2026, 2, 2)
@@ -16,6 +16,12 @@ FIRST_DAY = datetime.date(2026, 2, 2)
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def on_the_fixed_day(fixed_clock):
+    """The registry reads today: a run's days have passed, an accreditation is valid, a certificate is issued now."""
+    return fixed_clock
 
 
 @pytest.fixture
@@ -30,10 +36,10 @@ def accreditation():
 
 def completed_run(attendance):
     """A completed run; `attendance` maps each participant's first name to the day numbers they attended."""
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     cohort = registration.cohort
     people = {
-        name: ParticipantFactory(
+        name: RawParticipantFactory(
             registration=registration, first_name=name, initials=f"{name[0]}.", tussenvoegsel="", last_name="Bakker"
         )
         for name in attendance

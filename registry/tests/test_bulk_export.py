@@ -10,7 +10,7 @@ from django.urls import reverse
 from cohorts.models import CourseDay
 from cohorts.services import attendance, enrolment, runs, scheduling
 from cohorts.services.attendance import AttendanceEntry
-from cohorts.tests.factories import RegistrationFactory, participant_data
+from cohorts.tests.factories import RawRegistrationFactory, participant_data
 from programme.models import Programme
 from registry import exports, services
 from registry.models import RegisterExport
@@ -28,9 +28,9 @@ def completed_run(size: int):
     before it began, the second attended two days, the others all six and gave their register number.
     """
     Programme.objects.filter(slug="verbindend-leiderschap").update(min_participants=1, max_participants=40)
-    first = RegistrationFactory()
+    first = RawRegistrationFactory()
     cohort = first.cohort
-    second = RegistrationFactory(cohort=cohort)
+    second = RawRegistrationFactory(cohort=cohort)
     half = size // 2
     people = enrolment.enroll_participants(registration=first, rows=[participant_data(n) for n in range(half)])
     people += enrolment.enroll_participants(registration=second, rows=[participant_data(n) for n in range(half, size)])

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from cohorts.tests.factories import BoardFactory, RegistrationFactory
+from cohorts.tests.factories import BoardFactory, RawRegistrationFactory
 from conftest import require_service
 from registry import exports
 
@@ -62,7 +62,7 @@ def run():
     for name, (number, bestuursnummer, brin, email) in PEOPLE.items():
         participant = people[name]
         participant.register_number, participant.brin, participant.email = number, brin, email
-        participant.registration = RegistrationFactory(
+        participant.registration = RawRegistrationFactory(
             cohort=cohort, board=BoardFactory(name=f"Stichting {name}", bestuursnummer=bestuursnummer)
         )
         participant.save()

@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 MAKE_DATA = """
 from cohorts.services import calendars, links
-from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import RawParticipantFactory, RawRegistrationFactory
 from django.contrib.auth.models import User
 
-registration = RegistrationFactory()
-participant = ParticipantFactory(registration=registration)
+registration = RawRegistrationFactory()
+participant = RawParticipantFactory(registration=registration)
 trainer = User.objects.create_user("jan", password="x-secret-123", is_staff=True)
 for url in (
     links.board_page_url(registration),

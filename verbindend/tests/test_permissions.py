@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from cohorts.tests.factories import CohortFactory, ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import CohortFactory, RawParticipantFactory, RawRegistrationFactory
 from mail.models import OutgoingMail
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,8 @@ def member(group):
 
 @pytest.fixture
 def completed():
-    registration = RegistrationFactory()
-    ParticipantFactory(registration=registration)
+    registration = RawRegistrationFactory()
+    RawParticipantFactory(registration=registration)
     registration.cohort.status = "completed"
     registration.cohort.save()
     return registration.cohort
@@ -68,7 +68,7 @@ def test_only_the_office_erases(client, completed):
 
 
 def test_the_office_erases_a_contact_person_after_confirming(client):
-    registration = RegistrationFactory(contact_name="Wilhelmina Oosterbeek")
+    registration = RawRegistrationFactory(contact_name="Wilhelmina Oosterbeek")
     client.force_login(member("Kantoor"))
     changelist = reverse("admin:cohorts_registration_changelist")
     page = client.post(changelist, {"action": "anonymise_contacts", "_selected_action": [registration.pk]})
@@ -194,7 +194,7 @@ def test_only_the_office_exports_the_audit_trail(client):
     from audit import services as audit
     from audit.models import AuditEvent
 
-    registration = RegistrationFactory()
+    registration = RawRegistrationFactory()
     audit.record(action=AuditEvent.Action.LINK_ROTATED, obj=registration)
     event = AuditEvent.objects.get()
     changelist = reverse("admin:audit_auditevent_changelist")
