@@ -66,10 +66,11 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     programme = Programme.objects.get(slug="verbindend-leiderschap")
     days = list(programme.days.order_by("number"))
     schools = [school for board in SCHOOLS.values() for school in board]
-    trainer = get_user_model().objects.create_user("bench-trainer", "trainer@example.nl", is_staff=True)
     today, per_cohort, pages = timezone.localdate(), PARTICIPANTS // COHORTS, []
     for c in range(COHORTS):
         number = board_number()
+        # A trainer of its own: the runs share their dates, and a trainer cannot be on two course days at once.
+        trainer = get_user_model().objects.create_user(f"bench-trainer-{c}", f"trainer{c}@example.nl", is_staff=True)
         with transaction.atomic():
             registration = registrations.submit_registration(
                 board_data={
@@ -111,6 +112,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
                         date=first + datetime.timedelta(weeks=3 * offset),
                         start_time=datetime.time(9, 30),
                         end_time=datetime.time(16, 30),
+                        venue="Zaal De Eik",
                     ),
                     changed_fields=[],
                     replaying=True,  # the runs that began five weeks ago were scheduled before that
