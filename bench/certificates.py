@@ -18,11 +18,24 @@ import resource
 import time
 import tracemalloc
 
-from bench.common import TARGETS, captured, in_process, interleaved, kinds, setup_django, target, timed, versus
+from bench.common import (
+    TARGETS,
+    bulk_attendance,
+    bulk_runs,
+    captured,
+    in_process,
+    interleaved,
+    kinds,
+    setup_django,
+    target,
+    timed,
+    versus,
+)
 
 WARMUP, RENDERS = 5, 20
 COHORT = 30
 RENDER_TARGET, ISSUE_TARGET = 3.0, 1.2
+PROGRAMME = "verbindend-leiderschap"
 FIRST_DAY = datetime.date(2026, 2, 2)  # as registry/tests/test_certificates.py, within the validity below
 
 
@@ -30,52 +43,14 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def set_accreditation():
-    """As the tests' accreditation fixture: the PO register's accreditation with its hours and validity."""
-    from registry.models import Accreditation
-
-    accreditation = Accreditation.objects.get(programme__slug="verbindend-leiderschap", register="po")
-    accreditation.number = "SLR-2026-0042"
-    accreditation.contact_hours, accreditation.self_study_hours = 36, 24
-    accreditation.valid_from, accreditation.valid_until = datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)
-    accreditation.save()
-    return accreditation
-
-
-def completed_run(participants: int):
-    """A completed course run (as the tests' completed_run()) whose participants all attended every day."""
-    from cohorts.models import CourseDay
-    from cohorts.services import attendance
-    from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
-
-    registration = RegistrationFactory(expected_participants=participants)
-    cohort = registration.cohort
-    people = [
-        ParticipantFactory(
-            registration=registration,
-            first_name=f"Anna{n}",
-            initials="A.",
-            tussenvoegsel="van der",
-            last_name=f"Bakker{n}",
-            final_assignment_done=True,
-        )
-        for n in range(participants)
-    ]
-    days = [
-        CourseDay.objects.create(
-            cohort=cohort,
-            programme_day=day,
-            start_time=datetime.time(9),
-            end_time=datetime.time(16),
-            date=FIRST_DAY + datetime.timedelta(weeks=2 * day.number - 2),
-        )
-        for day in cohort.programme.days.order_by("number")
-    ]
-    entries = [attendance.AttendanceEntry(person.pk, day.pk, "present") for person in people for day in days]
-    attendance.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
-    cohort.status = "completed"
-    cohort.save()
-    return cohort, people
+def completed_runs(count: int, accreditation) -> list:
+    """Completed course runs of COHORT (as the tests' completed_run()) whose participants attended every day."""
+    days = list(accreditation.programme.days.order_by("number"))
+    run = {"statuses": ["completed"], "first_date": FIRST_DAY, "initials": "A.", "final_assignment_done": True}
+    runs = bulk_runs(prefix="CERT", count=count, participants=COHORT, programme_days=days, **run)
+    for cohort in runs:
+        bulk_attendance(cohort)
+    return runs
 
 
 def main():
@@ -85,20 +60,23 @@ def main():
     from weasyprint.text.ffi import harfbuzz_subset
 
     from registry import pdf, services
-    from registry.models import Certificate
+    from registry.models import Accreditation, Certificate
 
     in_process(MEDIA_ROOT=os.path.join(scratch, "media"))
     print(
         f"   (WeasyPrint {weasyprint.__version__}; HarfBuzz subsetter found: {harfbuzz_subset is not None}; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
-    started = time.perf_counter()
-    accreditation = set_accreditation()
-    (cohort, people), (traced_cohort, _people) = completed_run(COHORT), completed_run(COHORT)
+    started, accreditation = time.perf_counter(), Accreditation.objects.get(programme__slug=PROGRAMME, register="po")
+    # As the tests' accreditation fixture: with its hours, and valid on the days of the runs.
+    accreditation.number, accreditation.contact_hours, accreditation.self_study_hours = "SLR-2026-0042", 36, 24
+    accreditation.valid_from, accreditation.valid_until = datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)
+    accreditation.save()
+    cohort, traced_cohort = completed_runs(2, accreditation)
     print(f"   (two completed course runs of {COHORT} made in {time.perf_counter() - started:.1f} s)")
 
     # The snapshot of (1) and of the baseline of (2): the first participant's, as issuing would build it.
-    participant, days = people[0], cohort.days.count()
+    participant, days = cohort.participants.order_by("pk").first(), cohort.days.count()
     snapshot = services.build_snapshot(
         participant=participant,
         kind=Certificate.Kind.CERTIFICATE,

@@ -190,69 +190,65 @@ def board_number() -> str:
     return str(next(BOARD_NUMBERS))
 
 
-def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1):
+def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1, **person):
     """
-    `count` course runs made in bulk, each with a board, a placed registration, its participants and a day per
-    programme day, 14 days apart; run n has status n of `statuses` (in turn), and its days start `spread` x n days
-    after `first_date`.
+    `count` course runs made in bulk, each with a board, a placed registration, its participants (with the fields of
+    `person`) and a day per programme day, 14 days apart; run n has status n of `statuses` (in turn), and its days
+    start `spread` x n days after `first_date`.
     """
     from django.utils import timezone
 
     from cohorts.models import Board, Cohort, CourseDay, Participant, Registration
 
-    now, tag = timezone.now(), prefix.lower()
+    now, tag, minutes = timezone.now(), prefix.lower(), datetime.timedelta(minutes=1)
     boards = Board.objects.bulk_create(
         Board(name=f"Stichting {prefix} {n}", bestuursnummer=board_number(), sector="po") for n in range(count)
     )
+    run = {"programme": programme_days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}
     cohorts = Cohort.objects.bulk_create(
-        Cohort(
-            programme=programme_days[0].programme,
-            code=f"{prefix}-{n + 1:05d}",
-            status=statuses[n % len(statuses)],
-            trainer=trainer,
-            venue="Zaal De Eik",
-            place="Utrecht",
-            created_at=now - datetime.timedelta(minutes=n),
-        )
+        Cohort(code=f"{prefix}-{n + 1:05d}", status=statuses[n % len(statuses)], **run, created_at=now - minutes * n)
         for n in range(count)
     )
+    placed = {"status": "placed", "privacy_consent_at": now, "expected_participants": participants}
+    contacts = [
+        {"contact_name": "Fatima el Amrani", "contact_email": f"contact{n}@{tag}.example.nl"} for n in range(count)
+    ]
     registrations = Registration.objects.bulk_create(
-        Registration(
-            board=board,
-            cohort=cohort,
-            status=Registration.Status.PLACED,
-            contact_name="Fatima el Amrani",
-            contact_email=f"contact{n}@{tag}.example.nl",
-            expected_participants=participants,
-            privacy_consent_at=now,
-            submission_key=uuid.uuid4().hex,
-        )
-        for n, (board, cohort) in enumerate(zip(boards, cohorts, strict=True))
+        Registration(board=board, cohort=cohort, submission_key=uuid.uuid4().hex, **placed, **contact)
+        for board, cohort, contact in zip(boards, cohorts, contacts, strict=True)
     )
+    person = {"tussenvoegsel": "van der", "role": "directeur", "school": "OBS De Regenboog", "brin": "16SW", **person}
     Participant.objects.bulk_create(
         Participant(
             registration=registration,
             cohort=registration.cohort,
             first_name=f"Anne{p}",
-            tussenvoegsel="van der",
             last_name=f"Berg{n}",
             email=f"leider{n}-{p}@{tag}.example.nl",
-            role=Participant.Role.DIRECTEUR,
-            school="OBS De Regenboog",
-            brin="16SW",
+            **person,
         )
         for n, registration in enumerate(registrations)
         for p in range(participants)
     )
+    times = {"start_time": datetime.time(9, 0), "end_time": datetime.time(16, 30)}
     CourseDay.objects.bulk_create(
-        CourseDay(
-            cohort=cohort,
-            programme_day=day,
-            date=first_date + datetime.timedelta(days=spread * n + 14 * index),
-            start_time=datetime.time(9, 0),
-            end_time=datetime.time(16, 30),
-        )
+        CourseDay(cohort=cohort, programme_day=day, date=first_date + datetime.timedelta(spread * n + 14 * i), **times)
         for n, cohort in enumerate(cohorts)
-        for index, day in enumerate(programme_days)
+        for i, day in enumerate(programme_days)
     )
     return cohorts
+
+
+def bulk_attendance(cohort, *, recorded_by=None) -> list[tuple[int, int]]:
+    """Every participant of `cohort` present on every day, in bulk; return the (participant, day) cells."""
+    from django.utils import timezone
+
+    from cohorts.models import Attendance
+
+    people, days = cohort.participants.values_list("pk", flat=True), cohort.days.values_list("pk", flat=True)
+    cells, now = [(p, d) for p in people for d in days], timezone.now()
+    Attendance.objects.bulk_create(
+        Attendance(participant_id=p, course_day_id=d, status="present", recorded_by=recorded_by, recorded_at=now)
+        for p, d in cells
+    )
+    return cells

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bench.common import (
     TARGETS,
+    bulk_attendance,
     bulk_runs,
     captured,
     in_process,
@@ -146,26 +147,12 @@ def main():
 def attendance_grid(client, trainer, days) -> dict:
     """A course run with an attendance row in every cell; its page's GET, and a POST that changes every cell."""
     from django.urls import reverse
-    from django.utils import timezone
 
     from cohorts.models import Attendance, CourseDay
 
-    cohort = bulk_runs(
-        prefix="GRID",
-        count=1,
-        participants=GRID_PARTICIPANTS,
-        statuses=["running"],
-        trainer=trainer,
-        first_date=datetime.date(2026, 1, 12),
-        programme_days=days,
-    )[0]
-    people, cohort_days = cohort.participants.values_list("pk", flat=True), cohort.days.values_list("pk", flat=True)
-    cells = [(p, d) for p in people for d in cohort_days]
-    now = timezone.now()
-    Attendance.objects.bulk_create(
-        Attendance(participant_id=p, course_day_id=d, status="present", recorded_by=trainer, recorded_at=now)
-        for p, d in cells
-    )
+    run = {"statuses": ["running"], "first_date": datetime.date(2026, 1, 12), "programme_days": days}
+    cohort = bulk_runs(prefix="GRID", count=1, participants=GRID_PARTICIPANTS, trainer=trainer, **run)[0]
+    cells = bulk_attendance(cohort, recorded_by=trainer)
     url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
     state = {"status": "present"}
 
