@@ -26,8 +26,8 @@ from bench.common import (
     in_process,
     interleaved,
     kinds,
+    report,
     setup_django,
-    target,
     timed,
     versus,
 )
@@ -98,7 +98,7 @@ def main():
     first_render = timed(certificate)[0]  # the first one parses the stylesheet and loads the fonts
     samples = interleaved({"hello": hello, "certificate": certificate}, warmup=WARMUP, rounds=RENDERS)
     document = "a minimal one-page WeasyPrint document"
-    print(versus("one certificate, warm", samples["certificate"], samples["hello"], document, "<=", RENDER_TARGET))
+    versus("one certificate, warm", samples["certificate"], samples["hello"], document, "<=", RENDER_TARGET)
     print(
         f"   (median of {RENDERS} after {WARMUP} untimed; the process's first render took {first_render * 1000:.0f} "
         f"ms; a PDF of {len(certificate()) / 1024:.0f} KiB; {days} course days)"
@@ -115,11 +115,8 @@ def main():
 
     pdf.render_certificate = render_timed
     rss_before = max_rss_mb()
-    try:
-        queries, (issuing, result) = captured(lambda: timed(lambda: services.issue_cohort_certificates(cohort=cohort)))
-    finally:
-        pdf.render_certificate = render
-    rss_after = max_rss_mb()
+    queries, (issuing, result) = captured(lambda: timed(lambda: services.issue_cohort_certificates(cohort=cohort)))
+    pdf.render_certificate, rss_after = render, max_rss_mb()
     after = timed(lambda: [certificate() for _ in range(COHORT)])[0]
     if result["issued"] != COHORT or result["skipped"]:
         raise RuntimeError(f"issued {result['issued']} of {COHORT}; skipped {result['skipped']}")
@@ -127,14 +124,14 @@ def main():
     if issued.count() != COHORT or issued.filter(sha256="").exists():
         raise RuntimeError("not every participant has a certificate with its PDF")
     baseline = (before + after) / 2
-    ratio = issuing / baseline
-    figure = f"issuing a course run of {COHORT} (issue_cohort_certificates)"
-    print(
-        f"{figure}: {issuing * 1000:,.0f} ms ({issuing / COHORT * 1000:.1f} ms each) against {COHORT} single renders "
-        f"of the same snapshot at {baseline * 1000:,.0f} ms (before {before * 1000:,.0f}, after {after * 1000:,.0f}): "
-        f"ratio {ratio:.2f} {target(figure, ratio, '<=', ISSUE_TARGET)}; queries {len(queries)} "
-        f"({len(queries) / COHORT:.1f} each: {kinds(queries)})"
+    text = (
+        f"{issuing * 1000:,.0f} ms ({issuing / COHORT * 1000:.1f} ms each) against {COHORT} single renders of the "
+        f"same snapshot at {baseline * 1000:,.0f} ms (before {before * 1000:,.0f}, after {after * 1000:,.0f}): "
+        f"ratio {issuing / baseline:.2f}"
     )
+    rest = f"; queries {len(queries)} ({len(queries) / COHORT:.1f} each: {kinds(queries)})"
+    figure = f"issuing a course run of {COHORT} (issue_cohort_certificates)"
+    report(figure, text, issuing / baseline, "<=", ISSUE_TARGET, rest=rest)
     print(
         f"   (of which in render_certificate: {sum(rendering) * 1000:,.0f} ms over {len(rendering)} renders; the rest, "
         f"queries, e-mail rendering and writing the files: {(issuing - sum(rendering)) * 1000:,.0f} ms; issuing / its "
@@ -143,7 +140,6 @@ def main():
 
     # 3. Memory.
     tracemalloc.start()
-    tracemalloc.reset_peak()
     traced = services.issue_cohort_certificates(cohort=traced_cohort)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
