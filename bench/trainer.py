@@ -6,8 +6,8 @@ against the admin's user changelist with 500 users, in turns, medians of 30 requ
 2. The attendance page of a run of 30 participants x 6 days (a row in every cell), while it is the only run and again
    once the runs of (1) exist (each cell offers their matching day as a make-up); a POST changing all 180 cells.
 3. The reminder run when 100 confirmed runs of 30 have a day within the 7-day window: the first queues 3,000
-   reminders, against one plain query of the same participant and day rows (and, for scale, that query plus a bulk
-   insert of as many outbox rows); the second finds everything queued. No e-mail is sent (see common.in_process).
+   reminders, against one plain query of the same participant and day rows; the second finds everything queued.
+   No e-mail is sent (see common.in_process).
 """
 
 import datetime
@@ -191,32 +191,11 @@ def reminders(trainer, days):
     second, (second_elapsed, again) = captured(lambda: timed(lambda: send_due_reminders(now=REMINDER_NOW)))
     if again:
         raise RuntimeError(f"the second reminder run queued {again} more")
-
-    # For scale: the same query plus a plain bulk insert of as many outbox rows of the same size.
-    sample = OutgoingMail.objects.filter(key__startswith="reminder:").first()
-    copy = {field: getattr(sample, field) for field in ("subject", "body_text", "body_html", "template")}
-    plain_insert, _rows = timed(
-        lambda: OutgoingMail.objects.bulk_create(
-            OutgoingMail(
-                key=f"baseline:{row[0]}:{row[5]}",
-                to=[row[1]],
-                language=row[2],
-                **copy,
-                message_id=sample.message_id.replace("@", f".{n}@"),
-            )
-            for n, row in enumerate(plain_fetch())
-        )
-    )
-    OutgoingMail.objects.filter(key__startswith="baseline:").delete()
     print(
         f"reminder run queuing {queued:,} reminders: {first_elapsed * 1000:,.0f} ms "
         f"({first_elapsed / queued * 1000:.2f} ms each) against one plain query of the same {len(rows):,} "
         f"participant+day rows at {fetch * 1000:.1f} ms: ratio {first_elapsed / fetch:,.0f}; "
         f"queries {len(first):,} ({kinds(first)})"
-    )
-    print(
-        f"   (for scale: that query plus a plain bulk insert of {len(rows):,} outbox rows of the same size took "
-        f"{plain_insert * 1000:,.0f} ms; ratio {first_elapsed / plain_insert:.1f})"
     )
     figure = "second reminder run (everything queued already)"
     text = f"{second_elapsed * 1000:.1f} ms, queries {len(second)} ({kinds(second)})"
