@@ -18,39 +18,42 @@ import resource
 import time
 import tracemalloc
 
-from bench.common import (
-    TARGETS,
-    bulk_attendance,
-    bulk_runs,
-    captured,
-    in_process,
-    interleaved,
-    kinds,
-    report,
-    setup_django,
-    timed,
-    versus,
-)
+from bench.common import TARGETS, captured, in_process, interleaved, kinds, report, setup_django, timed, versus
 
 WARMUP, RENDERS = 5, 20
 COHORT = 30
 RENDER_TARGET, ISSUE_TARGET = 3.0, 1.2
 PROGRAMME = "verbindend-leiderschap"
 FIRST_DAY = datetime.date(2026, 2, 2)  # as registry/tests/test_certificates.py, within the validity below
+WEEK = datetime.timedelta(weeks=1)
 
 
 def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def completed_runs(count: int, accreditation) -> list:
-    """Completed course runs of COHORT (as the tests' completed_run()) whose participants attended every day."""
-    days = list(accreditation.programme.days.order_by("number"))
-    run = {"statuses": ["completed"], "first_date": FIRST_DAY, "initials": "A.", "final_assignment_done": True}
-    runs = bulk_runs(prefix="CERT", count=count, participants=COHORT, programme_days=days, **run)
-    for cohort in runs:
-        bulk_attendance(cohort)
-    return runs
+def completed_run():
+    """A completed course run of COHORT (as the tests' completed_run()) whose participants all attended every day."""
+    from cohorts.models import CourseDay
+    from cohorts.services import attendance
+    from cohorts.tests.factories import ParticipantFactory, RegistrationFactory
+
+    cohort = (registration := RegistrationFactory(expected_participants=COHORT)).cohort
+    # The names and the run's code are printed: their glyphs weigh on the time a PDF takes.
+    person = {"registration": registration, "initials": "A.", "tussenvoegsel": "van der", "final_assignment_done": True}
+    people = [ParticipantFactory(first_name=f"Anna{n}", last_name=f"Bakker{n}", **person) for n in range(COHORT)]
+    hours = {"start_time": datetime.time(9), "end_time": datetime.time(16)}
+    days = [
+        CourseDay.objects.create(
+            cohort=cohort, programme_day=day, date=FIRST_DAY + 2 * (day.number - 1) * WEEK, **hours
+        )
+        for day in cohort.programme.days.order_by("number")
+    ]
+    entries = [attendance.AttendanceEntry(person.pk, day.pk, "present") for person in people for day in days]
+    attendance.record_attendance(cohort=cohort, entries=entries, recorded_by=None)
+    cohort.status = "completed"
+    cohort.save()
+    return cohort, people
 
 
 def main():
@@ -72,11 +75,11 @@ def main():
     accreditation.number, accreditation.contact_hours, accreditation.self_study_hours = "SLR-2026-0042", 36, 24
     accreditation.valid_from, accreditation.valid_until = datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)
     accreditation.save()
-    cohort, traced_cohort = completed_runs(2, accreditation)
+    (cohort, people), (traced_cohort, _people) = completed_run(), completed_run()
     print(f"   (two completed course runs of {COHORT} made in {time.perf_counter() - started:.1f} s)")
 
     # The snapshot of (1) and of the baseline of (2): the first participant's, as issuing would build it.
-    participant, days = cohort.participants.order_by("pk").first(), cohort.days.count()
+    participant, days = people[0], cohort.days.count()
     snapshot = services.build_snapshot(
         participant=participant,
         kind=Certificate.Kind.CERTIFICATE,

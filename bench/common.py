@@ -190,11 +190,11 @@ def board_number() -> str:
     return str(next(BOARD_NUMBERS))
 
 
-def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1, **person):
+def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1):
     """
-    `count` course runs made in bulk, each with a board, a placed registration, its participants (with the fields of
-    `person`) and a day per programme day, 14 days apart; run n has status n of `statuses` (in turn), and its days
-    start `spread` x n days after `first_date`.
+    `count` course runs made in bulk, each with a board, a placed registration, its participants and a day per
+    programme day, 14 days apart; run n has status n of `statuses` (in turn), and its days start `spread` x n days
+    after `first_date`.
     """
     from django.utils import timezone
 
@@ -217,7 +217,7 @@ def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_da
         Registration(board=board, cohort=cohort, submission_key=uuid.uuid4().hex, **placed, **contact)
         for board, cohort, contact in zip(boards, cohorts, contacts, strict=True)
     )
-    person = {"tussenvoegsel": "van der", "role": "directeur", "school": "OBS De Regenboog", "brin": "16SW", **person}
+    person = {"tussenvoegsel": "van der", "role": "directeur", "school": "OBS De Regenboog", "brin": "16SW"}
     Participant.objects.bulk_create(
         Participant(
             registration=registration,
