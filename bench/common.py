@@ -1,9 +1,8 @@
-"""What the benchmarks share: scratch services, measuring, bulk data, and the targets that decide the run."""
+"""What the benchmarks share: the targets that decide the run, scratch services, measuring, and bulk data."""
 
 import atexit
 import datetime
 import itertools
-import math
 import operator
 import os
 import shutil
@@ -26,10 +25,6 @@ OPERATORS = {">=": operator.ge, "<=": operator.le, "<": operator.lt, "==": opera
 # --- Targets ---------------------------------------------------------------------------------
 
 
-def number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
 class Targets:
     """The figures that have a target: each checked where it is printed; `finish()` fails the run if one missed."""
 
@@ -41,7 +36,8 @@ class Targets:
         unit = f" {unit}" if unit else ""
         if OPERATORS[op](value, limit):
             return f"(target {op} {limit:g}{unit})"
-        self.missed.append(f"{figure}: {number(value)}{unit} (target {op} {limit:g}{unit})")
+        shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        self.missed.append(f"{figure}: {shown}{unit} (target {op} {limit:g}{unit})")
         return f"(target {op} {limit:g}{unit}) MISSED"
 
     def finish(self):
@@ -53,6 +49,25 @@ class Targets:
 
 TARGETS = Targets()
 target = TARGETS.check
+
+
+def report(figure: str, text: str, value: float, op: str, limit: float, unit: str = "", rest: str = ""):
+    """Print `figure: text`, then the target of `value` beside it, then `rest`."""
+    print(f"{figure}: {text} {target(figure, value, op, limit, unit)}{rest}", flush=True)
+
+
+def report_ratio(figure: str, value: float, baseline: float, against: str, unit: str, limit: float, rest: str = ""):
+    """Print a rate against its baseline's, and their ratio beside its target (at least `limit`)."""
+    ratio = value / baseline
+    text = f"{value:,.1f} {unit} against {against} at {baseline:,.1f} {unit}: ratio {ratio:.2f}"
+    report(figure, text, ratio, ">=", limit, rest=rest)
+
+
+def versus(figure: str, samples: list, baseline: list, against: str, op: str, limit: float, rest: str = ""):
+    """Print the medians (and p90s) of `samples` and of their baseline, and the ratio of the medians."""
+    ratio = median_ms(samples) / median_ms(baseline)
+    text = f"{median_p90(samples)} against {against} at {median_p90(baseline)}: ratio {ratio:.2f}"
+    report(figure, text, ratio, op, limit, rest=rest)
 
 
 # --- Scratch services ------------------------------------------------------------------------
@@ -69,38 +84,30 @@ def setup_django() -> str:
     """
     Point Django at scratch services, migrate, and return a scratch folder; all are removed at exit.
 
-    Production-like where possible: a scratch database on PostgreSQL when DATABASE_URL names it or one answers on
-    127.0.0.1:5432, and a Redis broker when CELERY_BROKER_URL is set or one answers on 127.0.0.1:6379 (database 15);
-    SQLite and in-process otherwise.
+    A scratch database on PostgreSQL when DATABASE_URL names it or one answers on 127.0.0.1:5432, and a Redis broker
+    when CELERY_BROKER_URL is set or one answers on 127.0.0.1:6379 (database 15); SQLite and in-process otherwise.
     """
-    scratch = scratch_folder()
-    configured = os.environ.get("DATABASE_URL", "")
+    import django
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    scratch, configured = scratch_folder(), os.environ.get("DATABASE_URL", "")
     if configured.startswith("postgres") or (not configured and answers(5432)):
         server = configured or "postgres://postgres@127.0.0.1:5432/postgres"
         url, drop = scratch_database(server, f"verbindend_bench_{os.getpid()}")
         os.environ["DATABASE_URL"] = url
-        atexit.register(lambda: (close_connections(), drop()))
+        atexit.register(lambda: (connections.close_all(), drop()))
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
     if not os.environ.get("CELERY_BROKER_URL") and answers(6379, b"PING\r\n", b"+PONG"):
         os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/15"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verbindend.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-    from django.core.management import call_command
-    from django.db import connection
-
     django.setup()
     call_command("migrate", verbosity=0)
     connection.queries_log = deque(maxlen=100_000)  # Django keeps 9,000; the reminder run makes more
     print(f"   (database: {connection.vendor}; broker: {os.environ.get('CELERY_BROKER_URL') or 'none'})", flush=True)
     return scratch
-
-
-def close_connections():
-    from django.db import connections
-
-    connections.close_all()
 
 
 def in_process(**settings):
@@ -147,16 +154,19 @@ def kinds(queries) -> str:
     return ", ".join(f"{count} {verb}" for verb, count in counts.most_common())
 
 
-def percentile(samples: list[float], q: float) -> float:
-    """Nearest-rank percentile of seconds, in milliseconds."""
-    ordered = sorted(samples)
-    if not ordered:
-        return float("nan")
-    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))] * 1000
+def percentile(samples: list[float], percent: int) -> float:
+    """The `percent`th percentile of seconds, in milliseconds."""
+    if len(samples) < 2:
+        return samples[0] * 1000 if samples else float("nan")
+    return statistics.quantiles(samples, n=100, method="inclusive")[percent - 1] * 1000
 
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+def median_p90(samples: list[float]) -> str:
+    return f"{median_ms(samples):.1f} ms median (p90 {percentile(samples, 90):.1f})"
 
 
 def interleaved(calls: dict, *, warmup: int, rounds: int) -> dict[str, list[float]]:
@@ -169,16 +179,6 @@ def interleaved(calls: dict, *, warmup: int, rounds: int) -> dict[str, list[floa
             if turn >= warmup:
                 samples[name].append(seconds)
     return samples
-
-
-def versus(figure: str, samples: list[float], baseline: list[float], baseline_name: str, op: str, limit: float) -> str:
-    """The medians (and p90s) of `samples` and of their baseline, and the ratio of the medians beside its target."""
-    ratio = median_ms(samples) / median_ms(baseline)
-    return (
-        f"{figure}: {median_ms(samples):.1f} ms median (p90 {percentile(samples, 0.9):.1f}) against {baseline_name} "
-        f"at {median_ms(baseline):.1f} ms (p90 {percentile(baseline, 0.9):.1f}): ratio {ratio:.2f} "
-        f"{target(figure, ratio, op, limit)}"
-    )
 
 
 # --- Bulk data -------------------------------------------------------------------------------
@@ -201,59 +201,55 @@ def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_da
 
     from cohorts.models import Board, Cohort, CourseDay, Participant, Registration
 
-    now, tag = timezone.now(), prefix.lower()
+    now, tag, minutes = timezone.now(), prefix.lower(), datetime.timedelta(minutes=1)
     boards = Board.objects.bulk_create(
         Board(name=f"Stichting {prefix} {n}", bestuursnummer=board_number(), sector="po") for n in range(count)
     )
+    run = {"programme": programme_days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}
     cohorts = Cohort.objects.bulk_create(
-        Cohort(
-            programme=programme_days[0].programme,
-            code=f"{prefix}-{n + 1:05d}",
-            status=statuses[n % len(statuses)],
-            trainer=trainer,
-            venue="Zaal De Eik",
-            place="Utrecht",
-            created_at=now - datetime.timedelta(minutes=n),
-        )
+        Cohort(code=f"{prefix}-{n + 1:05d}", status=statuses[n % len(statuses)], **run, created_at=now - minutes * n)
         for n in range(count)
     )
+    placed = {"status": "placed", "privacy_consent_at": now, "expected_participants": participants}
+    contacts = [
+        {"contact_name": "Fatima el Amrani", "contact_email": f"contact{n}@{tag}.example.nl"} for n in range(count)
+    ]
     registrations = Registration.objects.bulk_create(
-        Registration(
-            board=board,
-            cohort=cohort,
-            status=Registration.Status.PLACED,
-            contact_name="Fatima el Amrani",
-            contact_email=f"contact{n}@{tag}.example.nl",
-            expected_participants=participants,
-            privacy_consent_at=now,
-            submission_key=uuid.uuid4().hex,
-        )
-        for n, (board, cohort) in enumerate(zip(boards, cohorts, strict=True))
+        Registration(board=board, cohort=cohort, submission_key=uuid.uuid4().hex, **placed, **contact)
+        for board, cohort, contact in zip(boards, cohorts, contacts, strict=True)
     )
+    person = {"tussenvoegsel": "van der", "role": "directeur", "school": "OBS De Regenboog", "brin": "16SW"}
     Participant.objects.bulk_create(
         Participant(
             registration=registration,
             cohort=registration.cohort,
             first_name=f"Anne{p}",
-            tussenvoegsel="van der",
             last_name=f"Berg{n}",
             email=f"leider{n}-{p}@{tag}.example.nl",
-            role=Participant.Role.DIRECTEUR,
-            school="OBS De Regenboog",
-            brin="16SW",
+            **person,
         )
         for n, registration in enumerate(registrations)
         for p in range(participants)
     )
+    times = {"start_time": datetime.time(9, 0), "end_time": datetime.time(16, 30)}
     CourseDay.objects.bulk_create(
-        CourseDay(
-            cohort=cohort,
-            programme_day=day,
-            date=first_date + datetime.timedelta(days=spread * n + 14 * index),
-            start_time=datetime.time(9, 0),
-            end_time=datetime.time(16, 30),
-        )
+        CourseDay(cohort=cohort, programme_day=day, date=first_date + datetime.timedelta(spread * n + 14 * i), **times)
         for n, cohort in enumerate(cohorts)
-        for index, day in enumerate(programme_days)
+        for i, day in enumerate(programme_days)
     )
     return cohorts
+
+
+def bulk_attendance(cohort, *, recorded_by=None) -> list[tuple[int, int]]:
+    """Every participant of `cohort` present on every day, in bulk; return the (participant, day) cells."""
+    from django.utils import timezone
+
+    from cohorts.models import Attendance
+
+    people, days = cohort.participants.values_list("pk", flat=True), cohort.days.values_list("pk", flat=True)
+    cells, now = [(p, d) for p in people for d in days], timezone.now()
+    Attendance.objects.bulk_create(
+        Attendance(participant_id=p, course_day_id=d, status="present", recorded_by=recorded_by, recorded_at=now)
+        for p, d in cells
+    )
+    return cells

@@ -1,16 +1,11 @@
 """
 Load: 200 boards registering and 1,000 participants viewing their pages at once, against gunicorn on PostgreSQL
-(bench/web.py), with a Celery worker sending the e-mails. Reported: throughput, p50/p95/p99 per kind of request and
-CPU per request of each part, against the bare view on the same server. Targets: zero errors, no e-mail lost.
-
-The data comes first, through the services: 40 course runs, each formed for one board's registration, its six days
-scheduled, 25 participants enrolled and confirmed; every other run began five weeks ago and has the attendance of its
-first two days. The worker sends the e-mails this makes before the load starts. Then 1,200 visitors in a random
-order from 64 threads (64 requests in flight): each board GETs /aanmelden/ and POSTs a valid registration (302 to the
-thank-you page); each participant GETs their page (200 with their name) and rooster.ics (200, their six days). Any
-other answer, a timeout or a connection error is an error. With 64 in flight and four workers, a request's latency
-is mostly its wait in gunicorn's queue. The baseline is as many bare GETs from as many threads; load and baseline
-take turns in four rounds.
+(bench/web.py) with a Celery worker sending the e-mails; the baseline is as many bare GETs from as many threads, in
+four turns each. The data comes first, through the services: 40 confirmed course runs of 25, every other one begun
+five weeks ago with the attendance of its days. Then the visitors in a random order from 64 threads: each board GETs
+/aanmelden/ and POSTs a valid registration, each participant GETs their page and rooster.ics; any other answer than
+the expected one is an error. With 64 in flight and four workers, a request's latency is mostly its wait in
+gunicorn's queue. Targets: no error, no e-mail lost.
 """
 
 import datetime
@@ -19,10 +14,11 @@ import os
 import random
 import time
 import uuid
+from collections import defaultdict
 from urllib.parse import urlsplit
 
 from bench import web
-from bench.common import ROOT, TARGETS, board_number, setup_django, target
+from bench.common import ROOT, TARGETS, board_number, percentile, report, setup_django, timed
 from bench.registration import PAGE, post_registration, prepare_post
 from harness import CeleryWorker, SinkSMTP
 
@@ -31,6 +27,7 @@ PARTICIPANTS = 1000
 COHORTS = 40  # of PARTICIPANTS // COHORTS participants each, within the programme's 30
 CONCURRENCY = 64  # sixteen for each of gunicorn's four workers: a queue forms, as when many follow one e-mail's link
 ROUNDS = 4
+DAY = {"start_time": datetime.time(9, 30), "end_time": datetime.time(16, 30), "venue": "Zaal De Eik"}  # of each run
 MAIL_WAIT = 120  # seconds to wait for the worker to send the e-mails
 KINDS = {
     "form": f"registration GET {PAGE}",
@@ -66,52 +63,40 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     programme = Programme.objects.get(slug="verbindend-leiderschap")
     days = list(programme.days.order_by("number"))
     schools = [school for board in SCHOOLS.values() for school in board]
-    trainer = get_user_model().objects.create_user("bench-trainer", "trainer@example.nl", is_staff=True)
     today, per_cohort, pages = timezone.localdate(), PARTICIPANTS // COHORTS, []
+    contact = {
+        "contact_name": "Marieke de Boer",
+        "contact_function": "Bestuurssecretaris",
+        "contact_phone": "0301234567",
+    }
+    wishes = {"kind": Registration.Kind.NEW_COHORT, "expected_participants": per_cohort, "preferred_place": "Utrecht"}
     for c in range(COHORTS):
         number = board_number()
+        # A trainer of its own: the runs share their dates, and a trainer cannot be on two course days at once.
+        trainer = get_user_model().objects.create_user(f"bench-trainer-{c}", f"trainer{c}@example.nl", is_staff=True)
+        board = {"name": f"Stichting Onderwijs {number}", "kind": "bestuur", "bestuursnummer": number, "sector": "po"}
         with transaction.atomic():
             registration = registrations.submit_registration(
-                board_data={
-                    "name": f"Stichting Onderwijs {number}",
-                    "kind": "bestuur",
-                    "bestuursnummer": number,
-                    "sector": "po",
-                    "place": "Utrecht",
-                },
-                registration_data={
-                    "kind": Registration.Kind.NEW_COHORT,
-                    "contact_name": "Marieke de Boer",
-                    "contact_function": "Bestuurssecretaris",
-                    "contact_email": f"bestuur{number}@example.nl",
-                    "contact_phone": "0301234567",
-                    "expected_participants": per_cohort,
-                    "preferred_place": "Utrecht",
-                },
+                board_data={**board, "place": "Utrecht"},
+                registration_data={**contact, **wishes, "contact_email": f"bestuur{number}@example.nl"},
                 submission_key=uuid.uuid4().hex,
                 language="nl",
                 programme=programme,
             )
             cohort = registrations.form_cohort(registrations=[registration], programme=programme, trainer=trainer)
             registration.refresh_from_db()
-            rows = []
-            for n in range(c * per_cohort, (c + 1) * per_cohort):
-                school, brin = schools[n % len(schools)]
-                role = Participant.Role.DIRECTEUR
-                rows.append({**participant_name(n), "email": f"deelnemer{n}@school.example.nl", "role": role})
-                rows[-1].update(school=school, brin=brin)
+            rows = [
+                {**participant_name(n), "email": f"deelnemer{n}@school.example.nl", "role": Participant.Role.DIRECTEUR}
+                | dict(zip(("school", "brin"), schools[n % len(schools)], strict=True))
+                for n in range(c * per_cohort, (c + 1) * per_cohort)
+            ]
             people = enrolment.enroll_participants(registration=registration, rows=rows)
             # Enrolment closes on day 1, so the days are scheduled after it; every other run began five weeks ago.
             first = today + datetime.timedelta(weeks=-5 if c % 2 else 3)
             for offset, day in enumerate(days):
+                date = first + datetime.timedelta(weeks=3 * offset)
                 scheduling.save_course_day(
-                    day=CourseDay(
-                        cohort=cohort,
-                        programme_day=day,
-                        date=first + datetime.timedelta(weeks=3 * offset),
-                        start_time=datetime.time(9, 30),
-                        end_time=datetime.time(16, 30),
-                    ),
+                    day=CourseDay(cohort=cohort, programme_day=day, date=date, **DAY),
                     changed_fields=[],
                     replaying=True,  # the runs that began five weeks ago were scheduled before that
                 )
@@ -133,34 +118,29 @@ def wait_for_mail(keys=None) -> tuple[int, int, float]:
     started = time.perf_counter()
     while time.perf_counter() - started < MAIL_WAIT and rows.exclude(status=OutgoingMail.Status.SENT).exists():
         time.sleep(0.1)
-    return rows.count(), rows.filter(status=OutgoingMail.Status.SENT).count(), time.perf_counter() - started
+    return (rows.count(), rows.filter(status=OutgoingMail.Status.SENT).count(), time.perf_counter() - started)
 
 
-# --- The visitors: each with cookies of its own ------------------------------------------------
+def board(client, _state, record):
+    client.cookies.clear()  # a new visitor
+    form = {}
+    if record(KINDS["form"], lambda: form.update(token=prepare_post(client))):
+        record(KINDS["post"], lambda: post_registration(client, form["token"]))
 
 
-def board(port: int):
-    def visit(_client, _state, record):
-        client, form = web.Client(port), {}
-        if record(KINDS["form"], lambda: form.update(token=prepare_post(client))):
-            record(KINDS["post"], lambda: post_registration(client, form["token"]))
-
-    return visit
-
-
-def participant(port: int, path: str, name: bytes):
+def participant(path: str, name: bytes):
     def page(client):
         response = client.request("GET", path)
-        return None if response.status == 200 and name in response.body else response.excerpt()
+        return None if response.status == 200 and name in response.body else web.excerpt(response)
 
     def calendar(client):
         response = client.request("GET", path + "rooster.ics")
-        calendar = response.header("content-type").startswith("text/calendar")
+        calendar = response.getheader("content-type", "").startswith("text/calendar")
         ok = response.status == 200 and calendar and response.body.count(b"BEGIN:VEVENT") == 6
-        return None if ok else response.excerpt()
+        return None if ok else web.excerpt(response)
 
-    def visit(_client, _state, record):
-        client = web.Client(port)
+    def visit(client, _state, record):
+        client.cookies.clear()  # a new visitor
         if record(KINDS["page"], lambda: page(client)):
             record(KINDS["ics"], lambda: calendar(client))
 
@@ -171,18 +151,20 @@ def bare(client, _state, record):
     record(KINDS["bare"], lambda: web.get_bare(client))
 
 
-# --- The benchmark ---------------------------------------------------------------------------
+def form(client, _state, record):
+    client.cookies.clear()  # a new visitor
+    record("form", lambda: prepare_post(client) and None)
 
 
 def main():
+    from bench.registration import scratch_redis
+
     sink = SinkSMTP().start()
     web.server_environment(EMAIL_URL=f"smtp://127.0.0.1:{sink.port}")
     scratch = setup_django()
     worker = None
     try:
-        started = time.perf_counter()
-        pages = create_course_runs()
-        made = time.perf_counter() - started
+        made, pages = timed(create_course_runs)
         print(f"   ({len(pages)} participants in {COHORTS} confirmed course runs, made in {made:.1f} s)")
         if os.environ.get("CELERY_BROKER_URL"):
             log = os.path.join(scratch, "celery.log")
@@ -196,93 +178,53 @@ def main():
         if worker:
             worker.stop()
         sink.stop()
-        flush_scratch_redis()
+        if redis := scratch_redis():
+            redis.flushdb()
     TARGETS.finish()
-
-
-def flush_scratch_redis():
-    from bench.registration import scratch_redis
-
-    if client := scratch_redis():
-        client.flushdb()
 
 
 def run(server, pages: list, worker):
     from cohorts.models import Registration
 
-    port = server.port
-    # Untimed: every worker warmed up on the bare view, the form and a few participants' pages.
-    warm_up = web.Results()
-    web.drive(port, [bare] * 200, warm_up, threads=CONCURRENCY)
-
-    def form(_client, _state, record):
-        record("form", lambda: prepare_post(web.Client(port)) and None)
-
-    web.drive(port, [form] * 40, warm_up, threads=CONCURRENCY)
-    web.drive(port, [participant(port, *p) for p in pages[:40]], warm_up, threads=CONCURRENCY)
-    if problems := [(kind, result.errors[0]) for kind, result in warm_up.items() if result.errors]:
-        raise SystemExit(f"load: the warm-up failed: {problems[0]}\n--- gunicorn log:\n{server.tail()}")
-
-    visits = [board(port)] * BOARDS + [participant(port, *p) for p in pages]
+    warm_up = [[bare] * 200, [form] * 40, [participant(*page) for page in pages[:40]]]
+    web.warm_up("load", server, [(visits, None) for visits in warm_up], threads=CONCURRENCY)
+    visits = [board] * BOARDS + [participant(*page) for page in pages]
     random.Random(9).shuffle(visits)
-    requests = 2 * BOARDS + 2 * len(pages)
     last_registration = Registration.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    results, baseline = web.Results(), web.Results()
-    load_cpu, bare_cpu = web.CpuMeter(server, worker), web.CpuMeter(server, worker)
-    elapsed = bare_elapsed = 0.0
-    for n in range(ROUNDS):
-        with bare_cpu.measuring():
-            bare_elapsed += web.drive(port, [bare] * (requests // ROUNDS), baseline, threads=CONCURRENCY)
-        with load_cpu.measuring():
-            elapsed += web.drive(port, visits[n::ROUNDS], results, threads=CONCURRENCY)
-    new = list(Registration.objects.filter(pk__gt=last_registration).values_list("pk", flat=True))
-    keys = [f"{kind}:{pk}" for pk in new for kind in ("registration-received", "registration-notification")]
-    mail = wait_for_mail(keys)
-    report(server, worker, results, baseline, elapsed, bare_elapsed, (load_cpu, bare_cpu), (new, keys, *mail))
-
-
-def report(server, worker, results, baseline, elapsed, bare_elapsed, meters, mail):
-    bare_result = baseline[KINDS["bare"]]
-    done, baseline_done = sum(len(r.latencies) for r in results.values()), len(bare_result.latencies)
     sender = "a Celery worker (2 processes) sending" if worker else "no broker: e-mail sent in the request"
     print(
         f"   ({BOARDS} boards (GET and POST) and {PARTICIPANTS} participants (page and rooster.ics) in a random order "
-        f"from {CONCURRENCY} client threads; gunicorn {web.GUNICORN_WORKERS} sync workers; {sender}; "
-        f"{os.cpu_count()} CPUs)"
+        f"from {CONCURRENCY} client threads; {web.SERVER}; {sender}; {os.cpu_count()} CPUs)"
     )
-    print(f"   (load: {done} requests in {elapsed:.2f} s; baseline: {baseline_done} in {bare_elapsed:.2f} s)")
-    print(f"   (load: {meters[0].per_request(done)})")
-    print(f"   (baseline: {meters[1].per_request(baseline_done)})")
-    print(
-        f"load throughput of {BOARDS} boards and {PARTICIPANTS} participants at once: {done / elapsed:,.1f} req/s "
-        f"against the bare view at the same {CONCURRENCY} concurrent requests at {baseline_done / bare_elapsed:,.1f} "
-        f"req/s: ratio {done / elapsed / (baseline_done / bare_elapsed):.2f}"
-    )
-    bare_p95 = bare_result.percentile(0.95)
-    for kind in KINDS.values():
-        result = (baseline if kind == KINDS["bare"] else results)[kind]
-        compared = (
-            "" if kind == KINDS["bare"] else f"; p95 {result.percentile(0.95) / bare_p95:.1f} times the bare view's"
-        )
-        print(f"   {kind}: {len(result.latencies)} requests, {result.percentiles(50, 95, 99)}{compared}")
+    batches = {"baseline": ([bare] * 2 * len(visits), None), "load": (visits, None)}
+    results, elapsed = web.measure(server, batches, rounds=ROUNDS, threads=CONCURRENCY, worker=worker)
+    new = list(Registration.objects.filter(pk__gt=last_registration).values_list("pk", flat=True))
+    keys = [f"{kind}:{pk}" for pk in new for kind in ("registration-received", "registration-notification")]
+    rows, sent, waited = wait_for_mail(keys)
 
-    new, keys, rows, sent, waited = mail
-    posted = results[KINDS["post"]]
+    rates = {name: web.requests(results[name]) / elapsed[name] for name in batches}
+    print(
+        f"load throughput of {BOARDS} boards and {PARTICIPANTS} participants at once: {rates['load']:,.1f} req/s "
+        f"against the bare view at the same {CONCURRENCY} concurrent requests at {rates['baseline']:,.1f} "
+        f"req/s: ratio {rates['load'] / rates['baseline']:.2f}"
+    )
+    every = defaultdict(web.Result, {**results["load"], **results["baseline"]})
+    bare_p95 = percentile(every[KINDS["bare"]].latencies, 95)
+    for kind in KINDS.values():
+        p95 = percentile(every[kind].latencies, 95) / bare_p95
+        compared = "" if kind == KINDS["bare"] else f"; p95 {p95:.1f} times the bare view's"
+        print(f"   {kind}: {len(every[kind].latencies)} requests, {every[kind].percentiles(50, 95, 99)}{compared}")
+
+    posted = every[KINDS["post"]]
     accepted = len(posted.latencies) - len(posted.errors)
     # Two e-mails for each accepted POST: a registration missing, a row missing or a row not sent is an e-mail lost.
     lost = 2 * max(0, accepted - len(new)) + (len(keys) - sent)
-    print(
-        f"e-mails of the registrations: {len(new)} registrations for {accepted} accepted POSTs, {rows} outbox rows of "
-        f"{len(keys)}, {sent} sent ({waited:.1f} s after the load): {lost} lost {target('e-mails lost', lost, '==', 0)}"
+    text = (
+        f"{len(new)} registrations for {accepted} accepted POSTs, {rows} outbox rows of {len(keys)}, {sent} sent "
+        f"({waited:.1f} s after the load): {lost} lost"
     )
-    print(f"   (gunicorn log: {web.log_summary(server)})")
-    errors = {kind: result.errors for kind, result in {**results, **baseline}.items() if result.errors}
-    total = sum(len(found) for found in errors.values())
-    print(f"errors: {total} of {done + baseline_done} requests {target('load errors', total, '==', 0)}")
-    for kind, found in errors.items():
-        print(f"   {len(found)} of {kind}, the first: {found[0]}")
-    if total:
-        print(f"--- gunicorn log:\n{server.tail()}")
+    report("e-mails of the registrations", text, lost, "==", 0)
+    web.report_errors("load errors", every, server)
     if lost and worker:
         print(f"--- Celery worker log:\n{worker.tail()}")
 

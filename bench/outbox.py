@@ -8,7 +8,7 @@ import os
 import smtplib
 import time
 
-from bench.common import ROOT, TARGETS, setup_django, target, timed
+from bench.common import ROOT, TARGETS, report_ratio, setup_django, timed
 from harness import CeleryWorker, SinkSMTP
 
 COUNT = 1000
@@ -26,27 +26,27 @@ def main():
 
     with SinkSMTP(log=os.path.join(scratch, "smtp.log")) as sink:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-        settings.MAIL_DRAIN_GRACE_SECONDS = 0
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.MAIL_DRAIN_GRACE_SECONDS = "127.0.0.1", sink.port, 0
         subject, text, html = render_email(template="mail/test", context={}, language="nl")
+        addresses, sender = [f"leider{n}@example.nl" for n in range(COUNT)], settings.DEFAULT_FROM_EMAIL
 
         # Baseline: the same messages, built the same way, over one connection.
         messages = []
-        for n in range(COUNT):
-            message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [f"leider{n}@example.nl"])
+        for to in addresses:
+            message = EmailMultiAlternatives(subject, text, sender, [to])
             message.attach_alternative(html, "text/html")
             messages.append(message.message().as_bytes(linesep="\r\n"))
 
         def plain():
             with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
-                for n, message in enumerate(messages):
-                    smtp.sendmail(settings.DEFAULT_FROM_EMAIL, [f"leider{n}@example.nl"], message)
+                for to, message in zip(addresses, messages, strict=True):
+                    smtp.sendmail(sender, [to], message)
 
         baseline = COUNT / timed(plain)[0]
         OutgoingMail.objects.bulk_create(
             OutgoingMail(
                 key=f"bench:{n}",
-                to=[f"leider{n}@example.nl"],
+                to=[to],
                 subject=subject,
                 body_text=text,
                 body_html=html,
@@ -54,11 +54,11 @@ def main():
                 template="mail/test",
                 message_id=f"<bench-{n}@verbindend>",
             )
-            for n in range(COUNT)
+            for n, to in enumerate(addresses)
         )
         unsent = OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT)
         if os.environ.get("CELERY_BROKER_URL"):
-            sender = "one Celery worker (2 processes)"
+            name = "one Celery worker (2 processes)"
             env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "MAIL_DRAIN_GRACE_SECONDS": "0"}
             with CeleryWorker("verbindend", env=env, cwd=ROOT, log=os.path.join(scratch, "celery.log")):
                 started = time.perf_counter()
@@ -67,20 +67,14 @@ def main():
                     time.sleep(0.01)
                 elapsed = time.perf_counter() - started
         else:
-            sender = "in-process sender (no broker configured)"
-
-            def in_process():
-                while deliver_mails(mail_ids=[], fill=True).sent:
-                    pass
-
-            elapsed = timed(in_process)[0]
+            name = "in-process sender (no broker configured)"
+            started = time.perf_counter()
+            while deliver_mails(mail_ids=[], fill=True).sent:
+                pass
+            elapsed = time.perf_counter() - started
     assert OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).count() == COUNT
-    ratio = COUNT / elapsed / baseline
-    figure = f"outbox delivery of {COUNT} e-mails by {sender}"
-    print(
-        f"{figure}: {COUNT / elapsed:,.1f} messages/s against plain smtplib over one connection at {baseline:,.1f} "
-        f"messages/s: ratio {ratio:.2f} {target(figure, ratio, '>=', TARGET)}"
-    )
+    figure = f"outbox delivery of {COUNT} e-mails by {name}"
+    report_ratio(figure, COUNT / elapsed, baseline, "plain smtplib over one connection", "messages/s", TARGET)
     TARGETS.finish()
 
 

@@ -8,31 +8,21 @@ PARTICIPANTS = 10_000
 PER_RUN = 25
 
 
-def completed_runs(programme, prefix: str) -> list[int]:
-    """Course runs of PER_RUN participants that ended in 2020, long past every retention period."""
-    cohorts = bulk_runs(
-        prefix=prefix,
-        count=PARTICIPANTS // PER_RUN,
-        participants=PER_RUN,
-        statuses=["completed"],
-        first_date=datetime.date(2020, 1, 6),
-        programme_days=[programme.days.get(number=1)],
-    )
-    return [cohort.pk for cohort in cohorts]
-
-
 def main():
     setup_django()
     from cohorts.models import Participant
     from privacy import services as privacy
     from programme.models import Programme
 
-    programme = Programme.objects.get(slug="verbindend-leiderschap")
-    baseline_rows = Participant.objects.filter(cohort_id__in=completed_runs(programme, "A"))
+    days = [Programme.objects.get(slug="verbindend-leiderschap").days.get(number=1)]
+    # Course runs of PER_RUN participants that ended in 2020, long past every retention period.
+    run = {"count": PARTICIPANTS // PER_RUN, "participants": PER_RUN, "statuses": ["completed"], "programme_days": days}
+    baseline_runs = bulk_runs(prefix="A", first_date=datetime.date(2020, 1, 6), **run)
+    baseline_rows = Participant.objects.filter(cohort__in=baseline_runs)
     baseline = timed(lambda: baseline_rows.update(first_name="Gewist", last_name="", school=""))[0]
     baseline_rows.delete()
 
-    completed_runs(programme, "B")
+    bulk_runs(prefix="B", first_date=datetime.date(2020, 1, 6), **run)
     queries, (elapsed, report) = captured(lambda: timed(privacy.apply_retention))
     assert report["participants"] == PARTICIPANTS, report
     again, second = captured(privacy.apply_retention)

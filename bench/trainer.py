@@ -6,8 +6,8 @@ against the admin's user changelist with 500 users, in turns, medians of 30 requ
 2. The attendance page of a run of 30 participants x 6 days (a row in every cell), while it is the only run and again
    once the runs of (1) exist (each cell offers their matching day as a make-up); a POST changing all 180 cells.
 3. The reminder run when 100 confirmed runs of 30 have a day within the 7-day window: the first queues 3,000
-   reminders, against one plain query of the same participant and day rows (and, for scale, that query plus a bulk
-   insert of as many outbox rows); the second finds everything queued. No e-mail is sent (see common.in_process).
+   reminders, against one plain query of the same participant and day rows; the second finds everything queued.
+   No e-mail is sent (see common.in_process).
 """
 
 import datetime
@@ -18,15 +18,16 @@ from zoneinfo import ZoneInfo
 
 from bench.common import (
     TARGETS,
+    bulk_attendance,
     bulk_runs,
     captured,
     in_process,
     interleaved,
     kinds,
     median_ms,
-    percentile,
+    median_p90,
+    report,
     setup_django,
-    target,
     timed,
     versus,
 )
@@ -43,10 +44,20 @@ REMINDER_NOW = datetime.datetime(2028, 3, 6, 12, 0, tzinfo=AMSTERDAM)
 REMINDER_DAY_ONE = datetime.date(2028, 3, 10)
 
 
-def answered(response, expect: int):
-    if response.status_code != expect:
-        raise RuntimeError(f"HTTP {response.status_code} instead of {expect}: {response.content[:300]!r}")
-    return response
+def getter(client, url: str, expect: int = 200, fields: dict | None = None):
+    """A request of `url` (a POST of `fields` if given) that fails on any other status than `expect`."""
+
+    def request():
+        response = client.post(url, fields()) if fields else client.get(url)
+        if response.status_code != expect:
+            raise RuntimeError(f"HTTP {response.status_code} instead of {expect}: {response.content[:300]!r}")
+        return response
+
+    return request
+
+
+def made(what: str, started: float):
+    print(f"   ({what} made in {time.perf_counter() - started:.1f} s)", flush=True)
 
 
 def main():
@@ -62,65 +73,44 @@ def main():
     days = list(seeded_programme().days.order_by("number"))
     trainer = User.objects.create_superuser("trainer", "trainer@example.nl", "bench-password-not-used")
     password = make_password("bench-password-not-used")
+    names = [{"first_name": f"Voornaam{n}", "last_name": f"Achternaam{n}"} for n in range(LIST_USERS - 1)]
     User.objects.bulk_create(
-        User(
-            username=f"user{n:03d}",
-            email=f"user{n:03d}@example.nl",
-            first_name=f"Voornaam{n}",
-            last_name=f"Achternaam{n}",
-            password=password,
-            is_staff=n % 10 == 0,
-        )
-        for n in range(LIST_USERS - 1)
+        User(username=f"user{n:03d}", email=f"user{n:03d}@example.nl", password=password, is_staff=n % 10 == 0, **name)
+        for n, name in enumerate(names)
     )
     client = Client()
     client.force_login(trainer)
-    users = lambda: answered(client.get("/admin/auth/user/"), 200)  # noqa: E731
+    users = getter(client, "/admin/auth/user/")
     users_queries, users_page = captured(users)
     changelist = f"the user changelist ({LIST_USERS} users)"
-    print(f"   ({User.objects.count()} users made in {time.perf_counter() - started:.1f} s)")
+    made(f"{User.objects.count()} users", started)
+
+    def against_users(figure: str, samples: dict, page: str, queries: list):
+        rest = f"; queries {len(queries)} vs {len(users_queries)}"
+        versus(figure, samples[page], samples["users"], changelist, "<=", PAGE_TARGET, rest=rest)
 
     # 2. The attendance page and its POST, while its course run is the only one.
     grid = attendance_grid(client, trainer, days)
     samples = interleaved({"users": users, "grid": grid["get"], "post": grid["post"]}, warmup=WARMUP, rounds=REQUESTS)
-    grid_queries, _page = captured(grid["get"])
     post_queries, _page = captured(grid["post"])
     grid["check"]()
     shape = f"{GRID_PARTICIPANTS} x {len(days)}"
-    figure = f"attendance page ({shape}, the only course run)"
+    against_users(f"attendance page ({shape}, the only course run)", samples, "grid", captured(grid["get"])[0])
+    post, times = samples["post"], median_ms(samples["post"]) / median_ms(samples["users"])
     print(
-        f"{versus(figure, samples['grid'], samples['users'], changelist, '<=', PAGE_TARGET)}; "
-        f"queries {len(grid_queries)} vs {len(users_queries)}"
-    )
-    post = samples["post"]
-    print(
-        f"attendance POST saving all {grid['cells']} cells: {median_ms(post):.1f} ms median (p90 "
-        f"{percentile(post, 0.9):.1f}), {median_ms(post) / median_ms(samples['users']):.2f} x the user changelist; "
+        f"attendance POST saving all {grid['cells']} cells: {median_p90(post)}, {times:.2f} x the user changelist; "
         f"queries {len(post_queries)} ({kinds(post_queries)})"
     )
 
     # 1. The course run changelist.
-    started = time.perf_counter()
-    statuses = ["planned", "confirmed", "running", "completed", "requested"]
-    first = datetime.date(2025, 9, 1)
-    bulk_runs(
-        prefix="LIST",
-        count=LIST_COHORTS,
-        participants=3,
-        statuses=statuses,
-        first_date=first,
-        trainer=trainer,
-        programme_days=days,
-    )
-    print(f"   ({LIST_COHORTS} course runs made in {time.perf_counter() - started:.1f} s)")
-    cohorts = lambda: answered(client.get("/admin/cohorts/cohort/"), 200)  # noqa: E731
+    started, statuses = time.perf_counter(), ["planned", "confirmed", "running", "completed", "requested"]
+    run = {"statuses": statuses, "first_date": datetime.date(2025, 9, 1), "trainer": trainer, "programme_days": days}
+    bulk_runs(prefix="LIST", count=LIST_COHORTS, participants=3, **run)
+    made(f"{LIST_COHORTS} course runs", started)
+    cohorts = getter(client, "/admin/cohorts/cohort/")
     samples = interleaved({"cohorts": cohorts, "users": users}, warmup=WARMUP, rounds=REQUESTS)
     cohorts_queries, cohorts_page = captured(cohorts)
-    figure = f"cohort changelist ({LIST_COHORTS} cohorts)"
-    print(
-        f"{versus(figure, samples['cohorts'], samples['users'], changelist, '<=', PAGE_TARGET)}; "
-        f"queries {len(cohorts_queries)} vs {len(users_queries)}"
-    )
+    against_users(f"cohort changelist ({LIST_COHORTS} cohorts)", samples, "cohorts", cohorts_queries)
     print(
         f"   (queries: {kinds(cohorts_queries)} vs {kinds(users_queries)}; pages of "
         f"{len(cohorts_page.content) / 1024:.0f} and {len(users_page.content) / 1024:.0f} KiB)"
@@ -129,11 +119,7 @@ def main():
     # 2, again, now that other course runs exist; ten rounds, as this page takes seconds.
     samples = interleaved({"users": users, "grid": grid["get"]}, warmup=1, rounds=10)
     grid_queries, grid_page = captured(grid["get"])
-    figure = f"attendance page ({shape}, {LIST_COHORTS} other course runs)"
-    print(
-        f"{versus(figure, samples['grid'], samples['users'], changelist, '<=', PAGE_TARGET)}; "
-        f"queries {len(grid_queries)} vs {len(users_queries)}"
-    )
+    against_users(f"attendance page ({shape}, {LIST_COHORTS} other course runs)", samples, "grid", grid_queries)
     print(
         f"   (10 rounds; a page of {len(grid_page.content) / 1024:,.0f} KiB, {grid['options']()} make-up options "
         f"in each of its {grid['cells']} cells)"
@@ -146,34 +132,18 @@ def main():
 def attendance_grid(client, trainer, days) -> dict:
     """A course run with an attendance row in every cell; its page's GET, and a POST that changes every cell."""
     from django.urls import reverse
-    from django.utils import timezone
 
     from cohorts.models import Attendance, CourseDay
 
-    cohort = bulk_runs(
-        prefix="GRID",
-        count=1,
-        participants=GRID_PARTICIPANTS,
-        statuses=["running"],
-        trainer=trainer,
-        first_date=datetime.date(2026, 1, 12),
-        programme_days=days,
-    )[0]
-    people, cohort_days = cohort.participants.values_list("pk", flat=True), cohort.days.values_list("pk", flat=True)
-    cells = [(p, d) for p in people for d in cohort_days]
-    now = timezone.now()
-    Attendance.objects.bulk_create(
-        Attendance(participant_id=p, course_day_id=d, status="present", recorded_by=trainer, recorded_at=now)
-        for p, d in cells
-    )
-    url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
-    state = {"status": "present"}
+    run = {"statuses": ["running"], "first_date": datetime.date(2026, 1, 12), "programme_days": days}
+    cohort = bulk_runs(prefix="GRID", count=1, participants=GRID_PARTICIPANTS, trainer=trainer, **run)[0]
+    cells, state = bulk_attendance(cohort, recorded_by=trainer), {"status": "present"}
 
-    def post():
+    def fields():
         # Present and absent in turn, so that every POST changes every cell.
         state["status"] = "absent" if state["status"] == "present" else "present"
-        fields = {f"{field}-{p}-{d}": "" for p, d in cells for field in "mn"}
-        return answered(client.post(url, {**fields, **{f"s-{p}-{d}": state["status"] for p, d in cells}}), 302)
+        blank = {f"{field}-{p}-{d}": "" for p, d in cells for field in "mn"}
+        return {**blank, **{f"s-{p}-{d}": state["status"] for p, d in cells}}
 
     def check():
         found = Counter(Attendance.objects.filter(course_day__cohort=cohort).values_list("status", flat=True))
@@ -184,8 +154,9 @@ def attendance_grid(client, trainer, days) -> dict:
         day = cohort.days.first()
         return CourseDay.objects.exclude(cohort=cohort).filter(programme_day_id=day.programme_day_id).count()
 
-    get = lambda: answered(client.get(url), 200)  # noqa: E731
-    return {"get": get, "post": post, "check": check, "options": options, "cells": len(cells)}
+    url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
+    post = getter(client, url, 302, fields)
+    return {"get": getter(client, url), "post": post, "check": check, "options": options, "cells": len(cells)}
 
 
 def reminders(trainer, days):
@@ -195,20 +166,10 @@ def reminders(trainer, days):
     from cohorts.services.reminders import send_due_reminders
     from mail.models import OutgoingMail
 
-    started = time.perf_counter()
-    bulk_runs(
-        prefix="REM",
-        count=REMINDER_COHORTS,
-        participants=REMINDER_PARTICIPANTS,
-        statuses=["confirmed"],
-        first_date=REMINDER_DAY_ONE,
-        trainer=trainer,
-        programme_days=days,
-        spread=0,
-    )
-    expected = REMINDER_COHORTS * REMINDER_PARTICIPANTS
-    made = time.perf_counter() - started
-    print(f"   ({REMINDER_COHORTS} confirmed course runs with {expected:,} participants made in {made:.1f} s)")
+    started, expected = time.perf_counter(), REMINDER_COHORTS * REMINDER_PARTICIPANTS
+    run = {"statuses": ["confirmed"], "first_date": REMINDER_DAY_ONE, "trainer": trainer, "programme_days": days}
+    bulk_runs(prefix="REM", count=REMINDER_COHORTS, participants=REMINDER_PARTICIPANTS, spread=0, **run)
+    made(f"{REMINDER_COHORTS} confirmed course runs with {expected:,} participants", started)
     today = timezone.localdate(REMINDER_NOW, AMSTERDAM)
 
     def plain_fetch():
@@ -219,8 +180,7 @@ def reminders(trainer, days):
         return list(rows.values_list("pk", *fields, "cohort__days__start_time"))
 
     fetches = [timed(plain_fetch) for _ in range(6)]  # the first untimed
-    rows = fetches[-1][1]
-    if len(rows) != expected:
+    if len(rows := fetches[-1][1]) != expected:
         raise RuntimeError(f"the plain query found {len(rows)} rows, expected {expected}")
     fetch = statistics.median(seconds for seconds, _rows in fetches[1:])
     first, (first_elapsed, queued) = captured(lambda: timed(lambda: send_due_reminders(now=REMINDER_NOW)))
@@ -231,38 +191,15 @@ def reminders(trainer, days):
     second, (second_elapsed, again) = captured(lambda: timed(lambda: send_due_reminders(now=REMINDER_NOW)))
     if again:
         raise RuntimeError(f"the second reminder run queued {again} more")
-
-    # For scale: the same query plus a plain bulk insert of as many outbox rows of the same size.
-    sample = OutgoingMail.objects.filter(key__startswith="reminder:").first()
-    copy = {field: getattr(sample, field) for field in ("subject", "body_text", "body_html", "template")}
-    plain_insert, _rows = timed(
-        lambda: OutgoingMail.objects.bulk_create(
-            OutgoingMail(
-                key=f"baseline:{row[0]}:{row[5]}",
-                to=[row[1]],
-                language=row[2],
-                **copy,
-                message_id=sample.message_id.replace("@", f".{n}@"),
-            )
-            for n, row in enumerate(plain_fetch())
-        )
-    )
-    OutgoingMail.objects.filter(key__startswith="baseline:").delete()
     print(
         f"reminder run queuing {queued:,} reminders: {first_elapsed * 1000:,.0f} ms "
         f"({first_elapsed / queued * 1000:.2f} ms each) against one plain query of the same {len(rows):,} "
         f"participant+day rows at {fetch * 1000:.1f} ms: ratio {first_elapsed / fetch:,.0f}; "
         f"queries {len(first):,} ({kinds(first)})"
     )
-    print(
-        f"   (for scale: that query plus a plain bulk insert of {len(rows):,} outbox rows of the same size took "
-        f"{plain_insert * 1000:,.0f} ms; ratio {first_elapsed / plain_insert:.1f})"
-    )
     figure = "second reminder run (everything queued already)"
-    print(
-        f"{figure}: {second_elapsed * 1000:.1f} ms, queries {len(second)} ({kinds(second)}) "
-        f"{target(f'{figure} queries', len(second), '<=', NO_OP_TARGET)}"
-    )
+    text = f"{second_elapsed * 1000:.1f} ms, queries {len(second)} ({kinds(second)})"
+    report(figure, text, len(second), "<=", NO_OP_TARGET)
 
 
 if __name__ == "__main__":
