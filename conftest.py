@@ -202,16 +202,27 @@ def _flushes_the_database(item) -> bool:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     # A transactional test ends with the tables emptied, the migrations' seeds included (the programme, its
-    # accreditations, the privacy statement, the staff groups). Put them back at once, so that every test starts
-    # from the database migrate leaves, whichever ran before it on its worker.
+    # accreditations, the privacy statement, the staff groups). Put them back at once, with the same ids each
+    # time, so that every test starts from the same database, whichever ran before it on its worker.
     try:
         return (yield)
     finally:
-        if _flushes_the_database(item):
+        if nextitem is not None and _flushes_the_database(item):  # after the last one the database is dropped
             from pytest_django.plugin import blocking_manager_key
 
             with item.config.stash[blocking_manager_key].unblock():
+                empty_with_the_same_ids()
                 _reseed()
+
+
+def empty_with_the_same_ids():
+    """
+    Empty the database and restart its ids, so that the content types and permissions that migrate's signal makes
+    again get the same ids each time: processes that outlive a test (the browser tests' stack) cache them.
+    """
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0, reset_sequences=True)
 
 
 def _reseed():

@@ -19,6 +19,7 @@ from harness import answers, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSED = "target missed: "  # how a benchmark's last lines name each missed target, for bench/run.py
+CHECKED = "targets checked: "  # a benchmark's last line; one that never gets there, or checked none, failed
 OPERATORS = {">=": operator.ge, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 
 
@@ -30,10 +31,12 @@ class Targets:
 
     def __init__(self):
         self.missed: list[str] = []
+        self.checked = 0
 
     def check(self, figure: str, value: float, op: str, limit: float, unit: str = "") -> str:
         """The target to print beside `value`, marked MISSED (and remembered) when `value` does not meet it."""
         unit = f" {unit}" if unit else ""
+        self.checked += 1
         if OPERATORS[op](value, limit):
             return f"(target {op} {limit:g}{unit})"
         shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -41,9 +44,10 @@ class Targets:
         return f"(target {op} {limit:g}{unit}) MISSED"
 
     def finish(self):
-        """Name every missed target, and exit non-zero if there is one."""
+        """Name every missed target, say how many were checked, and exit non-zero if one missed."""
         for missed in self.missed:
             print(MISSED + missed, flush=True)
+        print(f"{CHECKED}{self.checked}", flush=True)
         sys.exit(1 if self.missed else 0)
 
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from bench.common import MISSED, Targets
+from bench.common import CHECKED, MISSED, Targets
 from bench.run import run_all
 
 BENCHMARK = """
@@ -26,7 +26,7 @@ def test_a_missed_target_is_marked_remembered_and_fails_the_benchmark(capsys):
     with pytest.raises(SystemExit) as finished:
         targets.finish()
     assert finished.value.code == 1
-    assert capsys.readouterr().out == f"{MISSED}POST p99: 151.40 ms (target < 100 ms)\n"
+    assert capsys.readouterr().out == f"{MISSED}POST p99: 151.40 ms (target < 100 ms)\n{CHECKED}3\n"
 
 
 def test_a_benchmark_that_meets_every_target_succeeds(capsys):
@@ -35,7 +35,7 @@ def test_a_benchmark_that_meets_every_target_succeeds(capsys):
     with pytest.raises(SystemExit) as finished:
         targets.finish()
     assert finished.value.code == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == f"{CHECKED}1\n"
 
 
 def test_the_run_exits_non_zero_and_names_each_missed_target_and_failed_benchmark(capsys):
@@ -43,12 +43,15 @@ def test_the_run_exits_non_zero_and_names_each_missed_target_and_failed_benchmar
         "quick": benchmark("quick ratio", 0.7),
         "slow": benchmark("slow ratio", 0.4),
         "broken": [sys.executable, "-c", "raise SystemExit(3)"],
+        "silent": [sys.executable, "-c", "print('nothing measured')"],
     }
     assert run_all(commands) == 1
     output = capsys.readouterr().out
     assert "slow ratio: ratio 0.4 (target >= 0.5) MISSED\n" in output  # the benchmark's own line, passed on
-    summary = output.split("== 1 target(s) missed, 1 benchmark(s) failed:\n")[1]
-    assert summary == "   slow: slow ratio: 0.40 (target >= 0.5)\n   broken failed (exit status 3)\n"
+    summary = output.split("== 1 target(s) missed, 2 benchmark(s) failed:\n")[1]
+    assert summary == (
+        "   slow: slow ratio: 0.40 (target >= 0.5)\n   broken failed (exit status 3)\n   silent checked no target\n"
+    )
 
 
 def test_the_run_succeeds_when_every_target_is_met(capsys):

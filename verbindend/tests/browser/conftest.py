@@ -86,6 +86,11 @@ def running_stack(django_db_setup, django_db_blocker, tmp_path_factory):
         "REDIS_URL": shared_redis_url(6),
         "LOG_LEVEL": "INFO",
     }
+    with django_db_blocker.unblock():
+        from conftest import _reseed, empty_with_the_same_ids
+
+        empty_with_the_same_ids()  # as after each of its tests (conftest.py), before the processes cache an id
+        _reseed()
     stack = Stack(env, smtp, folder)
     try:
         stack.start()
