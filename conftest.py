@@ -192,6 +192,7 @@ def _reseed():
         ("verbindend.migrations.0001_staff_groups", "create_groups"),
         ("verbindend.migrations.0002_office_erases", "grant"),
         ("verbindend.migrations.0003_outbox_for_the_office_only", "take_from_trainer"),
+        ("registry.migrations.0008_register_rules_for_the_office", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.

@@ -10,6 +10,7 @@ reported as missing. The participant page and the export read the same rule.
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
@@ -235,3 +236,17 @@ def test_the_export_page_names_the_leaders_outside_the_registers(admin_client, a
     assert with_number.full_name in section and without.full_name in section
     paste = page.split('id="paste-list"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     assert paste == ""
+
+
+def test_the_office_keeps_the_rules_and_the_trainer_reads_them(client):
+    rule = RegisterRule.objects.get(register="vo")
+    url = reverse("admin:registry_registerrule_change", args=[rule.pk])
+    data = {"register": "vo", "sectors": rule.sectors, "roles": rule.roles, "number_pattern": "[0-9]{5,}"}
+    for name, can_change in (("Trainer", False), ("Kantoor", True)):
+        user = User.objects.create_user(name.lower(), password="x-secret-123", is_staff=True)
+        user.groups.add(Group.objects.get(name=name))
+        client.force_login(user)
+        assert client.get(reverse("admin:registry_registerrule_changelist")).status_code == 200
+        assert client.post(url, data).status_code == (302 if can_change else 403)
+    rule.refresh_from_db()
+    assert rule.number_pattern == "[0-9]{5,}"
