@@ -51,6 +51,18 @@ class RegisterRuleForm(forms.ModelForm):
 class RegisterRuleAdmin(admin.ModelAdmin):
     form = RegisterRuleForm
     list_display = ["register", "sector_names", "role_names", "number_pattern"]
+    # What a reader without the change permission sees: the names, not the stored values.
+    shown_read_only = ["register", "sector_names", "role_names", "number_pattern", "number_example"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.shown_read_only
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.shown_read_only
+        return super().get_readonly_fields(request, obj)
 
     @admin.display(description=_("sectors"))
     def sector_names(self, rule):

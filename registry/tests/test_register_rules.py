@@ -8,6 +8,7 @@ reported as missing. The participant page and the export read the same rule.
 """
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -247,6 +248,11 @@ def test_the_office_keeps_the_rules_and_the_trainer_reads_them(client):
         user.groups.add(Group.objects.get(name=name))
         client.force_login(user)
         assert client.get(reverse("admin:registry_registerrule_changelist")).status_code == 200
+        page = client.get(url).content.decode()
+        if can_change:
+            assert re.search(r'<input type="checkbox" name="roles" value="rector"[^>]* checked>', page)
+        else:
+            assert "rector" in page.split('class="readonly"', 3)[3] and "&quot;" not in page
         assert client.post(url, data).status_code == (302 if can_change else 403)
     rule.refresh_from_db()
     assert rule.number_pattern == "[0-9]{5,}"
