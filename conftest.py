@@ -236,9 +236,11 @@ def _reseed():
         ("programme.migrations.0004_correct_brochure_typos", "correct"),
         ("privacy.migrations.0002_first_statement", "seed"),
         ("registry.migrations.0002_seed_accreditation", "seed"),
+        ("registry.migrations.0007_seed_register_rules", "seed"),
         ("verbindend.migrations.0001_staff_groups", "create_groups"),
         ("verbindend.migrations.0002_office_erases", "grant"),
         ("verbindend.migrations.0003_outbox_for_the_office_only", "take_from_trainer"),
+        ("registry.migrations.0008_register_rules_for_the_office", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.

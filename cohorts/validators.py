@@ -61,19 +61,23 @@ def normalize_phone(value: str) -> str:
     return compact
 
 
-# --- Register numbers: the one rule for every door -----------------------------
+# --- Register numbers: typed as people type them, kept as text -----------------
 #
-# A Schoolleidersregister number is digits, kept as text so that its leading
-# zeros survive. People type it with spaces, dots or hyphens ("0123 4567",
-# "0123.4567", "0123-4567"): those go, everything else is refused with a
-# message. The admin, the participant's own page and anything that calls a
-# model's full_clean() get this through RegisterNumberField below; the stored
-# numbers were normalised by cohorts migration 0009.
+# People type a register number with spaces, dots or hyphens ("0123 4567",
+# "0123.4567", "0123-4567"): those go, and what is left is kept as text so that
+# its leading zeros survive. What a number of a register looks like is that
+# register's own rule, data in the registry (RegisterRule), checked where the
+# register is known: the participant's page and the register export. Here,
+# behind every door (the admin, any model's full_clean()), a number is only
+# refused when it holds something no register number holds: a character that
+# is not a letter or a digit. The stored numbers were normalised by cohorts
+# migration 0009.
 
-REGISTER_NUMBER = re.compile(r"^[0-9]{4,12}$")
+# Letters and digits as a keyboard types them: not the digits of other scripts, which no register uses.
+REGISTER_NUMBER_CHARACTERS = re.compile(r"^[0-9A-Za-z]+$")
 # Spaces (also non-breaking), dots, and the hyphens and dashes a keyboard or a copied text gives.
 REGISTER_NUMBER_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
-REGISTER_NUMBER_MESSAGE = _("A register number consists of 4 to 12 digits, such as 0012345; leading zeros are kept.")
+REGISTER_NUMBER_MESSAGE = _("A register number consists of letters and digits only; leading zeros are kept.")
 
 
 def compact_register_number(value: str) -> str:
@@ -82,13 +86,13 @@ def compact_register_number(value: str) -> str:
 
 
 def validate_register_number(value: str) -> None:
-    """Refuse anything but 4 to 12 digits (a blank field is the model's `blank=True`)."""
-    if not REGISTER_NUMBER.match(value or ""):
+    """Refuse anything but letters and digits (a blank field is the model's `blank=True`)."""
+    if not REGISTER_NUMBER_CHARACTERS.match(value or ""):
         raise ValidationError(REGISTER_NUMBER_MESSAGE, code="register_number")
 
 
 def normalize_register_number(value: str) -> str:
-    """Return a Schoolleidersregister number without spaces, dots or hyphens, keeping leading zeros, or raise."""
+    """Return a register number without spaces, dots or hyphens, keeping leading zeros, or raise."""
     compact = compact_register_number(value)
     if compact:
         validate_register_number(compact)
@@ -96,7 +100,7 @@ def normalize_register_number(value: str) -> str:
 
 
 class RegisterNumberFormField(forms.CharField):
-    """A form field that accepts a register number as typed and cleans it to its digits."""
+    """A form field that accepts a register number as typed and cleans it to its letters and digits."""
 
     default_validators = [validate_register_number]
 
@@ -107,7 +111,7 @@ class RegisterNumberFormField(forms.CharField):
 class RegisterNumberField(models.CharField):
     """
     A register number column: normalised by `full_clean()` (its `to_python`),
-    validated as digits, and edited with `RegisterNumberFormField` in every
+    validated as letters and digits, and edited with `RegisterNumberFormField` in every
     ModelForm, the admin's included.
     """
 

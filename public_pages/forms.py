@@ -428,18 +428,28 @@ def detect_delimiter(text: str) -> str:
 
 
 class OwnDetailsForm(forms.ModelForm):
-    """What a participant may correct themselves: their name as on the certificate, and their register number."""
+    """
+    What a participant may correct themselves: their name as on the certificate, and their register number.
+
+    The number is asked only of a participant a register expects one of (see
+    `registry.selectors.register_rule_for`), and checked against that
+    register's rule; `asks_register_number` says which.
+    """
 
     class Meta:
         model = Participant
         fields = ["initials", "first_name", "tussenvoegsel", "last_name", "register_number"]
-        help_texts = {
-            "initials": _("As they must stand on the certificate, such as J.P."),
-            "register_number": _("Your number in the Schoolleidersregister, if you have one."),
-        }
+        help_texts = {"initials": _("As they must stand on the certificate, such as J.P.")}
 
     def __init__(self, *args, disabled: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.register_rule = register_rule = registry_selectors.register_rule_for(self.instance)
+        if register_rule is None:
+            del self.fields["register_number"]
+        else:
+            self.fields["register_number"].help_text = _("Your number in the %(register)s, if you have one.") % {
+                "register": register_rule.get_register_display()
+            }
         if disabled:
             for field in self.fields.values():
                 field.disabled = True
@@ -448,8 +458,18 @@ class OwnDetailsForm(forms.ModelForm):
         self.helper.layout = Layout(
             Div(Div("initials", css_class="col-sm-4"), Div("first_name", css_class="col-sm-8"), css_class="row"),
             Div(Div("tussenvoegsel", css_class="col-sm-4"), Div("last_name", css_class="col-sm-8"), css_class="row"),
-            "register_number",
+            *(["register_number"] if register_rule is not None else []),
         )
+
+    @property
+    def asks_register_number(self) -> bool:
+        return self.register_rule is not None
+
+    def clean_register_number(self):
+        number = self.cleaned_data["register_number"]
+        if number:
+            registry_selectors.check_register_number(rule=self.register_rule, number=number)
+        return number
 
 
 class VerificationForm(forms.Form):

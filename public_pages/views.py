@@ -423,7 +423,9 @@ def participant_page(request, token):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "details":
-            form = OwnDetailsForm(request.POST, instance=Participant.objects.get(pk=participant.pk), disabled=locked)
+            # A fresh instance: an invalid form leaves its values on it, and the page still shows the stored name.
+            fresh = Participant.objects.select_related("registration__board").get(pk=participant.pk)
+            form = OwnDetailsForm(request.POST, instance=fresh, disabled=locked)
             if form.is_valid():
                 try:
                     enrolment.update_own_details(participant=participant, data=form.cleaned_data, request=request)

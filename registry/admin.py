@@ -13,12 +13,12 @@ from django.utils.translation import ngettext
 
 from audit import services as audit
 from audit.models import AuditEvent
-from cohorts.models import Cohort, Participant
+from cohorts.models import Cohort, Participant, Sector
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 from verbindend.personal import mark_personal
 
 from . import exports, issuing, services
-from .models import Accreditation, Certificate, CompletedCohort, RegisterExport
+from .models import Accreditation, Certificate, CompletedCohort, RegisterExport, RegisterRule
 
 
 @admin.register(Accreditation)
@@ -30,6 +30,47 @@ class AccreditationAdmin(admin.ModelAdmin):
     @admin.display(description=_("hours"))
     def hours(self, accreditation):
         return accreditation.total_hours
+
+
+class RegisterRuleForm(forms.ModelForm):
+    """The sectors and roles ticked from the choices the pages know, rather than typed as a list."""
+
+    sectors = forms.MultipleChoiceField(
+        label=_("sectors"), choices=Sector.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("roles"), choices=Participant.Role.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = RegisterRule
+        fields = ["register", "sectors", "roles", "number_pattern", "number_example"]
+
+
+@admin.register(RegisterRule)
+class RegisterRuleAdmin(admin.ModelAdmin):
+    form = RegisterRuleForm
+    list_display = ["register", "sector_names", "role_names", "number_pattern"]
+    # What a reader without the change permission sees: the names, not the stored values.
+    shown_read_only = ["register", "sector_names", "role_names", "number_pattern", "number_example"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.shown_read_only
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.shown_read_only
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description=_("sectors"))
+    def sector_names(self, rule):
+        return ", ".join(str(Sector(value).label) for value in rule.sectors if value in Sector.values)
+
+    @admin.display(description=_("roles"))
+    def role_names(self, rule):
+        return ", ".join(str(Participant.Role(value).label) for value in rule.roles if value in Participant.Role.values)
 
 
 class RevokeForm(forms.Form):
@@ -177,6 +218,7 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
                 "problems": exports.validation_report(cohort, rows),
                 "changes": exports.changes_since_report(cohort, rows),
                 "paste": exports.paste_list(rows),
+                "outside": exports.outside_the_registers(rows),
                 "log": cohort.register_exports.select_related("exported_by")[:20],
                 "title": _("Register export %(code)s") % {"code": cohort.code},
                 "opts": self.model._meta,

@@ -8,7 +8,7 @@ from cohorts import demo as cohorts_demo
 from cohorts.models import Cohort
 from cohorts.services import links as links_services
 
-from . import services
+from . import exports, services
 from .models import Accreditation, Certificate
 
 
@@ -41,6 +41,7 @@ def report(stdout) -> None:
                 f"{label}: {issued.filter(kind=kind).count()}" for kind, label in Certificate.Kind.choices
             )
             stdout.write(f"Issued for {cohort.code}: {kinds}")
+            stdout.write(_register_split(cohort))
 
 
 def links() -> list[tuple[str, str]]:
@@ -64,6 +65,19 @@ def links() -> list[tuple[str, str]]:
             services.verification_url(certificate),
         ),
     ]
+
+
+def _register_split(cohort) -> str:
+    """Say who of the run the register export reports, who lacks a number, and who is in no register at all."""
+    rows = exports.export_rows(cohort)
+    pasted = len(exports.paste_list(rows).splitlines())
+    missing = sum(1 for row in rows if row["completed"] and row["register_rule"] and not row["register_number"])
+    outside = exports.outside_the_registers(rows)
+    roles = ", ".join(sorted({row["role"] for row in outside}))
+    return (
+        f"Register export of {cohort.code}: {pasted} numbers in the paste list, {missing} completed without one, "
+        f"{len(outside)} in no register ({roles})"
+    )
 
 
 def _completed_demo_runs():

@@ -29,11 +29,11 @@ from audit import services as audit
 from audit.models import AuditEvent
 from cohorts.models import Cohort, Participant
 from cohorts.services import attendance
-from cohorts.validators import REGISTER_NUMBER
 from programme.completion import Outcome
 from verbindend.spreadsheets import could_run, safe_cell
 
 from .models import Certificate, RegisterExport
+from .selectors import register_rules_for
 from .services import _days_attended, accreditation_for
 
 COLUMNS = [
@@ -59,8 +59,10 @@ def export_rows(cohort: Cohort) -> list[dict]:
     """
     Return a row per participant who attended or withdrew, with their outcome and certificate.
 
-    In four queries however many participants: them with their boards, their
-    valid certificates, the run's dates, and the days each attended.
+    In five queries however many participants: them with their boards, the
+    register rules, their valid certificates, the run's dates, and the days
+    each attended. A row's `register_rule` is the register that expects a
+    number of the participant, None when none does.
     """
     participants = list(
         cohort.participants.exclude(status=Participant.Status.WAITING)
@@ -69,6 +71,7 @@ def export_rows(cohort: Cohort) -> list[dict]:
     )
     # Counted as issuing counts them (attendance.days_attended, for many at once).
     attended_days = _days_attended(participants)
+    rules = register_rules_for(participants)
     certificates = {
         c.participant_id: c
         for c in Certificate.objects.filter(participant__cohort=cohort, status=Certificate.Status.VALID)
@@ -88,6 +91,7 @@ def export_rows(cohort: Cohort) -> list[dict]:
                 "last_name": participant.last_name,
                 "email": participant.email,
                 "register_number": participant.register_number,
+                "register_rule": rules[participant.pk],
                 "board": participant.registration.board.name,
                 "bestuursnummer": participant.registration.board.bestuursnummer,
                 "school": participant.school,
@@ -104,20 +108,26 @@ def export_rows(cohort: Cohort) -> list[dict]:
 
 
 def validation_report(cohort: Cohort, rows: list[dict]) -> list[str]:
-    """Return what is wrong before the register gets it: numbers missing, malformed or doubled; dates invalid."""
+    """
+    Return what is wrong before the register gets it: numbers missing, malformed or doubled; dates invalid.
+
+    Only the numbers a register expects are checked: a leader outside every
+    register (an intern begeleider, a bestuurder) is never missing one.
+    """
     problems = []
     seen = {}
     for row in rows:
-        if not row["completed"]:
+        rule = row["register_rule"]
+        if not row["completed"] or rule is None:
             continue
         name = " ".join(p for p in (row["first_name"], row["tussenvoegsel"], row["last_name"]) if p)
         number = row["register_number"]
         if not number:
             problems.append(_("%(name)s completed but has no register number.") % {"name": name})
-        elif not REGISTER_NUMBER.match(number):
+        elif not rule.matches(number):
             problems.append(
-                _("The register number of %(name)s, %(number)s, is not 4 to 12 digits.")
-                % {"name": name, "number": number}
+                _("The register number of %(name)s, %(number)s, does not match the pattern of the %(register)s.")
+                % {"name": name, "number": number, "register": rule.get_register_display()}
             )
         elif number in seen:
             problems.append(
@@ -138,14 +148,14 @@ def validation_report(cohort: Cohort, rows: list[dict]) -> list[str]:
 
 
 def changes_since_report(cohort: Cohort, rows: list[dict]) -> dict:
-    """Compare with what was last reported to the register: new completions and corrected numbers."""
+    """Compare with what was last reported to the register: new completions and corrected numbers, of its leaders."""
     last = cohort.register_exports.filter(kind=RegisterExport.Kind.REPORTED).first()
     if last is None:
         return {"reported_at": None, "new": [], "corrected": []}
     reported = {row["participant_id"]: row for row in last.rows}
     new, corrected = [], []
     for row in rows:
-        if not row["completed"]:
+        if not row["completed"] or row["register_rule"] is None:
             continue
         before = reported.get(row["participant_id"])
         if before is None or not before.get("completed"):
@@ -156,12 +166,17 @@ def changes_since_report(cohort: Cohort, rows: list[dict]) -> dict:
 
 
 def paste_list(rows: list[dict]) -> str:
-    """The register numbers of those who completed, one per line, leading zeros kept."""
+    """The register numbers of those who completed and are expected to have one, one per line, leading zeros kept."""
     return "".join(
         f"{row['register_number']}\n"
         for row in rows
-        if row["completed"] and REGISTER_NUMBER.match(row["register_number"])
+        if row["completed"] and row["register_rule"] and row["register_rule"].matches(row["register_number"])
     )
+
+
+def outside_the_registers(rows: list[dict]) -> list[dict]:
+    """The rows of those no register expects a number of: they get their certificate, and are never reported."""
+    return [row for row in rows if row["register_rule"] is None]
 
 
 def to_csv(rows: list[dict]) -> bytes:

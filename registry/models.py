@@ -1,3 +1,4 @@
+import re
 import secrets
 
 from django.conf import settings
@@ -6,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cohorts.models import Cohort
+from cohorts.models import Cohort, Participant, Sector
 from programme.models import Programme
 
 
@@ -66,6 +67,88 @@ class Accreditation(models.Model):
     def clean(self):
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": _("The end of the validity cannot lie before its start.")})
+
+
+# A register number is digits kept as text unless the office sets another
+# pattern: a register that publishes no format gets no invented length.
+DIGITS = r"[0-9]+"
+
+
+def validate_pattern(value: str) -> None:
+    """Refuse a pattern that is not a regular expression, with what is wrong with it."""
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValidationError(
+            _("This is not a regular expression: %(error)s.") % {"error": error}, code="pattern"
+        ) from error
+
+
+class RegisterRule(models.Model):
+    """
+    Whom a register expects a number of, and what its numbers look like: kept by the office, never in code.
+
+    A participant is expected to give a number when a register serves their
+    board's sector and lists their role; anyone else gets their certificate
+    all the same, but is never asked for a number nor reported.
+    """
+
+    register = models.CharField(_("register"), max_length=5, choices=Accreditation.Register.choices, unique=True)
+    sectors = models.JSONField(
+        _("sectors"), default=list, blank=True, help_text=_("The boards' sectors whose leaders this register serves.")
+    )
+    roles = models.JSONField(
+        _("roles"), default=list, blank=True, help_text=_("The roles whose leaders are expected to be registered.")
+    )
+    number_pattern = models.CharField(
+        _("register number pattern"),
+        max_length=200,
+        default=DIGITS,
+        validators=[validate_pattern],
+        help_text=_(
+            "A regular expression the whole number must match, after spaces, dots and hyphens are left out. "
+            "The default, [0-9]+, is digits of any length with their leading zeros."
+        ),
+    )
+    number_example = models.CharField(
+        _("example number"),
+        max_length=40,
+        blank=True,
+        help_text=_("Shown to a participant whose number does not match, if the register publishes one."),
+    )
+
+    class Meta:
+        ordering = ["register"]
+        verbose_name = _("register rule")
+        verbose_name_plural = _("register rules")
+
+    def __str__(self):
+        return self.get_register_display()
+
+    def serves(self, participant: Participant) -> bool:
+        """Whether this register expects a number of the participant (their board's sector and their role)."""
+        return participant.registration.board.sector in self.sectors and participant.role in self.roles
+
+    def matches(self, number: str) -> bool:
+        return re.fullmatch(self.number_pattern, number) is not None
+
+    def clean(self):
+        errors = {}
+        unknown_sectors = set(self.sectors or []) - set(Sector.values)
+        if unknown_sectors:
+            errors["sectors"] = _("Unknown sector: %(values)s.") % {"values": ", ".join(sorted(unknown_sectors))}
+        unknown_roles = set(self.roles or []) - set(Participant.Role.values)
+        if unknown_roles:
+            errors["roles"] = _("Unknown role: %(values)s.") % {"values": ", ".join(sorted(unknown_roles))}
+        pattern_valid = True
+        try:
+            re.compile(self.number_pattern)
+        except re.error:
+            pattern_valid = False  # validate_pattern says why
+        if pattern_valid and self.number_example and not self.matches(self.number_example):
+            errors["number_example"] = _("The example does not match the pattern.")
+        if errors:
+            raise ValidationError(errors)
 
 
 def new_verification_code() -> str:

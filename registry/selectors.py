@@ -1,12 +1,17 @@
 """Reads of the registry that pages show."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import Value
 from django.db.models.functions import Replace, Upper
+from django.utils.translation import gettext as _
 
-from .models import Certificate
+from cohorts.models import Participant
+
+from .models import DIGITS, Certificate, RegisterRule
 
 # What a person may type: a verification code (12 letters and digits) or a
 # certificate number as the PDF prints it large (VL-2026-01-001). Longer text
@@ -63,3 +68,54 @@ def verify(typed: str) -> Verification:
         return Verification(None)
     current = next((c for c in versions if c.status == Certificate.Status.VALID), versions[0])
     return Verification(current, by_number=True, older_versions=[c for c in versions if c.pk != current.pk])
+
+
+# --- Who is expected to have a register number: the one rule for every page ---
+#
+# The board page, the participant page and the register export all ask these
+# functions; the rules themselves are rows the office keeps (RegisterRule).
+# The participants given must have their registration's board at hand
+# (select_related), as every page that shows them has.
+
+
+def register_rules() -> list[RegisterRule]:
+    """Return every register's rule, in the order in which a participant's register is looked for."""
+    return list(RegisterRule.objects.order_by("register"))
+
+
+def register_rule_for(participant: Participant, *, rules: list[RegisterRule] | None = None) -> RegisterRule | None:
+    """
+    Return the rule of the register that expects a number of the participant, or None when none does.
+
+    :param rules: every register's rule, when the caller has read them already (see `register_rules_for`)
+    """
+    if rules is None:
+        rules = register_rules()
+    return next((rule for rule in rules if rule.serves(participant)), None)
+
+
+def expects_register_number(participant: Participant) -> bool:
+    """Whether the participant is asked for a register number, reported as missing without one, and reported."""
+    return register_rule_for(participant) is not None
+
+
+def register_rules_for(participants: Iterable[Participant]) -> dict[int, RegisterRule | None]:
+    """Return each participant's register rule (None: no number expected) by id, in one query however many."""
+    rules = register_rules()
+    return {participant.pk: register_rule_for(participant, rules=rules) for participant in participants}
+
+
+def check_register_number(*, rule: RegisterRule, number: str) -> None:
+    """Refuse a number that does not match the register's pattern, saying in the reader's language what is wrong."""
+    if rule.matches(number):
+        return
+    register = rule.get_register_display()
+    if rule.number_pattern == DIGITS:
+        message = _("A number in the %(register)s consists of digits only; leading zeros are kept.")
+    elif rule.number_example:
+        message = _("%(number)s is not a number of the %(register)s: its numbers look like %(example)s.")
+    else:
+        message = _("%(number)s is not a number of the %(register)s: type it exactly as the register shows it.")
+    raise ValidationError(
+        message % {"number": number, "register": register, "example": rule.number_example}, code="register_number"
+    )

@@ -73,9 +73,10 @@ def read_csv(content: bytes) -> dict[str, dict]:
 def test_an_export_runs_the_same_queries_however_many_people(size, accreditation, django_assert_num_queries):
     cohort, people = completed_run(size)
     certificate = services.issue_certificate(participant=people[2])
-    # The participants with their boards, their certificates, the dates, the
-    # days attended; the export logged and audited, in a savepoint.
-    with django_assert_num_queries(8):
+    # The participants with their boards, the register rules, their
+    # certificates, the dates, the days attended; the export logged and
+    # audited, in a savepoint.
+    with django_assert_num_queries(9):
         content, _type, filename = exports.export(cohort=cohort, kind="csv")
     assert filename == f"register-{cohort.code}.csv"
     rows = read_csv(content)
@@ -100,7 +101,7 @@ def test_the_export_page_runs_the_same_queries_however_many_people(
     cohort, _people = completed_run(size)
     url = reverse("admin:registry_register_export", args=[cohort.pk])
     admin_client.get(url)  # the session and the user's permissions, read once
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         page = admin_client.get(url).content.decode()
     paste = page.split('id="paste-list"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     assert sorted(paste.split()) == sorted(f"00{9400000 + n}" for n in range(2, size))
