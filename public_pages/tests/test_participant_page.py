@@ -113,7 +113,7 @@ def test_a_malformed_register_number_is_refused(client, participant):
         "register_number": "12-AB",
     }
     response = client.post(page_path(participant), data)
-    assert "Een registernummer bestaat uit 4 tot 12 cijfers" in response.content.decode()
+    assert "Een nummer in het Schoolleidersregister PO bestaat alleen uit cijfers" in response.content.decode()
     participant.refresh_from_db()
     assert participant.register_number == ""
 
