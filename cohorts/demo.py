@@ -49,7 +49,7 @@ from .demo_data import (
     on_weekday,
     school_holiday,
 )
-from .models import Attendance, Board, Cohort, CourseDay, IntakeAppointment, Participant, Registration
+from .models import Attendance, Board, Cohort, IntakeAppointment, Participant, Registration
 from .services import attendance as attendance_services
 from .services import enrolment, runs, scheduling
 from .services import intakes as intakes_services
@@ -397,18 +397,7 @@ class _Story:
         # Runs that have taken place are scheduled as they were, before their dates passed.
         scheduling.validate_schedule(cohort=cohort, days=days, replaying=True)
         for day in days:
-            scheduling.save_course_day(
-                day=CourseDay(
-                    cohort=cohort,
-                    programme_day=day.programme_day,
-                    date=day.date,
-                    start_time=day.start_time,
-                    end_time=day.end_time,
-                    venue=day.venue,
-                ),
-                changed_fields=[],
-                replaying=True,
-            )
+            scheduling.save_course_day(day=day.new_course_day(cohort), changed_fields=[], replaying=True)
         # Leaders enrol in the weeks before the first day, not all on the day the demo is loaded.
         enrolled_at = _at(dates[0] - datetime.timedelta(weeks=6), datetime.time(20))
         if enrolled_at < timezone.now():

@@ -217,23 +217,42 @@ def enrolled_participants(registration: Registration, count: int = 1) -> list[Pa
     )
 
 
+def unsaved_days(
+    cohort: Cohort,
+    *,
+    first: datetime.date,
+    weeks_apart: int,
+    start: datetime.time = datetime.time(9),
+    end: datetime.time = datetime.time(16, 30),
+) -> list[CourseDay]:
+    """A course run's days, one per programme day, the first on `first` and the others weeks apart; not saved."""
+    return [
+        CourseDay(
+            cohort=cohort,
+            programme_day=programme_day,
+            date=first + datetime.timedelta(weeks=weeks_apart * (programme_day.number - 1)),
+            start_time=start,
+            end_time=end,
+        )
+        for programme_day in cohort.programme.days.order_by("number")
+    ]
+
+
 def scheduled_days(
-    cohort: Cohort, *, first: datetime.date, weeks_apart: int = 3, replaying: bool = False
+    cohort: Cohort, *, first: datetime.date, weeks_apart: int = 3, replaying: bool = False, **times
 ) -> list[CourseDay]:
     """
     Schedule every programme day of a course run, the first on `first` and the others weeks apart,
     as the trainer does in the admin.
 
     :param replaying: for a run whose days have already taken place, scheduled as it was before they did
+    :param times: `start` and `end`, as `unsaved_days` takes them
     """
-    days = []
-    for programme_day in cohort.programme.days.order_by("number"):
-        day = CourseDay(
-            cohort=cohort,
-            programme_day=programme_day,
-            date=first + datetime.timedelta(weeks=weeks_apart * (programme_day.number - 1)),
-            start_time=datetime.time(9),
-            end_time=datetime.time(16, 30),
-        )
-        days.append(scheduling.save_course_day(day=day, changed_fields=[], replaying=replaying))
-    return days
+    days = unsaved_days(cohort, first=first, weeks_apart=weeks_apart, **times)
+    return [scheduling.save_course_day(day=day, changed_fields=[], replaying=replaying) for day in days]
+
+
+def stored_days(cohort: Cohort, *, first: datetime.date) -> None:
+    """A run's days, two weeks apart from 9:30, stored as rows without the schedule's rules (past dates too)."""
+    for day in unsaved_days(cohort, first=first, weeks_apart=2, start=datetime.time(9, 30)):
+        day.save()

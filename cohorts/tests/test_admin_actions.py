@@ -19,8 +19,7 @@ from cohorts.models import Cohort, Participant, Registration
 from mail.models import OutgoingMail
 
 from .conftest import member
-from .course_days import store_days
-from .factories import CohortFactory, ParticipantFactory, RegistrationFactory
+from .factories import CohortFactory, ParticipantFactory, RegistrationFactory, stored_days
 
 pytestmark = pytest.mark.django_db
 COHORTS = reverse("admin:cohorts_cohort_changelist")
@@ -38,7 +37,7 @@ def run_with_two_boards(status=Cohort.Status.PLANNED, first=None):
     ParticipantFactory(registration=second_board, status=Participant.Status.WAITING, waitlist_number=1)
     ParticipantFactory(registration=second_board, status=Participant.Status.WITHDRAWN)
     RegistrationFactory(cohort=cohort, status=Registration.Status.CANCELLED)
-    store_days(cohort, first=first or timezone.localdate() + datetime.timedelta(days=60))
+    stored_days(cohort, first=first or timezone.localdate() + datetime.timedelta(days=60))
     return cohort
 
 

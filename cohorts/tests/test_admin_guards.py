@@ -23,8 +23,7 @@ from cohorts.models import Attendance, Cohort, CourseDay, IntakeAppointment, Par
 from cohorts.services import attendance, enrolment, intakes, scheduling
 from mail.models import OutgoingMail
 
-from .course_days import store_days
-from .factories import CohortFactory, RegistrationFactory, participant_data
+from .factories import CohortFactory, RegistrationFactory, participant_data, stored_days
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -44,7 +43,7 @@ def small_run(status=Cohort.Status.PLANNED, first=TODAY + datetime.timedelta(day
     """A run of a programme of at most four participants, its six days scheduled from `first`."""
     cohort = CohortFactory()
     cohort.programme.__class__.objects.filter(pk=cohort.programme_id).update(min_participants=2, max_participants=4)
-    store_days(cohort, first=first)
+    stored_days(cohort, first=first)
     Cohort.objects.filter(pk=cohort.pk).update(status=status)
     cohort.refresh_from_db()
     return cohort

@@ -14,8 +14,7 @@ from mail.models import OutgoingMail
 from programme.models import Programme
 from public_pages.tests.test_registration import URL
 
-from .course_days import schedule_days
-from .factories import CourseDayFactory, RegistrationFactory, participant_data
+from .factories import CourseDayFactory, RegistrationFactory, participant_data, scheduled_days
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +64,7 @@ def test_pasting_into_a_confirmed_run_invites_the_new_people_to_the_days_to_come
     cohort = registration.cohort
     enrolment.enroll_participants(registration=registration, rows=rows(1, start=100))
     start = timezone.localdate() + datetime.timedelta(weeks=3)
-    schedule_days(cohort, first=start)
+    scheduled_days(cohort, first=start, weeks_apart=2, start=datetime.time(9, 30))
     runs.confirm_cohort(cohort=cohort)
     before = set(OutgoingMail.objects.values_list("pk", flat=True))
     # As above, and the invitations' attachments inserted.

@@ -14,8 +14,7 @@ from cohorts.services import enrolment, runs, scheduling
 from mail.models import OutgoingMail
 from programme.models import Programme
 
-from .course_days import schedule_days
-from .factories import RegistrationFactory, participant_data
+from .factories import RegistrationFactory, participant_data, scheduled_days
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +35,7 @@ def scheduled_run(size: int):
         registration=english, rows=[participant_data(n) for n in range(half, size)], language="en"
     )
     start = timezone.localdate() + datetime.timedelta(weeks=4)
-    schedule_days(cohort, first=start)
+    scheduled_days(cohort, first=start, weeks_apart=2, start=datetime.time(9, 30))
     return Cohort.objects.get(pk=cohort.pk), (dutch, english), people
 
 

@@ -7,10 +7,9 @@ import io
 import pytest
 from django.urls import reverse
 
-from cohorts.models import CourseDay
-from cohorts.services import attendance, enrolment, runs, scheduling
+from cohorts.services import attendance, enrolment, runs
 from cohorts.services.attendance import AttendanceEntry
-from cohorts.tests.factories import RawRegistrationFactory, participant_data
+from cohorts.tests.factories import RawRegistrationFactory, participant_data, scheduled_days
 from programme.models import Programme
 from registry import exports, services
 from registry.models import RegisterExport
@@ -35,18 +34,7 @@ def completed_run(size: int):
     people = enrolment.enroll_participants(registration=first, rows=[participant_data(n) for n in range(half)])
     people += enrolment.enroll_participants(registration=second, rows=[participant_data(n) for n in range(half, size)])
     enrolment.withdraw_participant(participant=people[0])
-    for day in cohort.programme.days.order_by("number"):
-        scheduling.save_course_day(
-            day=CourseDay(
-                cohort=cohort,
-                programme_day=day,
-                date=FIRST_DAY + datetime.timedelta(weeks=2 * (day.number - 1)),
-                start_time=datetime.time(9),
-                end_time=datetime.time(16),
-            ),
-            changed_fields=[],
-            replaying=True,
-        )
+    scheduled_days(cohort, first=FIRST_DAY, weeks_apart=2, replaying=True, end=datetime.time(16))
     runs.confirm_cohort(cohort=cohort)
     days = list(cohort.days.order_by("date"))
     attendance.record_attendance(

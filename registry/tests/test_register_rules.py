@@ -16,10 +16,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from cohorts.models import CourseDay, Participant, Sector
-from cohorts.services import attendance, enrolment, links, runs, scheduling
+from cohorts.models import Participant, Sector
+from cohorts.services import attendance, enrolment, links, runs
 from cohorts.services.attendance import AttendanceEntry
-from cohorts.tests.factories import BoardFactory, RegistrationFactory, participant_data
+from cohorts.tests.factories import BoardFactory, RegistrationFactory, participant_data, scheduled_days
 from programme.models import Programme
 from public_pages.forms import OwnDetailsForm
 from registry import exports, selectors, services
@@ -53,18 +53,7 @@ def completed_run(*, sector: str, role: str):
         registration=registration, rows=[participant_data(n, role=role) for n in range(2)]
     )
     enrolment.update_own_details(participant=with_number, data={"register_number": NUMBER})
-    for day in cohort.programme.days.order_by("number"):
-        scheduling.save_course_day(
-            day=CourseDay(
-                cohort=cohort,
-                programme_day=day,
-                date=FIRST_DAY + datetime.timedelta(weeks=2 * (day.number - 1)),
-                start_time=datetime.time(9),
-                end_time=datetime.time(16),
-            ),
-            changed_fields=[],
-            replaying=True,
-        )
+    scheduled_days(cohort, first=FIRST_DAY, weeks_apart=2, replaying=True, end=datetime.time(16))
     runs.confirm_cohort(cohort=cohort)
     attendance.record_attendance(
         cohort=cohort,

@@ -16,8 +16,7 @@ from django.utils import timezone
 from audit import services as audit
 from audit.models import AuditEvent
 from cohorts.models import Attendance, Cohort, Participant
-from cohorts.tests.course_days import store_days
-from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory
+from cohorts.tests.factories import BoardFactory, CohortFactory, ParticipantFactory, RegistrationFactory, stored_days
 from mail.services.queueing import queue_email
 
 from .helpers import DESKTOP, PHONE, admin_log_in, new_page
@@ -46,7 +45,7 @@ def running_run_with_six_days(trainer):
     """A running run of two boards with long names and addresses, its first three days past, attendance taken."""
     cohort = CohortFactory(status=Cohort.Status.RUNNING, trainer=trainer, venue="Landgoed De Horst, Driebergen")
     first = timezone.localdate() - datetime.timedelta(weeks=5)
-    store_days(cohort, first=first)
+    stored_days(cohort, first=first)
     for name in ("Stichting Openbaar Primair Onderwijs Rivierenland en Omstreken", "Samenwerkingsverband Passend"):
         registration = RegistrationFactory(
             board=BoardFactory(name=name),
