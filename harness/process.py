@@ -16,15 +16,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(condition, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
-    """Call `condition` until it returns something true, and return that; fail after `timeout` seconds."""
+def wait_until(condition, timeout: float = 30, interval: float = 0.1, message: str = "condition", describe=None):
+    """
+    Call `condition` until it returns something true, and return that; fail after `timeout` seconds, with what
+    `describe()` returns, if given, to tell why.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+    why = f"\n{describe()}" if describe else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}{why}")
 
 
 def answers(port: int, probe: bytes = b"", expect: bytes = b"", host: str = "127.0.0.1") -> bool:

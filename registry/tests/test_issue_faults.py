@@ -96,7 +96,12 @@ def test_a_pool_process_killed_while_rendering_leaves_the_request_claimed_and_th
             f"issuing.request_certificates(cohorts=[Cohort.objects.get(pk={cohort.pk})])",
             env,
         )
-        wait_until(lambda: IssueRequest.objects.get().status == "running", message="the run rendering", interval=0.02)
+        wait_until(
+            lambda: IssueRequest.objects.get().status == "running",
+            message="the run rendering",
+            interval=0.02,
+            describe=lambda: f"{IssueRequest.objects.values().get()}\n{worker.output()[-3000:]}",
+        )
         (child,) = pool_processes(worker)
         os.kill(child, signal.SIGKILL)  # the pool process only: the worker lives on and starts a new one
         wait_until(lambda: "exited with 'signal 9 (SIGKILL)'" in worker.output(), message="the worker noticing")

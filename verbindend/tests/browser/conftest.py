@@ -53,11 +53,13 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def running_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     """
     The production processes, started once for the browser tests: booting gunicorn, a worker and beat costs more
     than most tests. Each test gets them through `stack`, which gives it an empty database, inbox and cache.
+    Stopped as soon as the tests of this folder are done: its beat and worker would otherwise go on draining the
+    outbox and the certificate requests of whatever test runs next on the same database.
     """
     from conftest import service_environment
 
