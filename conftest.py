@@ -125,6 +125,15 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _language_of_the_next_test():
+    yield
+    # A page served in English leaves this thread's language English; the next test starts in the default again.
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # Production's HTTPS redirect is proven by the deploy check; the test
     # client speaks plain HTTP.
