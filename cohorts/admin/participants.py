@@ -22,7 +22,7 @@ class ParticipantAdmin(PersonErasureAdmin, admin.ModelAdmin):
         "waitlist_number",
         "final_assignment_approved_at",
     ]
-    list_filter = ["status", "role", "cohort"]
+    list_filter = ["status", "role", "cohort", "final_assignment_approved_at"]
     search_fields = ["first_name", "last_name", "email", "school", "brin", "registration__board__name"]
     list_select_related = ["cohort", "registration__board"]
     # The approval only through the actions, which record it in the audit trail.

@@ -164,3 +164,14 @@ def test_the_approval_cannot_be_typed_into_the_participant_form(client):
     form = client.get(reverse("admin:cohorts_participant_change", args=[anna.pk])).context["adminform"].form
     assert "final_assignment_approved_at" not in form.fields
     assert "final_assignment_approved_by" not in form.fields
+
+
+def test_the_trainer_finds_the_run_s_participants_still_to_approve(client):
+    anna, bram = participants(2)
+    trainer = member("Trainer")
+    assignments.approve_final_assignment(participant=anna, by=trainer)
+    client.force_login(trainer)
+    page = client.get(
+        PARTICIPANTS, {"cohort__id__exact": anna.cohort_id, "final_assignment_approved_at__isnull": "True"}
+    )
+    assert [p.pk for p in page.context["cl"].result_list] == [bram.pk]
