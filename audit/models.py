@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
         DAY_DELETED = "day_deleted", _("course day deleted")
         STAFF_LOGIN = "staff_login", _("staff login")
         STAFF_LOGIN_FAILED = "staff_login_failed", _("failed staff login")
+        FINAL_ASSIGNMENT_APPROVAL = "final_assignment_approval", _("final assignment approval changed")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

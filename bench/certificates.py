@@ -40,7 +40,12 @@ def completed_run():
 
     cohort = (registration := RegistrationFactory(expected_participants=COHORT)).cohort
     # The names and the run's code are printed: their glyphs weigh on the time a PDF takes.
-    person = {"registration": registration, "initials": "A.", "tussenvoegsel": "van der", "final_assignment_done": True}
+    person = {
+        "registration": registration,
+        "initials": "A.",
+        "tussenvoegsel": "van der",
+        "final_assignment_approved_at": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    }
     people = [ParticipantFactory(first_name=f"Anna{n}", last_name=f"Bakker{n}", **person) for n in range(COHORT)]
     hours = {"start_time": datetime.time(9), "end_time": datetime.time(16)}
     days = [

@@ -50,8 +50,8 @@ from .demo_data import (
     school_holiday,
 )
 from .models import Attendance, Board, Cohort, IntakeAppointment, Participant, Registration
+from .services import assignments, enrolment, runs, scheduling
 from .services import attendance as attendance_services
-from .services import enrolment, runs, scheduling
 from .services import intakes as intakes_services
 from .services import links as links_services
 from .services import registrations as registrations_services
@@ -221,6 +221,7 @@ class _Story:
             absent={(2, 3), (5, 6), (7, 2), (7, 4), (10, 3), (12, 1)},
             made_up={(10, 3): running},
         )
+        self.approve_final_assignments(completed, missing=1)
         runs.complete_cohort(cohort=completed)
 
         # The running run: confirmed, started, the past days taken, two absences notified ahead.
@@ -423,6 +424,12 @@ class _Story:
             # Eight digits, some with a leading zero: the register export must keep it.
             number = f"{participant.pk * 104729 % 10**8:08d}"
             enrolment.update_own_details(participant=participant, data={"register_number": number})
+
+    def approve_final_assignments(self, cohort, *, missing) -> None:
+        """The trainer approves the final assignments handed in; the last few have not handed theirs in."""
+        participants = list(cohort.participants.filter(status=Participant.Status.ENROLLED).order_by("pk"))
+        for participant in participants[: len(participants) - missing]:
+            assignments.approve_final_assignment(participant=participant, by=self.trainer)
 
     def take_attendance(self, cohort, *, absent, made_up=None) -> None:
         """

@@ -300,7 +300,17 @@ class Participant(models.Model):
     school = models.CharField(_("school"), max_length=200)
     brin = models.CharField(_("BRIN"), max_length=4, validators=[validators.validate_brin])
     register_number = validators.RegisterNumberField(_("register number"), max_length=20, blank=True)
-    final_assignment_done = models.BooleanField(_("final assignment done"), default=False)
+    # Approved by the trainer (cohorts.services.assignments); counts where the
+    # programme's completion rule requires the final assignment.
+    final_assignment_approved_at = models.DateTimeField(_("final assignment approved at"), null=True, blank=True)
+    final_assignment_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("final assignment approved by"),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ENROLLED)
     # Taken from a rising sequence when put on the waiting list: the lowest waits longest.
     waitlist_number = models.PositiveIntegerField(_("waiting list number"), null=True, blank=True)
@@ -317,7 +327,10 @@ class Participant(models.Model):
         ordering = ["last_name", "first_name"]
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
-        permissions = [("erase_participant", _("Can erase a person's data (participants and contacts)"))]
+        permissions = [
+            ("erase_participant", _("Can erase a person's data (participants and contacts)")),
+            ("approve_final_assignment", _("Can approve final assignments")),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), "cohort", name="participant_once_per_cohort"),
             models.CheckConstraint(
@@ -334,6 +347,10 @@ class Participant(models.Model):
 
     def __str__(self):
         return self.full_name
+
+    @property
+    def final_assignment_approved(self) -> bool:
+        return self.final_assignment_approved_at is not None
 
     @property
     def full_name(self) -> str:

@@ -1,5 +1,5 @@
 """
-The programme's completion rule: what a participant's attended days and final assignment amount to.
+The programme's completion rule: what a participant's attended days and approved final assignment amount to.
 
 It knows no course run and no participant, only the programme and what a
 person did, so that every reader (the attendance grid, the board and
@@ -21,18 +21,19 @@ class Outcome(models.TextChoices):
 
 
 def outcome(
-    *, programme: Programme, days_attended: int, final_assignment_done: bool = False, withdrawn: bool = False
+    *, programme: Programme, days_attended: int, final_assignment_approved: bool = False, withdrawn: bool = False
 ) -> Outcome:
     """
     Return the outcome of the course for someone who attended so many days of this programme.
 
     :param days_attended: the days attended, days made up with another run included
-    :param final_assignment_done: whether the final assignment was handed in; counts only where required
+    :param final_assignment_approved: whether the trainer approved the final assignment; counts only where
+        the programme requires it
     :param withdrawn: whether the person withdrew, which decides the outcome whatever they attended
     """
     if withdrawn:
         return Outcome.WITHDRAWN
-    assignment_done = final_assignment_done or not programme.final_assignment_required
+    assignment_done = final_assignment_approved or not programme.final_assignment_required
     if days_attended >= programme.required_days and assignment_done:
         return Outcome.COMPLETED
     if days_attended:

@@ -4,19 +4,40 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Participant
-from ..services import enrolment
-from .actions import PersonErasureAdmin
+from ..services import assignments, enrolment
+from .actions import PersonErasureAdmin, call_for_each
 
 
 @admin.register(Participant)
 class ParticipantAdmin(PersonErasureAdmin, admin.ModelAdmin):
-    list_display = ["__str__", "email", "role", "school", "brin", "cohort", "board", "status", "waitlist_number"]
-    list_filter = ["status", "role", "cohort"]
+    list_display = [
+        "__str__",
+        "email",
+        "role",
+        "school",
+        "brin",
+        "cohort",
+        "board",
+        "status",
+        "waitlist_number",
+        "final_assignment_approved_at",
+    ]
+    list_filter = ["status", "role", "cohort", "final_assignment_approved_at"]
     search_fields = ["first_name", "last_name", "email", "school", "brin", "registration__board__name"]
     list_select_related = ["cohort", "registration__board"]
-    readonly_fields = ["registration", "cohort", "status", "waitlist_number", "created_at", "withdrawn_at"]
+    # The approval only through the actions, which record it in the audit trail.
+    readonly_fields = [
+        "registration",
+        "cohort",
+        "status",
+        "waitlist_number",
+        "created_at",
+        "withdrawn_at",
+        "final_assignment_approved_at",
+        "final_assignment_approved_by",
+    ]
 
-    actions = ["anonymise"]
+    actions = ["approve_final_assignments", "withdraw_final_assignment_approvals", "anonymise"]
 
     @admin.display(description=_("board"), ordering="registration__board__name")
     def board(self, participant):
@@ -28,6 +49,35 @@ class ParticipantAdmin(PersonErasureAdmin, admin.ModelAdmin):
             enrolment.save_participant(participant=obj, by=request.user, request=request)
         else:
             super().save_model(request, obj, form, change)
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("cohorts.approve_final_assignment")
+
+    @admin.action(description=_("Approve the final assignment of the selected participants"), permissions=["approve"])
+    def approve_final_assignments(self, request, queryset):
+        call_for_each(
+            self,
+            request,
+            queryset,
+            "participant",
+            assignments.approve_final_assignment,
+            lambda count: ngettext(
+                "%(count)d final assignment approved.", "%(count)d final assignments approved.", count
+            ),
+        )
+
+    @admin.action(
+        description=_("Withdraw the approval of the selected participants' final assignment"), permissions=["approve"]
+    )
+    def withdraw_final_assignment_approvals(self, request, queryset):
+        call_for_each(
+            self,
+            request,
+            queryset,
+            "participant",
+            assignments.withdraw_final_assignment_approval,
+            lambda count: ngettext("%(count)d approval withdrawn.", "%(count)d approvals withdrawn.", count),
+        )
 
     @admin.action(description=_("Erase the selected participants' data…"), permissions=["erase"])
     def anonymise(self, request, queryset):

@@ -34,7 +34,7 @@ def outcome(*, participant: Participant, days_attended: int, programme: Programm
     return completion.outcome(
         programme=programme,
         days_attended=days_attended,
-        final_assignment_done=participant.final_assignment_done,
+        final_assignment_approved=participant.final_assignment_approved,
         withdrawn=participant.status == Participant.Status.WITHDRAWN,
     )
 

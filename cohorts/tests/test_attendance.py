@@ -55,11 +55,11 @@ def mark(cohort, participant, numbers, status="present"):
     )
 
 
-def test_a_participants_final_assignment_counts_when_required():
+def test_a_participants_approved_final_assignment_counts_when_required():
     cohort, (participant, *_rest) = run_with(1)
     cohort.programme.final_assignment_required = True
     assert attendance.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.ATTENDED
-    participant.final_assignment_done = True
+    participant.final_assignment_approved_at = timezone.now()
     assert attendance.outcome(participant=participant, days_attended=6, programme=cohort.programme) == Outcome.COMPLETED
 
 

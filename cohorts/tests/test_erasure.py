@@ -28,7 +28,17 @@ from django.db import models
 from django.urls import reverse
 
 from cohorts.models import Attendance, CourseDay, IntakeAppointment, Participant, Registration
-from cohorts.services import attendance, enrolment, intakes, links, registrations, reminders, runs, scheduling
+from cohorts.services import (
+    assignments,
+    attendance,
+    enrolment,
+    intakes,
+    links,
+    registrations,
+    reminders,
+    runs,
+    scheduling,
+)
 from cohorts.services.attendance import AttendanceEntry
 from mail.models import OutgoingMail
 from privacy import services as privacy
@@ -157,8 +167,9 @@ def build_story(capture) -> Story:
         rows += [participant_data(n) for n in range(2, 13)]
         enrolled = enrolment.enroll_participants(registration=registration, rows=rows)
         person = next(p for p in enrolled if p.email == EMAIL)
-        person.register_number, person.final_assignment_done = NUMBER, True
+        person.register_number = NUMBER
         enrolment.save_participant(participant=person)
+        assignments.approve_final_assignment(participant=person, by=trainer)
         first = datetime.date(2026, 2, 2)
         for programme_day in programme.days.order_by("number"):
             scheduling.save_course_day(

@@ -26,20 +26,21 @@ def test_the_required_days_are_the_programmes_own():
     assert outcome(programme=programme, days_attended=6) == Outcome.COMPLETED
 
 
-def test_a_required_final_assignment_must_be_done():
+def test_a_required_final_assignment_must_be_approved():
     programme = ProgrammeFactory.build(final_assignment_required=True)
     assert outcome(programme=programme, days_attended=6) == Outcome.ATTENDED
-    assert outcome(programme=programme, days_attended=6, final_assignment_done=True) == Outcome.COMPLETED
+    assert outcome(programme=programme, days_attended=6, final_assignment_approved=True) == Outcome.COMPLETED
 
 
 def test_a_final_assignment_that_is_not_required_does_not_count():
     programme = ProgrammeFactory.build(final_assignment_required=False)
-    assert outcome(programme=programme, days_attended=5, final_assignment_done=False) == Outcome.COMPLETED
-    assert outcome(programme=programme, days_attended=4, final_assignment_done=True) == Outcome.ATTENDED
+    assert outcome(programme=programme, days_attended=5, final_assignment_approved=False) == Outcome.COMPLETED
+    assert outcome(programme=programme, days_attended=4, final_assignment_approved=True) == Outcome.ATTENDED
 
 
 def test_withdrawn_whatever_was_attended():
     programme = ProgrammeFactory.build()
     assert (
-        outcome(programme=programme, days_attended=6, final_assignment_done=True, withdrawn=True) == Outcome.WITHDRAWN
+        outcome(programme=programme, days_attended=6, final_assignment_approved=True, withdrawn=True)
+        == Outcome.WITHDRAWN
     )
