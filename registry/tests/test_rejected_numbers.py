@@ -6,6 +6,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from cohorts.services import links
 from cohorts.tests.conftest import member
+from privacy import services as privacy
 from registry import exports, rejections
 from registry.models import RegisterNumberRejection
 
@@ -157,3 +158,13 @@ def test_a_number_refused_again_after_a_correction_keeps_the_history(client, acc
     history = list(RegisterNumberRejection.objects.filter(participant=leader).order_by("rejected_at", "pk"))
     assert [(m.number, m.corrected_number) for m in history] == [(refused, "00777111"), ("00777111", "")]
     assert history[0].corrected_at is not None and history[1].corrected_at is None
+
+
+def test_the_refused_numbers_go_with_a_persons_erasure(accreditation):
+    cohort, people = completed_run(10)
+    leader = people[3]
+    refused = leader.register_number
+    rejections.mark_rejected_numbers(cohort=cohort, text=f"{refused} {people[4].register_number}")
+    privacy.erase_person(person=leader)
+    assert not RegisterNumberRejection.objects.filter(participant_id=leader.pk).exists()
+    assert RegisterNumberRejection.objects.filter(participant=people[4]).exists()
