@@ -19,6 +19,7 @@ class AuditEvent(models.Model):
         DAY_MOVED = "day_moved", _("course day moved")
         ATTENDANCE_CHANGED = "attendance_changed", _("attendance changed after the day")
         REGISTER_NUMBER_CHANGED = "register_number_changed", _("register number changed")
+        REGISTER_NUMBER_REJECTED = "register_number_rejected", _("register numbers refused by the register")
         REGISTRATION_MOVED = "registration_moved", _("registration moved to another course run")
         REGISTRATION_CANCELLED = "registration_cancelled", _("registration cancelled")
         DAY_ADDED = "day_added", _("course day added")

@@ -23,6 +23,7 @@ from cohorts.forms import ParticipantForm
 from cohorts.models import CourseDay, Participant, Registration
 from cohorts.services import enrolment, registrations
 from programme.models import Programme
+from registry import rejections
 from verbindend.ratelimit import over_limit
 
 from .access import int_or_404, participant_from_token, registration_from_token
@@ -428,7 +429,7 @@ def participant_page(request, token):
             form = OwnDetailsForm(request.POST, instance=fresh, disabled=locked)
             if form.is_valid():
                 try:
-                    enrolment.update_own_details(participant=participant, data=form.cleaned_data, request=request)
+                    rejections.update_own_details(participant=participant, data=form.cleaned_data, request=request)
                 except enrolment.EnrolmentError as error:
                     messages.error(request, str(error))
                 else:
@@ -460,6 +461,7 @@ def participant_page(request, token):
             "result": selectors.participant_result(participant),
             "certificates": certificates,
             "locked": locked,
+            "rejection": rejections.open_rejection(participant),
             "schedule": schedule,
             "form": form,
             "calendar_url": calendar_url,

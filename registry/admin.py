@@ -17,7 +17,7 @@ from cohorts.models import Cohort, Participant, Sector
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 from verbindend.personal import mark_personal
 
-from . import exports, issuing, services
+from . import exports, issuing, rejections, services
 from .models import Accreditation, Certificate, CompletedCohort, RegisterExport, RegisterRule
 
 
@@ -71,6 +71,15 @@ class RegisterRuleAdmin(admin.ModelAdmin):
     @admin.display(description=_("roles"))
     def role_names(self, rule):
         return ", ".join(str(Participant.Role(value).label) for value in rule.roles if value in Participant.Role.values)
+
+
+class RejectedNumbersForm(forms.Form):
+    numbers = forms.CharField(
+        label=_("Numbers PE-online did not accept"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 30}),
+        max_length=rejections.MAX_PASTED_CHARACTERS,
+        help_text=_("As copied from PE-online after Controleren: one per line, or separated by spaces or commas."),
+    )
 
 
 class RevokeForm(forms.Form):
@@ -203,7 +212,11 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
             response = HttpResponse(content, content_type=content_type)
             response["Content-Disposition"] = content_disposition_header(True, filename)
             return mark_personal(response)
-        if request.method == "POST":
+        rejected_form = RejectedNumbersForm(request.POST if request.POST.get("action") == "rejected" else None)
+        if request.method == "POST" and rejected_form.is_bound:
+            if self._mark_rejected(request, cohort=cohort, form=rejected_form):
+                return HttpResponseRedirect(request.path)
+        elif request.method == "POST":
             exports.mark_reported(cohort=cohort, user=request.user)
             self.message_user(request, _("Recorded as reported to the register."), messages.SUCCESS)
             return HttpResponseRedirect(request.path)
@@ -219,11 +232,51 @@ class CompletedCohortAdmin(ReadOnlyModelAdmin):
                 "changes": exports.changes_since_report(cohort, rows),
                 "paste": exports.paste_list(rows),
                 "outside": exports.outside_the_registers(rows),
+                "rejections": rejections.rejections_report(rows),
+                "rejected_form": rejected_form,
                 "log": cohort.register_exports.select_related("exported_by")[:20],
                 "title": _("Register export %(code)s") % {"code": cohort.code},
                 "opts": self.model._meta,
             },
         )
+
+    def _mark_rejected(self, request, *, cohort, form) -> bool:
+        """Mark the numbers pasted back from PE-online; False to show the page again with the form's errors."""
+        if not form.is_valid():
+            return False
+        try:
+            result = rejections.mark_rejected_numbers(
+                cohort=cohort, text=form.cleaned_data["numbers"], user=request.user, request=request
+            )
+        except rejections.RejectionError as error:
+            form.add_error("numbers", str(error))
+            return False
+        count = len(result.marked)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s participant marked: their page asks them to check their register number.",
+                "%(count)s participants marked: their pages ask them to check their register number.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.INFO,
+        )
+        if result.already_marked:
+            self.message_user(
+                request,
+                _("Already marked and not yet corrected: %(names)s.")
+                % {"names": ", ".join(p.full_name for p in result.already_marked)},
+                messages.INFO,
+            )
+        if result.not_in_run:
+            self.message_user(
+                request,
+                _("No participant of this course run has these numbers: %(numbers)s.")
+                % {"numbers": ", ".join(result.not_in_run)},
+                messages.WARNING,
+            )
+        return True
 
     def get_queryset(self, request):
         return (

@@ -33,6 +33,7 @@ from programme.completion import Outcome
 from verbindend.spreadsheets import could_run, safe_cell
 
 from .models import Certificate, RegisterExport
+from .rejections import with_latest_rejection
 from .selectors import register_rules_for
 from .services import _days_attended, accreditation_for
 
@@ -64,8 +65,9 @@ def export_rows(cohort: Cohort) -> list[dict]:
     each attended. A row's `register_rule` is the register that expects a
     number of the participant, None when none does.
     """
+    # Each with their latest refused number, in the same query (`rejections`).
     participants = list(
-        cohort.participants.exclude(status=Participant.Status.WAITING)
+        with_latest_rejection(cohort.participants.exclude(status=Participant.Status.WAITING))
         .select_related("registration__board")
         .order_by("last_name", "first_name")
     )
@@ -102,6 +104,8 @@ def export_rows(cohort: Cohort) -> list[dict]:
                 "outcome": str(outcome.label),
                 "completed": outcome == Outcome.COMPLETED,
                 "certificate_number": str(certificate) if certificate else "",
+                "rejected_number": participant.rejected_number or "",
+                "rejected_at": participant.rejected_at,
             }
         )
     return rows

@@ -295,3 +295,47 @@ class IssueRequest(models.Model):
 
     def __str__(self):
         return f"{self.cohort} · {self.requested_at:%d-%m-%Y %H:%M}"
+
+
+class RegisterNumberRejection(models.Model):
+    """
+    A register number PE-online did not accept for a participant, kept as history once corrected.
+
+    The office pastes back what "Controleren" refused (`registry.rejections`);
+    the participant's page asks them to check that number until it changes.
+    """
+
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.CASCADE,
+        related_name="register_number_rejections",
+        verbose_name=_("participant"),
+    )
+    number = models.CharField(_("rejected number"), max_length=20)
+    rejected_at = models.DateTimeField(_("rejected"), default=timezone.now)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
+    corrected_number = models.CharField(_("corrected number"), max_length=20, blank=True)
+    corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-rejected_at", "-pk"]
+        verbose_name = _("rejected register number")
+        verbose_name_plural = _("rejected register numbers")
+        constraints = [
+            # Pasting the same refusal twice marks it once.
+            models.UniqueConstraint(
+                fields=["participant", "number"],
+                condition=models.Q(corrected_at__isnull=True),
+                name="one_open_rejection_per_number",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.participant} · {self.number}"

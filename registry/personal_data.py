@@ -1,16 +1,18 @@
 """
-The personal data registry holds: a participant's certificates, and the register-export rows that name them.
+The personal data registry holds: a participant's certificates, the register-export rows that name them, and the
+register numbers PE-online refused of them (erased with them; not yet listed in their download).
 
 A certificate is kept with what it printed (its snapshot and PDF): the
 register may ask for it for seven years, and anyone may verify it. An
-export's rows lose the register number of an erased participant.
+export's rows lose the register number of an erased participant, and the
+numbers refused of them are deleted: they are of use only until corrected.
 """
 
 import datetime
 
 from verbindend.personal_data import PersonalDataHandler, Subject
 
-from .models import Certificate, RegisterExport
+from .models import Certificate, RegisterExport, RegisterNumberRejection
 
 PARTICIPANT = "cohorts.participant"
 
@@ -59,3 +61,4 @@ class RegistryHandler(PersonalDataHandler):
                 export.rows = rows
                 changed.append(export)
         RegisterExport.objects.bulk_update(changed, ["rows"])
+        RegisterNumberRejection.objects.filter(participant_id__in=ids).delete()
