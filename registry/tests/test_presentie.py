@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
+from django.utils import formats, translation
 
 from audit.models import AuditEvent
 from cohorts.services import runs
@@ -104,7 +105,10 @@ def test_the_presentie_reminder_comes_after_the_last_day_once_and_is_gone_when_r
     (reminder,) = presentie_reminders(cohort)
     assert reminder.to == ["kantoor@example.nl"]
     assert cohort.code in reminder.subject and f"{due_by:%Y}" in reminder.body_text
-    assert any(row.startswith(cohort.code) and f"{due_by.day}" in row for row in start_page_rows(client, office))
+    with translation.override("nl"):
+        shown_due_by = formats.date_format(due_by, "j b Y")
+    assert f"{cohort.code} | laatste dag" in "\n".join(start_page_rows(client, office))
+    assert any(row.startswith(cohort.code) and shown_due_by in row for row in start_page_rows(client, office))
 
     fixed_clock.shift(datetime.timedelta(days=3))
     tasks.remind_presentie_due()
