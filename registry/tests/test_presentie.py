@@ -177,3 +177,15 @@ def test_the_office_records_the_presentie_with_the_admin_action(fixed_clock, cli
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.presentie_recorded_by == office
+
+
+def test_a_second_uitvoering_id_corrects_the_first_and_the_trail_keeps_both(office):
+    cohort = confirmed_run()
+    presentie.record_uitvoering(cohort=cohort, uitvoering_id="123456", by=office)
+    run = presentie.record_uitvoering(cohort=cohort, uitvoering_id="123465", by=office)
+    assert RegisterRun.objects.get() == run and run.uitvoering_id == "123465"
+    changes = AuditEvent.objects.filter(action=AuditEvent.Action.UITVOERING_RECORDED).order_by("pk")
+    assert [event.changes for event in changes] == [
+        {"uitvoering_id": ["", "123456"]},
+        {"uitvoering_id": ["123456", "123465"]},
+    ]
