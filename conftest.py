@@ -250,6 +250,8 @@ def _reseed():
         ("verbindend.migrations.0002_office_erases", "grant"),
         ("verbindend.migrations.0003_outbox_for_the_office_only", "take_from_trainer"),
         ("registry.migrations.0008_register_rules_for_the_office", "grant"),
+        ("registry.migrations.0011_register_runs_for_the_office", "grant"),
+        ("cohorts.migrations.0013_final_assignment_approval", "grant_trainers"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.

@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
         REGISTRATION_CANCELLED = "registration_cancelled", _("registration cancelled")
         DAY_ADDED = "day_added", _("course day added")
         DAY_DELETED = "day_deleted", _("course day deleted")
+        UITVOERING_RECORDED = "uitvoering_recorded", _("uitvoering entered in PE-online")
+        PRESENTIE_RECORDED = "presentie_recorded", _("presentie entered in PE-online")
         STAFF_LOGIN = "staff_login", _("staff login")
         STAFF_LOGIN_FAILED = "staff_login_failed", _("failed staff login")
         FINAL_ASSIGNMENT_APPROVAL = "final_assignment_approval", _("final assignment approval changed")

@@ -17,13 +17,23 @@ from cohorts.models import Cohort, Participant, Sector
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 from verbindend.personal import mark_personal
 
-from . import exports, issuing, rejections, services
-from .models import Accreditation, Certificate, CompletedCohort, RegisterExport, RegisterRule
+from . import exports, issuing, presentie, rejections, services
+from .models import Accreditation, Certificate, CompletedCohort, RegisterExport, RegisterRule, RegisterRun
 
 
 @admin.register(Accreditation)
 class AccreditationAdmin(admin.ModelAdmin):
-    list_display = ["programme", "register", "number", "themes", "points", "hours", "valid_from", "valid_until"]
+    list_display = [
+        "programme",
+        "register",
+        "number",
+        "activity_id",
+        "themes",
+        "points",
+        "hours",
+        "valid_from",
+        "valid_until",
+    ]
     list_filter = ["register", "programme"]
     search_fields = ["number", "themes"]
 
@@ -364,3 +374,71 @@ class RegisterExportAdmin(ReadOnlyModelAdmin):
     list_display = ["cohort", "kind", "exported_by", "exported_at"]
     list_filter = ["kind", "cohort"]
     readonly_fields = ["cohort", "kind", "exported_by", "exported_at", "rows"]
+
+
+class RegisterRunForm(forms.ModelForm):
+    """The run and PE-online's id of its uitvoering; the service checks and records them."""
+
+    class Meta:
+        model = RegisterRun
+        fields = ["cohort", "uitvoering_id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "cohort" in self.fields:
+            self.fields["cohort"].queryset = Cohort.objects.filter(status__in=presentie.UITVOERING_STATUSES)
+
+
+@admin.register(RegisterRun)
+class RegisterRunAdmin(admin.ModelAdmin):
+    """The office records each run's uitvoering and presentie in PE-online here; the trainer may read them."""
+
+    form = RegisterRunForm
+    list_display = ["cohort", "uitvoering_id", "uitvoering_recorded_at", "presentie_recorded_at"]
+    list_select_related = ["cohort"]
+    search_fields = ["cohort__code", "uitvoering_id"]
+    readonly_fields = [
+        "uitvoering_recorded_at",
+        "uitvoering_recorded_by",
+        "presentie_recorded_at",
+        "presentie_recorded_by",
+    ]
+    actions = ["record_presentie"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["cohort", *self.readonly_fields]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # The form offers only runs from confirmation on and requires the id,
+        # so the service's own refusals do not arise here.
+        obj.pk = presentie.record_uitvoering(
+            cohort=obj.cohort, uitvoering_id=obj.uitvoering_id, by=request.user, request=request
+        ).pk
+        obj.refresh_from_db()
+
+    @admin.action(description=_("Record the presentie as entered in PE-online"), permissions=["change"])
+    def record_presentie(self, request, queryset):
+        recorded = 0
+        for run in queryset.select_related("cohort"):
+            try:
+                presentie.record_presentie(cohort=run.cohort, by=request.user, request=request)
+            except presentie.RegisterStepError as error:
+                self.message_user(request, f"{run.cohort.code}: {error}", messages.ERROR)
+                continue
+            recorded += 1
+        if recorded:
+            self.message_user(
+                request,
+                ngettext(
+                    "The presentie of %(count)d course run is recorded.",
+                    "The presentie of %(count)d course runs is recorded.",
+                    recorded,
+                )
+                % {"count": recorded},
+                messages.SUCCESS,
+            )

@@ -23,10 +23,23 @@ class Accreditation(models.Model):
     )
     register = models.CharField(_("register"), max_length=5, choices=Register.choices)
     number = models.CharField(_("accreditation number"), max_length=50, blank=True)
+    activity_id = models.CharField(
+        _("PE-online activity id"),
+        max_length=50,
+        blank=True,
+        help_text=_("The id PE-online gives the accredited activity; each course run is entered under it."),
+    )
     themes = models.CharField(
         _("themes"), max_length=300, help_text=_("As the register names them, such as “Leiding geven aan verandering”.")
     )
-    points = models.DecimalField(_("points"), max_digits=5, decimal_places=1, null=True, blank=True)
+    points = models.DecimalField(
+        _("points"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("The herregistratiewaarde the register sets for this activity; leave empty until it is known."),
+    )
     contact_hours = models.DecimalField(_("contact hours"), max_digits=5, decimal_places=1, default=0)
     self_study_hours = models.DecimalField(_("self-study hours"), max_digits=5, decimal_places=1, default=0)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
@@ -339,3 +352,44 @@ class RegisterNumberRejection(models.Model):
 
     def __str__(self):
         return f"{self.participant} · {self.number}"
+
+
+class RegisterRun(models.Model):
+    """
+    A course run as the office entered it in PE-online: its uitvoering, then its presentie.
+
+    PE-online takes the presentie of a run only once its uitvoering is
+    entered and the course days are over; recording both here is what lets
+    the start page and the reminder say what is still to do.
+    """
+
+    cohort = models.OneToOneField(
+        Cohort, on_delete=models.PROTECT, related_name="register_run", verbose_name=_("course run")
+    )
+    uitvoering_id = models.CharField(_("PE-online uitvoering id"), max_length=50)
+    uitvoering_recorded_at = models.DateTimeField(_("uitvoering entered"))
+    uitvoering_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uitvoering entered by"),
+    )
+    presentie_recorded_at = models.DateTimeField(_("presentie entered"), null=True, blank=True)
+    presentie_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("presentie entered by"),
+    )
+
+    class Meta:
+        ordering = ["-uitvoering_recorded_at"]
+        verbose_name = _("course run in PE-online")
+        verbose_name_plural = _("course runs in PE-online")
+
+    def __str__(self):
+        return f"{self.cohort} · {self.uitvoering_id}"

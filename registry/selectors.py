@@ -1,17 +1,19 @@
 """Reads of the registry that pages show."""
 
+import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Value
+from django.db.models import Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext as _
 
-from cohorts.models import Participant
+from cohorts.models import Cohort, Participant
 
-from .models import DIGITS, Certificate, RegisterRule
+from .models import DIGITS, Accreditation, Certificate, RegisterRule
 
 # What a person may type: a verification code (12 letters and digits) or a
 # certificate number as the PDF prints it large (VL-2026-01-001). Longer text
@@ -119,3 +121,53 @@ def check_register_number(*, rule: RegisterRule, number: str) -> None:
     raise ValidationError(
         message % {"number": number, "register": register, "example": rule.number_example}, code="register_number"
     )
+
+
+# --- The register steps in PE-online: what the office still has to do ---------
+
+
+@dataclass(frozen=True)
+class PresentieDue:
+    cohort: Cohort
+    last_day: datetime.date
+    due_on: datetime.date
+
+
+@dataclass(frozen=True)
+class RegisterToDo:
+    """The start page's register to-dos: runs to enter as an uitvoering, and runs whose presentie is due."""
+
+    uitvoering: list = field(default_factory=list)
+    presentie: list = field(default_factory=list)
+
+
+def presentie_due_on(last_day: datetime.date) -> datetime.date:
+    """Return the date by which the presentie of a run with this last course day is to be entered."""
+    return last_day + datetime.timedelta(days=settings.PRESENTIE_DUE_DAYS)
+
+
+def _runs_with_register_steps_open():
+    """The accredited runs from confirmation on whose presentie is not recorded, with their last day, in one query."""
+    return (
+        Cohort.objects.filter(status__in=[Cohort.Status.CONFIRMED, Cohort.Status.RUNNING, Cohort.Status.COMPLETED])
+        .filter(Exists(Accreditation.objects.filter(programme=OuterRef("programme"))))
+        .filter(Q(register_run__isnull=True) | Q(register_run__presentie_recorded_at__isnull=True))
+        .annotate(last_day=Max("days__date"), uitvoering_id=F("register_run__uitvoering_id"))
+        .order_by("last_day", "code")
+    )
+
+
+def register_to_do(*, today: datetime.date) -> RegisterToDo:
+    """Return the runs still to enter as an uitvoering, and those whose presentie is due, read in one query."""
+    to_do = RegisterToDo()
+    for cohort in _runs_with_register_steps_open():
+        if cohort.uitvoering_id is None:
+            to_do.uitvoering.append(cohort)
+        if cohort.last_day is not None and cohort.last_day < today:
+            to_do.presentie.append(PresentieDue(cohort, cohort.last_day, presentie_due_on(cohort.last_day)))
+    return to_do
+
+
+def presentie_due_runs(*, today: datetime.date) -> list[PresentieDue]:
+    """Return the runs whose last course day has passed and whose presentie is not recorded."""
+    return register_to_do(today=today).presentie

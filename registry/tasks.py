@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import issuing
+from . import issuing, presentie
 
 # Acknowledged on receipt, Celery's default, said here because the outbox's
 # sender is not: rendering a run with WeasyPrint can take much memory, and a
@@ -33,3 +33,9 @@ def drain_issue_requests() -> int:
 def issue_certificates(cohort_id: int, user_id: int | None = None) -> int:
     """Issue a completed run's certificates now, recorded as a request; for messages queued before requests were."""
     return issuing.issue_now(cohort_id=cohort_id, requested_by_id=user_id)
+
+
+@shared_task(ignore_result=True)
+def remind_presentie_due() -> int:
+    """Remind the office, once per run, of the runs whose presentie is due in PE-online (Celery beat)."""
+    return presentie.remind_presentie_due()

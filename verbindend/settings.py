@@ -215,6 +215,8 @@ PROVIDER_CONTACT_NAME = env.str("PROVIDER_CONTACT_NAME", default="Jan Jutten")
 PROVIDER_EMAIL = env.str("PROVIDER_EMAIL", default="janjutten@natuurlijkleren.org")
 # Where the trainer's notifications (new registrations, alerts) go.
 TRAINER_NOTIFICATION_EMAIL = env.str("TRAINER_NOTIFICATION_EMAIL", default=PROVIDER_EMAIL)
+# Where the office's reminders go, such as a run's presentie due in PE-online.
+OFFICE_NOTIFICATION_EMAIL = env.str("OFFICE_NOTIFICATION_EMAIL", default=PROVIDER_EMAIL)
 
 # Celery: without a broker every task runs in-process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -353,6 +355,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "cohorts.tasks.send_reminders", "schedule": 600.0, "options": {"expires": 540}},
     "check-go-no-go": {"task": "cohorts.tasks.check_go_no_go", "schedule": 3600.0, "options": {"expires": 3000}},
     "start-cohorts": {"task": "cohorts.tasks.start_cohorts", "schedule": 3600.0, "options": {"expires": 3000}},
+    "remind-presentie-due": {
+        "task": "registry.tasks.remind_presentie_due",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "apply-retention": {"task": "cohorts.tasks.apply_retention", "schedule": 86400.0, "options": {"expires": 82800}},
 }
 # Retention (AVG), in days: contact details and attendance detail after a run is completed; registrations that
@@ -374,6 +381,8 @@ PERSONAL_DATA_HANDLERS = [
 GO_NO_GO_WEEKS = env.int("GO_NO_GO_WEEKS", default=6)
 # Days before a course day that participants get a reminder.
 REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1])
+# Days after a run's last course day by which its presentie is to be entered in PE-online.
+PRESENTIE_DUE_DAYS = env.int("PRESENTIE_DUE_DAYS", default=14)
 
 # Public forms: at most this many submissions per client address and hour.
 REGISTRATION_RATE_LIMIT = env.int("REGISTRATION_RATE_LIMIT", default=10)

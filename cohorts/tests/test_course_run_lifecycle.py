@@ -422,6 +422,8 @@ def assert_each_person_received_what_they_expect(rows, people, *, contacts):
         )
     expected[TRAINER_EMAIL] = templates(intake_invitation=2, go_no_go=1)
     expected[settings.TRAINER_NOTIFICATION_EMAIL] = templates(registration_notification=2)
+    # After the last day the office is reminded, once, to enter the presentie in PE-online.
+    expected.setdefault(settings.OFFICE_NOTIFICATION_EMAIL, {})["registry/mail/presentie_due"] = 1
     actual = {}
     for (address, template), count in received.items():
         actual.setdefault(address, {})[template] = count
