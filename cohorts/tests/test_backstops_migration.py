@@ -25,9 +25,11 @@ def migrate(targets):
 
 @pytest.fixture
 def before_the_backstops():
-    """The schema as it was before them; migrated to the newest again afterwards, whatever the test did."""
-    migrate(BEFORE)
-    yield
+    """
+    Go back to the schema as it was before them, once the test has made its rows with today's models (which have
+    columns added since); migrated to the newest again afterwards, whatever the test did.
+    """
+    yield lambda: migrate(BEFORE)
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
@@ -43,10 +45,11 @@ def test_what_the_data_itself_says_is_repaired(before_the_backstops):
     first, second, third = (
         RawParticipantFactory(registration=registration, status="waiting", waitlist_number=n) for n in (1, 2, 3)
     )
+    attendance = made_up_attendance()
+    before_the_backstops()
     Participant.objects.filter(pk__in=[second.pk, third.pk]).update(waitlist_number=1)
     swv = Board.objects.create(name="SWV Rijnmond", kind="bestuur", swv_code="PO-28-01", sector="po")
     bestuur = Board.objects.create(name="Stichting Eem", kind="swv", bestuursnummer="41234", sector="po")
-    attendance = made_up_attendance()
     Attendance.objects.filter(pk=attendance.pk).update(status="present")
 
     migrate(CHECK)
@@ -61,13 +64,15 @@ def test_what_the_data_itself_says_is_repaired(before_the_backstops):
 
 def test_what_only_the_office_knows_stops_the_migration_naming_the_rows(before_the_backstops):
     registration = RawRegistrationFactory()
-    waiting = [RawParticipantFactory(registration=registration, status="waiting", waitlist_number=1) for _ in range(2)]
-    nameless = Board.objects.create(name="Stichting Zonder Nummer", kind="bestuur", sector="po")
+    waiting = [RawParticipantFactory(registration=registration, status="waiting", waitlist_number=n) for n in (1, 2)]
     placed = RawRegistrationFactory()
-    Registration.objects.filter(pk=placed.pk).update(cohort=None)
     received = RawRegistrationFactory(cohort=None, status="received")
-    Registration.objects.filter(pk=received.pk).update(cohort=registration.cohort)
     attendance = made_up_attendance()
+    before_the_backstops()
+    Participant.objects.filter(pk__in=[p.pk for p in waiting]).update(waitlist_number=1)
+    nameless = Board.objects.create(name="Stichting Zonder Nummer", kind="bestuur", sector="po")
+    Registration.objects.filter(pk=placed.pk).update(cohort=None)
+    Registration.objects.filter(pk=received.pk).update(cohort=registration.cohort)
     Attendance.objects.filter(pk=attendance.pk).update(made_up_in=None)
 
     with pytest.raises(Exception, match="correct them") as raised:

@@ -26,6 +26,7 @@ from conftest import require_service
 from mail.models import OutgoingMail
 from mail.services.delivery import deliver_mails
 from mail.services.queueing import Attachment, queue_email
+from registry import presentie
 from registry import services as registry
 from registry.models import Accreditation
 from registry.tests.conftest import completed_run
@@ -146,6 +147,8 @@ def every_kind_of_mail(admin_user) -> None:
     accreditation.save()
     _, people = completed_run({"Anna": [1, 2, 3, 4, 5, 6]})
     registry.issue_certificate(participant=people["Anna"])
+    # Its days are over and its presentie not entered in PE-online: the office is reminded.
+    presentie.remind_presentie_due()
     queue_email(to="test@example.nl", template="mail/test", context={}, key="mime-test")
 
 
