@@ -1,4 +1,7 @@
-"""Demo data for the registry: the accreditation's facts filled in, and the completed demo run's certificates issued."""
+"""
+Demo data for the registry: the accreditation's facts filled in, the completed demo run's certificates issued, and
+its steps in PE-online: entered as an uitvoering, its presentie due, one register number refused by "Controleren".
+"""
 
 import datetime
 
@@ -8,8 +11,8 @@ from cohorts import demo as cohorts_demo
 from cohorts.models import Cohort
 from cohorts.services import links as links_services
 
-from . import exports, services
-from .models import Accreditation, Certificate
+from . import exports, presentie, rejections, selectors, services
+from .models import Accreditation, Certificate, RegisterNumberRejection, RegisterRun
 
 
 def load(*, trainer) -> bool:
@@ -29,7 +32,18 @@ def load(*, trainer) -> bool:
     issued = 0
     for cohort in _completed_demo_runs():
         issued += services.issue_cohort_certificates(cohort=cohort, issued_by=trainer)["issued"]
+        _register_steps(cohort, by=trainer)
     return bool(issued)
+
+
+def _register_steps(cohort, *, by) -> None:
+    """Enter the run in PE-online as an uitvoering, presentie left to do, and have "Controleren" refuse one number."""
+    if not RegisterRun.objects.filter(cohort=cohort).exists():
+        presentie.record_uitvoering(cohort=cohort, uitvoering_id=f"{480000 + cohort.pk}", by=by)
+    if not RegisterNumberRejection.objects.filter(participant__cohort=cohort).exists():
+        numbers = exports.paste_list(exports.export_rows(cohort)).split()
+        if numbers:
+            rejections.mark_rejected_numbers(cohort=cohort, text=numbers[-1], user=by)
 
 
 def report(stdout) -> None:
@@ -42,6 +56,17 @@ def report(stdout) -> None:
             )
             stdout.write(f"Issued for {cohort.code}: {kinds}")
             stdout.write(_register_split(cohort))
+            stdout.write(_register_steps_report(cohort))
+
+
+def _register_steps_report(cohort) -> str:
+    run = RegisterRun.objects.filter(cohort=cohort).first()
+    due = {item.cohort.pk: item for item in selectors.presentie_due_runs(today=timezone.localdate())}.get(cohort.pk)
+    refused = RegisterNumberRejection.objects.filter(participant__cohort=cohort, corrected_at__isnull=True).count()
+    return (
+        f"PE-online for {cohort.code}: uitvoering {run.uitvoering_id if run else 'not entered'}; presentie "
+        f"{f'due by {due.due_on:%d-%m-%Y}' if due else 'not due'}; {refused} register number(s) refused, still open"
+    )
 
 
 def links() -> list[tuple[str, str]]:

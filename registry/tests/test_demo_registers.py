@@ -3,12 +3,15 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cohorts.models import Cohort
-from registry import exports
+from cohorts.services import links
+from registry import exports, selectors
+from registry.models import RegisterNumberRejection, RegisterRun
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +48,22 @@ def test_the_demo_run_has_leaders_in_and_outside_the_registers_and_the_export_sh
     page = admin_client.get(reverse("admin:registry_register_export", args=[completed.pk])).content.decode()
     section = page.split('id="outside-the-registers"', 1)[1].split("</ul>", 1)[0]
     assert all(row["last_name"] in section for row in outside)
+
+
+def test_the_demo_run_is_entered_in_pe_online_its_presentie_due_and_one_number_refused(demo, admin_client, client):
+    completed = Cohort.objects.get(status=Cohort.Status.COMPLETED)
+    run = RegisterRun.objects.get(cohort=completed)
+    assert run.uitvoering_id and run.presentie_recorded_at is None
+    assert completed in [due.cohort for due in selectors.presentie_due_runs(today=timezone.localdate())]
+    (refusal,) = RegisterNumberRejection.objects.filter(participant__cohort=completed)
+    assert refusal.corrected_at is None and refusal.number == refusal.participant.register_number
+    assert f"PE-online for {completed.code}: uitvoering {run.uitvoering_id}; presentie due by " in demo
+    assert "1 register number(s) refused, still open" in demo
+    start = admin_client.get(reverse("admin:index")).content.decode()
+    assert completed.code in start.split("Presentie in te voeren in PE-online", 1)[1].split("</table>", 1)[0]
+    page = client.get(links.participant_page_url(refusal.participant).replace(settings.SITE_URL, "")).content.decode()
+    notice = page.split('id="rejected-number-title"', 1)[1].split("</p>", 1)[0]
+    assert refusal.number in notice
+    others = completed.participants.exclude(pk=refusal.participant.pk).exclude(register_number="").first()
+    other_page = client.get(links.participant_page_url(others).replace(settings.SITE_URL, ""))
+    assert "rejected-number-title" not in other_page.content.decode()
