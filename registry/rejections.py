@@ -81,6 +81,7 @@ def parse_pasted_numbers(text: str) -> list[str]:
 
 
 @transaction.atomic
+@transaction.atomic
 def mark_rejected_numbers(*, cohort: Cohort, text: str, user=None, request=None) -> RejectionResult:
     """
     Mark the participants of this run whose register number PE-online refused.
@@ -92,6 +93,8 @@ def mark_rejected_numbers(*, cohort: Cohort, text: str, user=None, request=None)
     :raises RejectionError: see `parse_pasted_numbers`
     """
     numbers = parse_pasted_numbers(text)
+    # Two pastes for one run at once are taken in turn: the second finds the first's marks, none is made twice.
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     participants = list(
         cohort.participants.exclude(status=Participant.Status.WAITING)
         .filter(register_number__in=numbers)
@@ -103,6 +106,7 @@ def mark_rejected_numbers(*, cohort: Cohort, text: str, user=None, request=None)
         )
     )
     result = RejectionResult()
+    rejections = []
     for participant in participants:
         if (participant.pk, participant.register_number) in open_marks:
             result.already_marked.append(participant)
@@ -110,9 +114,10 @@ def mark_rejected_numbers(*, cohort: Cohort, text: str, user=None, request=None)
         rejection = RegisterNumberRejection(
             participant=participant, number=participant.register_number, rejected_by=user
         )
-        rejection.full_clean()
-        rejection.save()
+        rejection.full_clean(validate_unique=False, validate_constraints=False)  # the open marks were read above
+        rejections.append(rejection)
         result.marked.append(participant)
+    RegisterNumberRejection.objects.bulk_create(rejections)
     found = {participant.register_number for participant in participants}
     result.not_in_run = [number for number in numbers if number not in found]
     if result.marked:

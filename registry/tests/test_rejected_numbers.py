@@ -1,11 +1,15 @@
 """The numbers PE-online refused: pasted back on the export page, asked on the participant's page, shown corrected."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from cohorts.services import links
 from cohorts.tests.conftest import member
+from conftest import require_service
 from privacy import services as privacy
 from registry import exports, rejections
 from registry.models import RegisterNumberRejection
@@ -168,3 +172,31 @@ def test_the_refused_numbers_go_with_a_persons_erasure(accreditation):
     privacy.erase_person(person=leader)
     assert not RegisterNumberRejection.objects.filter(participant_id=leader.pk).exists()
     assert RegisterNumberRejection.objects.filter(participant=people[4]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_refusals_pasted_at_once_are_marked_once(accreditation):
+    """The office pastes the same list twice at the same moment: each number is marked once, nobody gets an error."""
+    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://...")
+    cohort, people = completed_run(6)
+    numbers = "\n".join(person.register_number for person in people if person.register_number)
+    at_once, barrier, results, errors = 4, threading.Barrier(4), [], []
+
+    def paste_back():
+        try:
+            barrier.wait()
+            results.append(rejections.mark_rejected_numbers(cohort=cohort, text=numbers))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=paste_back) for _ in range(at_once)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    marked = sorted(RegisterNumberRejection.objects.values_list("number", flat=True))
+    assert marked == sorted(numbers.split())
+    assert sum(len(result.marked) for result in results) == len(marked)
