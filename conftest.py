@@ -243,8 +243,9 @@ def _reseed():
     for migration, function in (
         ("programme.migrations.0002_seed_verbindend_leiderschap", "seed"),
         ("programme.migrations.0004_correct_brochure_typos", "correct"),
+        ("programme.migrations.0005_certification_in_the_registers_words", "forwards"),
         ("privacy.migrations.0002_first_statement", "seed"),
-        ("registry.migrations.0002_seed_accreditation", "seed"),
+        ("registry.migrations.0012_register_themes", "seed"),
         ("registry.migrations.0007_seed_register_rules", "seed"),
         ("verbindend.migrations.0001_staff_groups", "create_groups"),
         ("verbindend.migrations.0002_office_erases", "grant"),

@@ -24,6 +24,7 @@ from cohorts.models import CourseDay, Participant, Registration
 from cohorts.services import enrolment, registrations
 from programme.models import Programme
 from registry import rejections
+from registry import selectors as registry_selectors
 from verbindend.ratelimit import over_limit
 
 from .access import int_or_404, participant_from_token, registration_from_token
@@ -161,6 +162,11 @@ def board_page(request, token):
             return response
     else:
         _restore_pending_paste(request, page=page, forms=forms)
+    # Which of the leaders a register expects a number of, and whether it is in: the rule the export reads.
+    states = registry_selectors.register_number_states(p for run in page.runs for p in run.participants)
+    for run in page.runs:
+        for participant in run.participants:
+            participant.register_state = states[participant.pk]
     runs = page.changeable_runs
     target = forms.target
     chosen = target.pk if target is not None else (runs[0].registration.pk if runs else None)

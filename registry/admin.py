@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -13,12 +14,21 @@ from django.utils.translation import ngettext
 
 from audit import services as audit
 from audit.models import AuditEvent
+from cohorts.admin.participants import ParticipantAdmin
 from cohorts.models import Cohort, Participant, Sector
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 from verbindend.personal import mark_personal
 
-from . import exports, issuing, presentie, rejections, services
-from .models import Accreditation, Certificate, CompletedCohort, RegisterExport, RegisterRule, RegisterRun
+from . import exports, issuing, presentie, rejections, selectors, services
+from .models import (
+    Accreditation,
+    Certificate,
+    CompletedCohort,
+    RegisterExport,
+    RegisterRule,
+    RegisterRun,
+    RegisterTheme,
+)
 
 
 @admin.register(Accreditation)
@@ -28,18 +38,32 @@ class AccreditationAdmin(admin.ModelAdmin):
         "register",
         "number",
         "activity_id",
-        "themes",
+        "theme_names",
         "points",
         "hours",
         "valid_from",
         "valid_until",
     ]
     list_filter = ["register", "programme"]
-    search_fields = ["number", "themes"]
+    search_fields = ["number", "themes__name", "themes__former_names"]
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("programme").prefetch_related("themes")
+
+    @admin.display(description=_("themes"))
+    def theme_names(self, accreditation):
+        return accreditation.theme_names()
 
     @admin.display(description=_("hours"))
     def hours(self, accreditation):
         return accreditation.total_hours
+
+
+@admin.register(RegisterTheme)
+class RegisterThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "former_names"]
+    search_fields = ["name", "former_names"]
 
 
 class RegisterRuleForm(forms.ModelForm):
@@ -81,6 +105,32 @@ class RegisterRuleAdmin(admin.ModelAdmin):
     @admin.display(description=_("roles"))
     def role_names(self, rule):
         return ", ".join(str(Participant.Role(value).label) for value in rule.roles if value in Participant.Role.values)
+
+
+class ParticipantAdminForm(forms.ModelForm):
+    """A register number is checked against the pattern of the register that expects it, as on the own page."""
+
+    def clean(self):
+        cleaned = super().clean()
+        number = cleaned.get("register_number")
+        if number and self.instance.registration_id and "role" in cleaned:
+            self.instance.role = cleaned["role"]
+            rule = selectors.register_rule_for(self.instance)
+            if rule is not None:
+                try:
+                    selectors.check_register_number(rule=rule, number=number)
+                except ValidationError as error:
+                    self.add_error("register_number", error)
+        return cleaned
+
+
+# The participant's admin is the cohorts app's; what the registers expect of a number is known here, one floor up.
+class RegisterParticipantAdmin(ParticipantAdmin):
+    form = ParticipantAdminForm
+
+
+admin.site.unregister(Participant)
+admin.site.register(Participant, RegisterParticipantAdmin)
 
 
 class RejectedNumbersForm(forms.Form):

@@ -35,7 +35,7 @@ from verbindend.spreadsheets import could_run, safe_cell
 from .models import Certificate, RegisterExport
 from .rejections import with_latest_rejection
 from .selectors import register_rules_for
-from .services import _days_attended, accreditation_for
+from .services import _days_attended
 
 COLUMNS = [
     ("initials", "Voorletters"),
@@ -141,13 +141,17 @@ def validation_report(cohort: Cohort, rows: list[dict]) -> list[str]:
         else:
             seen[number] = name
     last_day = cohort.days.order_by("-date").values_list("date", flat=True).first()
-    first = cohort.participants.select_related("registration__board", "cohort__programme").first()
-    accreditation = accreditation_for(first) if first else None
-    if accreditation and last_day and not accreditation.is_valid_on(last_day):
-        problems.append(
-            _("The course run was completed on %(date)s, outside the accreditation's validity.")
-            % {"date": f"{last_day:%d-%m-%Y}"}
-        )
+    # Each register reported to must have accredited the run on its last day.
+    registers = {row["register_rule"].register for row in rows if row["completed"] and row["register_rule"]}
+    for accreditation in cohort.programme.accreditations.filter(register__in=registers):
+        if last_day and not accreditation.is_valid_on(last_day):
+            problems.append(
+                _(
+                    "The course run was completed on %(date)s, "
+                    "outside the validity of the accreditation by the %(register)s."
+                )
+                % {"date": f"{last_day:%d-%m-%Y}", "register": accreditation.get_register_display()}
+            )
     return problems
 
 

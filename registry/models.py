@@ -11,6 +11,35 @@ from cohorts.models import Cohort, Participant, Sector
 from programme.models import Programme
 
 
+class RegisterTheme(models.Model):
+    """
+    A professionalisation theme of the registers' knowledge base, by its current name.
+
+    The registers rename their themes; a brochure, a board or an older
+    certificate may use a name the register has since replaced. The former
+    names are kept so that the public pages can say what a theme was called.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True, help_text=_("As the register names it today."))
+    former_names = models.TextField(
+        _("former names"),
+        blank=True,
+        help_text=_("Names the register or the brochure used before, one per line."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("register theme")
+        verbose_name_plural = _("register themes")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def former_names_list(self) -> list[str]:
+        return [line.strip() for line in self.former_names.splitlines() if line.strip()]
+
+
 class Accreditation(models.Model):
     """What a register recognises a programme for: every register fact is data here, never code."""
 
@@ -29,8 +58,18 @@ class Accreditation(models.Model):
         blank=True,
         help_text=_("The id PE-online gives the accredited activity; each course run is entered under it."),
     )
-    themes = models.CharField(
-        _("themes"), max_length=300, help_text=_("As the register names them, such as “Leiding geven aan verandering”.")
+    themes = models.ManyToManyField(
+        RegisterTheme,
+        blank=True,
+        related_name="accreditations",
+        verbose_name=_("themes"),
+        help_text=_("The themes of the register's knowledge base this activity counts for."),
+    )
+    public_wording = models.CharField(
+        _("public wording"),
+        max_length=300,
+        blank=True,
+        help_text=_("How the public pages name this accreditation, in the register's own words."),
     )
     points = models.DecimalField(
         _("points"),
@@ -71,6 +110,10 @@ class Accreditation(models.Model):
     @property
     def total_hours(self):
         return self.contact_hours + self.self_study_hours
+
+    def theme_names(self) -> str:
+        """The themes by their current names, as a certificate prints them (reads the prefetched themes if any)."""
+        return ", ".join(theme.name for theme in sorted(self.themes.all(), key=lambda theme: theme.name))
 
     def is_valid_on(self, day) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (

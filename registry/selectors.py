@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cohorts.models import Cohort, Participant
 
-from .models import DIGITS, Accreditation, Certificate, RegisterRule
+from .models import DIGITS, Accreditation, Certificate, RegisterNumberRejection, RegisterRule
 
 # What a person may type: a verification code (12 letters and digits) or a
 # certificate number as the PDF prints it large (VL-2026-01-001). Longer text
@@ -105,6 +107,44 @@ def register_rules_for(participants: Iterable[Participant]) -> dict[int, Registe
     """Return each participant's register rule (None: no number expected) by id, in one query however many."""
     rules = register_rules()
     return {participant.pk: register_rule_for(participant, rules=rules) for participant in participants}
+
+
+class RegisterNumberState(models.TextChoices):
+    """What a page says of a participant's register number."""
+
+    NOT_EXPECTED = "not_expected", gettext_lazy("not needed")
+    MISSING = "missing", gettext_lazy("still to give")
+    REFUSED = "refused", gettext_lazy("refused by the register")
+    GIVEN = "given", pgettext_lazy("register number", "given")
+
+
+def register_number_states(participants: Iterable[Participant]) -> dict[int, RegisterNumberState]:
+    """
+    Return what each participant's register number is in, by id, in two queries however many.
+
+    A number is refused while the register's refusal of it stands (the office
+    pasted it back and it has not changed since).
+    """
+    participants = list(participants)
+    rules = register_rules_for(participants)
+    refused = set(
+        RegisterNumberRejection.objects.filter(
+            participant__in=[p.pk for p in participants],
+            participant__register_number=F("number"),
+            corrected_at__isnull=True,
+        ).values_list("participant_id", flat=True)
+    )
+    states = {}
+    for participant in participants:
+        if rules[participant.pk] is None:
+            states[participant.pk] = RegisterNumberState.NOT_EXPECTED
+        elif not participant.register_number:
+            states[participant.pk] = RegisterNumberState.MISSING
+        elif participant.pk in refused:
+            states[participant.pk] = RegisterNumberState.REFUSED
+        else:
+            states[participant.pk] = RegisterNumberState.GIVEN
+    return states
 
 
 def check_register_number(*, rule: RegisterRule, number: str) -> None:

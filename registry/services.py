@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
-from cohorts.models import Attendance, Cohort, Participant, Sector
+from cohorts.models import Attendance, Cohort, Participant
 from cohorts.services import attendance, links
 from mail.services.queueing import Email, queue_emails
 from programme.completion import Outcome
 
-from . import pdf
+from . import pdf, selectors
 from .models import Accreditation, Certificate
 
 
@@ -40,18 +40,30 @@ def verification_url(certificate: Certificate) -> str:
     return settings.SITE_URL + reverse("public:verify", kwargs={"code": certificate.verification_code})
 
 
-def accreditation_for(participant: Participant, *, accreditations: dict | None = None) -> Accreditation | None:
+def accreditation_for(
+    participant: Participant, *, accreditations: dict | None = None, rules: list | None = None
+) -> Accreditation | None:
     """
-    Return the accreditation of the participant's register: VO for a VO board, PO otherwise.
+    Return the accreditation of the participant's register.
+
+    That is the register that expects a number of them (their board's sector
+    and their role, see `selectors.register_rule_for`); for anyone no register
+    expects a number of, the first register serving their board's sector. A
+    leader of a board of both sectors is so reported to the register of their
+    role, a rector to VO and a directeur to PO, by the rules the office keeps.
 
     :param accreditations: the programme's accreditations by register, when the caller has read them already
+    :param rules: every register's rule, when the caller has read them already
     """
-    register = (
-        Accreditation.Register.VO if participant.registration.board.sector == Sector.VO else Accreditation.Register.PO
-    )
     if accreditations is None:
-        accreditations = {a.register: a for a in participant.cohort.programme.accreditations.all()}
-    return accreditations.get(register) or next(iter(accreditations.values()), None)
+        accreditations = {a.register: a for a in participant.cohort.programme.accreditations.prefetch_related("themes")}
+    rules = selectors.register_rules() if rules is None else rules
+    rule = selectors.register_rule_for(participant, rules=rules)
+    sector = participant.registration.board.sector
+    registers = [rule.register] if rule else []
+    registers += [r.register for r in rules if sector in r.sectors]
+    chosen = next((accreditations[register] for register in registers if register in accreditations), None)
+    return chosen or next(iter(accreditations.values()), None)
 
 
 def _amount(value) -> str:
@@ -130,7 +142,7 @@ def build_snapshot(
                 "register": accreditation.get_register_display(),
                 "accreditation_number": accreditation.number,
                 "points": _amount(accreditation.points),
-                "themes": accreditation.themes,
+                "themes": accreditation.theme_names(),
                 "wording": accreditation.certificate_wording,
                 "completed_on": formats.date_format(days[-1].date, "j F Y"),
                 "completed_on_iso": days[-1].date.isoformat(),
@@ -160,6 +172,7 @@ class _Run:
     cohort: Cohort
     days: list  # the course days, by date
     accreditations: dict  # the programme's accreditations, by register
+    rules: list  # every register's rule
 
 
 @dataclass(frozen=True)
@@ -176,7 +189,8 @@ def _read_run(cohort: Cohort) -> _Run:
     return _Run(
         cohort=cohort,
         days=list(cohort.days.select_related("programme_day").order_by("date")),
-        accreditations={a.register: a for a in cohort.programme.accreditations.all()},
+        accreditations={a.register: a for a in cohort.programme.accreditations.prefetch_related("themes")},
+        rules=selectors.register_rules(),
     )
 
 
@@ -254,7 +268,7 @@ def _prepare(
         raise CertificateError(
             _("%(name)s did not attend the course run; there is nothing to certify.") % {"name": participant.full_name}
         )
-    accreditation = accreditation_for(participant, accreditations=run.accreditations)
+    accreditation = accreditation_for(participant, accreditations=run.accreditations, rules=run.rules)
     last_day = run.days[-1].date if run.days else None
     if accreditation is None or accreditation.valid_from is None:
         raise CertificateError(_("Enter the accreditation and its validity in the admin before issuing certificates."))

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from registry.models import Accreditation
+from registry.models import Accreditation, RegisterTheme
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +16,12 @@ def seeded():
 
 def test_the_brochures_accreditation_is_seeded_as_data():
     accreditation = seeded()
-    assert accreditation.themes == "Leiding geven aan verandering"
+    # The brochure's theme under the name the register's knowledge base gives it today, the old name kept.
+    [theme] = accreditation.themes.all()
+    assert theme.name == "Verandermanagement"
+    assert theme.former_names_list == ["Leiding geven aan verandering"]
     assert accreditation.get_register_display() == "Schoolleidersregister PO"
+    assert "vooraf gewaardeerd aanbod" in accreditation.public_wording
 
 
 def test_validity_is_checked():
@@ -40,22 +44,24 @@ def test_valid_on_a_day():
 
 def test_one_accreditation_per_programme_and_register():
     with pytest.raises(IntegrityError), transaction.atomic():
-        Accreditation.objects.create(programme=seeded().programme, register="po", themes="x")
+        Accreditation.objects.create(programme=seeded().programme, register="po")
 
 
 def test_editable_in_the_admin(admin_client):
     accreditation = seeded()
     url = reverse("admin:registry_accreditation_change", args=[accreditation.pk])
+    theme = RegisterTheme.objects.create(name="Onderwijskundig leiderschap")
     page = admin_client.get(url).content.decode()
-    assert "Leiding geven aan verandering" in page
+    assert "Verandermanagement" in page and "Onderwijskundig leiderschap" in page
     response = admin_client.post(
         url,
         {
             "programme": accreditation.programme_id,
             "register": "po",
             "number": "RB-2026-0042",
-            "themes": "Leiding geven aan verandering",
-            "points": "",
+            "themes": [theme.pk],
+            "public_wording": "Geaccrediteerd als vooraf gewaardeerd aanbod",
+            "points": "6",
             "contact_hours": "36",
             "self_study_hours": "24",
             "valid_from": "2026-01-01",
@@ -66,3 +72,18 @@ def test_editable_in_the_admin(admin_client):
     assert response.status_code == 302
     accreditation.refresh_from_db()
     assert accreditation.total_hours == 60
+    assert [t.name for t in accreditation.themes.all()] == ["Onderwijskundig leiderschap"]
+    assert accreditation.points == 6
+
+
+def test_a_renamed_theme_is_data_the_office_edits(admin_client):
+    theme = RegisterTheme.objects.get(name="Verandermanagement")
+    response = admin_client.post(
+        reverse("admin:registry_registertheme_change", args=[theme.pk]),
+        {
+            "name": "Leidinggeven aan verandering en innovatie",
+            "former_names": "Verandermanagement\nLeiding geven aan verandering",
+        },
+    )
+    assert response.status_code == 302
+    assert seeded().theme_names() == "Leidinggeven aan verandering en innovatie"

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import require_service
 from registry import services
-from registry.models import Certificate
+from registry.models import Certificate, RegisterTheme
 
 from .conftest import FIRST_DAY, completed_run
 
@@ -31,7 +31,8 @@ def _poppler():
 @pytest.fixture
 def pdfs(accreditation, tmp_path):
     """A certificate (6 of 6 days) and a proof of attendance (days 1, 2, 4 and 5), as files."""
-    accreditation.themes, accreditation.points = THEME, 6
+    accreditation.themes.set([RegisterTheme.objects.create(name=THEME)])
+    accreditation.points = 6
     accreditation.save()
     _cohort, people = completed_run({"Anna": range(1, 7), "Cees": [1, 2, 4, 5]})
     people["Anna"].register_number = "00942561"
