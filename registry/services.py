@@ -67,11 +67,12 @@ def accreditation_for(
 
 
 def _amount(value) -> str:
-    """Hours or points as a certificate prints them: 36 and 1.5, never 36.0 or 6E+1."""
+    """Hours or points as a certificate prints them in its language: 36 and 1,5 in Dutch, never 36.0 or 6E+1."""
     if value is None:
         return ""
     text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
 
 def build_snapshot(

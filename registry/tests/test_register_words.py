@@ -202,3 +202,22 @@ def test_the_migration_finds_each_typed_theme_by_its_current_or_former_name():
     accreditation = seeded()
     assert sorted(t.name for t in accreditation.themes.all()) == ["Onderwijskundig leiderschap", "Verandermanagement"]
     assert accreditation.public_wording.startswith("Geaccrediteerd door het Schoolleidersregister PO")
+
+
+# --- The certificate prints the points when the register has set them -----------------
+
+
+@pytest.mark.parametrize(("points", "printed"), [(None, None), (6, "Punten 6"), ("1.5", "Punten 1,5")])
+def test_the_certificate_prints_the_points_only_once_they_are_set(accreditation, points, printed):
+    from .conftest import completed_run
+    from .test_certificates import pdf_text
+
+    accreditation.points = points
+    accreditation.save()
+    _cohort, people = completed_run({"Anna": range(1, 7)})
+    text = " ".join(pdf_text(services.issue_certificate(participant=people["Anna"])).split())
+    assert "Verandermanagement" in text
+    if printed is None:
+        assert "Punten" not in text
+    else:
+        assert printed in text
