@@ -372,6 +372,8 @@ VO_ROLES = [
     Participant.Role.RECTOR,
     Participant.Role.CONRECTOR,
     Participant.Role.CENTRALE_DIRECTIE,
+    Participant.Role.DIRECTEUR,
+    Participant.Role.ADJUNCT_DIRECTEUR,
     Participant.Role.TEAMLEIDER,
     Participant.Role.AFDELINGSLEIDER,
     Participant.Role.BESTUURDER,

@@ -245,3 +245,13 @@ def test_the_office_keeps_the_rules_and_the_trainer_reads_them(client):
         assert client.post(url, data).status_code == (302 if can_change else 403)
     rule.refresh_from_db()
     assert rule.number_pattern == "[0-9]{5,}"
+
+
+@pytest.mark.parametrize("register", ["po", "vo"])
+def test_every_role_a_register_expects_can_be_chosen_on_the_forms_of_its_sectors(register):
+    """A role a register lists but no form of its sectors offers would never be reported: the VO directeur was one."""
+    from cohorts.models import roles_for_sector
+
+    rule = RegisterRule.objects.get(register=register)
+    for sector in rule.sectors:
+        assert set(rule.roles) <= set(roles_for_sector(sector)), sector
