@@ -215,7 +215,7 @@ def test_hostile_names_print_as_text_and_nothing_is_fetched(accreditation):
 
 
 def test_the_fetcher_refuses_everything_but_static_files_and_data():
-    from registry.pdf import STATIC_BASE, StaticFilesOnlyFetcher
+    from verbindend.pdf import STATIC_BASE, StaticFilesOnlyFetcher
 
     fetcher = StaticFilesOnlyFetcher()
     for url in (
