@@ -502,3 +502,38 @@ def usual_course_day_times(cohort: Cohort) -> tuple[datetime.time, datetime.time
         if usual:
             return usual["start_time"], usual["end_time"]
     return None
+
+
+@dataclass
+class SignInSheet:
+    """One course day's sign-in sheet (presentielijst): the day and the participants enrolled in the run."""
+
+    cohort: Cohort
+    day: CourseDay
+    participants: list[Participant]
+    blank_rows: range
+
+
+# Rows left empty under the names, for a leader who joined after the sheet was printed.
+SIGN_IN_BLANK_ROWS = 3
+
+
+def sign_in_sheets(cohort: Cohort, *, day_id: int | None = None) -> list[SignInSheet]:
+    """
+    Return the sign-in sheets of a run's days, or of one of them, in three queries however many people and days.
+
+    Only who is enrolled is listed, by last name: who waits or withdrew does not come.
+
+    :raises CourseDay.DoesNotExist: `day_id` names no day of this run
+    """
+    cohort = Cohort.objects.select_related("programme", "trainer").get(pk=cohort.pk)
+    days = list(cohort.days.select_related("programme_day").order_by("date", "start_time"))
+    if day_id is not None:
+        days = [day for day in days if day.pk == day_id]
+        if not days:
+            raise CourseDay.DoesNotExist(day_id)
+    participants = sorted(
+        cohort.participants.filter(status=Participant.Status.ENROLLED).select_related("registration__board"),
+        key=lambda p: (p.last_name.casefold(), p.first_name.casefold()),
+    )
+    return [SignInSheet(cohort, day, participants, range(SIGN_IN_BLANK_ROWS)) for day in days]

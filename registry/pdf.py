@@ -7,7 +7,6 @@ import segno
 
 from verbindend.pdf import render_pdf
 
-
 QR_MASK = 0
 
 
