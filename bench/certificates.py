@@ -32,11 +32,10 @@ def completed_runs():
     accreditation.save()
     days = list(accreditation.programme.days.order_by("number"))
     run = {"participants": COHORT, "statuses": ["completed"], "first_date": datetime.date(2026, 2, 2)}
-    cohorts = common.bulk_runs(prefix="VL-2027", count=2, programme_days=days, **run)
+    cohorts = common.bulk_runs(prefix="VL-2027", count=2, programme_days=days, attended=True, **run)
     approved = {"initials": "A.", "final_assignment_approved_at": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)}
     for cohort in cohorts:
         cohort.participants.update(**approved)
-        common.bulk_attendance(cohort)
     return accreditation, cohorts
 
 

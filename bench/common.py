@@ -164,19 +164,25 @@ def interleaved(calls: dict, *, warmup: int, rounds: int) -> dict[str, list[floa
 board_number = map(str, itertools.count(10000)).__next__  # unique five-digit bestuursnummers, one call at a time
 
 
-def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1):
-    """`count` course runs in bulk, each with a board, a placed registration, its participants and its days 14 days
-    apart; run n has status n of `statuses` (in turn), and its days start `spread` x n days after `first_date`."""
+def bulk_runs(
+    *, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1, attended=False
+):
+    """
+    `count` course runs in bulk, each with a board, a placed registration, its participants and its days 14 days
+    apart; run n has status n of `statuses` (in turn), and its days start `spread` x n days after `first_date`.
+    With `attended`, everyone was present on every day, as recorded by the trainer.
+    """
     from django.utils import timezone
 
-    from cohorts.models import Board, Cohort, CourseDay, Participant, Registration
+    from cohorts.models import Attendance, Board, Cohort, CourseDay, Participant, Registration
 
-    rows = {model: [] for model in (Board, Cohort, Registration, Participant, CourseDay)}  # saved in this order
+    rows = {model: [] for model in (Board, Cohort, Registration, Participant, CourseDay, Attendance)}  # in this order
     now, tag, day = timezone.now(), prefix.lower(), datetime.timedelta(days=1)
     run = {"programme": programme_days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}
     placed = {"status": "placed", "privacy_consent_at": now, "expected_participants": participants}
     person = {"tussenvoegsel": "van der", "role": "directeur", "school": "OBS De Regenboog", "brin": "16SW"}
     times = {"start_time": datetime.time(9, 0), "end_time": datetime.time(16, 30)}
+    present = {"status": "present", "recorded_by": trainer, "recorded_at": now}
     for n in range(count):
         rows[Board].append(board := Board(name=f"Stichting {prefix} {n}", bestuursnummer=board_number(), sector="po"))
         status, created_at = statuses[n % len(statuses)], now - datetime.timedelta(minutes=n)
@@ -186,29 +192,18 @@ def bulk_runs(*, prefix, count, participants, statuses, first_date, programme_da
             registration := Registration(board=board, cohort=cohort, submission_key=uuid.uuid4().hex, **contact)
         )
         ours = {"registration": registration, "cohort": cohort, "last_name": f"Berg{n}", **person}
-        rows[Participant] += (
+        people = [
             Participant(first_name=f"Anne{p}", email=f"leider{n}-{p}@{tag}.example.nl", **ours)
             for p in range(participants)
-        )
-        rows[CourseDay] += (
+        ]
+        days = [
             CourseDay(cohort=cohort, programme_day=each, date=first_date + day * (spread * n + 14 * i), **times)
             for i, each in enumerate(programme_days)
-        )
+        ]
+        rows[Participant] += people
+        rows[CourseDay] += days
+        if attended:
+            rows[Attendance] += (Attendance(participant=p, course_day=d, **present) for p in people for d in days)
     for model, made in rows.items():  # each row takes its parents' keys, saved just before
         model.objects.bulk_create(made)
     return rows[Cohort]
-
-
-def bulk_attendance(cohort, *, recorded_by=None) -> list[tuple[int, int]]:
-    """Every participant of `cohort` present on every day, in bulk; return the (participant, day) cells."""
-    from django.utils import timezone
-
-    from cohorts.models import Attendance
-
-    people, days = cohort.participants.values_list("pk", flat=True), cohort.days.values_list("pk", flat=True)
-    cells, now = [(p, d) for p in people for d in days], timezone.now()
-    Attendance.objects.bulk_create(
-        Attendance(participant_id=p, course_day_id=d, status="present", recorded_by=recorded_by, recorded_at=now)
-        for p, d in cells
-    )
-    return cells

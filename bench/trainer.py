@@ -64,7 +64,6 @@ def main():
         common.versus(figure, samples["page"], samples["users"], changelist, "<=", PAGE_TARGET, rest=rest)
         return samples
 
-    # 2. The attendance page and its POST, while its course run is the only one.
     grid, cells, get, post, check = attendance_grid(client, trainer, days)
     shape = f"{GRID_PARTICIPANTS} x {len(days)}"
     samples = against_users(f"attendance page ({shape}, the only course run)", get, post=post)
@@ -76,14 +75,12 @@ def main():
         f"queries {len(post_queries)} ({kinds(post_queries)})"
     )
 
-    # 1. The course run changelist.
     statuses = ["planned", "confirmed", "running", "completed", "requested"]
     run = {"statuses": statuses, "first_date": datetime.date(2025, 9, 1), "trainer": trainer, "programme_days": days}
     seconds = common.timed(lambda: common.bulk_runs(prefix="LIST", count=LIST_COHORTS, participants=3, **run))[0]
     print(f"   ({LIST_COHORTS} course runs made in {seconds:.1f} s)")
     against_users(f"cohort changelist ({LIST_COHORTS} cohorts)", getter(client, "/admin/cohorts/cohort/"))
 
-    # 2, again, now that other course runs exist; ten rounds, as this page takes seconds.
     against_users(f"attendance page ({shape}, {LIST_COHORTS} other course runs)", get, warmup=1, rounds=10)
     options = CourseDay.objects.filter(programme_day=days[0]).exclude(cohort=grid).count()
     print(f"   (10 rounds; {options} make-up options in each of its {cells} cells)")
@@ -96,9 +93,10 @@ def attendance_grid(client, trainer, days):
 
     from cohorts.models import Attendance
 
-    run = {"statuses": ["running"], "first_date": datetime.date(2026, 1, 12), "programme_days": days}
+    run = {"statuses": ["running"], "first_date": datetime.date(2026, 1, 12), "programme_days": days, "attended": True}
     cohort = common.bulk_runs(prefix="GRID", count=1, participants=GRID_PARTICIPANTS, trainer=trainer, **run)[0]
-    cells, state = common.bulk_attendance(cohort, recorded_by=trainer), {"status": "present"}
+    rows, state = Attendance.objects.filter(course_day__cohort=cohort), {"status": "present"}
+    cells = list(rows.values_list("participant", "course_day"))
 
     def fields():
         # Present and absent in turn, so that every POST changes every cell.
@@ -107,7 +105,7 @@ def attendance_grid(client, trainer, days):
         return {**blank, **{f"s-{p}-{d}": state["status"] for p, d in cells}}
 
     def check():
-        found = Counter(Attendance.objects.filter(course_day__cohort=cohort).values_list("status", flat=True))
+        found = Counter(rows.values_list("status", flat=True))
         if found != {state["status"]: len(cells)}:
             raise RuntimeError(f"the attendance POST did not save every cell: {dict(found)}")
 
