@@ -161,17 +161,15 @@ def interleaved(calls: dict, *, warmup: int, rounds: int) -> dict[str, list[floa
     return samples
 
 
-board_number = map(str, itertools.count(10000)).__next__  # unique five-digit bestuursnummers, one call at a time
+board_number = map(str, itertools.count(10000)).__next__  # unique five-digit bestuursnummers, safe across threads
 
 
 def bulk_runs(
     *, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1, attended=False
 ):
-    """
-    `count` course runs in bulk, each with a board, a placed registration, its participants and its days 14 days
-    apart; run n has status n of `statuses` (in turn), and its days start `spread` x n days after `first_date`.
-    With `attended`, everyone was present on every day, as recorded by the trainer.
-    """
+    """`count` course runs in bulk, each with a board, a placed registration, its participants and its days 14 days
+    apart; run n has status n of `statuses` (in turn), its days start `spread` x n days after `first_date`, and
+    with `attended` everyone was present every day, as recorded by the trainer."""
     from django.utils import timezone
 
     from cohorts.models import Attendance, Board, Cohort, CourseDay, Participant, Registration
