@@ -246,6 +246,7 @@ def _reseed():
         ("privacy.migrations.0002_first_statement", "seed"),
         ("registry.migrations.0002_seed_accreditation", "seed"),
         ("registry.migrations.0007_seed_register_rules", "seed"),
+        ("billing.migrations.0002_seed_provider_and_price", "seed"),
         ("verbindend.migrations.0001_staff_groups", "create_groups"),
         ("verbindend.migrations.0002_office_erases", "grant"),
         ("verbindend.migrations.0003_outbox_for_the_office_only", "take_from_trainer"),
