@@ -1,7 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import PriceModel, Provider
+from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
+
+from .models import Invoice, InvoiceLine, PriceModel, Provider, RunToInvoice
+from .services import invoicing
 
 
 @admin.register(Provider)
@@ -62,3 +68,128 @@ class PriceModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = ["position", "description", "quantity", "unit_price", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyModelAdmin):
+    """An issued invoice is shown as it was issued; the one change is a credit note (an action)."""
+
+    list_display = ["number", "kind", "buyer_name", "cohort", "issue_date", "due_date", "total_amount", "credits"]
+    list_filter = ["kind", "year"]
+    search_fields = ["number", "buyer_name", "po_number", "cohort__code"]
+    list_select_related = ["cohort", "credits"]
+    inlines = [InvoiceLineInline]
+    actions = ["credit_in_full"]
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm("billing.issue_invoice")
+
+    @admin.action(description=_("Credit the selected invoices in full…"), permissions=["issue"])
+    def credit_in_full(self, request, queryset):
+        form = CreditForm(request.POST if is_confirmed(request) else None)
+        if not (form.is_bound and form.is_valid()):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="credit_in_full",
+                title=_("Credit invoices in full"),
+                effects=[_("Each selected invoice gets a credit note for all its lines, with the next number.")],
+                form=form,
+            )
+        for invoice in queryset.order_by("year", "sequence"):
+            try:
+                credit_note = invoicing.credit_invoice(
+                    invoice=invoice, reason=form.cleaned_data["reason"], issued_by=request.user
+                )
+            except invoicing.InvoicingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(number)s credited by %(credit_note)s.")
+                    % {"number": invoice.number, "credit_note": credit_note.number},
+                    messages.SUCCESS,
+                )
+        return None
+
+
+class CreditForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+@admin.register(RunToInvoice)
+class RunToInvoiceAdmin(ReadOnlyModelAdmin):
+    list_display = ["code", "programme", "status", "boards", "invoiced"]
+    search_fields = ["code"]
+    actions = ["issue_invoices"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status__in=invoicing.INVOICED_STATUSES)
+            .select_related("programme")
+            .annotate(
+                board_count=Count("registrations", filter=Q(registrations__status="placed"), distinct=True),
+                invoice_count=Count("invoices", filter=Q(invoices__kind="invoice"), distinct=True),
+            )
+        )
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm("billing.issue_invoice")
+
+    @admin.display(description=_("boards"))
+    def boards(self, cohort):
+        return cohort.board_count
+
+    @admin.display(description=_("invoiced"))
+    def invoiced(self, cohort):
+        return cohort.invoice_count
+
+    @admin.action(description=_("Issue an invoice to each board…"), permissions=["issue"])
+    def issue_invoices(self, request, queryset):
+        if not is_confirmed(request):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="issue_invoices",
+                title=_("Issue invoices"),
+                effects=[
+                    _(
+                        "Each board of the selected course runs that has no invoice yet gets one for its enrolled "
+                        "participants, at the programme's price, with the next number."
+                    ),
+                    _("An issued invoice cannot be changed; a credit note corrects it."),
+                ],
+            )
+        for cohort in queryset.order_by("code"):
+            try:
+                invoices = invoicing.issue_invoices_for_run(cohort=cohort, issued_by=request.user)
+            except invoicing.InvoicingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(code)s: %(count)d invoice issued.", "%(code)s: %(count)d invoices issued.", len(invoices)
+                    )
+                    % {"code": cohort.code, "count": len(invoices)},
+                    messages.SUCCESS,
+                )
+        return None

@@ -1,9 +1,23 @@
 """Test state for prices and invoices: the seeded provider and price model, filled in as the office does."""
 
+import datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from billing.models import PriceModel, Provider
-from cohorts.tests.factories import seeded_programme
+from cohorts.models import Cohort, Registration
+from cohorts.services import runs
+from cohorts.tests.factories import (
+    CohortFactory,
+    RawParticipantFactory,
+    RawRegistrationFactory,
+    enrolled_participants,
+    new_cohort,
+    placed_registration,
+    scheduled_days,
+    seeded_programme,
+)
 
 PROVIDER_DETAILS = {
     "legal_name": "Natuurlijk Leren BV",
@@ -37,3 +51,27 @@ def priced_programme(**overrides) -> PriceModel:
     price.full_clean()
     price.save()
     return price
+
+
+def confirmed_shared_run(*sizes: int, first: datetime.date | None = None) -> tuple[Cohort, list[Registration]]:
+    """
+    A course run shared by boards with `sizes` enrolled leaders each, its days scheduled and the run confirmed,
+    all through the services, in the order the boards registered.
+
+    :param first: the first course day; two months from today when not given
+    """
+    cohort = new_cohort()
+    registrations = [placed_registration(cohort=cohort, expected_participants=size) for size in sizes]
+    for registration, size in zip(registrations, sizes, strict=True):
+        enrolled_participants(registration, size)
+    scheduled_days(cohort, first=first or timezone.localdate() + datetime.timedelta(days=60))
+    runs.confirm_cohort(cohort=cohort)
+    cohort.refresh_from_db()
+    return cohort, registrations
+
+
+def raw_confirmed_run(participants: int = 1) -> Cohort:
+    """A confirmed run of one board with `participants` enrolled, as rows (no days, no e-mail): for load tests."""
+    registration = RawRegistrationFactory(cohort=CohortFactory(status=Cohort.Status.CONFIRMED))
+    RawParticipantFactory.create_batch(participants, registration=registration)
+    return registration.cohort
