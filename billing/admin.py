@@ -114,7 +114,7 @@ class InvoiceAdmin(ReadOnlyModelAdmin):
         for invoice in queryset.order_by("year", "sequence"):
             try:
                 credit_note = invoicing.credit_invoice(
-                    invoice=invoice, reason=form.cleaned_data["reason"], issued_by=request.user
+                    invoice=invoice, reason=form.cleaned_data["reason"], issued_by=request.user, request=request
                 )
             except invoicing.InvoicingError as error:
                 self.message_user(request, str(error), messages.ERROR)
@@ -180,7 +180,7 @@ class RunToInvoiceAdmin(ReadOnlyModelAdmin):
             )
         for cohort in queryset.order_by("code"):
             try:
-                invoices = invoicing.issue_invoices_for_run(cohort=cohort, issued_by=request.user)
+                invoices = invoicing.issue_invoices_for_run(cohort=cohort, issued_by=request.user, request=request)
             except invoicing.InvoicingError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:

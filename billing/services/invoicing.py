@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
+from audit import services as audit
 from billing.models import Invoice, InvoiceCounter, InvoiceLine, PriceModel, Provider
 from cohorts.models import Cohort, Participant, Registration
 from cohorts.services import runs
@@ -24,6 +25,10 @@ from cohorts.services import runs
 from . import pricing
 
 INVOICED_STATUSES = {Cohort.Status.CONFIRMED, Cohort.Status.RUNNING, Cohort.Status.COMPLETED}
+
+# The audit trail's actions for billing, as stored (audit.models.AuditEvent.Action is to name them).
+INVOICE_ISSUED = "invoice_issued"
+CREDIT_NOTE_ISSUED = "credit_note_issued"
 
 
 class InvoicingError(Exception):
@@ -77,7 +82,7 @@ def _board_fields(registration: Registration) -> dict:
     }
 
 
-def _save_invoice(*, invoice: Invoice, lines: list[InvoiceLine], vat_amount: Decimal) -> Invoice:
+def _save_invoice(*, invoice: Invoice, lines: list[InvoiceLine], vat_amount: Decimal, request=None) -> Invoice:
     invoice.net_amount = sum((line.amount for line in lines), Decimal("0.00"))
     invoice.vat_amount = vat_amount
     invoice.total_amount = invoice.net_amount + vat_amount
@@ -92,11 +97,21 @@ def _save_invoice(*, invoice: Invoice, lines: list[InvoiceLine], vat_amount: Dec
     for position, line in enumerate(lines, start=1):
         line.invoice, line.position = invoice, position
     InvoiceLine.objects.bulk_create(lines)
+    audit.record(
+        action=CREDIT_NOTE_ISSUED if invoice.is_credit_note else INVOICE_ISSUED,
+        obj=invoice,
+        actor=invoice.issued_by,
+        request=request,
+        detail=f"{invoice.number}: {invoice.total_amount} EUR"
+        + (f", credits {invoice.credits.number}: {invoice.reason}" if invoice.is_credit_note else ""),
+    )
     return invoice
 
 
 @transaction.atomic
-def issue_invoices_for_run(*, cohort: Cohort, issued_by=None, today: datetime.date | None = None) -> list[Invoice]:
+def issue_invoices_for_run(
+    *, cohort: Cohort, issued_by=None, request=None, today: datetime.date | None = None
+) -> list[Invoice]:
     """
     Issue one invoice per board of a confirmed course run, for its enrolled participants at the programme's price.
 
@@ -104,6 +119,7 @@ def issue_invoices_for_run(*, cohort: Cohort, issued_by=None, today: datetime.da
     boards that joined since. Each invoice copies the provider, the board's
     address and e-mail address, the price and the VAT as they are now.
 
+    :param issued_by: the staff user, for the invoice and the audit trail (with ``request``, the address)
     :param today: the invoice date; today when not given
     :raises InvoicingError: when the run is not confirmed, the provider incomplete or the price on request
     """
@@ -146,6 +162,7 @@ def issue_invoices_for_run(*, cohort: Cohort, issued_by=None, today: datetime.da
             run_participants=total,
             provider=provider,
             issued_by=issued_by,
+            request=request,
             today=today,
         )
         for registration in registrations
@@ -153,7 +170,7 @@ def issue_invoices_for_run(*, cohort: Cohort, issued_by=None, today: datetime.da
     ]
 
 
-def _issue(*, registration, cohort, part, price, run_participants, provider, issued_by, today) -> Invoice:
+def _issue(*, registration, cohort, part, price, run_participants, provider, issued_by, request, today) -> Invoice:
     with translation.override(registration.language):
         lines = _run_lines(
             registration=registration, cohort=cohort, part=part, price=price, run_participants=run_participants
@@ -173,7 +190,8 @@ def _issue(*, registration, cohort, part, price, run_participants, provider, iss
             **_provider_fields(provider),
             **_board_fields(registration),
         )
-        return _save_invoice(invoice=invoice, lines=lines, vat_amount=pricing.vat_amount(price=price, net=part))
+        vat = pricing.vat_amount(price=price, net=part)
+        return _save_invoice(invoice=invoice, lines=lines, vat_amount=vat, request=request)
 
 
 def _run_lines(*, registration, cohort, part, price, run_participants) -> list[InvoiceLine]:
@@ -213,6 +231,7 @@ def credit_invoice(
     reason: str,
     lines: list[InvoiceLine] | None = None,
     issued_by=None,
+    request=None,
     today: datetime.date | None = None,
 ) -> Invoice:
     """
@@ -257,7 +276,7 @@ def credit_invoice(
         **{field: getattr(invoice, field) for field in COPIED_FROM_THE_INVOICE},
     )
     vat = -pricing.percentage_of(-net, invoice.vat_rate) if invoice.vat_rate is not None else Decimal("0.00")
-    return _save_invoice(invoice=credit_note, lines=lines, vat_amount=vat)
+    return _save_invoice(invoice=credit_note, lines=lines, vat_amount=vat, request=request)
 
 
 COPIED_FROM_THE_INVOICE = [

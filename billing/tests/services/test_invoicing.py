@@ -5,8 +5,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import transaction
 
+from audit.models import AuditEvent
 from billing.models import Invoice, InvoiceCounter, InvoiceLine, PriceModel, Provider
 from billing.services import invoicing
 from cohorts.models import Participant
@@ -229,7 +231,20 @@ def test_a_withdrawal_from_a_shared_run_credits_the_board_s_part_per_participant
 @pytest.mark.parametrize("boards", [2, 4])
 def test_issuing_takes_the_same_queries_per_invoice(ready, django_assert_num_queries, boards):
     cohort, _registrations = confirmed_shared_run(*[6] * boards)
-    with django_assert_num_queries(6 + 5 * boards):
+    with django_assert_num_queries(6 + 6 * boards):
         invoices = invoicing.issue_invoices_for_run(cohort=cohort)
     assert len(invoices) == boards
     assert InvoiceLine.objects.count() == boards
+
+
+def test_every_invoice_and_credit_note_is_in_the_audit_trail(ready):
+    office = User.objects.create_user("kantoor-user", is_staff=True)
+    cohort, _registrations = confirmed_shared_run(14, 9)
+    invoice, second = invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office)
+    credit_note = invoicing.credit_invoice(invoice=invoice, reason="Geannuleerd", issued_by=office)
+    events = AuditEvent.objects.filter(object_type="billing.Invoice").order_by("pk")
+    assert [(e.action, e.object_id, e.actor, e.detail) for e in events] == [
+        ("invoice_issued", str(invoice.pk), office, "2027-0001: 2739.13 EUR"),
+        ("invoice_issued", str(second.pk), office, "2027-0002: 1760.87 EUR"),
+        ("credit_note_issued", str(credit_note.pk), office, "2027-0003: -2739.13 EUR, credits 2027-0001: Geannuleerd"),
+    ]
