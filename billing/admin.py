@@ -1,11 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 
+from . import pdf
 from .models import Invoice, InvoiceLine, PriceModel, Provider, RunToInvoice
 from .services import invoicing
 
@@ -88,7 +95,17 @@ class InvoiceLineInline(admin.TabularInline):
 class InvoiceAdmin(ReadOnlyModelAdmin):
     """An issued invoice is shown as it was issued; the one change is a credit note (an action)."""
 
-    list_display = ["number", "kind", "buyer_name", "cohort", "issue_date", "due_date", "total_amount", "credits"]
+    list_display = [
+        "number",
+        "kind",
+        "buyer_name",
+        "cohort",
+        "issue_date",
+        "due_date",
+        "total_amount",
+        "credits",
+        "download",
+    ]
     list_filter = ["kind", "year"]
     search_fields = ["number", "buyer_name", "po_number", "cohort__code"]
     list_select_related = ["cohort", "credits"]
@@ -97,6 +114,26 @@ class InvoiceAdmin(ReadOnlyModelAdmin):
 
     def has_issue_permission(self, request):
         return request.user.has_perm("billing.issue_invoice")
+
+    def get_urls(self):
+        return [
+            path("<int:invoice_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="billing_invoice_pdf"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("PDF"))
+    def download(self, invoice):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf", args=[invoice.pk]), _("download")
+        )
+
+    def pdf_view(self, request, invoice_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice.objects.select_related("cohort", "credits"), pk=invoice_id)
+        response = HttpResponse(pdf.render_invoice(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(True, pdf.filename(invoice))
+        return response
 
     @admin.action(description=_("Credit the selected invoices in full…"), permissions=["issue"])
     def credit_in_full(self, request, queryset):
