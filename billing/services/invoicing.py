@@ -309,14 +309,16 @@ def credit_withdrawal(
     Free up to and including the cut-off day before the first course day (the
     participant's whole price is credited), the fee after it (the price less
     the fee is credited). Return the credit note, or None when the fee is the
-    whole price or the board has no invoice.
+    whole price, or the board has no invoice or had it after the withdrawal
+    (which left the participant out).
 
     :param today: the credit note's date; the withdrawal is dated by `participant.withdrawn_at`
     """
     invoice = Invoice.objects.filter(registration_id=participant.registration_id, kind=Invoice.Kind.INVOICE).first()
     if participant.status != Participant.Status.WITHDRAWN or participant.withdrawn_at is None:
         raise InvoicingError(gettext("%(name)s has not withdrawn.") % {"name": participant.full_name})
-    if invoice is None:
+    if invoice is None or participant.withdrawn_at < invoice.issued_at:
+        # Not invoiced: withdrawn before the board's invoice, which did not count them.
         return None
     cohort = invoice.cohort
     price = PriceModel.objects.get(programme_id=cohort.programme_id)

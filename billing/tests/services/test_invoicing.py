@@ -219,6 +219,17 @@ def test_a_withdrawal_that_costs_the_whole_price_credits_nothing(fixed_clock):
     assert not Invoice.objects.filter(kind="credit_note").exists()
 
 
+def test_a_participant_withdrawn_before_the_invoice_is_not_credited(fixed_clock):
+    filled_in_provider()
+    priced_programme(amount=Decimal("1450.00"))
+    cohort, (registration,) = confirmed_shared_run(13, first=FIRST_DAY)
+    participant = _withdraw(registration.participants.first(), on=TODAY - datetime.timedelta(days=1))
+    [invoice] = invoicing.issue_invoices_for_run(cohort=cohort)
+    assert invoice.participant_count == 12
+    assert invoicing.credit_withdrawal(participant=participant) is None
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+
+
 def test_a_withdrawal_from_a_shared_run_credits_the_board_s_part_per_participant(ready):
     cohort, (first, _second) = confirmed_shared_run(14, 9, first=FIRST_DAY)
     invoicing.issue_invoices_for_run(cohort=cohort)
