@@ -340,6 +340,54 @@ def credit_withdrawal(
     return credit_invoice(invoice=invoice, reason=reason, lines=lines, issued_by=issued_by, today=today)
 
 
+@transaction.atomic
+def credit_cancellation(
+    *,
+    registration: Registration,
+    cancelled_on: datetime.date,
+    issued_by=None,
+    request=None,
+    today: datetime.date | None = None,
+) -> Invoice | None:
+    """
+    Credit a board that cancels its part of a course run: what is left of its invoice, less the cancellation fee.
+
+    Free up to and including the cut-off day before the first course day
+    (all that is left is credited), the fee after it (its percentage of the
+    board's part is kept). Return the credit note, or None when the board has
+    no invoice or nothing would be credited.
+
+    :param cancelled_on: the day the board cancelled, which the terms read
+    """
+    invoice = Invoice.objects.filter(registration=registration, kind=Invoice.Kind.INVOICE).first()
+    if invoice is None:
+        return None
+    price = PriceModel.objects.get(programme_id=invoice.cohort.programme_id)
+    first_day = runs.first_day(invoice.cohort) or cancelled_on
+    fee = pricing.cancellation_fee(
+        price=price, board_part=invoice.net_amount, first_day=first_day, cancelled_on=cancelled_on
+    )
+    credited = invoice.credit_notes.aggregate(total=models.Sum("net_amount"))["total"] or 0
+    left = (invoice.net_amount + credited).quantize(pricing.CENT)
+    if fee >= left:
+        return None
+    with translation.override(invoice.language):
+        lines = [
+            InvoiceLine(
+                description=gettext("Cancellation of the board's part on %(date)s")
+                % {"date": date_format(cancelled_on, "d-m-Y")},
+                quantity=Decimal(1),
+                unit_price=left,
+            )
+        ]
+        if fee:
+            lines.append(InvoiceLine(description=gettext("Cancellation fee"), quantity=Decimal(-1), unit_price=fee))
+        reason = gettext("Cancellation by the board")
+    return credit_invoice(
+        invoice=invoice, reason=reason, lines=lines, issued_by=issued_by, request=request, today=today
+    )
+
+
 def _participant_price(*, invoice: Invoice, price: PriceModel) -> Decimal:
     """Return what one participant cost on the invoice: the price per participant, or the board's part over them."""
     if price.kind == PriceModel.Kind.PER_PARTICIPANT:

@@ -239,6 +239,45 @@ def test_a_withdrawal_from_a_shared_run_credits_the_board_s_part_per_participant
     assert credit_note.total_amount == Decimal("-195.65")
 
 
+@pytest.mark.parametrize(
+    "days_before, credited",
+    [
+        (28, [("Annulering van het deel van het bestuur op {date}", -1, Decimal("-1760.87"))]),
+        (
+            27,
+            [
+                ("Annulering van het deel van het bestuur op {date}", -1, Decimal("-1760.87")),
+                ("Annuleringskosten", 1, Decimal("880.44")),  # half of 1760.87, half a cent up
+            ],
+        ),
+    ],
+)
+def test_a_board_cancelling_is_credited_whole_up_to_the_cut_off_and_less_the_fee_after(ready, days_before, credited):
+    PriceModel.objects.update(withdrawal_cutoff_days=28, cancellation_fee_percent=50)
+    cohort, (_first, second) = confirmed_shared_run(14, 9, first=FIRST_DAY)
+    _invoice, invoice = invoicing.issue_invoices_for_run(cohort=cohort)
+    cancelled_on = FIRST_DAY - datetime.timedelta(days=days_before)
+    credit_note = invoicing.credit_cancellation(registration=second, cancelled_on=cancelled_on)
+    date = cancelled_on.strftime("%d-%m-%Y")
+    assert [(line.description, line.quantity, line.amount) for line in credit_note.lines.all()] == [
+        (description.format(date=date), quantity, amount) for description, quantity, amount in credited
+    ]
+    assert (credit_note.credits, credit_note.reason) == (invoice, "Annulering door het bestuur")
+
+
+def test_a_cancellation_credits_only_what_is_left_of_the_invoice(ready):
+    cohort, (registration,) = confirmed_shared_run(14, first=FIRST_DAY)
+    [invoice] = invoicing.issue_invoices_for_run(cohort=cohort)
+    invoicing.credit_invoice(
+        invoice=invoice,
+        reason="Korting",
+        lines=[InvoiceLine(description="Korting", quantity=Decimal(1), unit_price=Decimal("500.00"))],
+    )
+    credit_note = invoicing.credit_cancellation(registration=registration, cancelled_on=TODAY)
+    assert credit_note.total_amount == Decimal("-4000.00")
+    assert invoicing.credit_cancellation(registration=registration, cancelled_on=TODAY) is None
+
+
 @pytest.mark.parametrize("boards", [2, 4])
 def test_issuing_takes_the_same_queries_per_invoice(ready, django_assert_num_queries, boards):
     cohort, _registrations = confirmed_shared_run(*[6] * boards)
