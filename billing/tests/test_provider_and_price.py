@@ -83,6 +83,7 @@ def test_the_programme_page_shows_the_price_and_the_terms(client):
     assert "Prijs en voorwaarden" in page
     assert "€ 1.450,00 per deelnemer" in page
     assert "Minimum per bestuur" in page and "€ 5.000,00" in page
+    assert "in delen betaald" not in page
     assert "Vrijgesteld van btw" in page
     assert "binnen 30 dagen" in page
     assert "tot 28 dagen vóór de eerste cursusdag" in page
@@ -101,8 +102,10 @@ def test_a_price_per_run_and_a_rate_on_the_home_page(client):
         cancellation_fee_percent=0,
     )
     page = client.get("/").content.decode()
-    assert "€ 24.000,00 per uitvoering, verdeeld over de besturen naar hun aantal deelnemers" in page
-    assert "Plus 21% btw" in page or "Exclusief 21% btw" in page
+    assert "€ 24.000,00 per uitvoering" in page
+    shared = "Een uitvoering met meer besturen wordt in delen betaald: elk bestuur betaalt naar zijn aantal deelnemers."
+    assert shared in page
+    assert "Exclusief 21% btw" in page
     assert "Vrijgesteld van btw" not in page
     assert "wordt in rekening gebracht" not in page
 
