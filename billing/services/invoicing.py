@@ -117,7 +117,10 @@ def issue_invoices_for_run(
 
     Boards invoiced before are left out, so issuing again invoices only the
     boards that joined since. Each invoice copies the provider, the board's
-    address and e-mail address, the price and the VAT as they are now.
+    address and e-mail address, the price and the VAT as they are now. At a
+    price per run, a board's part is of the run's participants now: a board
+    that joins after the others were invoiced pays its part of the larger
+    run, and the earlier invoices stay as issued.
 
     :param issued_by: the staff user, for the invoice and the audit trail (with ``request``, the address)
     :param today: the invoice date; today when not given
