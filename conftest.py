@@ -247,12 +247,14 @@ def _reseed():
         ("privacy.migrations.0002_first_statement", "seed"),
         ("registry.migrations.0012_register_themes", "seed"),
         ("registry.migrations.0007_seed_register_rules", "seed"),
+        ("billing.migrations.0002_seed_provider_and_price", "seed"),
         ("verbindend.migrations.0001_staff_groups", "create_groups"),
         ("verbindend.migrations.0002_office_erases", "grant"),
         ("verbindend.migrations.0003_outbox_for_the_office_only", "take_from_trainer"),
         ("registry.migrations.0008_register_rules_for_the_office", "grant"),
         ("registry.migrations.0011_register_runs_for_the_office", "grant"),
         ("cohorts.migrations.0013_final_assignment_approval", "grant_trainers"),
+        ("billing.migrations.0005_billing_for_the_office", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "programme",
     "cohorts",
     "registry",
+    "billing",
     "public_pages",
 ]
 

@@ -1,0 +1,232 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
+
+from . import pdf
+from .models import Invoice, InvoiceLine, PriceModel, Provider, RunToInvoice
+from .services import invoicing
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["legal_name", "kvk_number", "vat_number", "iban", "crkbo_number", "complete"]
+    fields = [
+        "legal_name",
+        "address",
+        "postcode",
+        "city",
+        "kvk_number",
+        "vat_number",
+        "iban",
+        "crkbo_number",
+        "email",
+    ]
+
+    def has_add_permission(self, request):
+        # One provider: the migration made the row, the office fills it in.
+        return super().has_add_permission(request) and not Provider.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("complete"), boolean=True)
+    def complete(self, provider):
+        return provider.is_complete
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        provider = self.get_object(request, object_id)
+        if provider is not None and request.method == "GET" and not provider.is_complete:
+            self.message_user(
+                request,
+                _("Fill in before the first invoice: %(fields)s.") % {"fields": ", ".join(provider.missing_fields)},
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(PriceModel)
+class PriceModelAdmin(admin.ModelAdmin):
+    list_display = ["programme", "kind", "amount", "minimum_charge", "payment_term_days", "vat_treatment"]
+    fieldsets = [
+        (None, {"fields": ["programme", "kind", "amount", "minimum_charge"]}),
+        (
+            _("Terms"),
+            {
+                "fields": [
+                    "payment_term_days",
+                    "withdrawal_cutoff_days",
+                    "withdrawal_fee_percent",
+                    "cancellation_fee_percent",
+                ]
+            },
+        ),
+        (_("VAT"), {"fields": ["vat_treatment", "vat_rate", "exemption_text"]}),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = ["position", "description", "quantity", "unit_price", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyModelAdmin):
+    """An issued invoice is shown as it was issued; the one change is a credit note (an action)."""
+
+    list_display = [
+        "number",
+        "kind",
+        "buyer_name",
+        "cohort",
+        "issue_date",
+        "due_date",
+        "total_amount",
+        "credits",
+        "download",
+    ]
+    list_filter = ["kind", "year"]
+    search_fields = ["number", "buyer_name", "po_number", "cohort__code"]
+    list_select_related = ["cohort", "credits"]
+    inlines = [InvoiceLineInline]
+    actions = ["credit_in_full"]
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm("billing.issue_invoice")
+
+    def get_urls(self):
+        return [
+            path("<int:invoice_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="billing_invoice_pdf"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("PDF"))
+    def download(self, invoice):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf", args=[invoice.pk]), _("download")
+        )
+
+    def pdf_view(self, request, invoice_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice.objects.select_related("cohort", "credits"), pk=invoice_id)
+        response = HttpResponse(pdf.render_invoice(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(True, pdf.filename(invoice))
+        return response
+
+    @admin.action(description=_("Credit the selected invoices in full…"), permissions=["issue"])
+    def credit_in_full(self, request, queryset):
+        form = CreditForm(request.POST if is_confirmed(request) else None)
+        if not (form.is_bound and form.is_valid()):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="credit_in_full",
+                title=_("Credit invoices in full"),
+                effects=[_("Each selected invoice gets a credit note for all its lines, with the next number.")],
+                form=form,
+            )
+        for invoice in queryset.order_by("year", "sequence"):
+            try:
+                credit_note = invoicing.credit_invoice(
+                    invoice=invoice, reason=form.cleaned_data["reason"], issued_by=request.user, request=request
+                )
+            except invoicing.InvoicingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(number)s credited by %(credit_note)s.")
+                    % {"number": invoice.number, "credit_note": credit_note.number},
+                    messages.SUCCESS,
+                )
+        return None
+
+
+class CreditForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+@admin.register(RunToInvoice)
+class RunToInvoiceAdmin(ReadOnlyModelAdmin):
+    list_display = ["code", "programme", "status", "boards", "invoiced"]
+    search_fields = ["code"]
+    actions = ["issue_invoices"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status__in=invoicing.INVOICED_STATUSES)
+            .select_related("programme")
+            .annotate(
+                board_count=Count("registrations", filter=Q(registrations__status="placed"), distinct=True),
+                invoice_count=Count("invoices", filter=Q(invoices__kind="invoice"), distinct=True),
+            )
+        )
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm("billing.issue_invoice")
+
+    @admin.display(description=_("boards"))
+    def boards(self, cohort):
+        return cohort.board_count
+
+    @admin.display(description=_("invoiced"))
+    def invoiced(self, cohort):
+        return cohort.invoice_count
+
+    @admin.action(description=_("Issue an invoice to each board…"), permissions=["issue"])
+    def issue_invoices(self, request, queryset):
+        if not is_confirmed(request):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="issue_invoices",
+                title=_("Issue invoices"),
+                effects=[
+                    _(
+                        "Each board of the selected course runs that has no invoice yet gets one for its enrolled "
+                        "participants, at the programme's price, with the next number."
+                    ),
+                    _("An issued invoice cannot be changed; a credit note corrects it."),
+                ],
+            )
+        for cohort in queryset.order_by("code"):
+            try:
+                invoices = invoicing.issue_invoices_for_run(cohort=cohort, issued_by=request.user, request=request)
+            except invoicing.InvoicingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(code)s: %(count)d invoice issued.", "%(code)s: %(count)d invoices issued.", len(invoices)
+                    )
+                    % {"code": cohort.code, "count": len(invoices)},
+                    messages.SUCCESS,
+                )
+        return None

@@ -1,0 +1,109 @@
+"""
+Demo data for billing: the provider and the price filled in with demo values, the demo runs that are confirmed,
+running or completed invoiced per board, and one invoice corrected by a credit note.
+
+The demo story (cohorts.demo) has one run in every status, so its one run shared by two boards is the planned
+run open for joining: not invoiced before it is confirmed; the report prints how its price will be split.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import translation
+
+from cohorts import demo as cohorts_demo
+from cohorts.models import Cohort, Participant
+
+from .models import Invoice, InvoiceLine, PriceModel, Provider
+from .services import invoicing, pricing
+
+# Demo values: the brochure names neither the provider's numbers nor a price.
+DEMO_PROVIDER = {
+    "address": "Voorbeeldstraat 1",
+    "postcode": "3511 AB",
+    "city": "Utrecht",
+    "kvk_number": "12345678",
+    "vat_number": "NL000099998B57",
+    "iban": "NL91 ABNA 0417 1643 00",
+    "crkbo_number": "DEMO-CRKBO-0001",
+    "email": "administratie@natuurlijkleren.example.nl",
+}
+DEMO_PRICE = {"kind": PriceModel.Kind.PER_RUN, "amount": Decimal("24000.00"), "minimum_charge": Decimal("2500.00")}
+CREDIT_REASON = "Eén deelnemer kon door ziekte twee dagen niet volgen; in overleg gecrediteerd."
+
+
+def load(*, trainer) -> bool:
+    """Fill in what is empty and invoice the demo's invoiceable runs, once; say whether anything was made."""
+    if Invoice.objects.filter(cohort__in=_demo_runs()).exists():
+        return False
+    provider = Provider.objects.get()
+    if not provider.is_complete:
+        for name, value in DEMO_PROVIDER.items():
+            setattr(provider, name, getattr(provider, name) or value)
+        provider.full_clean()
+        provider.save()
+    price = PriceModel.objects.get(programme__slug="verbindend-leiderschap")
+    if price.amount is None:
+        for name, value in DEMO_PRICE.items():
+            setattr(price, name, value)
+        price.full_clean()
+        price.save()
+    office = get_user_model().objects.filter(groups__name="Kantoor", username__startswith="demo-").first()
+    for cohort in _demo_runs().filter(status__in=invoicing.INVOICED_STATUSES).order_by("code"):
+        invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office)
+    _credit_one_participant(by=office)
+    return True
+
+
+def _credit_one_participant(*, by) -> None:
+    """Credit the completed run's invoice for one participant's part, as the office agreed with the board."""
+    invoice = (
+        Invoice.objects.filter(cohort__in=_demo_runs(), cohort__status=Cohort.Status.COMPLETED, kind="invoice")
+        .order_by("pk")
+        .first()
+    )
+    if invoice is None or not invoice.participant_count:
+        return
+    one = (invoice.net_amount / invoice.participant_count).quantize(pricing.CENT)
+    with translation.override(invoice.language):
+        line = InvoiceLine(description=CREDIT_REASON, quantity=Decimal(1), unit_price=one)
+    invoicing.credit_invoice(invoice=invoice, reason=CREDIT_REASON, lines=[line], issued_by=by)
+
+
+def _demo_runs():
+    return Cohort.objects.filter(pk__in=cohorts_demo.demo_registrations().values("cohort"))
+
+
+def report(stdout) -> None:
+    invoices = Invoice.objects.filter(cohort__in=_demo_runs()).select_related("cohort", "credits").order_by("pk")
+    with translation.override("en"):
+        stdout.write("Invoices:")
+        for invoice in invoices:
+            credits = f", credits {invoice.credits.number}" if invoice.credits else ""
+            stdout.write(
+                f"  {invoice.number}  {invoice.get_kind_display():<11}  {invoice.cohort.code}  {invoice.buyer_name}: "
+                f"EUR {invoice.total_amount}{credits}"
+            )
+        stdout.write(_shared_run_split())
+
+
+def _shared_run_split() -> str:
+    """Say how the demo's run shared by two boards will be invoiced once it is confirmed."""
+    price = PriceModel.objects.filter(programme__slug="verbindend-leiderschap").first()
+    shared = _demo_runs().filter(status=Cohort.Status.PLANNED).first()
+    if price is None or price.amount is None or shared is None:
+        return "No run shared by boards to split."
+    registrations = list(shared.registrations.filter(status="placed").select_related("board").order_by("created_at"))
+    counts = {
+        registration: registration.participants.filter(status=Participant.Status.ENROLLED).count()
+        for registration in registrations
+    }
+    parts = pricing.board_parts(price=price, participants=counts)
+    split = "; ".join(f"{r.board.name} ({counts[r]}): EUR {parts[r]}" for r in registrations)
+    return f"Shared run {shared.code}, invoiced per board once confirmed: {split}"
+
+
+def links() -> list[tuple[str, str]]:
+    return [("The invoices, each a PDF to download", settings.SITE_URL + reverse("admin:billing_invoice_changelist"))]

@@ -1,0 +1,324 @@
+"""
+What the provider charges and how it invoices: the provider's identity, the price model per programme, and the
+invoices per board. Every amount and every term is data, edited in the admin; none is written in code.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from stdnum import iban
+from stdnum.nl import btw, postcode
+
+from cohorts.models import Cohort, Registration
+from programme.models import Programme
+
+from . import validators
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class Provider(models.Model):
+    """The provider that sends the invoices: one row, filled in by the office."""
+
+    # Always True, and unique: the table holds one provider at most.
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    address = models.CharField(_("address"), max_length=200, blank=True, help_text=_("Street and number."))
+    postcode = models.CharField(_("postcode"), max_length=7, blank=True, validators=[validators.validate_postcode])
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    kvk_number = models.CharField(
+        _("KvK number"), max_length=8, blank=True, validators=[validators.validate_kvk_number]
+    )
+    vat_number = models.CharField(
+        _("VAT number"), max_length=20, blank=True, validators=[validators.validate_vat_number]
+    )
+    iban = models.CharField(_("IBAN"), max_length=42, blank=True, validators=[validators.validate_iban])
+    crkbo_number = models.CharField(
+        _("CRKBO registration number"),
+        max_length=30,
+        blank=True,
+        help_text=_(
+            "The registration in the Centraal Register Kort Beroepsonderwijs, the ground of the VAT exemption."
+        ),
+    )
+    email = models.EmailField(_("invoice e-mail address"), blank=True)
+
+    class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("provider")
+        constraints = [models.CheckConstraint(condition=models.Q(singleton=True), name="provider_one_row")]
+
+    def __str__(self):
+        return self.legal_name
+
+    def clean(self):
+        # Stored in the form in which the invoice prints them.
+        if self.vat_number and btw.is_valid(self.vat_number):
+            self.vat_number = "NL" + btw.compact(self.vat_number)
+        if self.iban and iban.is_valid(self.iban):
+            self.iban = iban.format(self.iban)
+        if self.postcode and postcode.is_valid(self.postcode):
+            digits_and_letters = postcode.compact(self.postcode)
+            self.postcode = f"{digits_and_letters[:4]} {digits_and_letters[4:]}"
+
+    @property
+    def missing_fields(self) -> list[str]:
+        """Return the labels of the fields an invoice needs that are still empty."""
+        needed = ["legal_name", "address", "postcode", "city", "kvk_number", "vat_number", "iban"]
+        return [str(self._meta.get_field(name).verbose_name) for name in needed if not getattr(self, name)]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_fields
+
+
+class PriceModel(models.Model):
+    """The price of a programme and its terms."""
+
+    class Kind(models.TextChoices):
+        PER_PARTICIPANT = "per_participant", _("per participant")
+        PER_RUN = "per_run", _("per course run, shared by the boards in proportion to their participants")
+
+    class VatTreatment(models.TextChoices):
+        EXEMPT = "exempt", _("exempt from VAT")
+        RATE = "rate", _("VAT at a rate")
+
+    programme = models.OneToOneField(
+        Programme, on_delete=models.PROTECT, related_name="price_model", verbose_name=_("programme")
+    )
+    kind = models.CharField(_("kind of price"), max_length=20, choices=Kind.choices, default=Kind.PER_PARTICIPANT)
+    amount = models.DecimalField(
+        _("price (euro)"),
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_(
+            "Per participant, or for the whole course run, as the kind says. Empty: the price is given on request "
+            "and no invoice can be issued yet."
+        ),
+    )
+    minimum_charge = models.DecimalField(
+        _("minimum charge per board (euro)"),
+        **MONEY,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text=_("The least one board pays for its part of a course run; 0 for none."),
+    )
+    payment_term_days = models.PositiveSmallIntegerField(_("payment term (days)"), default=30)
+    withdrawal_cutoff_days = models.PositiveSmallIntegerField(
+        _("free withdrawal until (days before the first course day)"),
+        default=28,
+        help_text=_("Up to and including this many days before the first course day, withdrawing costs nothing."),
+    )
+    withdrawal_fee_percent = models.PositiveSmallIntegerField(
+        _("withdrawal fee after that (percentage of the participant's price)"),
+        default=50,
+        validators=[MaxValueValidator(100)],
+    )
+    cancellation_fee_percent = models.PositiveSmallIntegerField(
+        _("cancellation fee after that (percentage of the board's part)"),
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text=_("What a board pays that cancels its part of a course run after the same date."),
+    )
+    vat_treatment = models.CharField(_("VAT"), max_length=10, choices=VatTreatment.choices, default=VatTreatment.EXEMPT)
+    vat_rate = models.DecimalField(
+        _("VAT rate (%)"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("99.99"))],
+    )
+    exemption_text = models.TextField(
+        _("legal ground of the exemption"),
+        blank=True,
+        help_text=_("Printed on every invoice and shown with the price when the course is exempt from VAT."),
+    )
+
+    class Meta:
+        verbose_name = _("price model")
+        verbose_name_plural = _("price models")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(vat_treatment="exempt", vat_rate__isnull=True) & ~models.Q(exemption_text="")
+                | models.Q(vat_treatment="rate", vat_rate__isnull=False),
+                name="price_model_vat_treatment_complete",
+                violation_error_message=_(
+                    "Exempt from VAT needs the legal ground and no rate; VAT at a rate needs the rate."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.programme)
+
+    @property
+    def is_exempt(self) -> bool:
+        return self.vat_treatment == self.VatTreatment.EXEMPT
+
+
+class InvoiceCounter(models.Model):
+    """
+    The last invoice number given in a year.
+
+    The issuing transaction raises it with one UPDATE, which holds the row's
+    lock until that transaction ends: a second issuing waits for the first,
+    and a rolled-back issuing takes its number back with it. So the numbers
+    of a year run 1, 2, 3 ... without a gap and never twice.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice counter")
+        verbose_name_plural = _("invoice counters")
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """
+    An invoice to one board for its part of a course run, or a credit note that corrects one.
+
+    Everything it prints is copied into it when it is issued (the provider,
+    the board's address, the price, the VAT), so that a later edit of any of
+    those leaves it as sent; once issued it never changes.
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("invoice")
+        CREDIT_NOTE = "credit_note", _("credit note")
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveIntegerField(_("number in the year"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.INVOICE)
+    credits = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("credits invoice"),
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("registration")
+    )
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("course run"))
+    issue_date = models.DateField(_("invoice date"))
+    due_date = models.DateField(_("due date"))
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    language = models.CharField(_("language"), max_length=5, default="nl")
+    # The provider as it was at issue.
+    seller_name = models.CharField(_("provider"), max_length=200)
+    seller_address = models.CharField(_("provider's address"), max_length=200)
+    seller_postcode = models.CharField(_("provider's postcode"), max_length=7)
+    seller_city = models.CharField(_("provider's city"), max_length=100)
+    seller_kvk_number = models.CharField(_("provider's KvK number"), max_length=8)
+    seller_vat_number = models.CharField(_("provider's VAT number"), max_length=20)
+    seller_iban = models.CharField(_("provider's IBAN"), max_length=42)
+    seller_crkbo_number = models.CharField(_("provider's CRKBO registration"), max_length=30, blank=True)
+    seller_email = models.EmailField(_("provider's e-mail address"), blank=True)
+    # The board as it was at issue; the purchase-order number and the invoice
+    # address will come from the board's acceptance of the offer.
+    buyer_name = models.CharField(_("board"), max_length=200)
+    invoice_address = models.TextField(_("invoice address"))
+    invoice_email = models.EmailField(_("invoice e-mail address"), blank=True)
+    po_number = models.CharField(_("purchase-order number"), max_length=50, blank=True)
+    participant_count = models.PositiveSmallIntegerField(_("participants invoiced"), default=0)
+    # The VAT as the price model said at issue: a rate, or none with the exemption's legal ground.
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=4, decimal_places=2, null=True, blank=True)
+    vat_note = models.TextField(_("VAT note"), blank=True)
+    net_amount = models.DecimalField(_("amount excluding VAT"), **MONEY)
+    vat_amount = models.DecimalField(_("VAT"), **MONEY)
+    total_amount = models.DecimalField(_("total"), **MONEY)
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        permissions = [("issue_invoice", _("Can issue invoices and credit notes"))]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_number_once_per_year"),
+            models.UniqueConstraint(
+                fields=["registration"], condition=models.Q(kind="invoice"), name="invoice_once_per_registration"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="invoice", credits__isnull=True)
+                | models.Q(kind="credit_note", credits__isnull=False),
+                name="invoice_credit_note_credits_an_invoice",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="invoice", total_amount__gte=0)
+                | models.Q(kind="credit_note", total_amount__lte=0),
+                name="invoice_credit_note_is_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} · {self.buyer_name}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An issued invoice never changes; a credit note corrects it.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("An issued invoice is never deleted; a credit note corrects it.")
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.Kind.CREDIT_NOTE
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name=_("invoice"))
+    position = models.PositiveSmallIntegerField(_("line"))
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=7, decimal_places=2)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_unique"),
+        ]
+
+    def __str__(self):
+        return self.description
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An issued invoice never changes; a credit note corrects it.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("An issued invoice is never deleted; a credit note corrects it.")
+
+
+class RunToInvoice(Cohort):
+    """The confirmed course runs, as the office invoices them: one invoice per board."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("course run to invoice")
+        verbose_name_plural = _("course runs to invoice")

@@ -1,0 +1,77 @@
+"""Test state for prices and invoices: the seeded provider and price model, filled in as the office does."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from billing.models import PriceModel, Provider
+from cohorts.models import Cohort, Registration
+from cohorts.services import runs
+from cohorts.tests.factories import (
+    CohortFactory,
+    RawParticipantFactory,
+    RawRegistrationFactory,
+    enrolled_participants,
+    new_cohort,
+    placed_registration,
+    scheduled_days,
+    seeded_programme,
+)
+
+PROVIDER_DETAILS = {
+    "legal_name": "Natuurlijk Leren BV",
+    "address": "Oudegracht 100",
+    "postcode": "3511 AB",
+    "city": "Utrecht",
+    "kvk_number": "12345678",
+    "vat_number": "NL000099998B57",
+    "iban": "NL91 ABNA 0417 1643 00",
+    "crkbo_number": "CRKBO-2019-0042",
+    "email": "administratie@natuurlijkleren.example.nl",
+}
+
+
+def filled_in_provider(**overrides) -> Provider:
+    """Fill in the provider the migration seeded with realistic (test) details."""
+    provider, _created = Provider.objects.get_or_create(singleton=True, defaults={"legal_name": "x"})
+    for name, value in {**PROVIDER_DETAILS, **overrides}.items():
+        setattr(provider, name, value)
+    provider.full_clean()
+    provider.save()
+    return provider
+
+
+def priced_programme(**overrides) -> PriceModel:
+    """Give the brochure's programme a price as the office enters it in the admin (per participant by default)."""
+    price = PriceModel.objects.get(programme=seeded_programme())
+    fields = {"kind": PriceModel.Kind.PER_PARTICIPANT, "amount": Decimal("1450.00"), **overrides}
+    for name, value in fields.items():
+        setattr(price, name, value)
+    price.full_clean()
+    price.save()
+    return price
+
+
+def confirmed_shared_run(*sizes: int, first: datetime.date | None = None) -> tuple[Cohort, list[Registration]]:
+    """
+    A course run shared by boards with `sizes` enrolled leaders each, its days scheduled and the run confirmed,
+    all through the services, in the order the boards registered.
+
+    :param first: the first course day; two months from today when not given
+    """
+    cohort = new_cohort()
+    registrations = [placed_registration(cohort=cohort, expected_participants=size) for size in sizes]
+    for registration, size in zip(registrations, sizes, strict=True):
+        enrolled_participants(registration, size)
+    scheduled_days(cohort, first=first or timezone.localdate() + datetime.timedelta(days=60))
+    runs.confirm_cohort(cohort=cohort)
+    cohort.refresh_from_db()
+    return cohort, registrations
+
+
+def raw_confirmed_run(participants: int = 1) -> Cohort:
+    """A confirmed run of one board with `participants` enrolled, as rows (no days, no e-mail): for load tests."""
+    registration = RawRegistrationFactory(cohort=CohortFactory(status=Cohort.Status.CONFIRMED))
+    RawParticipantFactory.create_batch(participants, registration=registration)
+    return registration.cohort

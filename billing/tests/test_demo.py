@@ -1,0 +1,37 @@
+"""make demo's billing: the demo's invoiceable runs invoiced per board, one credit note, the shared run's split."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from billing.models import Invoice, Provider
+from cohorts.models import Cohort
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_invoices_its_runs_per_board_and_corrects_one_by_a_credit_note(
+    capsys, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo")
+    output = capsys.readouterr().out
+    assert Provider.objects.get().is_complete
+    invoices = Invoice.objects.filter(kind="invoice")
+    assert {invoice.cohort.status for invoice in invoices} == {"confirmed", "running", "completed"}
+    assert all(invoice.total_amount == Decimal("24000.00") for invoice in invoices)  # one board each
+    credit_note = Invoice.objects.get(kind="credit_note")
+    assert credit_note.credits.cohort.status == Cohort.Status.COMPLETED
+    assert credit_note.total_amount == Decimal("-1714.29")  # one of its 14 participants' part
+    assert sorted(Invoice.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4]
+    assert "Invoices:" in output and f"{credit_note.number}  credit note" in output
+    split = re.search(r"Shared run (\S+), invoiced per board once confirmed: (.+)", output)
+    assert Cohort.objects.get(code=split[1]).status == Cohort.Status.PLANNED
+    amounts = [Decimal(amount) for amount in re.findall(r"EUR (\d+\.\d\d)", split[2])]
+    assert len(amounts) == 2 and sum(amounts) == Decimal("24000.00")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo")
+    assert Invoice.objects.count() == 4
