@@ -2,7 +2,8 @@
 The floors of the house: imports run one way, read from every module of each app (tests aside).
 
 `programme` imports no other app; `mail` imports no domain app; `cohorts` imports
-nothing of `registry` or `public_pages`; no domain app imports `public_pages`, the app
+nothing of `registry`, `billing` or `public_pages`, and `registry` and `billing` nothing of
+each other; no domain app imports `public_pages`, the app
 of the pages above them all. A lazy import inside a function counts as much as one at
 the top of a module, and so does a template of `cohorts` that names another app's page
 (the public pages' URL names are `public:...`).
@@ -16,15 +17,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = {"programme", "cohorts", "registry", "privacy", "audit"}
+DOMAIN = {"programme", "cohorts", "registry", "billing", "privacy", "audit"}
 APPS = DOMAIN | {"mail", "public_pages", "verbindend"}
 
 # Each app, and the apps it must never import.
 FORBIDDEN = {
     "programme": APPS - {"programme"},
     "mail": DOMAIN | {"public_pages"},
-    "cohorts": {"registry", "public_pages"},
-    "registry": {"public_pages"},
+    "cohorts": {"registry", "billing", "public_pages"},
+    "registry": {"billing", "public_pages"},
+    "billing": {"registry", "public_pages"},
     "privacy": {"public_pages"},
     "audit": {"public_pages"},
 }
