@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Min, Prefetch, Q, Value
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -378,21 +378,63 @@ class ParticipantResult:
     required_days: int
 
 
-def participant_result(participant: Participant) -> ParticipantResult | None:
+def participant_result(participant: Participant, *, attended: int | None = None) -> ParticipantResult | None:
     """
     Return the outcome of a participant's course once their run is completed, or None before.
 
     A completed run leaves its participants "enrolled": what they want to read
     then is whether they completed it, under the programme's completion rule.
+
+    :param attended: the days the participant attended, when the caller has counted them already
     """
     from .services import attendance  # imported here: the services read selectors at import time
 
     if participant.cohort.status != Cohort.Status.COMPLETED or participant.status == Participant.Status.WITHDRAWN:
         return None
     programme = participant.cohort.programme
-    attended = attendance.days_attended(participant)
+    attended = attendance.days_attended(participant) if attended is None else attended
     outcome = attendance.outcome(participant=participant, days_attended=attended, programme=programme)
     return ParticipantResult(outcome.value, outcome.label, attended, programme.required_days)
+
+
+@dataclass(frozen=True)
+class ParticipantPage:
+    """What a participant's own page shows of their course, read in a few queries however many days."""
+
+    certificates: list  # the valid ones
+    schedule: list[tuple[CourseDay, Attendance | None, bool]]  # each day, its attendance, whether to offer a notice
+    result: ParticipantResult | None
+
+    @property
+    def locked(self) -> bool:
+        """Whether the details are locked (as `details_locked`): a valid certificate was issued with them."""
+        return bool(self.certificates)
+
+
+def participants_for_page():
+    """Return the participants with what their page reads with them: run, programme, board, `has_valid_certificate`."""
+    # Through the relation: cohorts imports nothing of the registry.
+    certificates = Participant.certificates.rel.related_model.objects.filter(participant=OuterRef("pk"), status="valid")
+    return Participant.objects.select_related("cohort__programme", "registration__board").annotate(
+        has_valid_certificate=Exists(certificates)
+    )
+
+
+def participant_page(participant: Participant) -> ParticipantPage:
+    """
+    Return the certificates, the schedule with attendance and the outcome that a participant's page shows.
+
+    The certificates are read only when the participant has one, as a participant of `participants_for_page` says.
+    """
+    from .services import enrolment  # imported here: the services read selectors at import time
+
+    has_certificate = getattr(participant, "has_valid_certificate", True)
+    certificates = list(participant.certificates.filter(status="valid")) if has_certificate else []
+    days = participant.cohort.days.select_related("programme_day").order_by("date")
+    attendances = {a.course_day_id: a for a in participant.attendances.all()}
+    schedule = [(day, attendances.get(day.pk), enrolment.can_notify_absence(participant, day)) for day in days]
+    attended = sum(1 for a in attendances.values() if a.counts)
+    return ParticipantPage(certificates, schedule, participant_result(participant, attended=attended))
 
 
 def details_locked(participant: Participant) -> bool:
