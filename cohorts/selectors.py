@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, Value
+from django.db.models import Count, Exists, FilteredRelation, Min, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -378,21 +378,19 @@ class ParticipantResult:
     required_days: int
 
 
-def participant_result(participant: Participant, *, attended: int | None = None) -> ParticipantResult | None:
+def participant_result(participant: Participant) -> ParticipantResult | None:
     """
     Return the outcome of a participant's course once their run is completed, or None before.
 
     A completed run leaves its participants "enrolled": what they want to read
     then is whether they completed it, under the programme's completion rule.
-
-    :param attended: the days the participant attended, when the caller has counted them already
     """
     from .services import attendance  # imported here: the services read selectors at import time
 
     if participant.cohort.status != Cohort.Status.COMPLETED or participant.status == Participant.Status.WITHDRAWN:
         return None
     programme = participant.cohort.programme
-    attended = attendance.days_attended(participant) if attended is None else attended
+    attended = attendance.days_attended(participant)
     outcome = attendance.outcome(participant=participant, days_attended=attended, programme=programme)
     return ParticipantResult(outcome.value, outcome.label, attended, programme.required_days)
 
@@ -430,11 +428,18 @@ def participant_page(participant: Participant) -> ParticipantPage:
 
     has_certificate = getattr(participant, "has_valid_certificate", True)
     certificates = list(participant.certificates.filter(status="valid")) if has_certificate else []
-    days = participant.cohort.days.select_related("programme_day").order_by("date")
-    attendances = {a.course_day_id: a for a in participant.attendances.all()}
-    schedule = [(day, attendances.get(day.pk), enrolment.can_notify_absence(participant, day)) for day in days]
-    attended = sum(1 for a in attendances.values() if a.counts)
-    return ParticipantPage(certificates, schedule, participant_result(participant, attended=attended))
+    # Each day with the participant's attendance of it (if any), in the same query.
+    own = FilteredRelation("attendances", condition=Q(attendances__participant=participant))
+    days = (
+        participant.cohort.days.annotate(own_attendance=own)
+        .select_related("programme_day", "own_attendance")
+        .order_by("date")
+    )
+    # A day without the participant's attendance has no own_attendance at all.
+    schedule = [
+        (day, getattr(day, "own_attendance", None), enrolment.can_notify_absence(participant, day)) for day in days
+    ]
+    return ParticipantPage(certificates, schedule, participant_result(participant))
 
 
 def details_locked(participant: Participant) -> bool:

@@ -228,8 +228,8 @@ def test_the_page_runs_the_same_queries_however_many_days(client, django_assert_
     participant = participant_with_days(days)
     # The participant with run, programme, board and whether a valid
     # certificate locks the details (none here: no query for them); the
-    # register rules; the days with their programme days; the attendance.
-    with django_assert_num_queries(4):
+    # register rules; the days with their programme days and attendance.
+    with django_assert_num_queries(3):
         page = client.get(page_path(participant)).content.decode()
     assert page.count('class="schedule-day"') == days
     assert "aanwezig" in page and f"Ik kan niet komen op dag {days}" in page
@@ -277,3 +277,10 @@ def test_the_details_form_is_rendered_as_crispy_renders_it(participant, locked):
         assert form.as_html() == render_to_string("public_pages/crispy_form.html", {"form": form})
     assert "own-details-value-of" not in form.as_html()
     assert "&quot;An&quot; &amp; &lt;Co&gt;" in form.as_html()
+
+
+def test_the_schedule_shows_only_the_participant_s_own_attendance(client):
+    participant = participant_with_days(3, fellows=1)  # present on day 1
+    fellow = participant.cohort.participants.exclude(pk=participant.pk).get()
+    assert ">aanwezig</span>" in client.get(page_path(participant)).content.decode()
+    assert ">aanwezig</span>" not in client.get(page_path(fellow)).content.decode()
