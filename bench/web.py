@@ -21,6 +21,7 @@ from bench.common import ROOT, percentile, report, scratch_folder, timed
 from harness import Gunicorn
 
 BARE = "/bench/bare/"
+BARE_KIND = f"bare Django view {BARE}"
 SETUP = "setup"  # the kind of request of drive()'s untimed preparations
 TIMEOUT = 30
 # Four sync workers: what README.md runs in production (`gunicorn verbindend.wsgi --workers 4`). A sync worker serves
@@ -29,13 +30,8 @@ TIMEOUT = 30
 GUNICORN_WORKERS = 4
 SERVER = f"gunicorn {GUNICORN_WORKERS} sync workers"
 SERVER_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": secrets.token_urlsafe(48),
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false",
-    "SESSION_COOKIE_SECURE": "false",
-    "CSRF_COOKIE_SECURE": "false",
-    "LOG_LEVEL": "WARNING",
+    **{"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(48), "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"},
+    **{"SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"},
     # Every client comes from 127.0.0.1: at the production limit all but the first ten registrations would get a 429.
     "REGISTRATION_RATE_LIMIT": "1000000",
 }
@@ -46,15 +42,13 @@ def make_application():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verbindend.settings")
     from django.core.wsgi import get_wsgi_application
 
-    application = get_wsgi_application()
+    application = get_wsgi_application()  # first: it sets Django up
     from django.http import HttpResponse
     from django.urls import clear_url_caches, path
 
     import verbindend.urls
 
-    bare = path(
-        BARE.strip("/") + "/", lambda request: HttpResponse(b"ok", content_type="text/plain"), name="bench-bare"
-    )
+    bare = path(BARE[1:], lambda request: HttpResponse(b"ok", content_type="text/plain"), name="bench-bare")
     verbindend.urls.urlpatterns.append(bare)
     clear_url_caches()
     return application
@@ -70,47 +64,37 @@ def start_server(scratch: str) -> Gunicorn:
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    options = ["--worker-class", "sync", "--log-level", "warning", "--no-control-socket"]
+    app, log = "bench.web:make_application()", os.path.join(scratch, "gunicorn.log")
     server = Gunicorn(
-        "bench.web:make_application()",
-        env=dict(os.environ),
-        cwd=ROOT,
-        workers=GUNICORN_WORKERS,
-        options=["--worker-class", "sync", "--log-level", "warning", "--no-control-socket"],
-        ready_path=BARE,
-        log=os.path.join(scratch, "gunicorn.log"),
+        app, env=dict(os.environ), cwd=ROOT, workers=GUNICORN_WORKERS, options=options, ready_path=BARE, log=log
     )
     atexit.register(server.stop)
     return server.start()
 
 
-def log_summary(server: Gunicorn) -> str:
-    """The records the server logged at WARNING or above, counted by message."""
-    found = re.findall(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) (.*)$", server.output(), re.MULTILINE)
-    counts = Counter(f"{level} {text[:120]}" for level, text in found)
-    if not counts:
-        return "nothing at WARNING or above"
-    frequent = "; ".join(f"{n} x {text!r}" for text, n in counts.most_common(3))
-    return f"{counts.total()} records at WARNING or above: {frequent}"
-
-
 def report_errors(figure: str, results: dict, server: Gunicorn):
     """The errors of every kind of request beside their target of none, the first of each, and the server's log."""
+    found = re.findall(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) (.*)$", server.output(), re.MULTILINE)
+    logged = Counter(f"{level} {text[:120]}" for level, text in found)
+    frequent = "; ".join(f"{n} x {text!r}" for text, n in logged.most_common(3))
+    said = f"{logged.total()} records at WARNING or above: {frequent}" if logged else "nothing at WARNING or above"
+    print(f"   (gunicorn log: {said})")
     errors = {kind: result.errors for kind, result in results.items() if result.errors}
     total = sum(map(len, errors.values()))
-    print(f"   (gunicorn log: {log_summary(server)})")
     report(figure, f"{total} of {requests(results)} requests", total, "==", 0)
-    for kind, found in errors.items():
-        print(f"   {len(found)} of {kind}, the first: {found[0]}")
+    for kind, errors_of_kind in errors.items():
+        print(f"   {len(errors_of_kind)} of {kind}, the first: {errors_of_kind[0]}")
     if total:
         print(f"--- gunicorn log:\n{server.tail()}")
 
 
+@dataclass
 class Client:
     """One visitor: its own cookies, and a new connection per request (as sync workers close it)."""
 
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
+    port: int
+    cookies: dict = field(default_factory=dict)
 
     def request(self, method: str, path: str, fields: dict | None = None) -> http.client.HTTPResponse:
         """The answer, its body read into `body`."""
@@ -132,8 +116,10 @@ class Client:
         return response
 
 
-def excerpt(response) -> str:
-    """The status, the redirect and the start of the text of an unexpected answer."""
+def problem(response, ok: bool) -> str | None:
+    """None for an expected answer; else its status, its redirect and the start of its text."""
+    if ok:
+        return None
     text = response.body.decode("utf-8", "replace")
     text = re.sub(r"<(style|script)\b.*?</\1>", " ", text, flags=re.DOTALL | re.IGNORECASE)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
@@ -142,7 +128,18 @@ def excerpt(response) -> str:
 
 def get_bare(client: Client, state=None) -> str | None:
     response = client.request("GET", BARE)
-    return None if response.status == 200 and response.body == b"ok" else excerpt(response)
+    return problem(response, response.status == 200 and response.body == b"ok")
+
+
+def visits(kind: str, request, count: int, *, new_visitor: bool = False) -> list:
+    """`count` visits of one request each, recorded as `kind`; request(client, state) returns its problem or None."""
+
+    def visit(client, state, record):
+        if new_visitor:
+            client.cookies.clear()
+        record(kind, lambda: request(client, state))
+
+    return [visit] * count
 
 
 @dataclass
@@ -164,30 +161,30 @@ def requests(results: dict) -> int:
 def warm_up(name: str, server: Gunicorn, batches: list, *, threads: int):
     """Untimed visits: a broken page stops the benchmark at once, and every worker is warm (templates, connections)."""
     results = defaultdict(Result)
-    for visits, prepare in batches:
-        drive(server.port, visits, results, threads=threads, prepare=prepare)
+    for batch, prepare in batches:
+        drive(server.port, batch, results, threads=threads, prepare=prepare)
     if problems := [(kind, result.errors[0]) for kind, result in results.items() if result.errors]:
         raise SystemExit(f"{name}: the warm-up failed: {problems[0]}\n--- gunicorn log:\n{server.tail()}")
 
 
-def measure(server: Gunicorn, batches: dict, *, rounds: int, threads: int, worker=None) -> tuple[dict, dict]:
+def measure(server: Gunicorn, batches: dict, *, rounds: int, threads: int, worker=None) -> tuple[dict, dict, dict]:
     """
     Drive the batches of visits, a share of each in turn `rounds` times, so that other load on the machine weighs on
-    each alike; print the requests, seconds and CPU of each; return the results and seconds of each.
+    each alike; print the requests, seconds and CPU of each; return the results, seconds and CPU meters of each.
     """
     results, elapsed = {name: defaultdict(Result) for name in batches}, dict.fromkeys(batches, 0.0)
     meters = {name: CpuMeter(server, worker) for name in batches}
     for n in range(rounds):
-        for name, (visits, prepare) in batches.items():
+        for name, (batch, prepare) in batches.items():
             with meters[name].measuring():
-                elapsed[name] += drive(server.port, visits[n::rounds], results[name], threads=threads, prepare=prepare)
+                elapsed[name] += drive(server.port, batch[n::rounds], results[name], threads=threads, prepare=prepare)
     for name, meter in meters.items():
-        done = requests(results[name])
-        print(f"   ({name}: {done} requests in {elapsed[name]:.2f} s; {meter.per_request(done)})", flush=True)
-    return results, elapsed
+        meter.requests = requests(results[name])
+        print(f"   ({name}: {meter.requests} requests in {elapsed[name]:.2f} s; {meter})", flush=True)
+    return results, elapsed, meters
 
 
-def drive(port: int, visits: list, results: dict, *, threads: int, prepare=None) -> float:
+def drive(port: int, batch: list, results: dict, *, threads: int, prepare=None) -> float:
     """
     Make the visits from `threads` clients at once, into `results`; return the seconds from when every client is
     ready (after `prepare(client)`, untimed) to when the last is done. A visit is called as
@@ -216,8 +213,8 @@ def drive(port: int, visits: list, results: dict, *, threads: int, prepare=None)
         if prepare:  # None from the call: no problem
             ready = record(SETUP, lambda: state.update(value=prepare(client)))
         barrier.wait()
-        while ready and (ticket := next(tickets)) < len(visits):
-            visits[ticket](client, state.get("value"), record)
+        while ready and (ticket := next(tickets)) < len(batch):
+            batch[ticket](client, state.get("value"), record)
         return time.perf_counter()
 
     with ThreadPoolExecutor(threads) as pool:
@@ -237,8 +234,8 @@ class CpuMeter:
 
     def __init__(self, server, worker=None):
         self.sessions = {server.pid: "gunicorn", worker.pid if worker else None: "Celery"}
-        self.database = f" {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]} "
-        self.seconds = Counter()
+        self.database = f" {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]} ".encode()
+        self.seconds, self.requests = Counter(), 0
 
     def _sample(self) -> Counter:
         sample = Counter({"load generator": time.process_time()})
@@ -248,12 +245,11 @@ class CpuMeter:
                     fields, command = stat.read().rsplit(")", 1)[1].split(), cmdline.read().replace(b"\0", b" ")
             except (OSError, IndexError):
                 continue  # gone meanwhile
-            part = "PostgreSQL" if self.database.encode() in command else self.sessions.get(int(fields[3]))
+            part = "PostgreSQL" if self.database in command else self.sessions.get(int(fields[3]))
             sample[part] += (int(fields[11]) + int(fields[12])) / self.TICK
         with open("/proc/stat") as stat:
             jiffies = [int(value) for value in stat.readline().split()[1:]]
-        sample["jiffies"] = sum(jiffies)
-        sample["busy"] = sample["jiffies"] - sum(jiffies[3:5])  # not idle, nor waiting for I/O
+        sample["jiffies"], sample["busy"] = sum(jiffies), sum(jiffies) - sum(jiffies[3:5])  # not idle, nor I/O wait
         return sample
 
     @contextmanager
@@ -265,6 +261,10 @@ class CpuMeter:
         self.seconds.update(used)
         self.seconds["other processes"] += used["busy"] / self.TICK - sum(used[part] for part in self.PARTS[:-1])
 
-    def per_request(self, requests: int) -> str:
-        parts = ", ".join(f"{part} {self.seconds[part] / requests * 1000:.1f} ms" for part in self.PARTS)
+    def ms(self, part: str) -> float:
+        """The milliseconds of CPU that `part` spent per request."""
+        return self.seconds[part] / self.requests * 1000
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{part} {self.ms(part):.1f} ms" for part in self.PARTS)
         return f"machine {self.seconds['busy'] / self.seconds['jiffies']:.0%} busy; CPU per request: {parts}"

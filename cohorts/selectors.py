@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Min, Prefetch, Q, Value
+from django.db.models import Count, Exists, FilteredRelation, Min, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -393,6 +393,53 @@ def participant_result(participant: Participant) -> ParticipantResult | None:
     attended = attendance.days_attended(participant)
     outcome = attendance.outcome(participant=participant, days_attended=attended, programme=programme)
     return ParticipantResult(outcome.value, outcome.label, attended, programme.required_days)
+
+
+@dataclass(frozen=True)
+class ParticipantPage:
+    """What a participant's own page shows of their course, read in a few queries however many days."""
+
+    certificates: list  # the valid ones
+    schedule: list[tuple[CourseDay, Attendance | None, bool]]  # each day, its attendance, whether to offer a notice
+    result: ParticipantResult | None
+
+    @property
+    def locked(self) -> bool:
+        """Whether the details are locked (as `details_locked`): a valid certificate was issued with them."""
+        return bool(self.certificates)
+
+
+def participants_for_page():
+    """Return the participants with what their page reads with them: run, programme, board, `has_valid_certificate`."""
+    # Through the relation: cohorts imports nothing of the registry.
+    certificates = Participant.certificates.rel.related_model.objects.filter(participant=OuterRef("pk"), status="valid")
+    return Participant.objects.select_related("cohort__programme", "registration__board").annotate(
+        has_valid_certificate=Exists(certificates)
+    )
+
+
+def participant_page(participant: Participant) -> ParticipantPage:
+    """
+    Return the certificates, the schedule with attendance and the outcome that a participant's page shows.
+
+    The certificates are read only when the participant has one, as a participant of `participants_for_page` says.
+    """
+    from .services import enrolment  # imported here: the services read selectors at import time
+
+    has_certificate = getattr(participant, "has_valid_certificate", True)
+    certificates = list(participant.certificates.filter(status="valid")) if has_certificate else []
+    # Each day with the participant's attendance of it (if any), in the same query.
+    own = FilteredRelation("attendances", condition=Q(attendances__participant=participant))
+    days = (
+        participant.cohort.days.annotate(own_attendance=own)
+        .select_related("programme_day", "own_attendance")
+        .order_by("date")
+    )
+    # A day without the participant's attendance has no own_attendance at all.
+    schedule = [
+        (day, getattr(day, "own_attendance", None), enrolment.can_notify_absence(participant, day)) for day in days
+    ]
+    return ParticipantPage(certificates, schedule, participant_result(participant))
 
 
 def details_locked(participant: Participant) -> bool:

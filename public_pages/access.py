@@ -16,14 +16,14 @@ def registration_from_token(token: str, purpose: str) -> Registration:
     return get_object_or_404(Registration.objects.exclude(status=Registration.Status.CANCELLED), **{field: key})
 
 
-def participant_from_token(token: str) -> Participant:
-    """Return the participant whose personal link this is."""
+def participant_from_token(token: str, participants=None) -> Participant:
+    """Return the participant whose personal link this is, one of `participants` (a queryset) when given."""
     key = tokens.read_token(token, tokens.PARTICIPANT)
     if key is None:
         raise Http404
-    return get_object_or_404(
-        Participant.objects.select_related("cohort__programme", "registration__board"), access_key=key
-    )
+    if participants is None:
+        participants = Participant.objects.select_related("cohort__programme", "registration__board")
+    return get_object_or_404(participants, access_key=key)
 
 
 def int_or_404(value) -> int:

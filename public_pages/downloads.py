@@ -22,8 +22,12 @@ from .access import participant_from_token, registration_from_token
 
 @never_cache
 def participant_calendar(request, token):
-    participant = participant_from_token(token)
-    return calendar_response(calendars.participant_calendar(participant), "verbindend-leiderschap.ics")
+    key = tokens.read_token(token, tokens.PARTICIPANT)
+    # One query for a run with its days scheduled; before they are, the participant is looked up (or a 404).
+    content = key and calendars.scheduled_participant_calendar(access_key=key)
+    if not content:
+        content = calendars.participant_calendar(participant_from_token(token))
+    return calendar_response(content, "verbindend-leiderschap.ics")
 
 
 def calendar_feed(request, token):

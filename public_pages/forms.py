@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cohorts.forms import ParticipantForm
@@ -441,9 +444,10 @@ class OwnDetailsForm(forms.ModelForm):
         fields = ["initials", "first_name", "tussenvoegsel", "last_name", "register_number"]
         help_texts = {"initials": _("As they must stand on the certificate, such as J.P.")}
 
-    def __init__(self, *args, disabled: bool = False, **kwargs):
+    def __init__(self, *args, disabled: bool = False, rules=None, **kwargs):
+        """:param rules: as `registry.selectors.register_rule_for` takes them, when read already"""
         super().__init__(*args, **kwargs)
-        self.register_rule = register_rule = registry_selectors.register_rule_for(self.instance)
+        self.register_rule = register_rule = registry_selectors.register_rule_for(self.instance, rules=rules)
         if register_rule is None:
             del self.fields["register_number"]
         else:
@@ -465,11 +469,54 @@ class OwnDetailsForm(forms.ModelForm):
     def asks_register_number(self) -> bool:
         return self.register_rule is not None
 
+    def as_html(self) -> SafeString:
+        """
+        Return the form's crispy rendering; unbound, from the rendering this process made of its layout.
+
+        The crispy layout is most of the participant page's cost, and unbound it
+        is the same for every participant of one layout (language, read-only or
+        not, which register asks a number) but for the values, which go into
+        placeholders afterwards: the cached rendering holds nothing personal.
+        """
+        if self.is_bound:
+            return _crispy(self)
+        rule = self.register_rule
+        layout = (translation.get_language(), self.fields["first_name"].disabled, rule and (rule.pk, rule.register))
+        skeleton = _OWN_DETAILS_LAYOUTS.get(layout) or _own_details_layout(layout, form=self)
+
+        def value(match) -> str:  # as Django's input widget writes it: no attribute for an empty value
+            value = self[match[1]].value()
+            return f' value="{escape(value)}"' if value not in (None, "") else ""
+
+        # In one pass, so that a value that looks like a placeholder stays as it is.
+        return mark_safe(_PLACEHOLDER.sub(value, skeleton))  # noqa: S308 - crispy's rendering, the values escaped
+
     def clean_register_number(self):
         number = self.cleaned_data["register_number"]
         if number:
             registry_selectors.check_register_number(rule=self.register_rule, number=number)
         return number
+
+
+# The unbound OwnDetailsForm rendered per layout, with placeholders for the values; a few layouts at most.
+_OWN_DETAILS_LAYOUTS: dict[tuple, str] = {}
+_PLACEHOLDER = re.compile(r' value="own-details-value-of-(\w+)"')
+
+
+def _crispy(form) -> str:
+    return render_to_string("public_pages/crispy_form.html", {"form": form})
+
+
+def _own_details_layout(layout: tuple, *, form: OwnDetailsForm) -> str:
+    """Render `form`'s layout with a placeholder for each value, and keep it for `layout`."""
+    placeholders = {name: f"own-details-value-of-{name}" for name in form.fields}
+    rules = [form.register_rule] if form.register_rule else []
+    skeleton = OwnDetailsForm(instance=form.instance, initial=placeholders, disabled=layout[1], rules=rules)
+    html = _crispy(skeleton)
+    if len(_PLACEHOLDER.findall(html)) != len(placeholders):  # pragma: no cover - a guard
+        raise ImproperlyConfigured("The own details form lost a placeholder of its values.")
+    _OWN_DETAILS_LAYOUTS[layout] = html
+    return html
 
 
 class VerificationForm(forms.Form):

@@ -423,9 +423,9 @@ def enrol_thanks(request, token):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def participant_page(request, token):
-    participant = participant_from_token(token)
-    certificates = list(participant.certificates.filter(status="valid"))
-    locked = selectors.details_locked(participant)
+    participant = participant_from_token(token, selectors.participants_for_page())
+    page = selectors.participant_page(participant)
+    locked = page.locked
     form = OwnDetailsForm(instance=participant, disabled=locked)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -455,20 +455,17 @@ def participant_page(request, token):
             return redirect(request.path)
         else:
             raise Http404
-    days = list(participant.cohort.days.select_related("programme_day").order_by("date"))
-    attendance = {a.course_day_id: a for a in participant.attendances.all()}
-    schedule = [(day, attendance.get(day.pk), enrolment.can_notify_absence(participant, day)) for day in days]
     calendar_url = request.build_absolute_uri(reverse("public:participant_calendar", kwargs={"token": token}))
     return render(
         request,
         "public_pages/participant.html",
         {
             "participant": participant,
-            "result": selectors.participant_result(participant),
-            "certificates": certificates,
+            "result": page.result,
+            "certificates": page.certificates,
             "locked": locked,
             "rejection": rejections.open_rejection(participant),
-            "schedule": schedule,
+            "schedule": page.schedule,
             "form": form,
             "calendar_url": calendar_url,
             "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],

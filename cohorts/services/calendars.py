@@ -2,10 +2,11 @@
 
 import dataclasses
 import datetime
+import functools
 import logging
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -140,10 +141,44 @@ def _trainer_intake_event(intake: IntakeAppointment) -> CalendarEvent:
 def participant_calendar(participant: Participant) -> bytes:
     """Return the participant's schedule as .ics; UIDs stay the same when a day moves, so calendars update it."""
     cohort = participant.cohort
-    days = cohort.days.select_related("cohort", "programme_day").order_by("date")
-    cancelled = cohort.status == Cohort.Status.CANCELLED or participant.status == Participant.Status.WITHDRAWN
-    return make_calendar(
-        [course_day_event(day, cancelled=cancelled) for day in days],
-        method="PUBLISH",
-        name=cohort.programme.title,
+    # Each day's cohort is this one (the relation knows it): no join, no query more.
+    days = cohort.days.select_related("programme_day").order_by("date")
+    return _participant_file(list(days), cohort=cohort, participant_status=participant.status)
+
+
+def scheduled_participant_calendar(*, access_key: str) -> bytes | None:
+    """
+    Return the schedule of the participant with this access key as `participant_calendar` does, in one query.
+
+    None when the key opens no scheduled day: no such participant, or no day
+    scheduled yet (then `participant_calendar` tells which).
+    """
+    days = list(
+        CourseDay.objects.filter(cohort__participants__access_key=access_key)
+        .select_related("cohort__programme", "programme_day")
+        .annotate(participant_status=F("cohort__participants__status"))
+        .order_by("date")
     )
+    if not days:
+        return None
+    return _participant_file(days, cohort=days[0].cohort, participant_status=days[0].participant_status)
+
+
+def _participant_file(days: list[CourseDay], *, cohort: Cohort, participant_status: str) -> bytes:
+    cancelled = cohort.status == Cohort.Status.CANCELLED or participant_status == Participant.Status.WITHDRAWN
+    events = tuple(course_day_event(day, cancelled=cancelled) for day in days)
+    return _published_calendar(events, cohort.programme.title)
+
+
+@functools.lru_cache(maxsize=256)
+def _published_calendar(events: tuple[CalendarEvent, ...], name: str) -> bytes:
+    """
+    Return the PUBLISH file of these events, made once per process for the same events.
+
+    Writing the file is most of the cost of rooster.ics, and every participant
+    of a run gets the same events. The events are the key: a day moved, a
+    theme reworded or a run cancelled makes other events, and a new file.
+    They name no person (a published file has no attendees), so the cache
+    holds nothing personal.
+    """
+    return make_calendar(events, method="PUBLISH", name=name)

@@ -4,9 +4,10 @@ import datetime
 
 import icalendar
 import pytest
+from django.template.loader import render_to_string
 
 from cohorts.models import Attendance, CourseDay
-from cohorts.services import links, scheduling
+from cohorts.services import enrolment, links, scheduling
 from cohorts.tests.factories import (
     RawParticipantFactory,
     RawRegistrationFactory,
@@ -14,6 +15,7 @@ from cohorts.tests.factories import (
     placed_registration,
 )
 from conftest import FIXED_NOW
+from public_pages.forms import OwnDetailsForm
 
 # The page reads today: which days have passed, which absences can still be notified.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_clock")]
@@ -198,3 +200,87 @@ def test_the_outcome_in_english(client, settings):
     page = client.get(page_path(participant)).content.decode()
     assert ">attended only</span>" in badge_of(page)
     assert "You attended 3 days; completing the course takes 5." in page
+
+
+def participant_with_days(count: int, *, fellows: int = 0, begun: bool = True):
+    """An enrolled leader (and `fellows` more) whose run has `count` days; begun, the first passed with them present."""
+    registration = placed_registration()
+    participant, *_others = enrolled_participants(registration, count=1 + fellows)
+    cohort = registration.cohort
+    for number in range(1, count + 1):
+        day = CourseDay(
+            cohort=cohort,
+            programme_day=cohort.programme.days.get(number=number),
+            date=TODAY + datetime.timedelta(weeks=3 * number - (4 if begun else 2)),
+            start_time=datetime.time(9),
+            end_time=datetime.time(16),
+        )
+        scheduling.save_course_day(day=day, changed_fields=[], replaying=True)
+    if begun:
+        first = cohort.days.get(programme_day__number=1)
+        Attendance.objects.create(participant=participant, course_day=first, status="present")
+    participant.refresh_from_db()
+    return participant
+
+
+@pytest.mark.parametrize("days", [3, 6])
+def test_the_page_runs_the_same_queries_however_many_days(client, django_assert_num_queries, days):
+    participant = participant_with_days(days)
+    # The participant with run, programme, board and whether a valid
+    # certificate locks the details (none here: no query for them); the
+    # register rules; the days with their programme days and attendance.
+    with django_assert_num_queries(3):
+        page = client.get(page_path(participant)).content.decode()
+    assert page.count('class="schedule-day"') == days
+    assert "aanwezig" in page and f"Ik kan niet komen op dag {days}" in page
+
+
+@pytest.mark.parametrize("days", [3, 6])
+def test_the_calendar_is_one_query_however_many_days(client, django_assert_num_queries, days):
+    participant = participant_with_days(days)
+    with django_assert_num_queries(1):
+        response = client.get(page_path(participant) + "rooster.ics")
+    events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert [str(event["STATUS"]) for event in events] == ["CONFIRMED"] * days
+
+
+def test_a_calendar_without_days_yet_is_empty_and_a_withdrawn_participant_s_is_cancelled(client):
+    waiting = enrolled_participants(placed_registration())[0]
+    response = client.get(page_path(waiting) + "rooster.ics")
+    assert response.status_code == 200 and b"BEGIN:VEVENT" not in response.content
+    participant = participant_with_days(3, fellows=1, begun=False)
+    fellow = participant.cohort.participants.exclude(pk=participant.pk).get()
+    enrolment.withdraw_participant(participant=participant)
+    for person, status in ((participant, "CANCELLED"), (fellow, "CONFIRMED")):
+        events = icalendar.Calendar.from_ical(client.get(page_path(person) + "rooster.ics").content).walk("VEVENT")
+        assert [str(event["STATUS"]) for event in events] == [status] * 3
+
+
+def test_the_calendar_follows_a_changed_day_at_once(client, participant):
+    """The file is made once for the same events: a moved day makes other events, and so a new file."""
+    url = page_path(participant) + "rooster.ics"
+    assert client.get(url).content == client.get(url).content
+    day = participant.cohort.days.get(programme_day__number=3)
+    day.start_time = datetime.time(10)
+    scheduling.save_course_day(day=day, changed_fields=["start_time"])
+    moved = icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")
+    assert any(event.decoded("DTSTART").hour == 10 for event in moved)
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_the_details_form_is_rendered_as_crispy_renders_it(participant, locked):
+    """The cached rendering of the layout, with the values put in, is exactly the form's own rendering."""
+    participant.first_name, participant.tussenvoegsel, participant.initials = 'Anne "An" & <Co>', "", "O'"
+    participant.register_number = "0012345"
+    for _ in range(2):  # rendered for the layout, then from the cached rendering
+        form = OwnDetailsForm(instance=participant, disabled=locked)
+        assert form.as_html() == render_to_string("public_pages/crispy_form.html", {"form": form})
+    assert "own-details-value-of" not in form.as_html()
+    assert "&quot;An&quot; &amp; &lt;Co&gt;" in form.as_html()
+
+
+def test_the_schedule_shows_only_the_participant_s_own_attendance(client):
+    participant = participant_with_days(3, fellows=1)  # present on day 1
+    fellow = participant.cohort.participants.exclude(pk=participant.pk).get()
+    assert ">aanwezig</span>" in client.get(page_path(participant)).content.decode()
+    assert ">aanwezig</span>" not in client.get(page_path(fellow)).content.decode()
