@@ -12,7 +12,7 @@ class CohortsConfig(AppConfig):
 
         from programme.models import Programme
 
-        from . import selectors
+        from . import selectors, todo  # noqa: F401 (todo registers the start page's to-dos)
         from .models import Cohort, CourseDay, Participant
 
         # The registration form caches what it offers; these models make it.

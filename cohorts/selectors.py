@@ -334,7 +334,7 @@ def below_minimum(cohort: Cohort) -> bool:
 
 
 def trainer_overview(*, user, now=None) -> dict:
-    """Return the admin start page's overview: the coming 8 weeks, runs below minimum, registrations to take up."""
+    """Return the admin start page's overview: the coming 8 weeks and the runs below the minimum."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     horizon = today + datetime.timedelta(weeks=8)
@@ -364,10 +364,7 @@ def trainer_overview(*, user, now=None) -> dict:
         .order_by("first_date")
         if below_minimum(cohort)
     ]
-    waiting = list(
-        Registration.objects.filter(status=Registration.Status.RECEIVED).select_related("board").order_by("created_at")
-    )
-    return {"agenda": agenda, "below_minimum": below, "awaiting_intake": waiting}
+    return {"agenda": agenda, "below_minimum": below}
 
 
 @dataclass(frozen=True)

@@ -109,14 +109,12 @@ class VerbindendAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         from cohorts.selectors import trainer_overview
         from cohorts.services.calendars import calendar_feed_url
-        from registry.selectors import register_to_do
+        from verbindend.todo import to_do
 
-        extra = {}
+        extra = {"to_do": to_do(request, today=timezone.localdate())}
         if request.user.has_perm("cohorts.view_cohort"):
-            extra = {
+            extra |= {
                 "overview": trainer_overview(user=request.user),
                 "calendar_feed_url": calendar_feed_url(request.user),
             }
-        if request.user.has_perm("registry.view_registerrun"):
-            extra["register_to_do"] = register_to_do(today=timezone.localdate())
         return super().index(request, {**extra, **(extra_context or {})})
