@@ -29,6 +29,7 @@ class AuditEvent(models.Model):
         STAFF_LOGIN = "staff_login", _("staff login")
         STAFF_LOGIN_FAILED = "staff_login_failed", _("failed staff login")
         FINAL_ASSIGNMENT_APPROVAL = "final_assignment_approval", _("final assignment approval changed")
+        RUN_MESSAGE_SENT = "run_message_sent", _("message sent to a course run")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

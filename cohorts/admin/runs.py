@@ -17,6 +17,7 @@ from ..services import attendance, enrolment, runs, scheduling
 from .actions import call_for_each
 from .days import CourseDayInline
 from .forms import CancelForm, StaffEnrolmentForm
+from .messages import RunMessageAdminMixin
 from .sign_in import SignInSheetAdminMixin
 
 
@@ -66,18 +67,26 @@ SEATS_BADGE = {
 
 
 @admin.register(Cohort)
-class CohortAdmin(SignInSheetAdminMixin, admin.ModelAdmin):
+class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin):
     list_display = ["code", "programme", "status", "boards", "seats", "waiting", "first_day", "last_day", "trainer"]
     list_filter = ["status", "programme", "open_for_joining", ("trainer", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["code", "venue", "place", "registrations__board__name"]
     list_select_related = ["programme", "trainer"]
     # The status changes only through the actions, which send the e-mails that go with it.
-    readonly_fields = ["code", "status", "attendance_link", "sign_in_links", "boards_table", "participants_table"]
+    readonly_fields = [
+        "code",
+        "status",
+        "attendance_link",
+        "sign_in_links",
+        "messages_table",
+        "boards_table",
+        "participants_table",
+    ]
     fieldsets = [
         (None, {"fields": ["code", "programme", "status", "trainer", "venue", "place", "open_for_joining"]}),
         (
             _("Boards and participants"),
-            {"fields": ["attendance_link", "sign_in_links", "boards_table", "participants_table"]},
+            {"fields": ["attendance_link", "sign_in_links", "messages_table", "boards_table", "participants_table"]},
         ),
     ]
     inlines = [CourseDayInline]
