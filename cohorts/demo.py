@@ -22,6 +22,7 @@ sets it.
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -49,8 +50,8 @@ from .demo_data import (
     on_weekday,
     school_holiday,
 )
-from .models import Attendance, Board, Cohort, IntakeAppointment, Participant, Registration
-from .services import assignments, enrolment, runs, scheduling
+from .models import Attendance, Board, Cohort, IntakeAppointment, Participant, Registration, RunMessage
+from .services import assignments, enrolment, messages, runs, scheduling
 from .services import attendance as attendance_services
 from .services import intakes as intakes_services
 from .services import links as links_services
@@ -233,6 +234,18 @@ class _Story:
         self.take_attendance(running, absent={(3, 2), (9, 1)})
         self.notify_absence(running, participant=6, day=4)
         self.notify_absence(running, participant=11, day=5)
+        # The trainer's message to the running run's participants, kept on the run.
+        messages.send_run_message(
+            cohort=running,
+            audience=RunMessage.Audience.PARTICIPANTS,
+            subject="Dag 4: andere zaal en het boek meenemen",
+            body=(
+                "Op dag 4 zitten we in de Bibliotheekzaal op de eerste verdieping, niet in de Eik.\n\n"
+                "Neem het boek “De verbindende schoolleider” mee: we werken met hoofdstuk 5."
+            ),
+            form_token=uuid.uuid4(),
+            by=self.trainer,
+        )
 
         # Too few leaders for the samenwerkingsverband's own run: cancelled, and so was the registration.
         runs.cancel_cohort(cohort=cancelled)

@@ -302,6 +302,17 @@ class TestWhatTheDemoMade:
         assert notified.exists()
         assert all(attendance.course_day.date > timezone.localdate() for attendance in notified)
 
+    def test_demo_has_a_message_to_the_running_runs_participants_each_mailed(self, demo):
+        from cohorts.models import RunMessage
+        from mail.models import OutgoingMail
+
+        [message] = RunMessage.objects.all()
+        running = Cohort.objects.get(status=Cohort.Status.RUNNING)
+        assert (message.cohort, message.audience) == (running, RunMessage.Audience.PARTICIPANTS)
+        mailed = OutgoingMail.objects.filter(key__startswith=f"run-message:{message.pk}:").values_list("to", flat=True)
+        enrolled = running.participants.filter(status="enrolled").values_list("email", flat=True)
+        assert sorted(to[0] for to in mailed) == sorted(enrolled) and message.recipient_count == len(enrolled)
+
     def test_demo_issues_certificates_and_proofs_of_attendance_for_the_completed_run(self, demo, client):
         completed = Cohort.objects.get(status=Cohort.Status.COMPLETED)
         issued = Certificate.objects.filter(participant__cohort=completed, status=Certificate.Status.VALID)
