@@ -33,8 +33,9 @@ class ProviderAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
-        # One provider: the migration made the row, the office fills it in.
-        return super().has_add_permission(request) and not Provider.objects.exists()
+        # One provider: the migration made the row, the office fills it in (and the database refuses a second).
+        # Asked without a query: every admin page asks it for the app list.
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

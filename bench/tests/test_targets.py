@@ -8,8 +8,8 @@ from bench.common import CHECKED, MISSED, Targets
 from bench.run import run_all
 
 BENCHMARK = """
-from bench.common import TARGETS, target
-print("{name}: ratio {value} " + target("{name}", {value}, ">=", 0.5))
+from bench.common import TARGETS
+print("{name}: ratio {value} " + TARGETS.check("{name}", {value}, ">=", 0.5))
 TARGETS.finish()
 """
 

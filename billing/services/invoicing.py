@@ -325,11 +325,13 @@ def credit_withdrawal(
         return None
     cohort = invoice.cohort
     price = PriceModel.objects.get(programme_id=cohort.programme_id)
-    one = _participant_price(invoice=invoice, price=price)
+    their_price = _participant_price(invoice=invoice, price=price)
     withdrawn_on = timezone.localdate(participant.withdrawn_at)
     first_day = runs.first_day(cohort) or withdrawn_on
-    fee = pricing.withdrawal_fee(price=price, participant_price=one, first_day=first_day, withdrawn_on=withdrawn_on)
-    if fee >= one:
+    fee = pricing.withdrawal_fee(
+        price=price, participant_price=their_price, first_day=first_day, withdrawn_on=withdrawn_on
+    )
+    if fee >= their_price:
         return None
     with translation.override(invoice.language):
         description = gettext("Withdrawal of %(name)s on %(date)s") % {
@@ -337,7 +339,7 @@ def credit_withdrawal(
             "date": date_format(withdrawn_on, "d-m-Y"),
         }
         reason = gettext("Withdrawal of a participant")
-        lines = [InvoiceLine(description=description, quantity=Decimal(1), unit_price=one)]
+        lines = [InvoiceLine(description=description, quantity=Decimal(1), unit_price=their_price)]
         if fee:
             lines.append(InvoiceLine(description=gettext("Withdrawal fee"), quantity=Decimal(-1), unit_price=fee))
     return credit_invoice(invoice=invoice, reason=reason, lines=lines, issued_by=issued_by, today=today)

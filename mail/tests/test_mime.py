@@ -8,6 +8,7 @@ calendar part names its charset once, and every link (HTML href and plain-text U
 import datetime
 import os
 import re
+import uuid
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from playwright.sync_api import sync_playwright
 
 from cohorts.models import Board, CourseDay, IntakeAppointment, Registration
 from cohorts.services import enrolment, intakes, registrations, reminders, runs, scheduling
+from cohorts.services import messages as run_messages
 from cohorts.tests.factories import CohortFactory, RawParticipantFactory, RawRegistrationFactory
 from conftest import require_service
 from mail.models import OutgoingMail
@@ -135,6 +137,13 @@ def every_kind_of_mail(admin_user) -> None:
     # Placed, confirmed, a day moved and reminded, then cancelled.
     registrations.place_registrations(registrations=[received], cohort=cohort)
     runs.confirm_cohort(cohort=cohort)
+    run_messages.send_run_message(
+        cohort=cohort,
+        audience="contacts",
+        subject="Parkeren bij De Eik: één vraag",
+        body="Parkeer op P2.\nDe slagboom staat open.",
+        form_token=uuid.uuid4(),
+    )
     day = cohort.days.order_by("date").first()
     day.date = timezone.localdate() + datetime.timedelta(days=1)
     scheduling.save_course_day(day=day, changed_fields=["date"])
