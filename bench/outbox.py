@@ -12,7 +12,7 @@ from bench.common import ROOT, TARGETS, report_ratio, setup_django, timed
 from harness import CeleryWorker, SinkSMTP
 
 COUNT = 1000
-TARGET = 0.5
+TARGET = 0.8
 
 
 def main():
