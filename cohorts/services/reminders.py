@@ -18,7 +18,7 @@ from ..models import (
     Participant,
     Registration,
 )
-from .links import board_page_url, participant_page_url
+from .links import board_page_url, participant_page_urls
 from .notices import _contact_recipient, _email
 from .runs import ACTIVE_STATUSES
 
@@ -101,14 +101,15 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     # the next run (its keys not yet taken) tries again. A run at the same
     # time queues each key once with this one: the database keeps the first.
     contexts = {}  # a day's, shared by its participants' reminders: rendered once for all of them
+    pages = participant_page_urls({who for _key, who, _day in due if isinstance(who, Participant)})
     with transaction.atomic():
         queued = queue_emails_once(
-            emails=[_reminder(key=key, who=who, day=day, contexts=contexts) for key, who, day in due]
+            emails=[_reminder(key=key, who=who, day=day, contexts=contexts, pages=pages) for key, who, day in due]
         )
     return len(queued)
 
 
-def _reminder(*, key: str, who, day: CourseDay | None, contexts: dict) -> Email:
+def _reminder(*, key: str, who, day: CourseDay | None, contexts: dict, pages: dict[int, str]) -> Email:
     """Return the reminder of an intake (`day` None) or of a course day, to a participant or a board's contact."""
     if day is None:
         return _email(
@@ -131,7 +132,7 @@ def _reminder(*, key: str, who, day: CourseDay | None, contexts: dict) -> Email:
         key=key,
         language=who.language,
         about=[who],
-        personal={"participant": {"first_name": who.first_name}, "participant_page_url": participant_page_url(who)},
+        personal={"participant": {"first_name": who.first_name}, "participant_page_url": pages[who.pk]},
     )
 
 

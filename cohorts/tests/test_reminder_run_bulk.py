@@ -47,8 +47,9 @@ def confirmed_runs(count: int, per_run: int = PER_RUN, **participant) -> list:
 @pytest.mark.parametrize("runs", [10, 100])
 def test_a_reminder_run_takes_the_same_queries_for_300_reminders_as_for_3000(runs, django_assert_num_queries):
     confirmed_runs(runs)
-    # The days with their participants and boards; the intakes; the keys queued; the savepoint of the run,
-    # one INSERT of every row and one query for which were new; the savepoint released.
+    # The days with their participants and boards; the intakes; the keys
+    # queued; the savepoint of the run, one INSERT of every row and one query
+    # for which were new; the savepoint released.
     with django_assert_num_queries(9):
         assert reminders_services.send_due_reminders(now=NOW) == 30 * runs
     assert OutgoingMail.objects.count() == 30 * runs
@@ -97,7 +98,8 @@ def committed_postgres(transactional_db):
 
 def test_two_reminder_runs_at_once_queue_each_reminder_once(committed_postgres, monkeypatch):
     confirmed_runs(3)
-    # Both runs have looked up the keys queued (none) and rendered every reminder before either inserts.
+    # Both runs have looked up the keys queued (none) and rendered every
+    # reminder before either inserts.
     barrier, rows = threading.Barrier(2), queueing._outbox_rows
     monkeypatch.setattr(queueing, "_outbox_rows", lambda emails: [rows(emails), barrier.wait()][0])
     enqueued, results, errors = [], [], []

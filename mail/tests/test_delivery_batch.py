@@ -6,6 +6,7 @@ MARK_SENT_WITHIN_SECONDS, each message's bytes as Django's SMTP backend makes th
 import pytest
 from django.core import mail as django_mail
 from django.core.mail import get_connection
+from django.core.mail.message import sanitize_address
 from django.db import connection
 
 from mail.models import OutgoingMail
@@ -45,8 +46,10 @@ def test_a_batch_takes_the_same_statements_however_many_e_mails(
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     monkeypatch.setattr(delivery, "MARK_SENT_WITHIN_SECONDS", 60)
     rows(count)
-    # PostgreSQL: the claim reading the rows, their attachments; synchronous_commit off, the marks, and on again.
-    # SQLite: the claim (savepoint, the rows due, marked, read, released), the attachments, the marks.
+    # PostgreSQL: the claim reading the rows, their attachments;
+    # synchronous_commit off, the marks, and on again. SQLite: the claim
+    # (savepoint, the rows due, marked, read, released), the attachments,
+    # the marks.
     expected = 5 if connection.vendor == "postgresql" else 7
     with django_assert_num_queries(expected):
         assert deliver_mails(mail_ids=[], fill=True).sent == count
@@ -62,7 +65,7 @@ def test_each_message_waits_at_most_mark_sent_within_seconds_for_its_mark(settin
     real = delivery._transmit
 
     def transmit(smtp, prepared):
-        # What the database says of the e-mails before this one, as it goes out.
+        # What the database says of the e-mails before this one, as it goes.
         seen.append(sorted(OutgoingMail.objects.filter(status="sent").values_list("pk", flat=True)))
         real(smtp, prepared)
 
@@ -112,3 +115,17 @@ def test_the_bytes_sent_are_those_django_makes(fields):
     )
     message = build_message(mail, get_connection()).message()
     assert message_bytes(message) == message.as_bytes(linesep="\r\n")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["leider1@school.example.nl", "a.b-c_d+e@x-y.nl", "Bea Bakker <bea@example.nl>", "zoë@example.nl", "a..b@x.nl"],
+)
+def test_the_recipients_are_those_django_sends_to(address):
+    try:
+        expected = sanitize_address(address, "utf-8")
+    except ValueError:
+        with pytest.raises(ValueError):
+            delivery._recipient(address, "utf-8")
+        return
+    assert delivery._recipient(address, "utf-8") == expected

@@ -106,7 +106,8 @@ def test_emails_that_share_their_context_are_rendered_once_each_with_its_own_val
     other_day = {"shared": "een andere dag"}
     later = Email(to="c@example.nl", template="t/hello", context=other_day, key="hello:2", personal=emails[0].personal)
     rows = queue_emails_once(emails=[*emails, later, later])
-    # Once for each shared context with marks, and the first e-mail of the template in full.
+    # Once for each shared context with marks, and the first e-mail of the
+    # template in full.
     assert len(rendered) == 3
     assert rows[2].body_text == "Beste Anne, een andere dag. https://x.nl/a?b=1&c=2\n"
     for row, (name, url) in zip(rows[:2], people, strict=True):
