@@ -261,7 +261,7 @@ def queue_email(
 
 def queue_emails(*, emails: list[Email], skip_existing: bool = False) -> list[OutgoingMail]:
     """
-    Queue the new e-mails of one action: one INSERT, and one send task for all of them after commit.
+    Queue the new e-mails of one action: one INSERT, and after commit a send task per MAIL_BATCH_SIZE of them.
 
     By default for e-mails whose keys cannot exist yet, because they name a
     row the same transaction made: nothing is looked up first, and there is
