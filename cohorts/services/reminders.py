@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from mail.models import OutgoingMail
-from mail.services.queueing import Email, queue_email
+from mail.services.queueing import Email, queue_email, queue_emails_once
 
 from ..models import (
     Cohort,
@@ -18,8 +18,8 @@ from ..models import (
     Participant,
     Registration,
 )
-from .links import board_page_url
-from .notices import _contact_recipient, _email, _participant_recipient, _queue_one
+from .links import board_page_url, participant_page_urls
+from .notices import _contact_recipient, _email
 from .runs import ACTIVE_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -98,20 +98,24 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     if not due:
         return 0
     # One transaction for the run: a failure leaves nothing half-queued, and
-    # the next run (its keys not yet taken) tries again.
+    # the next run (its keys not yet taken) tries again. A run at the same
+    # time queues each key once with this one: the database keeps the first.
+    contexts = {}  # a day's, shared by its participants' reminders: rendered once for all of them
+    pages = participant_page_urls({who for _key, who, _day in due if isinstance(who, Participant)})
     with transaction.atomic():
-        for key, who, day in due:
-            _queue_one(_reminder(key=key, who=who, day=day))
-    return len(due)
+        queued = queue_emails_once(
+            emails=[_reminder(key=key, who=who, day=day, contexts=contexts, pages=pages) for key, who, day in due]
+        )
+    return len(queued)
 
 
-def _reminder(*, key: str, who, day: CourseDay | None) -> Email:
+def _reminder(*, key: str, who, day: CourseDay | None, contexts: dict, pages: dict[int, str]) -> Email:
     """Return the reminder of an intake (`day` None) or of a course day, to a participant or a board's contact."""
     if day is None:
         return _email(
             _contact_recipient(who.registration), template="intake_reminder", key=key, context={"intake": who}
         )
-    context = {"day": day, "cohort": day.cohort, "programme": day.cohort.programme}
+    context = contexts.setdefault(day.pk, {"day": day, "cohort": day.cohort, "programme": day.cohort.programme})
     if isinstance(who, Registration):
         return _email(
             _contact_recipient(who),
@@ -120,7 +124,16 @@ def _reminder(*, key: str, who, day: CourseDay | None) -> Email:
             context={**context, "leaders": who.leaders},
             about=who.leaders,
         )
-    return _email(_participant_recipient(who), template="course_day_reminder", key=key, context=context)
+    # The participant's name and page are all that is theirs (Email.personal).
+    return Email(
+        to=who.email,
+        template="cohorts/mail/course_day_reminder",
+        context=context,
+        key=key,
+        language=who.language,
+        about=[who],
+        personal={"participant": {"first_name": who.first_name}, "participant_page_url": pages[who.pk]},
+    )
 
 
 def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:

@@ -2,10 +2,13 @@
 
 import uuid
 from email import encoders
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
+from email.policy import Compat32
 from email.utils import format_datetime
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -99,3 +102,34 @@ def build_message(mail: OutgoingMail, smtp) -> EmailMultiAlternatives:
         else:
             message.attach(_attachment_part(attachment))
     return message
+
+
+class _Compat32(Compat32):
+    """
+    The compat32 policy that Django's messages are written with, with a short cut for the usual header: one line
+    of ASCII that fits. compat32 puts every header through email.header.Header, which returns such a line as it
+    is; that took a third of the time of building a message (mail/tests/test_mime.py compares the two).
+    """
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and self.max_line_length
+            and len(name) + 2 + len(value) <= self.max_line_length
+            and value == value.strip()
+            and "  " not in value
+            and not any(character in value for character in "\r\n\t")
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_POLICY = _Compat32()
+
+
+def message_bytes(message: Message) -> bytes:
+    """The bytes of a MIME message as Django's SMTP backend sends them (`as_bytes(linesep="\\r\\n")`), made faster."""
+    out = BytesIO()
+    BytesGenerator(out, mangle_from_=False, policy=_POLICY).flatten(message, linesep="\r\n")
+    return out.getvalue()

@@ -1,6 +1,8 @@
 """Queue e-mails as outbox rows and hand them to a worker after commit; the drain re-enqueues what was left."""
 
+import itertools
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
@@ -10,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape
 
 from verbindend.personal_data import subject_key
 
@@ -41,6 +44,10 @@ def render_email(*, template: str, context: dict, language: str) -> tuple[str, s
     A template name such as "cohorts/mail/welcome" means three files:
     `welcome_subject.txt`, `welcome.txt` and `welcome.html` in that folder.
     """
+    return _finished(*_render_raw(template=template, context=context, language=language))
+
+
+def _render_raw(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
     context = {
         "site_url": settings.SITE_URL,
         "provider_name": settings.PROVIDER_NAME,
@@ -49,10 +56,15 @@ def render_email(*, template: str, context: dict, language: str) -> tuple[str, s
         **context,
     }
     with translation.override(language):
-        subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
-        text = _render_plain(f"{template}.txt", context).strip() + "\n"
+        subject = _render_plain(f"{template}_subject.txt", context)
+        text = _render_plain(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
     return subject, text, html
+
+
+def _finished(subject: str, text: str, html: str) -> tuple[str, str, str]:
+    """The subject on one line, the text with one final newline."""
+    return " ".join(subject.split()), text.strip() + "\n", html
 
 
 def _render_plain(name: str, context: dict) -> str:
@@ -62,7 +74,16 @@ def _render_plain(name: str, context: dict) -> str:
 
 @dataclass(frozen=True)
 class Email:
-    """One e-mail for `queue_emails`; the fields are the arguments of `queue_email`."""
+    """
+    One e-mail for `queue_emails`; the fields are the arguments of `queue_email`, and `personal`.
+
+    :param personal: the recipient's own strings (in dicts, as the template
+        reads them: {"participant": {"first_name": ...}}), put over
+        `context`. E-mails to many people that share one `context` object,
+        template and language are then rendered once for all (see
+        `_render_all`), so the template may only print a personal value, not
+        test or filter it; one that is seen to is rendered for each e-mail.
+    """
 
     to: list[str] | str
     template: str
@@ -72,25 +93,123 @@ class Email:
     language: str | None = None
     reply_to: list[str] | tuple[str, ...] = ()
     about: list | tuple = ()
+    personal: dict | None = None
+
+    @property
+    def full_context(self) -> dict:
+        return {**self.context, **(self.personal or {})}
 
 
-def _outbox_row(email: Email) -> OutgoingMail:
-    """Render an e-mail in its recipient's language into an unsaved outbox row."""
-    language = email.language or settings.LANGUAGE_CODE
-    subject, text, html = render_email(template=email.template, context=email.context, language=language)
+MARK = re.compile("\x1ep([0-9]+)q\x1e")  # a personal value's place in a rendering shared by many e-mails
+
+
+def _leaves(personal: dict, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """The personal strings by their path, in a fixed order."""
+    leaves = []
+    for name in sorted(personal):
+        value = personal[name]
+        leaves += _leaves(value, (*path, name)) if isinstance(value, dict) else [((*path, name), value)]
+    return leaves
+
+
+def _marked(personal: dict, numbers: itertools.count) -> dict:
+    return {
+        name: _marked(value, numbers) if isinstance(value, dict) else f"\x1ep{next(numbers)}q\x1e"
+        for name, value in sorted(personal.items())
+    }
+
+
+def _filled(pieces: tuple[list, list, list], values: list) -> tuple[str, str, str]:
+    """
+    A shared rendering (split at its marks) with one recipient's values put in: escaped in the HTML, as Django would.
+    """
+    values = [str(value) for value in values]
+    escaped = [conditional_escape(value) for value in values]
+
+    def put(split: list, strings: list[str]) -> str:
+        joined = split.copy()
+        for at in range(1, len(joined), 2):
+            joined[at] = strings[joined[at]]
+        return "".join(joined)
+
+    subject, text, html = pieces
+    return _finished(put(subject, values), put(text, values), put(html, escaped))
+
+
+def _split(part: str) -> list:
+    """Text and mark numbers in turn."""
+    pieces = MARK.split(part)
+    pieces[1::2] = [int(number) for number in pieces[1::2]]
+    return pieces
+
+
+def _render_all(emails: list[Email], languages: list[str]) -> list[tuple[str, str, str]]:
+    """
+    Render each e-mail (subject, text, HTML) in its language, each group that shares its context once.
+
+    A group is the e-mails with `personal` values of the same names and one
+    `context` object, template and language. The first group of a template
+    and language has its first e-mail rendered in full as well, and unless
+    the two agree (the template tested or filtered a personal value) every
+    e-mail of that template is rendered in full; so is a group whose marks
+    did not come out whole.
+    """
+    groups = {}
+    for index, (email, language) in enumerate(zip(emails, languages, strict=True)):
+        names = tuple(path for path, _value in _leaves(email.personal)) if email.personal else index
+        groups.setdefault((email.template, language, id(email.context), names), []).append(index)
+    rendered, checked = [None] * len(emails), {}
+    for (template, language, _context, _names), members in groups.items():
+        group = [emails[index] for index in members]
+        pieces = _render_marked(template, language, group[0]) if len(group) > 1 else None
+        if pieces is not None and (template, language) not in checked:
+            whole = render_email(template=template, context=group[0].full_context, language=language)
+            checked[template, language] = _filled(pieces, _values(group[0])) == whole
+            if not checked[template, language]:
+                logger.warning("Template %s tests or filters a personal value; rendering one by one.", template)
+        for index, email in zip(members, group, strict=True):
+            if pieces is not None and checked[template, language]:
+                rendered[index] = _filled(pieces, _values(email))
+            else:
+                rendered[index] = render_email(template=template, context=email.full_context, language=language)
+    return rendered
+
+
+def _values(email: Email) -> list:
+    return [value for _path, value in _leaves(email.personal)]
+
+
+def _render_marked(template: str, language: str, email: Email) -> tuple[list, list, list] | None:
+    """Render an e-mail with a mark in place of each personal value, split at the marks; None if one broke."""
+    context = {**email.context, **_marked(email.personal, itertools.count())}
+    rendering = _render_raw(template=template, context=context, language=language)
+    pieces = tuple(_split(part) for part in rendering)
+    if sum(part.count("\x1e") for part in rendering) != sum(len(split) - 1 for split in pieces):
+        return None  # a filter changed a mark (the full check catches one that changed none)
+    return pieces
+
+
+def _outbox_rows(emails: list[Email]) -> list[OutgoingMail]:
+    """Render e-mails in their recipients' languages into unsaved outbox rows."""
+    languages = [email.language or settings.LANGUAGE_CODE for email in emails]
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
-    return OutgoingMail(
-        key=email.key,
-        to=[email.to] if isinstance(email.to, str) else list(email.to),
-        reply_to=list(email.reply_to),
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        language=language,
-        template=email.template,
-        message_id=make_msgid(domain=domain),
-        about=sorted({subject_key(record) for record in email.about}),
-    )
+    return [
+        OutgoingMail(
+            key=email.key,
+            to=[email.to] if isinstance(email.to, str) else list(email.to),
+            reply_to=list(email.reply_to),
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            language=language,
+            template=email.template,
+            message_id=make_msgid(domain=domain),
+            about=sorted({subject_key(record) for record in email.about}),
+        )
+        for email, language, (subject, text, html) in zip(
+            emails, languages, _render_all(emails, languages), strict=True
+        )
+    ]
 
 
 def queue_email(
@@ -125,7 +244,7 @@ def queue_email(
     email = Email(
         to, template, context, key, attachments=attachments, language=language, reply_to=reply_to, about=about
     )
-    mail = _outbox_row(email)
+    (mail,) = _outbox_rows([email])
     try:
         # A savepoint, so that losing a race for the key leaves the
         # caller's transaction usable.
@@ -142,7 +261,7 @@ def queue_email(
 
 def queue_emails(*, emails: list[Email], skip_existing: bool = False) -> list[OutgoingMail]:
     """
-    Queue the new e-mails of one action: one INSERT, and one send task for all of them after commit.
+    Queue the new e-mails of one action: one INSERT, and after commit a send task per MAIL_BATCH_SIZE of them.
 
     By default for e-mails whose keys cannot exist yet, because they name a
     row the same transaction made: nothing is looked up first, and there is
@@ -169,21 +288,70 @@ def queue_emails(*, emails: list[Email], skip_existing: bool = False) -> list[Ou
                 queued.add(email.key)
                 new.append(email)
         emails = new
-    rows = [_outbox_row(email) for email in emails]
+    rows = _outbox_rows(emails)
     _insert(rows, emails)
-    ids = [row.pk for row in rows]
-    if ids:
-        transaction.on_commit(lambda: enqueue_delivery(mail_ids=ids))
+    _enqueue_on_commit([row.pk for row in rows])
     return rows
 
 
-def _insert(rows: list[OutgoingMail], emails: list[Email]) -> None:
-    """Insert outbox rows and their attachments."""
+def queue_emails_once(*, emails: list[Email]) -> list[OutgoingMail]:
+    """
+    Queue e-mails whose keys another transaction may be queueing meanwhile, in the same few queries however many.
+
+    The database keeps each key once: the rows go in with one INSERT that
+    skips a key it holds already (ON CONFLICT DO NOTHING; INSERT OR IGNORE on
+    SQLite), and one query reads back which of them are ours (by their
+    Message-ID, new to each row); only those get their attachments and are
+    sent after commit. A key given twice is queued as first given. There is
+    no savepoint and nothing to catch: losing a key to another transaction
+    leaves the caller's transaction usable. The rows go in by key, so that
+    two transactions queueing the same keys wait on each other in the same
+    order instead of deadlocking.
+
+    Every e-mail is rendered, so the caller leaves out the keys it has seen
+    queued already (one lookup, as `send_due_reminders` does).
+
+    :return: the rows queued now, by key
+    """
+    unique = {}
+    for email in emails:
+        unique.setdefault(email.key, email)
+    emails = [unique[key] for key in sorted(unique)]
+    _check_invitations(emails)
+    rows = _outbox_rows(emails)
+    OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True)
+    ours = {
+        message_id: pk
+        for pk, message_id in OutgoingMail.objects.filter(key__in=list(unique))
+        .order_by()
+        .values_list("pk", "message_id")
+    }
+    new = []
+    for row, email in zip(rows, emails, strict=True):
+        row.pk = ours.get(row.message_id)
+        if row.pk is not None:
+            new.append((row, email))
+    _insert_attachments([row for row, _email in new], [email for _row, email in new])
+    _enqueue_on_commit([row.pk for row, _email in new])
+    return [row for row, _email in new]
+
+
+def _enqueue_on_commit(ids: list[int]) -> None:
+    """After commit, hand the rows to workers a batch per task, as the drain does."""
+    batch = settings.MAIL_BATCH_SIZE
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        transaction.on_commit(lambda chunk=chunk: enqueue_delivery(mail_ids=chunk))
+
+
+def _check_invitations(emails: list[Email]) -> None:
     for email in emails:
         # A message is one meeting request or cancellation at most: a client shows one.
         if sum(1 for a in email.attachments if a.invitation_method) > 1:
             raise ValueError(f"e-mail {email.key!r} has more than one invitation")
-    OutgoingMail.objects.bulk_create(rows)
+
+
+def _insert_attachments(rows: list[OutgoingMail], emails: list[Email]) -> None:
     OutgoingMailAttachment.objects.bulk_create(
         OutgoingMailAttachment(
             mail=row,
@@ -195,6 +363,13 @@ def _insert(rows: list[OutgoingMail], emails: list[Email]) -> None:
         for row, email in zip(rows, emails, strict=True)
         for a in email.attachments
     )
+
+
+def _insert(rows: list[OutgoingMail], emails: list[Email]) -> None:
+    """Insert outbox rows and their attachments."""
+    _check_invitations(emails)
+    OutgoingMail.objects.bulk_create(rows)
+    _insert_attachments(rows, emails)
 
 
 def enqueue_delivery(*, mail_ids: list[int]) -> bool:

@@ -58,3 +58,14 @@ def test_the_queries_do_not_grow_with_the_emails(count, django_assert_num_querie
     assert OutgoingMail.objects.filter(attachments__filename="dag-1.ics").count() == count - 1
     expected = {"eerder@example.nl"} | {f"leider{n}@example.nl" for n in range(1, count)}
     assert {to for (to,) in OutgoingMail.objects.values_list("to", flat=True)} == expected
+
+
+def test_each_send_task_gets_a_batch(settings, monkeypatch, django_capture_on_commit_callbacks):
+    # A task sends one batch (delivery.deliver_mails); the rest would wait for the drain.
+    settings.MAIL_BATCH_SIZE = 100
+    enqueued = []
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda *, mail_ids: enqueued.append(mail_ids))
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = queue_emails(emails=[email(f"k:{n}", to=f"leider{n}@example.nl") for n in range(250)])
+    assert [len(ids) for ids in enqueued] == [100, 100, 50]
+    assert [pk for ids in enqueued for pk in ids] == [row.pk for row in rows]
