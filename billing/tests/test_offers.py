@@ -313,3 +313,25 @@ def test_an_accepted_offer_is_read_only_in_the_admin_and_no_new_version_is_made(
     assert registration.offers.count() == 1
     pdf = trainer.get(reverse("admin:billing_offer_pdf", args=[offer.pk]))
     assert pdf["Content-Type"] == "application/pdf"
+
+
+# --- Personal data ---------------------------------------------------------------
+
+
+def test_the_contact_s_own_data_lists_their_offers_and_erasing_them_takes_their_name_off(ready):
+    from privacy import services as privacy
+
+    registration, _first = offered_registration()
+    offers.make_offer(registration=registration)
+    accepted_offer(registration)
+    sections = privacy.personal_data(person=registration)
+    listed = [(o["version"], o["status"], o["accepted_by_email"]) for o in sections["offers"]]
+    assert listed == [(1, "superseded", ""), (2, "accepted", registration.contact_email)]
+    contact = (registration.contact_name, registration.contact_email)
+    privacy.erase_person(person=registration)
+    for offer in Offer.objects.all():
+        assert contact[0] not in (offer.contact_name, offer.accepted_by_name)
+        assert offer.accepted_by_email != contact[1]
+    kept = Offer.objects.get(status="accepted")
+    # The board's order stays: its version, date and the board's invoice details.
+    assert (kept.version, kept.po_number, kept.invoice_email) == (2, "PO-2027-0815", "facturen@bestuur.example.nl")

@@ -202,3 +202,12 @@ def test_the_board_page_runs_the_same_queries_however_many_offers(client, ready,
     live = Offer.objects.exclude(status="superseded")
     assert page.count("Download de offerte") == live.count() == count
     assert page.count("accepteren</button>") == live.filter(status="open").count()
+
+
+def test_the_contact_s_own_data_page_lists_their_offers_in_dutch(client, ready):
+    registration, offer = offered_registration()
+    accept(client, registration, offer)
+    token = board_path(registration).rstrip("/").rsplit("/", 1)[1]
+    page = page_text(client.get(reverse("public:registration_data", kwargs={"token": token})))
+    assert "Offertes" in page and "Offertenummer" in page and offer.number in page
+    assert "Inkoopordernummer" in page and "PO-2027-0815" in page and "geaccepteerd" in page
