@@ -335,3 +335,16 @@ def test_the_contact_s_own_data_lists_their_offers_and_erasing_them_takes_their_
     kept = Offer.objects.get(status="accepted")
     # The board's order stays: its version, date and the board's invoice details.
     assert (kept.version, kept.po_number, kept.invoice_email) == (2, "PO-2027-0815", "facturen@bestuur.example.nl")
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_offer_lists_run_the_same_queries_however_many_offers(ready, trainer, django_assert_num_queries, count):
+    made = [offered_registration()[1] for _ in range(count)]
+    offers.make_offer(registration=made[0].registration)  # a second version of one
+    trainer.get(REGISTRATIONS)  # the session and the permissions, read once
+    with django_assert_num_queries(7):
+        page = trainer.get(REGISTRATIONS).content.decode()
+    assert page.count("versie 1, open") == count - 1 and "versie 2, open" in page
+    with django_assert_num_queries(7):
+        page = trainer.get(OFFERS).content.decode()
+    assert page.count('/pdf/"') == count + 1
