@@ -30,9 +30,6 @@ from programme.models import Programme
 
 from . import pricing
 
-# How long an offer can be accepted, when the settings name no other term (OFFER_VALID_DAYS).
-DEFAULT_VALID_DAYS = 30
-
 # The audit trail's actions for offers, as stored (as billing's invoice actions).
 OFFER_MADE = "offer_made"
 OFFER_ACCEPTED = "offer_accepted"
@@ -42,10 +39,6 @@ OFFERED_STATUSES = {Registration.Status.INTAKE, Registration.Status.PLACED}
 
 class OfferError(Exception):
     """An offer cannot be made or accepted; the message says why, translated."""
-
-
-def valid_days() -> int:
-    return getattr(settings, "OFFER_VALID_DAYS", DEFAULT_VALID_DAYS)
 
 
 def _live_offer(registration: Registration) -> Offer | None:
@@ -213,7 +206,7 @@ def make_offer(
         made_at=timezone.now(),
         made_by=made_by,
         offer_date=today,
-        valid_until=today + datetime.timedelta(days=valid_days()),
+        valid_until=today + datetime.timedelta(days=settings.OFFER_VALID_DAYS),
         language=registration.language,
         remark=remark,
         buyer_name=board.name,

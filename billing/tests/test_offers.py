@@ -67,7 +67,7 @@ def test_an_offer_per_participant_is_the_price_times_the_expected_participants(r
         Decimal("20300.00"),
     )
     assert (offer.version, offer.status, offer.participant_count) == (1, Offer.Status.OPEN, 14)
-    assert offer.valid_until == TODAY + datetime.timedelta(days=offers.DEFAULT_VALID_DAYS)
+    assert offer.valid_until == TODAY + datetime.timedelta(days=30)
     assert offer.vat_rate is None and offer.vat_note == ready.exemption_text
 
 
@@ -236,11 +236,15 @@ def test_an_accepted_version_is_not_accepted_again(ready):
     assert OutgoingMail.objects.filter(key__startswith="offer-accepted:").count() == 1
 
 
-def test_an_expired_offer_cannot_be_accepted(ready, fixed_clock):
-    _registration, offer = offered_registration()
-    fixed_clock.shift(datetime.timedelta(days=offers.DEFAULT_VALID_DAYS + 1))
-    with pytest.raises(offers.OfferError, match="was geldig tot"):
-        offers.accept_offer(offer=offer, data=ACCEPTANCE)
+def test_an_offer_is_accepted_up_to_and_including_its_last_valid_day(ready, fixed_clock, settings):
+    settings.OFFER_VALID_DAYS = 14
+    on_time, late = offered_registration(), offered_registration()
+    assert on_time[1].valid_until == TODAY + datetime.timedelta(days=14)
+    fixed_clock.shift(datetime.timedelta(days=14))
+    assert accepted_offer(on_time[0]).status == Offer.Status.ACCEPTED
+    fixed_clock.shift(datetime.timedelta(days=1))
+    with pytest.raises(offers.OfferError, match="was geldig tot 15 maart 2027"):
+        offers.accept_offer(offer=late[1], data=ACCEPTANCE)
 
 
 # --- The invoice takes the accepted offer's order details ----------------------
