@@ -13,6 +13,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -195,16 +196,18 @@ def board_page(request, token):
 def _offer_sections(page: selectors.BoardPage, offers: dict, sent_back: OfferAcceptanceForm | None) -> list[dict]:
     """Return each live offer of the contact's registrations, newest registration first, with its acceptance form."""
     sections = []
+    today = timezone.localdate()
     for registration in page.registrations:
         offer = offers.get(registration.pk)
         if offer is None:
             continue
         form = None
-        if offer.is_open:
+        expired = offer.is_open and offer.valid_until < today
+        if offer.is_open and not expired:
             sent_back_here = sent_back is not None and sent_back.data.get("accept-offer") == str(offer.pk)
             initial = _acceptance_initial(offer, registration)
             form = sent_back if sent_back_here else OfferAcceptanceForm(initial=initial)
-        sections.append({"offer": offer, "registration": registration, "form": form})
+        sections.append({"offer": offer, "registration": registration, "form": form, "expired": expired})
     return sections
 
 

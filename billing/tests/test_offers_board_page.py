@@ -5,6 +5,7 @@ The page's link is the contact's signed personal link; an offer of another
 board (or another contact) is a 404 on every route, as if it did not exist.
 """
 
+import datetime
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -211,3 +212,15 @@ def test_the_contact_s_own_data_page_lists_their_offers_in_dutch(client, ready):
     page = page_text(client.get(reverse("public:registration_data", kwargs={"token": token})))
     assert "Offertes" in page and "Offertenummer" in page and offer.number in page
     assert "Inkoopordernummer" in page and "PO-2027-0815" in page and "geaccepteerd" in page
+
+
+def test_an_expired_offer_shows_no_form_but_says_to_ask_for_a_new_version(client, ready, fixed_clock):
+    registration, offer = offered_registration()
+    fixed_clock.shift(datetime.timedelta(days=31))
+    page = page_text(client.get(board_path(registration)))
+    assert "Deze offerte was geldig tot 31 maart 2027; vraag ons om een nieuwe versie." in page
+    assert 'name="accept-kvk_number"' not in page
+    response = accept(client, registration, offer)
+    assert "Deze offerte was geldig tot 31 maart 2027" in page_text(response)
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.OPEN
