@@ -101,6 +101,30 @@ def test_an_offer_is_made_after_the_intake_not_before(ready):
     assert not Offer.objects.exists()
 
 
+def test_a_registration_after_its_intake_not_yet_in_a_run_is_offered_a_run_to_be_planned(ready):
+    from django.contrib.auth.models import User
+
+    from cohorts.models import IntakeAppointment
+    from cohorts.services import intakes
+
+    registration = submitted_registration(expected_participants=9)
+    intake = IntakeAppointment(
+        registration=registration,
+        trainer=User.objects.create_user("trainer-intake", is_staff=True),
+        starts_at=FIXED_NOW + datetime.timedelta(days=2),
+        mode=IntakeAppointment.Mode.PHONE,
+    )
+    intakes.save_intake(intake=intake, changed_fields=[])
+    registration.refresh_from_db()
+    offer = offers.make_offer(registration=registration)
+    assert (registration.status, offer.cohort_code, offer.first_day) == ("intake", "", None)
+    assert offer.total_amount == Decimal("13050.00")
+    from billing import offers_pdf
+
+    text = pdf_text(offers_pdf.render_offer(offer))
+    assert "te plannen met u" in text and "28 dagen voor de eerste cursusdag" in text
+
+
 def test_no_offer_while_the_price_is_on_request(fixed_clock):
     filled_in_provider()
     with pytest.raises(offers.OfferError, match="op aanvraag"):
