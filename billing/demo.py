@@ -1,6 +1,8 @@
 """
-Demo data for billing: the provider and the price filled in with demo values, the demo runs that are confirmed,
-running or completed invoiced per board, and one invoice corrected by a credit note.
+Demo data for billing: the provider and the price filled in with demo values, an offer the confirmed run's board
+accepted with its purchase-order number and one offer still open, the demo runs that are confirmed, running or
+completed invoiced per board (the accepted offer's order on its board's invoice), and one invoice corrected by a
+credit note.
 
 The demo story (cohorts.demo) has one run in every status, so its one run shared by two boards is the planned
 run open for joining: not invoiced before it is confirmed; the report prints how its price will be split.
@@ -14,10 +16,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from cohorts import demo as cohorts_demo
-from cohorts.models import Cohort, Participant
+from cohorts.models import Cohort, Participant, Registration
 
-from .models import Invoice, InvoiceLine, PriceModel, Provider
-from .services import invoicing, pricing
+from .models import Invoice, InvoiceLine, Offer, PriceModel, Provider
+from .services import invoicing, offers, pricing
 
 # Demo values: the brochure names neither the provider's numbers nor a price.
 DEMO_PROVIDER = {
@@ -32,6 +34,13 @@ DEMO_PROVIDER = {
 }
 DEMO_PRICE = {"kind": PriceModel.Kind.PER_RUN, "amount": Decimal("24000.00"), "minimum_charge": Decimal("2500.00")}
 CREDIT_REASON = "Eén deelnemer kon door ziekte twee dagen niet volgen; in overleg gecrediteerd."
+DEMO_ACCEPTANCE = {
+    "po_number": "IO-2027-00412",
+    "invoice_address": "Crediteurenadministratie\nPostbus 2100\n3500 GC Utrecht",
+    "invoice_email": "facturen@bestuur.example.nl",
+    "cost_centre": "6120 Professionalisering",
+    "kvk_number": "41234567",
+}
 
 
 def load(*, trainer) -> bool:
@@ -51,10 +60,29 @@ def load(*, trainer) -> bool:
         price.full_clean()
         price.save()
     office = get_user_model().objects.filter(groups__name="Kantoor", username__startswith="demo-").first()
+    _make_offers(by=trainer)
     for cohort in _demo_runs().filter(status__in=invoicing.INVOICED_STATUSES).order_by("code"):
         invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office)
     _credit_one_participant(by=office)
     return True
+
+
+def _make_offers(*, by) -> None:
+    """An offer the confirmed run's board accepted with its purchase order, and one the shared run's board has open."""
+    placed = cohorts_demo.demo_registrations().filter(status=Registration.Status.PLACED).order_by("created_at")
+    confirmed = placed.filter(cohort__status=Cohort.Status.CONFIRMED).first()
+    if confirmed is not None and not confirmed.offers.exists():
+        offer = offers.make_offer(registration=confirmed, made_by=by, remark="Zoals besproken in het intakegesprek.")
+        offers.accept_offer(
+            offer=offer,
+            data={
+                **DEMO_ACCEPTANCE,
+                "invoice_address": (f"{confirmed.board.name}\n{DEMO_ACCEPTANCE['invoice_address']}"),
+            },
+        )
+    open_one = placed.filter(cohort__status=Cohort.Status.PLANNED, offers__isnull=True).first()
+    if open_one is not None:
+        offers.make_offer(registration=open_one, made_by=by)
 
 
 def _credit_one_participant(*, by) -> None:
@@ -87,6 +115,13 @@ def report(stdout) -> None:
                 f"EUR {invoice.total_amount}{credits}"
             )
         stdout.write(_shared_run_split())
+        stdout.write("Offers:")
+        for offer in Offer.objects.filter(registration__in=cohorts_demo.demo_registrations()).order_by("pk"):
+            po = f", PO {offer.po_number}" if offer.po_number else ""
+            stdout.write(
+                f"  {offer.number} v{offer.version}  {offer.get_status_display():<9}  {offer.buyer_name}: "
+                f"EUR {offer.total_amount}{po}"
+            )
 
 
 def _shared_run_split() -> str:
@@ -106,4 +141,7 @@ def _shared_run_split() -> str:
 
 
 def links() -> list[tuple[str, str]]:
-    return [("The invoices, each a PDF to download", settings.SITE_URL + reverse("admin:billing_invoice_changelist"))]
+    return [
+        ("The invoices, each a PDF to download", settings.SITE_URL + reverse("admin:billing_invoice_changelist")),
+        ("The offers, each version a PDF to download", settings.SITE_URL + reverse("admin:billing_offer_changelist")),
+    ]

@@ -2,13 +2,16 @@
 
 from dataclasses import dataclass
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from cohorts import tokens
+from billing import offers_pdf
+from billing.models import Offer
+from cohorts import selectors, tokens
 from cohorts.models import CalendarFeed
 from cohorts.services import calendars
 from privacy import services as privacy
@@ -103,3 +106,16 @@ def participant_certificate(request, token, certificate_id):
     """The participant's own certificate: the token must be theirs."""
     participant = participant_from_token(token)
     return pdf_response(get_object_or_404(Certificate, pk=certificate_id, participant=participant))
+
+
+@never_cache
+def board_offer(request, token, offer_id):
+    """An offer of the contact's registrations as a PDF: the link must be theirs, the version open or accepted."""
+    registration = registration_from_token(token, tokens.BOARD)
+    registration_ids = selectors.contacts_registrations(registration).values("pk")
+    offer = get_object_or_404(
+        Offer.objects.exclude(status=Offer.Status.SUPERSEDED), pk=offer_id, registration__in=registration_ids
+    )
+    response = HttpResponse(offers_pdf.render_offer(offer), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, offers_pdf.filename(offer))
+    return response

@@ -19,6 +19,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from billing.validators import validate_kvk_number
 from cohorts.forms import ParticipantForm
 from cohorts.models import Board, Cohort, Participant, Registration, Sector
 from cohorts.validators import (
@@ -536,3 +537,56 @@ class VerificationForm(forms.Form):
                 _("Type the certificate number or the verification code, in letters and digits.")
             )
         return code
+
+
+def _no_markup(value: str) -> None:
+    # An invoice address or an order number has no use for angle brackets;
+    # refusing them keeps markup out of the offer, the invoice and the UBL.
+    if "<" in value or ">" in value:
+        raise forms.ValidationError(_("Please leave out the characters < and >."), code="markup")
+
+
+class OfferAcceptanceForm(forms.Form):
+    """The contact accepts the latest version of their board's offer, with the details the invoice needs."""
+
+    offer = forms.IntegerField(widget=forms.HiddenInput)
+    po_number = forms.CharField(
+        label=_("Purchase-order number"),
+        required=False,
+        max_length=50,
+        validators=[_no_markup],
+        help_text=_("If your board works with purchase orders; the invoice will carry it."),
+    )
+    invoice_address = forms.CharField(
+        label=_("Invoice address"),
+        max_length=500,
+        validators=[_no_markup],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Name, street and number, postcode and place, as the invoice should be addressed."),
+    )
+    invoice_email = forms.EmailField(label=_("Invoice e-mail address"), max_length=254)
+    cost_centre = forms.CharField(label=_("Cost centre"), required=False, max_length=50, validators=[_no_markup])
+    kvk_number = forms.CharField(
+        label=_("KvK number"),
+        # Room for the spaces or dots it is often written with; eight digits are what is kept.
+        max_length=12,
+        help_text=_("The board's number in the Chamber of Commerce: eight digits."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "accept")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's form has the token
+        self.helper.layout = Layout(
+            "offer",
+            Div(Div("po_number", css_class="col-sm-6"), Div("cost_centre", css_class="col-sm-6"), css_class="row"),
+            "invoice_address",
+            Div(Div("invoice_email", css_class="col-sm-7"), Div("kvk_number", css_class="col-sm-5"), css_class="row"),
+        )
+
+    def clean_kvk_number(self):
+        number = re.sub(r"[\s.]", "", self.cleaned_data["kvk_number"])
+        validate_kvk_number(number)
+        return number

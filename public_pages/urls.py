@@ -19,6 +19,7 @@ urlpatterns = [
         downloads.participant_certificate,
         name="participant_certificate",
     ),
+    path("bestuur/<str:token>/offerte/<int:offer_id>/", downloads.board_offer, name="board_offer"),
     path("bestuur/<str:token>/gegevens/", downloads.registration_own_data, name="registration_data"),
     path("agenda/<str:token>/", downloads.calendar_feed, name="calendar_feed"),
     path("verificatie/", verification.verify_form, name="verify_form"),

@@ -13,11 +13,14 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from billing.models import Offer
+from billing.services import offers as offer_services
 from cohorts import selectors, tokens
 from cohorts.forms import ParticipantForm
 from cohorts.models import CourseDay, Participant, Registration
@@ -28,7 +31,7 @@ from registry import selectors as registry_selectors
 from verbindend.ratelimit import over_limit
 
 from .access import int_or_404, participant_from_token, registration_from_token
-from .forms import OwnDetailsForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
+from .forms import OfferAcceptanceForm, OwnDetailsForm, PasteParticipantsForm, RegistrationForm, SelfEnrolmentForm
 
 HOUR = 3600
 
@@ -135,6 +138,7 @@ class _BoardForms:
     paste: PasteParticipantsForm
     preview: list | None = None  # the pasted rows, parsed
     target: Registration | None = None
+    accept: OfferAcceptanceForm | None = None  # an acceptance sent back with its errors
 
 
 @never_cache
@@ -167,6 +171,7 @@ def board_page(request, token):
     for run in page.runs:
         for participant in run.participants:
             participant.register_state = states[participant.pk]
+    offers = offer_services.board_page_offers(page.registration_ids)
     runs = page.changeable_runs
     target = forms.target
     chosen = target.pk if target is not None else (runs[0].registration.pk if runs else None)
@@ -183,7 +188,64 @@ def board_page(request, token):
             "preview": forms.preview,
             "preview_valid": sum(1 for row in forms.preview or [] if row.valid),
             "token": token,
+            "offers": _offer_sections(page, offers, forms.accept),
         },
+    )
+
+
+def _offer_sections(page: selectors.BoardPage, offers: dict, sent_back: OfferAcceptanceForm | None) -> list[dict]:
+    """Return each live offer of the contact's registrations, newest registration first, with its acceptance form."""
+    sections = []
+    today = timezone.localdate()
+    for registration in page.registrations:
+        offer = offers.get(registration.pk)
+        if offer is None:
+            continue
+        form = None
+        expired = offer.is_open and offer.valid_until < today
+        if offer.is_open and not expired:
+            sent_back_here = sent_back is not None and sent_back.data.get("accept-offer") == str(offer.pk)
+            initial = _acceptance_initial(offer, registration)
+            form = sent_back if sent_back_here else OfferAcceptanceForm(initial=initial)
+        sections.append({"offer": offer, "registration": registration, "form": form, "expired": expired})
+    return sections
+
+
+def _acceptance_initial(offer, registration: Registration) -> dict:
+    return {"offer": offer.pk, "invoice_address": offer.buyer_address, "invoice_email": registration.contact_email}
+
+
+def _accept_offer(request, *, page: selectors.BoardPage, forms: _BoardForms) -> HttpResponse | None:
+    """
+    Accept one of the contact's offers with the details given; None to show the page with the form's errors.
+
+    An offer of another registration (another board's, or another contact's)
+    is a 404, as if it did not exist; one that can no longer be accepted is
+    refused with the service's message.
+    """
+    forms.accept = OfferAcceptanceForm(request.POST)
+    offer = _own_offer(page.registration_ids, request.POST.get("accept-offer"))
+    if not forms.accept.is_valid():
+        return None
+    try:
+        offer_services.accept_offer(offer=offer, data=forms.accept.cleaned_data, request=request)
+    except offer_services.OfferError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _(
+                "Thank you: you accepted version %(version)s of offer %(number)s. "
+                "A confirmation is on its way by e-mail."
+            )
+            % {"version": offer.version, "number": offer.number},
+        )
+    return redirect(request.path + "#offers")
+
+
+def _own_offer(registration_ids, offer_id) -> Offer:
+    return get_object_or_404(
+        Offer.objects.select_related("registration"), pk=int_or_404(offer_id), registration__in=registration_ids
     )
 
 
@@ -261,6 +323,7 @@ _BOARD_ACTIONS = {
     "paste": _paste_participants,
     "paste_confirm": _paste_participants,
     "withdraw": _withdraw_participant,
+    "accept_offer": _accept_offer,
 }
 
 

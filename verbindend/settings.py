@@ -374,10 +374,13 @@ RETENTION_MAIL_DAYS = env.int("RETENTION_MAIL_DAYS", default=90)
 PERSONAL_DATA_HANDLERS = [
     "cohorts.personal_data.CohortsHandler",
     "registry.personal_data.RegistryHandler",
+    "billing.personal_data.BillingHandler",
     "mail.personal_data.MailHandler",
     "privacy.personal_data.PrivacyHandler",
     "audit.personal_data.AuditHandler",
 ]
+# Days an offer can be accepted, from the day it is made (billing.services.offers).
+OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)
 # Weeks before day 1 at which a course run below its minimum raises the alarm.
 GO_NO_GO_WEEKS = env.int("GO_NO_GO_WEEKS", default=6)
 # Days before a course day that participants get a reminder.

@@ -73,12 +73,16 @@ def _provider_fields(provider: Provider) -> dict:
 
 
 def _board_fields(registration: Registration) -> dict:
+    from .offers import invoice_fields
+
     board = registration.board
     return {
         "buyer_name": board.name,
         "invoice_address": "\n".join(part for part in (board.name, board.place) if part),
         "invoice_email": registration.contact_email,
         "po_number": "",
+        # The board's accepted offer, when it has one, names its purchase order and where the invoice goes.
+        **invoice_fields(registration),
     }
 
 

@@ -75,3 +75,33 @@ def raw_confirmed_run(participants: int = 1) -> Cohort:
     registration = RawRegistrationFactory(cohort=CohortFactory(status=Cohort.Status.CONFIRMED))
     RawParticipantFactory.create_batch(participants, registration=registration)
     return registration.cohort
+
+
+# --- Offers -----------------------------------------------------------------
+
+ACCEPTANCE = {
+    "po_number": "PO-2027-0815",
+    "invoice_address": "Stichting Kindcentra\nCrediteurenadministratie\nPostbus 123\n3500 AA Utrecht",
+    "invoice_email": "facturen@bestuur.example.nl",
+    "cost_centre": "KP-4410",
+    "kvk_number": "41234567",
+}
+
+
+def offered_registration(*, participants: int = 14, **fields):
+    """A placed registration with the provider and the price filled in, and version 1 of its offer made."""
+    from billing.services import offers
+
+    filled_in_provider()
+    if PriceModel.objects.get(programme=seeded_programme()).amount is None:
+        priced_programme()
+    registration = placed_registration(expected_participants=participants, **fields)
+    return registration, offers.make_offer(registration=registration)
+
+
+def accepted_offer(registration, **data):
+    """Accept the registration's open offer with the board's details, as its contact does on the board page."""
+    from billing.services import offers
+
+    offer = registration.offers.get(status="open")
+    return offers.accept_offer(offer=offer, data={**ACCEPTANCE, **data})

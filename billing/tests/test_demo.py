@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from billing.models import Invoice, Provider
+from billing.models import Invoice, Offer, Provider
 from cohorts.models import Cohort
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +35,21 @@ def test_the_demo_invoices_its_runs_per_board_and_corrects_one_by_a_credit_note(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("demo")
     assert Invoice.objects.count() == 4
+    assert Offer.objects.count() == 2
+
+
+def test_the_demo_has_an_accepted_offer_with_its_po_number_on_its_invoice_and_an_open_offer(
+    capsys, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo")
+    output = capsys.readouterr().out
+    accepted = Offer.objects.get(status="accepted")
+    assert accepted.po_number == "IO-2027-00412"
+    invoice = Invoice.objects.get(registration=accepted.registration)
+    assert (invoice.po_number, invoice.invoice_email) == ("IO-2027-00412", "facturen@bestuur.example.nl")
+    assert "Kostenplaats: 6120 Professionalisering" in invoice.invoice_address
+    (open_offer,) = Offer.objects.filter(status="open")
+    assert open_offer.registration.cohort.status == Cohort.Status.PLANNED
+    assert f"{accepted.number} v1  geaccepteerd" not in output  # the report is in English
+    assert f"{accepted.number} v1  accepted" in output and "PO IO-2027-00412" in output

@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from billing.services import offers
+from billing.tests.factories import filled_in_provider, priced_programme
 from cohorts.models import Attendance, IntakeAppointment
 from cohorts.services import attendance as attendance_services
 from cohorts.services import enrolment, links
@@ -94,6 +96,10 @@ REGISTRATION_KEYS = {
     ],
     "intakes": ["start", "how", "status"],
     "participants": ["name", "email", "status"],
+    "offers": [
+        "number", "version", "status", "made", "contact", "total", "accepted", "accepted_by", "accepted_by_email",
+        "po_number", "invoice_address", "invoice_email", "cost_centre", "kvk_number",
+    ],
     "emails": ["subject", "queued", "sent", "status"],
     "consents": ["purpose", "statement_version", "form", "given"],
 }  # fmt: skip
@@ -157,6 +163,9 @@ def test_the_download_keeps_every_key(client, full_participant):
     )
     record_consent(subject=registration, purposes=[Consent.Purpose.REGISTRATION], form="aanmelden")
     queue_email(to=registration.contact_email, template="mail/test", context={}, key="own-data-board")
+    filled_in_provider()
+    priced_programme()
+    offers.make_offer(registration=registration)
     board_url = path(links.board_page_url(registration)) + "gegevens/"
     board_data = json.loads(client.get(board_url, {"format": "json"}).content)
     assert keys_of(board_data) == REGISTRATION_KEYS
