@@ -322,3 +322,13 @@ class RunToInvoice(Cohort):
         proxy = True
         verbose_name = _("course run to invoice")
         verbose_name_plural = _("course runs to invoice")
+
+
+# --- The e-invoice, payments and the office's side of invoicing ---------------
+
+# The board's KvK number as its acceptance of the offer gives it: the e-invoice's
+# electronic address and legal entity of the buyer (Peppol scheme 0106).
+Invoice.add_to_class(
+    "buyer_kvk_number",
+    models.CharField(_("board's KvK number"), max_length=8, blank=True, validators=[validators.validate_kvk_number]),
+)

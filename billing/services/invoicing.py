@@ -297,6 +297,7 @@ COPIED_FROM_THE_INVOICE = [
     "invoice_address",
     "invoice_email",
     "po_number",
+    "buyer_kvk_number",
     "vat_rate",
     "vat_note",
 ]
