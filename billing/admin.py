@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 
-from . import pdf
+from . import pdf, ubl
 from .models import Invoice, InvoiceLine, PriceModel, Provider, RunToInvoice
 from .services import invoicing
 
@@ -118,14 +118,27 @@ class InvoiceAdmin(ReadOnlyModelAdmin):
     def get_urls(self):
         return [
             path("<int:invoice_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="billing_invoice_pdf"),
+            path("<int:invoice_id>/ubl/", self.admin_site.admin_view(self.ubl_view), name="billing_invoice_ubl"),
             *super().get_urls(),
         ]
 
-    @admin.display(description=_("PDF"))
+    @admin.display(description=_("download"))
     def download(self, invoice):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf", args=[invoice.pk]), _("download")
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:billing_invoice_pdf", args=[invoice.pk]),
+            _("PDF"),
+            reverse("admin:billing_invoice_ubl", args=[invoice.pk]),
+            _("e-invoice (UBL)"),
         )
+
+    def ubl_view(self, request, invoice_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice.objects.select_related("registration", "credits"), pk=invoice_id)
+        response = HttpResponse(ubl.render_ubl(invoice), content_type="application/xml")
+        response["Content-Disposition"] = content_disposition_header(True, ubl.filename(invoice))
+        return response
 
     def pdf_view(self, request, invoice_id):
         if not self.has_view_permission(request):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import downloads, verification, views
+from . import downloads, invoice_downloads, verification, views
 
 app_name = "public"
 
@@ -18,6 +18,11 @@ urlpatterns = [
         "deelnemer/<str:token>/certificaat/<int:certificate_id>/",
         downloads.participant_certificate,
         name="participant_certificate",
+    ),
+    path(
+        "bestuur/<str:token>/factuur/<int:invoice_id>.<str:file_format>",
+        invoice_downloads.board_invoice,
+        name="board_invoice",
     ),
     path("bestuur/<str:token>/gegevens/", downloads.registration_own_data, name="registration_data"),
     path("agenda/<str:token>/", downloads.calendar_feed, name="calendar_feed"),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from billing import selectors as billing_selectors
 from cohorts import selectors, tokens
 from cohorts.forms import ParticipantForm
 from cohorts.models import CourseDay, Participant, Registration
@@ -183,6 +184,7 @@ def board_page(request, token):
             "preview": forms.preview,
             "preview_valid": sum(1 for row in forms.preview or [] if row.valid),
             "token": token,
+            "invoices": billing_selectors.board_invoices(page.registration_ids),
         },
     )
 
