@@ -255,6 +255,7 @@ def _reseed():
         ("registry.migrations.0011_register_runs_for_the_office", "grant"),
         ("cohorts.migrations.0013_final_assignment_approval", "grant_trainers"),
         ("billing.migrations.0005_billing_for_the_office", "grant"),
+        ("billing.migrations.0012_payments_for_the_office", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.
