@@ -13,7 +13,7 @@ from billing import ubl
 from billing.models import Invoice, PriceModel
 from billing.services import invoicing
 
-from .einvoice_rules import Rules, parse
+from .einvoice_rules import compiled, parse
 from .factories import accepted_by_boards, confirmed_shared_run, filled_in_provider, priced_programme
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ NS = {"cbc": ubl.CBC, "cac": ubl.CAC}
 
 @pytest.fixture(scope="module")
 def rules():
-    return Rules()
+    return compiled()
 
 
 @pytest.fixture
