@@ -41,8 +41,11 @@ UNIT_ONE = "C62"
 CENT = Decimal("0.01")
 DUTCH_POSTCODE = re.compile(r"^\s*(\d{4}\s?[A-Za-z]{2})\b[\s,]*(.*)$")
 
+# The prefixes of the documents (xml.etree writes no default namespace beside unqualified attributes).
 ET.register_namespace("cbc", CBC)
 ET.register_namespace("cac", CAC)
+ET.register_namespace("ubl", INVOICE_NS)
+ET.register_namespace("cn", CREDIT_NOTE_NS)
 
 
 def render_ubl(invoice: Invoice) -> bytes:
