@@ -317,6 +317,11 @@ def record_payments(modeladmin, request, queryset):
             effects=[_("Each selected invoice gets the payment; an invoice paid in full is paid.")],
             form=form,
         )
+    if form.cleaned_data["amount"] is not None and queryset.count() > 1:
+        modeladmin.message_user(
+            request, _("An amount is recorded on one invoice; leave it empty to pay several in full."), messages.ERROR
+        )
+        return None
     for invoice in queryset.order_by("year", "sequence"):
         try:
             payment = payments.record_payment(

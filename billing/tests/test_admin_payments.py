@@ -84,3 +84,9 @@ def test_to_invoice_lists_the_runs_with_boards_not_invoiced(invoices, office):
     new_cohort()
     listed = office.get(RUNS, {"to_invoice": "yes"}).context["cl"].result_list
     assert [run.code for run in listed] == [cohort.code]
+
+
+def test_an_amount_is_recorded_on_one_invoice_only(invoices, office):
+    response = record(office, invoices, amount="100.00")
+    assert response.status_code == 302
+    assert not Payment.objects.exists()
