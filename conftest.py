@@ -257,6 +257,7 @@ def _reseed():
         ("cohorts.migrations.0014_run_message", "grant"),
         ("billing.migrations.0005_billing_for_the_office", "grant"),
         ("billing.migrations.0007_offers_for_trainer_and_office", "grant"),
+        ("billing.migrations.0010_payments_for_the_office", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.

@@ -1,10 +1,13 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
@@ -12,9 +15,19 @@ from django.utils.translation import ngettext
 
 from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
 
-from . import offers_pdf, pdf
-from .models import Invoice, InvoiceLine, Offer, OfferLine, PriceModel, Provider, RegistrationToOffer, RunToInvoice
-from .services import invoicing, offers
+from . import offers_pdf, pdf, selectors, ubl
+from .models import (
+    Invoice,
+    InvoiceLine,
+    Offer,
+    OfferLine,
+    Payment,
+    PriceModel,
+    Provider,
+    RegistrationToOffer,
+    RunToInvoice,
+)
+from .services import bookkeeping, invoicing, offers, payments
 
 
 @admin.register(Provider)
@@ -30,6 +43,8 @@ class ProviderAdmin(admin.ModelAdmin):
         "iban",
         "crkbo_number",
         "email",
+        "ledger_exempt",
+        "ledger_vat",
     ]
 
     def has_add_permission(self, request):
@@ -104,6 +119,7 @@ class InvoiceAdmin(ReadOnlyModelAdmin):
         "issue_date",
         "due_date",
         "total_amount",
+        "open",
         "credits",
         "download",
     ]
@@ -111,22 +127,42 @@ class InvoiceAdmin(ReadOnlyModelAdmin):
     search_fields = ["number", "buyer_name", "po_number", "cohort__code"]
     list_select_related = ["cohort", "credits"]
     inlines = [InvoiceLineInline]
-    actions = ["credit_in_full"]
+    actions = ["credit_in_full", "record_payments", "export_csv", "export_xlsx"]
 
     def has_issue_permission(self, request):
         return request.user.has_perm("billing.issue_invoice")
 
+    def get_queryset(self, request):
+        return selectors.with_balance(super().get_queryset(request))
+
+    @admin.display(description=_("open"), ordering="open_amount")
+    def open(self, invoice):
+        return "" if invoice.is_credit_note else Decimal(invoice.open_amount).quantize(Decimal("0.01"))
+
     def get_urls(self):
         return [
             path("<int:invoice_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="billing_invoice_pdf"),
+            path("<int:invoice_id>/ubl/", self.admin_site.admin_view(self.ubl_view), name="billing_invoice_ubl"),
             *super().get_urls(),
         ]
 
-    @admin.display(description=_("PDF"))
+    @admin.display(description=_("download"))
     def download(self, invoice):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf", args=[invoice.pk]), _("download")
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:billing_invoice_pdf", args=[invoice.pk]),
+            _("PDF"),
+            reverse("admin:billing_invoice_ubl", args=[invoice.pk]),
+            _("e-invoice (UBL)"),
         )
+
+    def ubl_view(self, request, invoice_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice.objects.select_related("registration", "credits"), pk=invoice_id)
+        response = HttpResponse(ubl.render_ubl(invoice), content_type="application/xml")
+        response["Content-Disposition"] = content_disposition_header(True, ubl.filename(invoice))
+        return response
 
     def pdf_view(self, request, invoice_id):
         if not self.has_view_permission(request):
@@ -388,3 +424,154 @@ class OfferAdmin(ReadOnlyModelAdmin):
             return page
         _make_offers(self, request, registrations.select_related("board").order_by("created_at"))
         return None
+
+
+# --- Payments, what is open and overdue, the bookkeeping export -----------------
+
+
+class PaymentStateFilter(admin.SimpleListFilter):
+    title = _("payment")
+    parameter_name = "payment"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("open")), ("overdue", _("overdue")), ("paid", _("paid"))]
+
+    def queryset(self, request, queryset):
+        invoices = queryset.filter(kind=Invoice.Kind.INVOICE)
+        if self.value() == "open":
+            return invoices.filter(open_amount__gt=0)
+        if self.value() == "overdue":
+            return invoices.filter(open_amount__gt=0, due_date__lt=timezone.localdate())
+        if self.value() == "paid":
+            return invoices.filter(open_amount__lte=0)
+        return queryset
+
+
+class PaymentForm(forms.Form):
+    paid_on = forms.DateField(label=_("Paid on"), help_text=_("The day of the bank statement."))
+    amount = forms.DecimalField(
+        label=_("Amount (euro)"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("Empty: each selected invoice is paid in full, what is open on it."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+def _has_payment_permission(modeladmin, request):
+    return request.user.has_perm("billing.record_payment")
+
+
+def _has_export_permission(modeladmin, request):
+    return request.user.has_perm("billing.export_bookkeeping")
+
+
+InvoiceAdmin.has_record_permission = _has_payment_permission
+InvoiceAdmin.has_export_permission = _has_export_permission
+
+
+@admin.action(description=_("Record a payment on the selected invoices…"), permissions=["record"])
+def record_payments(modeladmin, request, queryset):
+    form = PaymentForm(request.POST if is_confirmed(request) else None)
+    if not (form.is_bound and form.is_valid()):
+        return confirmation_page(
+            modeladmin,
+            request,
+            queryset,
+            action="record_payments",
+            title=_("Record a payment"),
+            effects=[_("Each selected invoice gets the payment; an invoice paid in full is paid.")],
+            form=form,
+        )
+    if form.cleaned_data["amount"] is not None and queryset.count() > 1:
+        modeladmin.message_user(
+            request, _("An amount is recorded on one invoice; leave it empty to pay several in full."), messages.ERROR
+        )
+        return None
+    for invoice in queryset.order_by("year", "sequence"):
+        try:
+            payment = payments.record_payment(
+                invoice=invoice,
+                amount=form.cleaned_data["amount"],
+                paid_on=form.cleaned_data["paid_on"],
+                note=form.cleaned_data["note"],
+                recorded_by=request.user,
+                request=request,
+            )
+        except payments.PaymentError as error:
+            modeladmin.message_user(request, str(error), messages.ERROR)
+        else:
+            modeladmin.message_user(
+                request,
+                _("%(number)s: payment of € %(amount)s recorded.")
+                % {"number": invoice.number, "amount": payment.amount},
+                messages.SUCCESS,
+            )
+    return None
+
+
+def _export(request, queryset, file_format):
+    content, content_type, name = bookkeeping.export_bookkeeping(
+        invoices=queryset, file_format=file_format, by=request.user, request=request
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@admin.action(description=_("Export the selected for the bookkeeping (CSV)"), permissions=["export"])
+def export_csv(modeladmin, request, queryset):
+    return _export(request, queryset, "csv")
+
+
+@admin.action(description=_("Export the selected for the bookkeeping (XLSX)"), permissions=["export"])
+def export_xlsx(modeladmin, request, queryset):
+    return _export(request, queryset, "xlsx")
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    fields = ["amount", "paid_on", "note", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyModelAdmin):
+    list_display = ["invoice", "amount", "paid_on", "recorded_by", "recorded_at", "note"]
+    list_select_related = ["invoice", "recorded_by"]
+    search_fields = ["invoice__number", "invoice__buyer_name"]
+    date_hierarchy = "paid_on"
+
+
+class ToInvoiceFilter(admin.SimpleListFilter):
+    title = _("to invoice")
+    parameter_name = "to_invoice"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("boards not invoiced yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(invoice_count__lt=F("board_count"))
+        return queryset
+
+
+RunToInvoiceAdmin.list_filter = [ToInvoiceFilter]
+
+
+# The office's side, added to the invoices' admin.
+InvoiceAdmin.record_payments = record_payments
+InvoiceAdmin.export_csv = export_csv
+InvoiceAdmin.export_xlsx = export_xlsx
+InvoiceAdmin.list_filter = [*InvoiceAdmin.list_filter, PaymentStateFilter]
+InvoiceAdmin.inlines = [*InvoiceAdmin.inlines, PaymentInline]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum import iban
 from stdnum.nl import btw, postcode
@@ -468,3 +469,71 @@ class RegistrationToOffer(Registration):
         proxy = True
         verbose_name = _("registration to make an offer for")
         verbose_name_plural = _("registrations to make an offer for")
+
+
+# --- The e-invoice, payments and the office's side of invoicing ---------------
+
+# The board's KvK number as its acceptance of the offer gives it: the e-invoice's
+# electronic address and legal entity of the buyer (Peppol scheme 0106).
+Invoice.add_to_class(
+    "buyer_kvk_number",
+    models.CharField(_("board's KvK number"), max_length=8, blank=True, validators=[validators.validate_kvk_number]),
+)
+
+# Where the bookkeeping books the revenue: the ledger account per VAT treatment, for the export per invoice line.
+Provider.add_to_class(
+    "ledger_exempt",
+    models.CharField(
+        _("ledger for revenue exempt from VAT"),
+        max_length=20,
+        blank=True,
+        default="8010",
+        help_text=_("The general ledger account of the bookkeeping, for the export."),
+    ),
+)
+Provider.add_to_class(
+    "ledger_vat",
+    models.CharField(
+        _("ledger for revenue with VAT"),
+        max_length=20,
+        blank=True,
+        default="8000",
+        help_text=_("The general ledger account of the bookkeeping, for the export."),
+    ),
+)
+
+
+class Payment(models.Model):
+    """A payment received on an invoice, as the office records it from the bank statement; never changed."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice"))
+    amount = models.DecimalField(_("amount (euro)"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    paid_on = models.DateField(_("paid on"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        ordering = ["invoice", "paid_on", "pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        permissions = [
+            ("record_payment", _("Can record payments on invoices")),
+            ("export_bookkeeping", _("Can export the invoices for the bookkeeping")),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self):
+        return f"{self.invoice.number}: {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A recorded payment never changes.")
+        super().save(*args, **kwargs)

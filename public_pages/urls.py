@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import downloads, verification, views
+from . import downloads, invoice_downloads, verification, views
 
 app_name = "public"
 
@@ -20,6 +20,11 @@ urlpatterns = [
         name="participant_certificate",
     ),
     path("bestuur/<str:token>/offerte/<int:offer_id>/", downloads.board_offer, name="board_offer"),
+    path(
+        "bestuur/<str:token>/factuur/<int:invoice_id>.<str:file_format>",
+        invoice_downloads.board_invoice,
+        name="board_invoice",
+    ),
     path("bestuur/<str:token>/gegevens/", downloads.registration_own_data, name="registration_data"),
     path("agenda/<str:token>/", downloads.calendar_feed, name="calendar_feed"),
     path("verificatie/", verification.verify_form, name="verify_form"),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from billing import selectors as billing_selectors
 from billing.models import Offer
 from billing.services import offers as offer_services
 from cohorts import selectors, tokens
@@ -189,6 +190,7 @@ def board_page(request, token):
             "preview_valid": sum(1 for row in forms.preview or [] if row.valid),
             "token": token,
             "offers": _offer_sections(page, offers, forms.accept),
+            "invoices": billing_selectors.board_invoices(page.registration_ids),
         },
     )
 

@@ -362,6 +362,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3000},
     },
     "apply-retention": {"task": "cohorts.tasks.apply_retention", "schedule": 86400.0, "options": {"expires": 82800}},
+    "send-payment-reminders": {
+        "task": "billing.tasks.send_payment_reminders",
+        "schedule": 86400.0,
+        "options": {"expires": 82800},
+    },
 }
 # Retention (AVG), in days: contact details and attendance detail after a run is completed; registrations that
 # never became part of a course run; the addresses and text of sent e-mails.
@@ -385,6 +390,8 @@ OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)
 GO_NO_GO_WEEKS = env.int("GO_NO_GO_WEEKS", default=6)
 # Days before a course day that participants get a reminder.
 REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1])
+# Days after an invoice's due date that it may still be paid before its one reminder goes.
+PAYMENT_REMINDER_GRACE_DAYS = env.int("PAYMENT_REMINDER_GRACE_DAYS", default=7)
 # Days after a run's last course day by which its presentie is to be entered in PE-online.
 PRESENTIE_DUE_DAYS = env.int("PRESENTIE_DUE_DAYS", default=14)
 

@@ -22,7 +22,7 @@ from billing.models import Invoice, InvoiceCounter, InvoiceLine, PriceModel, Pro
 from cohorts.models import Cohort, Participant, Registration
 from cohorts.services import runs
 
-from . import pricing
+from . import einvoice, pricing
 
 INVOICED_STATUSES = {Cohort.Status.CONFIRMED, Cohort.Status.RUNNING, Cohort.Status.COMPLETED}
 
@@ -109,6 +109,7 @@ def _save_invoice(*, invoice: Invoice, lines: list[InvoiceLine], vat_amount: Dec
         detail=f"{invoice.number}: {invoice.total_amount} EUR"
         + (f", credits {invoice.credits.number}: {invoice.reason}" if invoice.is_credit_note else ""),
     )
+    einvoice.queue_invoice_mail(invoice=invoice)
     return invoice
 
 
@@ -301,6 +302,7 @@ COPIED_FROM_THE_INVOICE = [
     "invoice_address",
     "invoice_email",
     "po_number",
+    "buyer_kvk_number",
     "vat_rate",
     "vat_note",
 ]

@@ -351,7 +351,8 @@ def accepted_offer(registration: Registration) -> Offer | None:
 
 def invoice_fields(registration: Registration) -> dict:
     """
-    Return what the board's invoice takes from its accepted offer: the purchase-order number and invoice details.
+    Return what the board's invoice takes from its accepted offer: the purchase-order number, the invoice details
+    and the board's KvK number (the e-invoice's address of the buyer).
 
     The cost centre goes into the invoice address, where the board's
     administration routes an invoice by it. Empty when there is no accepted
@@ -364,7 +365,12 @@ def invoice_fields(registration: Registration) -> dict:
     if offer.cost_centre:
         with translation.override(offer.language):
             address += "\n" + gettext("Cost centre: %(cost_centre)s") % {"cost_centre": offer.cost_centre}
-    return {"po_number": offer.po_number, "invoice_address": address, "invoice_email": offer.invoice_email}
+    return {
+        "po_number": offer.po_number,
+        "invoice_address": address,
+        "invoice_email": offer.invoice_email,
+        "buyer_kvk_number": offer.kvk_number,
+    }
 
 
 def board_page_offers(registration_ids) -> dict[int, Offer]:

@@ -105,3 +105,21 @@ def accepted_offer(registration, **data):
 
     offer = registration.offers.get(status="open")
     return offers.accept_offer(offer=offer, data={**ACCEPTANCE, **data})
+
+
+def accepted_by_boards(invoices, *, po_numbers: list[str]) -> list:
+    """
+    Give issued invoices what the boards' acceptance of the offer gives them: a full invoice address, the board's
+    KvK number and a purchase-order number (empty: none).
+
+    Written past the invoice's refusal to change (a queryset update), because
+    the acceptance that fills them in at issue is not part of billing yet.
+    """
+    from billing.models import Invoice
+
+    for number, (invoice, po_number) in enumerate(zip(invoices, po_numbers, strict=True), start=1):
+        address = f"{invoice.buyer_name}\nt.a.v. crediteurenadministratie\nMaliebaan 12\n3512 JE Utrecht"
+        Invoice.objects.filter(pk=invoice.pk).update(
+            invoice_address=address, po_number=po_number, buyer_kvk_number=f"4100{number:04d}"
+        )
+    return [Invoice.objects.get(pk=invoice.pk) for invoice in invoices]

@@ -197,8 +197,8 @@ def test_the_board_page_runs_the_same_queries_however_many_offers(client, ready,
     registrations = _offers_on_one_board(count)
     url = board_path(registrations[0])
     client.get(url)
-    # The page without participants, 8, and the live offers of the contact's registrations, 1.
-    with django_assert_num_queries(9):
+    # The page without participants, 8, the live offers of the contact's registrations, 1, and their invoices, 1.
+    with django_assert_num_queries(10):
         page = page_text(client.get(url))
     live = Offer.objects.exclude(status="superseded")
     assert page.count("Download de offerte") == live.count() == count

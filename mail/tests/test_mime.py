@@ -20,10 +20,18 @@ from django.core import mail as django_mail
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
+from billing.services import invoicing, payments
+from billing.tests.factories import accepted_offer, offered_registration
 from cohorts.models import Board, CourseDay, IntakeAppointment, Registration
 from cohorts.services import enrolment, intakes, registrations, reminders, runs, scheduling
 from cohorts.services import messages as run_messages
-from cohorts.tests.factories import CohortFactory, RawParticipantFactory, RawRegistrationFactory
+from cohorts.tests.factories import (
+    CohortFactory,
+    RawParticipantFactory,
+    RawRegistrationFactory,
+    enrolled_participants,
+    scheduled_days,
+)
 from conftest import require_service
 from mail.models import OutgoingMail
 from mail.services.delivery import deliver_mails
@@ -158,6 +166,14 @@ def every_kind_of_mail(admin_user) -> None:
     registry.issue_certificate(participant=people["Anna"])
     # Its days are over and its presentie not entered in PE-online: the office is reminded.
     presentie.remind_presentie_due()
+    # An offer made and accepted, the board's invoice issued, and a reminder when it is not paid in time.
+    offered, _offer = offered_registration()
+    accepted_offer(offered)
+    enrolled_participants(offered, offered.cohort.programme.min_participants)
+    scheduled_days(offered.cohort, first=timezone.localdate() + datetime.timedelta(days=60))
+    runs.confirm_cohort(cohort=offered.cohort)
+    [invoice] = invoicing.issue_invoices_for_run(cohort=offered.cohort)
+    payments.send_payment_reminders(today=invoice.due_date + datetime.timedelta(days=30))
     queue_email(to="test@example.nl", template="mail/test", context={}, key="mime-test")
 
 
