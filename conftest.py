@@ -255,6 +255,8 @@ def _reseed():
         ("registry.migrations.0011_register_runs_for_the_office", "grant"),
         ("cohorts.migrations.0013_final_assignment_approval", "grant_trainers"),
         ("billing.migrations.0005_billing_for_the_office", "grant"),
+        ("evaluations.migrations.0002_seed_forms", "seed"),
+        ("evaluations.migrations.0003_evaluations_for_staff", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.
