@@ -118,6 +118,10 @@ class EvaluationFormAdmin(admin.ModelAdmin):
 class EvaluationSettingsAdmin(admin.ModelAdmin):
     list_display = ["programme", "end_evaluation_required"]
 
+    def save_model(self, request, obj, form, change):
+        saved = form_services.set_end_evaluation_required(programme=obj.programme, required=obj.end_evaluation_required)
+        obj.pk = saved.pk
+
 
 @admin.register(RunEvaluation)
 class RunEvaluationAdmin(admin.ModelAdmin):

@@ -168,11 +168,11 @@ def _remind(*, today: datetime.date) -> int:
         .order_by("pk")
     )
     forms = _current_forms({i.cohort.programme_id for i in due})
+    reminded = []
     for invitation in due:
-        form = forms.get(
-            (invitation.cohort.programme_id, invitation.course_day and invitation.course_day.programme_day_id)
-        )
-        if form is None:
+        day = invitation.course_day
+        form = forms.get((invitation.cohort.programme_id, day.programme_day_id if day else None))
+        if form is None:  # the form was taken away meanwhile
             continue
         _queue(
             invitation,
@@ -181,8 +181,9 @@ def _remind(*, today: datetime.date) -> int:
             key=f"evaluation-reminder:{invitation.pk}",
             template="reminder",
         )
-    Invitation.objects.filter(pk__in=[i.pk for i in due]).update(reminded=True)
-    return len(due)
+        reminded.append(invitation.pk)
+    Invitation.objects.filter(pk__in=reminded).update(reminded=True)
+    return len(reminded)
 
 
 def _current_forms(programme_ids: set[int]) -> dict:

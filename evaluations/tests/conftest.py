@@ -1,4 +1,5 @@
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -8,6 +9,8 @@ from evaluations.services import sending
 
 from .factories import all_present, confirmed_run
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
 
 @pytest.fixture
 def evaluated_run(fixed_clock):
@@ -16,7 +19,7 @@ def evaluated_run(fixed_clock):
     def make(participants=3):
         cohort = confirmed_run(first=datetime.date(2027, 3, 1), participants=participants)
         all_present(cohort.days.order_by("date").first())
-        fixed_clock.shift(datetime.timedelta(hours=7))  # 17:00
+        fixed_clock.move_to(datetime.datetime(2027, 3, 1, 17, tzinfo=AMSTERDAM))  # the day has ended
         sending.send_due_evaluations()
         return cohort
 
