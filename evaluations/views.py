@@ -18,7 +18,7 @@ def answer(request, token):
     reason = answering.refusal(invitation) if evaluation else None
     if evaluation is None or reason:
         return render(request, "evaluations/closed.html", {**context, "reason": reason}, status=410 if reason else 404)
-    form = AnswerForm(request.POST or None, evaluation=evaluation)
+    form = AnswerForm(request.POST if request.method == "POST" else None, evaluation=evaluation)
     if request.method == "POST" and form.is_valid():
         try:
             answering.submit_answers(invitation=invitation, form=evaluation, values=form.values())
