@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 BAR = "#1f5f4a"  # 7.6:1 on white
 TEXT = "#212529"
 TRACK = "#e9ecef"
-ROW_HEIGHT = 28
-LABEL_WIDTH = 180
-BAR_WIDTH = 300
-VALUE_WIDTH = 80
-WIDTH = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
+# Each row is its label above its bar, the value beside the bar: drawn narrow, so that on a phone the chart is
+# shown at about its own size and its text stays readable.
+ROW_HEIGHT = 42
+BAR_HEIGHT = 16
+BAR_WIDTH = 270
+VALUE_WIDTH = 90
+WIDTH = BAR_WIDTH + VALUE_WIDTH
 _ids = count(1)
 
 
@@ -27,8 +29,9 @@ _ids = count(1)
 class Bar:
     label: str
     value_text: str
-    y: int
-    text_y: int
+    label_y: int  # the label's baseline
+    y: int  # the bar's top
+    value_y: int  # the value's baseline, level with the bar
     width: int
 
 
@@ -40,11 +43,9 @@ class Chart:
     bars: list[Bar]
     height: int
     width: int = WIDTH
-    label_width: int = LABEL_WIDTH
-    bar_x: int = LABEL_WIDTH
     bar_width: int = BAR_WIDTH
-    value_x: int = LABEL_WIDTH + BAR_WIDTH + 8
-    bar_height: int = ROW_HEIGHT - 10
+    value_x: int = BAR_WIDTH + 8
+    bar_height: int = BAR_HEIGHT
     colour: str = BAR
     text_colour: str = TEXT
     track_colour: str = TRACK
@@ -61,8 +62,9 @@ def bar_chart(*, title: str, rows: list[tuple[str, float, str]], maximum: float,
         Bar(
             label=label,
             value_text=text,
-            y=i * ROW_HEIGHT + 5,
-            text_y=i * ROW_HEIGHT + 19,
+            label_y=i * ROW_HEIGHT + 14,
+            y=i * ROW_HEIGHT + 20,
+            value_y=i * ROW_HEIGHT + 33,
             width=round(BAR_WIDTH * value / maximum) if maximum else 0,
         )
         for i, (label, value, text) in enumerate(rows)
@@ -73,7 +75,7 @@ def bar_chart(*, title: str, rows: list[tuple[str, float, str]], maximum: float,
         title=title,
         description=description,
         bars=bars,
-        height=max(len(rows), 1) * ROW_HEIGHT + 4,
+        height=max(len(rows), 1) * ROW_HEIGHT + 2,
     )
 
 

@@ -31,7 +31,7 @@ class AnswerForm(forms.Form):
                 label=question.text,
                 choices=choices,
                 coerce=int,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 required=question.required,
                 error_messages=messages,
                 help_text=_("1 = %(low)s, 5 = %(high)s") % {"low": question.low_label, "high": question.high_label},
@@ -40,7 +40,7 @@ class AnswerForm(forms.Form):
             return forms.ChoiceField(
                 label=question.text,
                 choices=[(o, o) for o in question.options],
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 required=question.required,
                 error_messages=messages,
             )

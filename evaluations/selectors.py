@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q
+from django.utils.translation import gettext
 
 from cohorts.models import Cohort, CourseDay, Participant
 from programme.models import Programme
@@ -126,7 +127,7 @@ def run_report(cohort: Cohort, *, with_open_answers: bool = True) -> RunReport:
     sections.append(
         Section(
             key="end",
-            title=str(EvaluationForm.Kind.END.label),
+            title=gettext("End evaluation"),
             day=None,
             invited=invited[(None, Invitation.Kind.END)],
             responses=responses[(None, EvaluationForm.Kind.END)],

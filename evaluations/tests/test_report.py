@@ -80,7 +80,7 @@ def test_the_charts_are_accessible_svg_with_their_figures_in_words(staff_client,
     answer_all(cohort)
     page = staff_client.get(reverse("admin:evaluations_runevaluation_change", args=[cohort.pk])).content.decode()
     assert page.count("<svg") >= 6
-    assert '<svg xmlns="http://www.w3.org/2000/svg" class="evaluation-chart" role="img" aria-labelledby=' in page
+    assert 'class="evaluation-chart"' in page and 'role="img" aria-labelledby="chart-' in page
     assert "<title id=" in page and "<desc id=" in page
     assert "1 · Zeer matig: 1 (50%); 2: 1 (50%); 3: 0 (0%); 4: 0 (0%); 5 · Uitstekend: 0 (0%)" in page
     assert "<script" not in page.split("<svg", 1)[1].rsplit("</svg>", 1)[0]
