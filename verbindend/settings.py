@@ -380,6 +380,7 @@ RETENTION_MAIL_DAYS = env.int("RETENTION_MAIL_DAYS", default=90)
 PERSONAL_DATA_HANDLERS = [
     "cohorts.personal_data.CohortsHandler",
     "registry.personal_data.RegistryHandler",
+    "evaluations.personal_data.EvaluationsHandler",
     "mail.personal_data.MailHandler",
     "privacy.personal_data.PrivacyHandler",
     "audit.personal_data.AuditHandler",
