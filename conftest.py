@@ -258,6 +258,8 @@ def _reseed():
         ("billing.migrations.0005_billing_for_the_office", "grant"),
         ("billing.migrations.0007_offers_for_trainer_and_office", "grant"),
         ("billing.migrations.0010_payments_for_the_office", "grant"),
+        ("evaluations.migrations.0002_seed_forms", "seed"),
+        ("evaluations.migrations.0003_evaluations_for_staff", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.

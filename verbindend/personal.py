@@ -22,7 +22,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 ROBOTS = "noindex, nofollow"
 # The paths whose next segment is a personal link (cohorts/urls.py, registry/urls.py), for responses that
 # never reached a view, such as a 404 for a mistyped path under one; verbindend/logs.py redacts the same.
-PERSONAL_PREFIXES = ("bestuur", "inschrijven", "deelnemer", "agenda")
+PERSONAL_PREFIXES = ("bestuur", "inschrijven", "deelnemer", "agenda", "evaluatie")
 PERSONAL_PATH = re.compile(rf"^/(?:{'|'.join(PERSONAL_PREFIXES)})/")
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cohorts",
     "registry",
     "billing",
+    "evaluations",
     "public_pages",
 ]
 
@@ -361,6 +362,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "send-evaluations": {
+        "task": "evaluations.tasks.send_evaluations",
+        "schedule": 900.0,
+        "options": {"expires": 840},
+    },
     "apply-retention": {"task": "cohorts.tasks.apply_retention", "schedule": 86400.0, "options": {"expires": 82800}},
     "send-payment-reminders": {
         "task": "billing.tasks.send_payment_reminders",
@@ -380,6 +386,7 @@ PERSONAL_DATA_HANDLERS = [
     "cohorts.personal_data.CohortsHandler",
     "registry.personal_data.RegistryHandler",
     "billing.personal_data.BillingHandler",
+    "evaluations.personal_data.EvaluationsHandler",
     "mail.personal_data.MailHandler",
     "privacy.personal_data.PrivacyHandler",
     "audit.personal_data.AuditHandler",
@@ -388,6 +395,13 @@ PERSONAL_DATA_HANDLERS = [
 OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)
 # Weeks before day 1 at which a course run below its minimum raises the alarm.
 GO_NO_GO_WEEKS = env.int("GO_NO_GO_WEEKS", default=6)
+# Evaluations: days after the form went out that those who have not answered are reminded; days a link stays
+# open; how many must have answered before a board sees its run's results (fewer could be recognised); how many
+# days back the beat task still sends a day's form (so that switching it on does not mail old runs).
+EVALUATION_REMINDER_DAYS = env.int("EVALUATION_REMINDER_DAYS", default=3)
+EVALUATION_LINK_DAYS = env.int("EVALUATION_LINK_DAYS", default=21)
+EVALUATION_MIN_RESPONSES = env.int("EVALUATION_MIN_RESPONSES", default=5)
+EVALUATION_SEND_WITHIN_DAYS = env.int("EVALUATION_SEND_WITHIN_DAYS", default=7)
 # Days before a course day that participants get a reminder.
 REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1])
 # Days after an invoice's due date that it may still be paid before its one reminder goes.

@@ -27,5 +27,6 @@ urlpatterns = [
     path("privacy/", privacy_views.statement, name="privacy"),
     path("", include("public_pages.urls")),
     path("", include("registry.urls")),
+    path("", include("evaluations.urls")),
     path("", include("programme.urls")),
 ]

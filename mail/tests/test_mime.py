@@ -33,6 +33,7 @@ from cohorts.tests.factories import (
     scheduled_days,
 )
 from conftest import require_service
+from evaluations.services import sending as evaluations
 from mail.models import OutgoingMail
 from mail.services.delivery import deliver_mails
 from mail.services.queueing import Attachment, queue_email
@@ -164,6 +165,11 @@ def every_kind_of_mail(admin_user) -> None:
     accreditation.save()
     _, people = completed_run({"Anna": [1, 2, 3, 4, 5, 6]})
     registry.issue_certificate(participant=people["Anna"])
+    # The last day's evaluation the evening after it, and its reminder days later.
+    last_day = people["Anna"].cohort.days.order_by("-date").first()
+    evening = datetime.datetime.combine(last_day.date, datetime.time(20), tzinfo=AMSTERDAM)
+    evaluations.send_due_evaluations(now=evening)
+    evaluations.send_due_evaluations(now=evening + datetime.timedelta(days=settings.EVALUATION_REMINDER_DAYS + 1))
     # Its days are over and its presentie not entered in PE-online: the office is reminded.
     presentie.remind_presentie_due()
     # An offer made and accepted, the board's invoice issued, and a reminder when it is not paid in time.
