@@ -24,8 +24,9 @@ from billing.models import Offer
 from billing.services import offers as offer_services
 from cohorts import selectors, tokens
 from cohorts.forms import ParticipantForm
-from cohorts.models import CourseDay, Participant, Registration
+from cohorts.models import Cohort, CourseDay, Participant, Registration
 from cohorts.services import enrolment, registrations
+from evaluations import selectors as evaluation_selectors
 from programme.models import Programme
 from registry import rejections
 from registry import selectors as registry_selectors
@@ -172,6 +173,9 @@ def board_page(request, token):
     for run in page.runs:
         for participant in run.participants:
             participant.register_state = states[participant.pk]
+        # Once the run is under way: its evaluation as the boards may see it (nothing below the threshold).
+        run.evaluated = run.cohort.status in (Cohort.Status.RUNNING, Cohort.Status.COMPLETED)
+        run.evaluation = evaluation_selectors.board_results(run.cohort) if run.evaluated else None
     offers = offer_services.board_page_offers(page.registration_ids)
     runs = page.changeable_runs
     target = forms.target

@@ -161,3 +161,22 @@ def test_the_trend_shows_each_evaluated_run_of_the_programme(staff_client, evalu
     text = page.content.decode()
     assert f"{earlier.code}: 100%; {later.code}: 25%" in text
     assert text.count("<svg") >= 2
+
+
+def test_the_board_page_shows_its_runs_results_only_above_the_threshold(client, evaluated_run, settings):
+    """The board's contact sees the aggregated results of their run on their page once enough answered."""
+    from cohorts.services import links, runs
+
+    settings.EVALUATION_MIN_RESPONSES = 5
+    cohort = evaluated_run(participants=6)
+    runs.start_due_cohorts()  # beat starts the run on its first day
+    path = links.board_page_url(cohort.registrations.first()).removeprefix(settings.SITE_URL)
+    pending = invitations(cohort)
+    for invitation in pending[:4]:
+        answered(invitation)
+    page = client.get(path).content.decode()
+    assert "Hoe de deelnemers de cursus beoordeelden" in page
+    assert "zodra genoeg deelnemers" in page and "<svg" not in page
+    answered(pending[4])
+    page = client.get(path).content.decode()
+    assert "<svg" in page and "zodra genoeg deelnemers" not in page
