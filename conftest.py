@@ -256,6 +256,7 @@ def _reseed():
         ("cohorts.migrations.0013_final_assignment_approval", "grant_trainers"),
         ("cohorts.migrations.0014_run_message", "grant"),
         ("billing.migrations.0005_billing_for_the_office", "grant"),
+        ("materials.migrations.0002_materials_for_the_trainer", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.

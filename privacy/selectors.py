@@ -132,6 +132,11 @@ SPECS = {
                 "certificate_number": Label(gettext_lazy("Certificate number")),
             },
         ),
+        "final_assignment": (
+            gettext_lazy("Final assignment"),
+            "materials.Submission",
+            {"file_name": "filename", "uploaded_at": "uploaded_at", "status": "status", "feedback": "feedback"},
+        ),
         "emails": EMAILS,
         "consents": CONSENTS,
     },

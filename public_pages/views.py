@@ -22,6 +22,7 @@ from cohorts import selectors, tokens
 from cohorts.forms import ParticipantForm
 from cohorts.models import CourseDay, Participant, Registration
 from cohorts.services import enrolment, registrations
+from materials import selectors as materials_selectors
 from programme.models import Programme
 from registry import rejections
 from registry import selectors as registry_selectors
@@ -466,6 +467,7 @@ def participant_page(request, token):
             "locked": locked,
             "rejection": rejections.open_rejection(participant),
             "schedule": page.schedule,
+            "materials": materials_selectors.participant_section(participant),
             "form": form,
             "calendar_url": calendar_url,
             "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],

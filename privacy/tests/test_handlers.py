@@ -28,7 +28,7 @@ def registered(settings):
 
 
 def test_every_app_that_holds_personal_data_has_its_handler():
-    assert [h.app_label for h in handlers()] == ["cohorts", "registry", "mail", "privacy", "audit"]
+    assert [h.app_label for h in handlers()] == ["cohorts", "registry", "materials", "mail", "privacy", "audit"]
     for handler in handlers():
         assert type(handler).__module__ == f"{handler.app_label}.personal_data"
 

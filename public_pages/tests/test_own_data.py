@@ -15,6 +15,8 @@ from cohorts.services.attendance import AttendanceEntry
 from cohorts.tests.factories import CourseDayFactory, RawParticipantFactory, RawRegistrationFactory, participant_data
 from conftest import FIXED_NOW
 from mail.services.queueing import queue_email
+from materials.services.assignments import submit_final_assignment
+from materials.tests import factories as material_files
 from privacy.models import Consent
 from privacy.selectors import SPECS
 from privacy.services import record_consent
@@ -83,6 +85,7 @@ PARTICIPANT_KEYS = {
     "attendance": ["day", "date", "attendance", "note", "notified_absence"],
     "certificates": ["number", "kind", "status", "issued"],
     "register_exports": ["exported", "kind", "register_number", "completed", "certificate_number"],
+    "final_assignment": ["file_name", "uploaded_at", "status", "feedback"],
     "emails": ["subject", "queued", "sent", "status"],
     "consents": ["purpose", "statement_version", "form", "given"],
 }  # fmt: skip
@@ -119,8 +122,12 @@ def labels_of(html: str, tag: str) -> list[str]:
 
 
 @pytest.fixture
-def full_participant(django_capture_on_commit_callbacks):
-    """A participant with something in every section: attendance taken, an absence notified, a certificate."""
+def full_participant(django_capture_on_commit_callbacks, settings, tmp_path):
+    """
+    A participant with something in every section: attendance taken, an absence notified, a certificate, their
+    final assignment uploaded.
+    """
+    settings.PRIVATE_FILES_ROOT = tmp_path
     registration = RawRegistrationFactory()
     cohort = registration.cohort
     with django_capture_on_commit_callbacks(execute=True):
@@ -139,6 +146,9 @@ def full_participant(django_capture_on_commit_callbacks):
         issued_at=timezone.make_aware(datetime.datetime(2026, 2, 9, 14, 5)),
     )
     exports.export(cohort=cohort, kind="csv")
+    cohort.programme.final_assignment_required = True
+    cohort.programme.save(update_fields=["final_assignment_required"])
+    submit_final_assignment(participant=participant, upload=material_files.upload("eindopdracht.pdf"))
     return participant
 
 
@@ -174,7 +184,7 @@ def test_the_dutch_page_reads_as_a_page_for_a_person(client, full_participant):
     text = text_of(html)
     assert labels_of(html, "h2") == [
         "Persoonsgegevens", "Uw inschrijving", "Aanwezigheid", "Certificaten",
-        "Meldingen aan het Schoolleidersregister", "E-mails die we u stuurden", "Uw toestemming",
+        "Meldingen aan het Schoolleidersregister", "Eindopdracht", "E-mails die we u stuurden", "Uw toestemming",
     ]  # fmt: skip
     labels = labels_of(html, "dt")
     assert {"Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Registernummer", "Taal", "Uitvoering"} <= set(
@@ -200,7 +210,7 @@ def test_the_english_page_is_in_english(client, full_participant, settings):
     text = text_of(html)
     assert labels_of(html, "h2") == [
         "Personal details", "Your enrolment", "Attendance", "Certificates", "Reports to the Schoolleidersregister",
-        "E-mails we sent you", "Your consent",
+        "Final assignment", "E-mails we sent you", "Your consent",
     ]  # fmt: skip
     assert {"First name", "Last name", "E-mail address", "Register number", "Language"} <= set(labels_of(html, "dt"))
     assert "Yes" in labels_of(html, "dd") and "No" in labels_of(html, "dd")
@@ -228,7 +238,8 @@ def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
     client, full_participant, django_assert_num_queries
 ):
     url = own_data_path(full_participant)
-    with django_assert_num_queries(9):
+    # (One of them: the final assignment, which materials holds.)
+    with django_assert_num_queries(10):
         assert client.get(url).status_code == 200
     cohort = full_participant.cohort
     for number in (3, 4, 5):
@@ -240,7 +251,7 @@ def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
         enrolment.notify_absence(participant=full_participant, day=day)
     for n in range(3):
         queue_email(to=full_participant.email, template="mail/test", context={}, key=f"own-data-{n}")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         page = client.get(url)
     assert page.status_code == 200
     values = labels_of(page.content.decode(), "dd")

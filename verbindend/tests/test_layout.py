@@ -17,16 +17,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = {"programme", "cohorts", "registry", "billing", "privacy", "audit"}
+DOMAIN = {"programme", "cohorts", "registry", "billing", "materials", "privacy", "audit"}
 APPS = DOMAIN | {"mail", "public_pages", "verbindend"}
 
 # Each app, and the apps it must never import.
 FORBIDDEN = {
     "programme": APPS - {"programme"},
     "mail": DOMAIN | {"public_pages"},
-    "cohorts": {"registry", "billing", "public_pages"},
-    "registry": {"billing", "public_pages"},
-    "billing": {"registry", "public_pages"},
+    "cohorts": {"registry", "billing", "materials", "public_pages"},
+    "registry": {"billing", "materials", "public_pages"},
+    "billing": {"registry", "materials", "public_pages"},
+    "materials": {"registry", "billing", "public_pages"},
     "privacy": {"public_pages"},
     "audit": {"public_pages"},
 }
