@@ -66,3 +66,18 @@ def test_the_office_reads_but_does_not_review(office):
     review = reverse("admin:materials_submission_review", args=[submission.pk])
     assert office.post(review, {"decision": "approve"}).status_code == 403
     assert Submission.objects.get().status == Submission.Status.SUBMITTED
+
+
+def test_the_trainers_start_page_lists_the_runs_with_assignments_to_review(trainer):
+    anna, bram = run_with_participants(count=2, first=TODAY - datetime.timedelta(days=1))
+    submitted(anna)
+    submitted(bram)
+    page = trainer.get(reverse("admin:index")).content.decode()
+    assert "2 eindopdrachten wachten op beoordeling" in page and anna.cohort.code in page
+    assert "De eindopdrachten beoordelen" in page
+
+
+def test_the_offices_start_page_does_not(office):
+    (anna,) = run_with_participants(first=TODAY - datetime.timedelta(days=1))
+    submitted(anna)
+    assert "eindopdracht" not in office.get(reverse("admin:index")).content.decode().split("<h2")[1]
