@@ -57,11 +57,14 @@ class MaterialsHandler(PersonalDataHandler):
         ids = _participant_ids(subjects)
         if not ids:
             return
-        rows = Submission.objects.filter(participant_id__in=ids)
-        names = list(rows.exclude(file="").values_list("file", flat=True))
-        rows.update(file="", filename="", feedback="", size=0, erased_at=now)
-        if names:
-            _delete_files(names)
+        # One query when none of them uploaded anything; two, and the files, when they did.
+        rows = list(Submission.objects.filter(participant_id__in=ids).values_list("pk", "file"))
+        if not rows:
+            return
+        Submission.objects.filter(pk__in=[pk for pk, _name in rows]).update(
+            file="", filename="", feedback="", size=0, erased_at=now
+        )
+        _delete_files([name for _pk, name in rows if name])
 
     def expire(self, now: datetime.datetime, *, dry_run: bool) -> dict[str, int]:
         # The participants past their period were erased first (cohorts' `due`): their rows go now.
