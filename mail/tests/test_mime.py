@@ -26,6 +26,8 @@ from conftest import require_service
 from mail.models import OutgoingMail
 from mail.services.delivery import deliver_mails
 from mail.services.queueing import Attachment, queue_email
+from materials.services.assignments import approve_submission, return_final_assignment, submit_final_assignment
+from materials.tests import factories as material_files
 from registry import presentie
 from registry import services as registry
 from registry.models import Accreditation
@@ -147,6 +149,14 @@ def every_kind_of_mail(admin_user) -> None:
     accreditation.save()
     _, people = completed_run({"Anna": [1, 2, 3, 4, 5, 6]})
     registry.issue_certificate(participant=people["Anna"])
+    # Where the programme asks for a final assignment: one returned with feedback, the next version approved.
+    programme = people["Anna"].cohort.programme
+    programme.final_assignment_required = True
+    programme.save(update_fields=["final_assignment_required"])
+    first = submit_final_assignment(participant=people["Anna"], upload=material_files.upload())
+    return_final_assignment(submission=first, feedback="Werk de casus verder uit.", by=admin_user)
+    second = submit_final_assignment(participant=people["Anna"], upload=material_files.upload("versie-2.pdf"))
+    approve_submission(submission=second, by=admin_user)
     # Its days are over and its presentie not entered in PE-online: the office is reminded.
     presentie.remind_presentie_due()
     queue_email(to="test@example.nl", template="mail/test", context={}, key="mime-test")
@@ -156,6 +166,7 @@ def every_kind_of_mail(admin_user) -> None:
 def messages(admin_user, settings, tmp_path):
     """Each template's first message, as bytes the backend received, parsed with policy.default."""
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
     every_kind_of_mail(admin_user)
     django_mail.outbox.clear()
     rows = {row.message_id: row.template for row in OutgoingMail.objects.all()}
