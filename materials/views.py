@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from . import selectors
 from .access import participant_from_token
@@ -37,9 +37,18 @@ def assignment_download(request, token):
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assignment_upload(request, token):
+    """
+    Take the participant's upload and go back to their page with what became of it.
+
+    A GET leads to the page: the link back from a refused form (an expired
+    CSRF token, see `public_pages.views.csrf_failure`) points here.
+    """
     participant = participant_from_token(token)
+    page = reverse("public:participant", kwargs={"token": token}) + "#assignment-title"
+    if request.method == "GET":
+        return redirect(page)
     form = AssignmentUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose the file of your final assignment."))
@@ -50,4 +59,4 @@ def assignment_upload(request, token):
             messages.error(request, str(error))
         else:
             messages.success(request, _("Your final assignment has been received. The trainer will review it."))
-    return redirect(reverse("public:participant", kwargs={"token": token}) + "#assignment-title")
+    return redirect(page)

@@ -141,3 +141,10 @@ def test_no_upload_where_the_programme_asks_for_none():
     (anna,) = run_with_participants(first=TODAY, assignment=False)
     with pytest.raises(MaterialsError):
         submitted(anna)
+
+
+def test_the_upload_address_opened_leads_to_the_page_and_a_forged_one_to_nothing(client):
+    (anna,) = run_with_participants(first=TODAY)
+    response = client.get(upload_path(anna))
+    assert response.status_code == 302 and response["Location"].endswith("/#assignment-title")
+    assert client.get(upload_path(anna).replace("/deelnemer/", "/deelnemer/x")).status_code == 404
