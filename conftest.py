@@ -329,5 +329,7 @@ def run_in_project(code: str, env: dict, timeout: float = 60) -> str:
 
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path_factory):
-    # Certificates are written to MEDIA_ROOT; never into the project.
+    # Certificates are written to MEDIA_ROOT, materials and final assignments to PRIVATE_FILES_ROOT; never into
+    # the project.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.PRIVATE_FILES_ROOT = tmp_path_factory.mktemp("private")
