@@ -260,6 +260,7 @@ def _reseed():
         ("billing.migrations.0010_payments_for_the_office", "grant"),
         ("evaluations.migrations.0002_seed_forms", "seed"),
         ("evaluations.migrations.0003_evaluations_for_staff", "grant"),
+        ("materials.migrations.0002_materials_for_the_trainer", "grant"),
     ):
         # The staff-group migrations mark each app's models module while they create permissions; put the real
         # ones back afterwards.
@@ -332,5 +333,7 @@ def run_in_project(code: str, env: dict, timeout: float = 60) -> str:
 
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path_factory):
-    # Certificates are written to MEDIA_ROOT; never into the project.
+    # Certificates are written to MEDIA_ROOT, materials and final assignments to PRIVATE_FILES_ROOT; never into
+    # the project.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.PRIVATE_FILES_ROOT = tmp_path_factory.mktemp("private")

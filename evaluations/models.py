@@ -213,10 +213,10 @@ class Invitation(models.Model):
     )
     kind = models.CharField(max_length=3, choices=Kind.choices)
     key = models.CharField(max_length=64, unique=True, default=new_invitation_key, editable=False)
-    sent_on = models.DateField()
+    sent_on = models.DateField(_("sent on"))
     expires_on = models.DateField()
     reminded = models.BooleanField(default=False)
-    answered = models.BooleanField(default=False)
+    answered = models.BooleanField(_("answered"), default=False)
 
     class Meta:
         constraints = [

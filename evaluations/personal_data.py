@@ -36,7 +36,6 @@ class EvaluationsHandler(PersonalDataHandler):
                     "day": i.course_day.programme_day.number if i.course_day else None,
                     "sent_on": i.sent_on.isoformat(),
                     "answered": i.answered,
-                    "note": "The answers are stored without the person and cannot be told apart.",
                 }
                 for i in invitations
             ]

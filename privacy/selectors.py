@@ -132,6 +132,22 @@ SPECS = {
                 "certificate_number": Label(gettext_lazy("Certificate number")),
             },
         ),
+        "final_assignment": (
+            gettext_lazy("Final assignment"),
+            "materials.Submission",
+            {"file_name": "filename", "uploaded_at": "uploaded_at", "status": "status", "feedback": "feedback"},
+        ),
+        # Whether they were asked and answered; the answers themselves are kept without the person (evaluations).
+        "evaluations": (
+            gettext_lazy("Evaluations you were asked for (your answers are kept without your name)"),
+            "evaluations.Invitation",
+            {
+                "form": Label(gettext_lazy("Form")),
+                "day": Label(gettext_lazy("Day")),
+                "sent_on": "sent_on",
+                "answered": "answered",
+            },
+        ),
         "emails": EMAILS,
         "consents": CONSENTS,
     },

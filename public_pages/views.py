@@ -27,6 +27,7 @@ from cohorts.forms import ParticipantForm
 from cohorts.models import Cohort, CourseDay, Participant, Registration
 from cohorts.services import enrolment, registrations
 from evaluations import selectors as evaluation_selectors
+from materials import selectors as materials_selectors
 from programme.models import Programme
 from registry import rejections
 from registry import selectors as registry_selectors
@@ -535,6 +536,7 @@ def participant_page(request, token):
             "locked": locked,
             "rejection": rejections.open_rejection(participant),
             "schedule": page.schedule,
+            "materials": materials_selectors.participant_section(participant),
             "form": form,
             "calendar_url": calendar_url,
             "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "registry",
     "billing",
     "evaluations",
+    "materials",
     "public_pages",
 ]
 
@@ -184,6 +185,12 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Course materials and final assignments: private files, outside the static
+# files and MEDIA_ROOT, never served by WhiteNoise or a public URL; only the
+# participant's personal link and the admin hand them out.
+PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=BASE_DIR / "private")
+MATERIAL_MAX_BYTES = env.int("MATERIAL_MAX_BYTES", default=20 * 1024 * 1024)
+ASSIGNMENT_MAX_BYTES = env.int("ASSIGNMENT_MAX_BYTES", default=20 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -385,6 +392,7 @@ RETENTION_MAIL_DAYS = env.int("RETENTION_MAIL_DAYS", default=90)
 PERSONAL_DATA_HANDLERS = [
     "cohorts.personal_data.CohortsHandler",
     "registry.personal_data.RegistryHandler",
+    "materials.personal_data.MaterialsHandler",
     "billing.personal_data.BillingHandler",
     "evaluations.personal_data.EvaluationsHandler",
     "mail.personal_data.MailHandler",

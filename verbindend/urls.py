@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("privacy/", privacy_views.statement, name="privacy"),
     path("", include("public_pages.urls")),
+    path("", include("materials.urls")),
     path("", include("registry.urls")),
     path("", include("evaluations.urls")),
     path("", include("programme.urls")),

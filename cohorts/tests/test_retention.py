@@ -62,7 +62,13 @@ def test_past_the_period_no_table_holds_the_story_s_people_but_the_kept_certific
     past = within + datetime.timedelta(days=2)
     with time_machine.travel(past, tick=False):
         report = privacy.apply_retention()
-    assert report == {"participants": 12, "contacts": 1, "unplaced_registrations": 0, "emails": 0}
+    assert report == {
+        "participants": 12,
+        "contacts": 1,
+        "unplaced_registrations": 0,
+        "emails": 0,
+        "final_assignments": 0,
+    }
     assert [row for row in rows_holding(*erased_values()) if not row.startswith(KEPT)] == []
     page = client.get(reverse("public:verify", args=[story.certificate.verification_code])).content.decode()
     assert "Geldig." in page
@@ -96,13 +102,25 @@ def test_retention_over_time():
     with time_machine.travel(datetime.datetime(2026, 6, 1, 12, tzinfo=AMSTERDAM), tick=False):
         recent = completed_run(datetime.date(2026, 5, 20))
         report = privacy.apply_retention()
-        assert report == {"participants": 0, "contacts": 0, "unplaced_registrations": 0, "emails": 1}
+        assert report == {
+            "participants": 0,
+            "contacts": 0,
+            "unplaced_registrations": 0,
+            "emails": 1,
+            "final_assignments": 0,
+        }
         stripped = OutgoingMail.objects.get(key="old-mail")
         assert (stripped.to, stripped.body_text, stripped.subject) == ([], "", "[gewist]")
         assert stripped.erased_at is not None and not stripped.attachments.exists()
     with time_machine.travel(datetime.datetime(2027, 2, 1, 12, tzinfo=AMSTERDAM), tick=False):
         report = privacy.apply_retention()
-        assert report == {"participants": 1, "contacts": 1, "unplaced_registrations": 1, "emails": 0}
+        assert report == {
+            "participants": 1,
+            "contacts": 1,
+            "unplaced_registrations": 1,
+            "emails": 0,
+            "final_assignments": 0,
+        }
         old.refresh_from_db()
         recent.refresh_from_db()
         assert (old.first_name, old.last_name, old.email) == ("Gewist", "", f"gewist-{old.pk}@verbindend.invalid")
@@ -118,6 +136,7 @@ def test_retention_over_time():
             "contacts": 0,
             "unplaced_registrations": 0,
             "emails": 0,
+            "final_assignments": 0,
         }
 
 
@@ -146,6 +165,7 @@ def test_retention_takes_as_many_queries_for_thirty_people_as_for_ten():
         _retention_queries(1)
         ten = _retention_queries(10)
         thirty = _retention_queries(30)
-    # Of them one the evaluations handler's DELETE of their invitations, and two the billing handler's.
-    assert (ten, thirty) == (33, 33)
+    # One of them the evaluations handler's DELETE of their invitations, two the billing handler's, and three
+    # materials': the final assignments counted (dry run and run) and the batch's uploads looked up.
+    assert (ten, thirty) == (36, 36)
     assert Participant.objects.filter(erased_at__isnull=False).count() == 41

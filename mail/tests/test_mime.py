@@ -37,6 +37,8 @@ from evaluations.services import sending as evaluations
 from mail.models import OutgoingMail
 from mail.services.delivery import deliver_mails
 from mail.services.queueing import Attachment, queue_email
+from materials.services.assignments import approve_submission, return_final_assignment, submit_final_assignment
+from materials.tests import factories as material_files
 from registry import presentie
 from registry import services as registry
 from registry.models import Accreditation
@@ -170,6 +172,14 @@ def every_kind_of_mail(admin_user) -> None:
     evening = datetime.datetime.combine(last_day.date, datetime.time(20), tzinfo=AMSTERDAM)
     evaluations.send_due_evaluations(now=evening)
     evaluations.send_due_evaluations(now=evening + datetime.timedelta(days=settings.EVALUATION_REMINDER_DAYS + 1))
+    # Where the programme asks for a final assignment: one returned with feedback, the next version approved.
+    programme = people["Anna"].cohort.programme
+    programme.final_assignment_required = True
+    programme.save(update_fields=["final_assignment_required"])
+    first = submit_final_assignment(participant=people["Anna"], upload=material_files.upload())
+    return_final_assignment(submission=first, feedback="Werk de casus verder uit.", by=admin_user)
+    second = submit_final_assignment(participant=people["Anna"], upload=material_files.upload("versie-2.pdf"))
+    approve_submission(submission=second, by=admin_user)
     # Its days are over and its presentie not entered in PE-online: the office is reminded.
     presentie.remind_presentie_due()
     # An offer made and accepted, the board's invoice issued, and a reminder when it is not paid in time.
@@ -187,6 +197,7 @@ def every_kind_of_mail(admin_user) -> None:
 def messages(admin_user, settings, tmp_path):
     """Each template's first message, as bytes the backend received, parsed with policy.default."""
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
     every_kind_of_mail(admin_user)
     django_mail.outbox.clear()
     rows = {row.message_id: row.template for row in OutgoingMail.objects.all()}

@@ -31,6 +31,7 @@ def test_every_app_that_holds_personal_data_has_its_handler():
     assert [h.app_label for h in handlers()] == [
         "cohorts",
         "registry",
+        "materials",
         "billing",
         "evaluations",
         "mail",

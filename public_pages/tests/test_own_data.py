@@ -16,7 +16,10 @@ from cohorts.services import enrolment, links
 from cohorts.services.attendance import AttendanceEntry
 from cohorts.tests.factories import CourseDayFactory, RawParticipantFactory, RawRegistrationFactory, participant_data
 from conftest import FIXED_NOW
+from evaluations.models import Invitation
 from mail.services.queueing import queue_email
+from materials.services.assignments import submit_final_assignment
+from materials.tests import factories as material_files
 from privacy.models import Consent
 from privacy.selectors import SPECS
 from privacy.services import record_consent
@@ -85,6 +88,8 @@ PARTICIPANT_KEYS = {
     "attendance": ["day", "date", "attendance", "note", "notified_absence"],
     "certificates": ["number", "kind", "status", "issued"],
     "register_exports": ["exported", "kind", "register_number", "completed", "certificate_number"],
+    "final_assignment": ["file_name", "uploaded_at", "status", "feedback"],
+    "evaluations": ["form", "day", "sent_on", "answered"],
     "emails": ["subject", "queued", "sent", "status"],
     "consents": ["purpose", "statement_version", "form", "given"],
 }  # fmt: skip
@@ -125,8 +130,12 @@ def labels_of(html: str, tag: str) -> list[str]:
 
 
 @pytest.fixture
-def full_participant(django_capture_on_commit_callbacks):
-    """A participant with something in every section: attendance taken, an absence notified, a certificate."""
+def full_participant(django_capture_on_commit_callbacks, settings, tmp_path):
+    """
+    A participant with something in every section: attendance taken, an absence notified, a certificate, their
+    final assignment uploaded, the first day's evaluation answered.
+    """
+    settings.PRIVATE_FILES_ROOT = tmp_path
     registration = RawRegistrationFactory()
     cohort = registration.cohort
     with django_capture_on_commit_callbacks(execute=True):
@@ -145,6 +154,18 @@ def full_participant(django_capture_on_commit_callbacks):
         issued_at=timezone.make_aware(datetime.datetime(2026, 2, 9, 14, 5)),
     )
     exports.export(cohort=cohort, kind="csv")
+    cohort.programme.final_assignment_required = True
+    cohort.programme.save(update_fields=["final_assignment_required"])
+    submit_final_assignment(participant=participant, upload=material_files.upload("eindopdracht.pdf"))
+    Invitation.objects.create(
+        participant=participant,
+        cohort=cohort,
+        course_day=first,
+        kind=Invitation.Kind.DAY,
+        sent_on=PAST,
+        expires_on=PAST + datetime.timedelta(days=21),
+        answered=True,
+    )
     return participant
 
 
@@ -183,7 +204,9 @@ def test_the_dutch_page_reads_as_a_page_for_a_person(client, full_participant):
     text = text_of(html)
     assert labels_of(html, "h2") == [
         "Persoonsgegevens", "Uw inschrijving", "Aanwezigheid", "Certificaten",
-        "Meldingen aan het Schoolleidersregister", "E-mails die we u stuurden", "Uw toestemming",
+        "Meldingen aan het Schoolleidersregister", "Eindopdracht",
+        "Evaluaties die u gevraagd zijn (uw antwoorden worden bewaard zonder uw naam)", "E-mails die we u stuurden",
+        "Uw toestemming",
     ]  # fmt: skip
     labels = labels_of(html, "dt")
     assert {"Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Registernummer", "Taal", "Uitvoering"} <= set(
@@ -209,6 +232,7 @@ def test_the_english_page_is_in_english(client, full_participant, settings):
     text = text_of(html)
     assert labels_of(html, "h2") == [
         "Personal details", "Your enrolment", "Attendance", "Certificates", "Reports to the Schoolleidersregister",
+        "Final assignment", "Evaluations you were asked for (your answers are kept without your name)",
         "E-mails we sent you", "Your consent",
     ]  # fmt: skip
     assert {"First name", "Last name", "E-mail address", "Register number", "Language"} <= set(labels_of(html, "dt"))
@@ -237,7 +261,8 @@ def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
     client, full_participant, django_assert_num_queries
 ):
     url = own_data_path(full_participant)
-    with django_assert_num_queries(9):
+    # (One of them: the final assignment, which materials holds.)
+    with django_assert_num_queries(11):
         assert client.get(url).status_code == 200
     cohort = full_participant.cohort
     for number in (3, 4, 5):
@@ -249,7 +274,7 @@ def test_the_page_takes_as_many_queries_with_more_days_e_mails_and_consents(
         enrolment.notify_absence(participant=full_participant, day=day)
     for n in range(3):
         queue_email(to=full_participant.email, template="mail/test", context={}, key=f"own-data-{n}")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         page = client.get(url)
     assert page.status_code == 200
     values = labels_of(page.content.decode(), "dd")

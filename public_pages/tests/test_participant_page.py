@@ -228,8 +228,10 @@ def test_the_page_runs_the_same_queries_however_many_days(client, django_assert_
     participant = participant_with_days(days)
     # The participant with run, programme, board and whether a valid
     # certificate locks the details (none here: no query for them); the
-    # register rules; the days with their programme days and attendance.
-    with django_assert_num_queries(3):
+    # register rules; the days with their programme days and attendance;
+    # the programme's materials with their days' dates in this run (a
+    # programme without a final assignment reads no upload).
+    with django_assert_num_queries(4):
         page = client.get(page_path(participant)).content.decode()
     assert page.count('class="schedule-day"') == days
     assert "aanwezig" in page and f"Ik kan niet komen op dag {days}" in page

@@ -17,17 +17,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = {"programme", "cohorts", "registry", "billing", "evaluations", "privacy", "audit"}
+DOMAIN = {"programme", "cohorts", "registry", "billing", "evaluations", "materials", "privacy", "audit"}
 APPS = DOMAIN | {"mail", "public_pages", "verbindend"}
 
 # Each app, and the apps it must never import.
 FORBIDDEN = {
     "programme": APPS - {"programme"},
     "mail": DOMAIN | {"public_pages"},
-    "cohorts": {"registry", "billing", "evaluations", "public_pages"},
-    "registry": {"billing", "evaluations", "public_pages"},
-    "billing": {"registry", "evaluations", "public_pages"},
+    "cohorts": {"registry", "billing", "evaluations", "materials", "public_pages"},
+    "registry": {"billing", "evaluations", "materials", "public_pages"},
+    "billing": {"registry", "evaluations", "materials", "public_pages"},
     "evaluations": APPS - {"evaluations", "programme", "cohorts", "mail", "audit", "verbindend"},
+    "materials": {"registry", "billing", "evaluations", "public_pages"},
     "privacy": {"public_pages"},
     "audit": {"public_pages"},
 }

@@ -18,7 +18,7 @@ DEMO_OFFICE_USERNAME = "demo-kantoor"
 # Each app with demo data has a `demo` module, loaded in this order (that of their dependencies):
 # `load(trainer=...)` makes its data once and says whether it made any, `report(stdout)` prints what
 # there is, and `links()` names the pages to open first.
-DEMO_APPS = ["cohorts", "registry", "billing", "evaluations", "mail"]
+DEMO_APPS = ["cohorts", "registry", "billing", "evaluations", "mail", "materials"]
 
 
 class Command(BaseCommand):

@@ -84,6 +84,7 @@ def running_stack(django_db_setup, django_db_blocker, tmp_path_factory):
         "CSRF_COOKIE_SECURE": "false",
         "STATIC_ROOT": str(folder / "static"),
         "MEDIA_ROOT": str(folder / "media"),
+        "PRIVATE_FILES_ROOT": str(folder / "private"),
         "CELERY_BROKER_URL": shared_redis_url(7),
         "REDIS_URL": shared_redis_url(6),
         "LOG_LEVEL": "INFO",
