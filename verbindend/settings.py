@@ -410,6 +410,8 @@ EVALUATION_REMINDER_DAYS = env.int("EVALUATION_REMINDER_DAYS", default=3)
 EVALUATION_LINK_DAYS = env.int("EVALUATION_LINK_DAYS", default=21)
 EVALUATION_MIN_RESPONSES = env.int("EVALUATION_MIN_RESPONSES", default=5)
 EVALUATION_SEND_WITHIN_DAYS = env.int("EVALUATION_SEND_WITHIN_DAYS", default=7)
+# Below this share of answers, once the reminder has gone, a run's evaluation is a to-do on the start page.
+EVALUATION_LOW_RESPONSE_PERCENT = env.int("EVALUATION_LOW_RESPONSE_PERCENT", default=60)
 # Days before a course day that participants get a reminder.
 REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[7, 1])
 # Days after an invoice's due date that it may still be paid before its one reminder goes.
