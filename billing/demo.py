@@ -1,25 +1,27 @@
 """
 Demo data for billing: the provider and the price filled in with demo values, an offer the confirmed run's board
 accepted with its purchase-order number and one offer still open, the demo runs that are confirmed, running or
-completed invoiced per board (the accepted offer's order on its board's invoice), and one invoice corrected by a
-credit note.
+completed invoiced per board (the accepted offer's order on its board's invoice) three weeks before their first day,
+one invoice corrected by a credit note, the running run's invoice paid, and the completed run's overdue, reminded.
 
 The demo story (cohorts.demo) has one run in every status, so its one run shared by two boards is the planned
 run open for joining: not invoiced before it is confirmed; the report prints how its price will be split.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cohorts import demo as cohorts_demo
 from cohorts.models import Cohort, Participant, Registration
+from cohorts.services import runs
 
 from .models import Invoice, InvoiceLine, Offer, PriceModel, Provider
-from .services import invoicing, offers, pricing
+from .services import invoicing, offers, payments, pricing
 
 # Demo values: the brochure names neither the provider's numbers nor a price.
 DEMO_PROVIDER = {
@@ -62,9 +64,29 @@ def load(*, trainer) -> bool:
     office = get_user_model().objects.filter(groups__name="Kantoor", username__startswith="demo-").first()
     _make_offers(by=trainer)
     for cohort in _demo_runs().filter(status__in=invoicing.INVOICED_STATUSES).order_by("code"):
-        invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office)
+        invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office, today=_invoiced_on(cohort))
     _credit_one_participant(by=office)
+    _pay_and_remind(by=office)
     return True
+
+
+def _invoiced_on(cohort) -> datetime.date:
+    """Three weeks before the run's first day, as the office invoices on confirmation; today for a run still ahead."""
+    first_day = runs.first_day(cohort)
+    today = timezone.localdate()
+    return min(first_day - datetime.timedelta(weeks=3), today) if first_day else today
+
+
+def _pay_and_remind(*, by) -> None:
+    """The running run's board paid its invoice; the completed run's did not, and got its one reminder."""
+    running = Invoice.objects.filter(
+        cohort__in=_demo_runs(), cohort__status=Cohort.Status.RUNNING, kind=Invoice.Kind.INVOICE
+    )
+    for invoice in running:
+        payments.record_payment(
+            invoice=invoice, amount=None, paid_on=invoice.due_date - datetime.timedelta(days=5), recorded_by=by
+        )
+    payments.send_payment_reminders()
 
 
 def _make_offers(*, by) -> None:

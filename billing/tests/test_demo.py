@@ -1,13 +1,16 @@
 """make demo's billing: the demo's invoiceable runs invoiced per board, one credit note, the shared run's split."""
 
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
+from billing import selectors
 from billing.models import Invoice, Offer, Provider
 from cohorts.models import Cohort
+from mail.models import OutgoingMail
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +35,18 @@ def test_the_demo_invoices_its_runs_per_board_and_corrects_one_by_a_credit_note(
     amounts = [Decimal(amount) for amount in re.findall(r"EUR (\d+\.\d\d)", split[2])]
     assert len(amounts) == 2 and sum(amounts) == Decimal("24000.00")
 
+    # The running run's board paid; the completed run's invoice is overdue, and its board got the one reminder.
+    running, completed = (invoices.get(cohort__status=status) for status in ("running", "completed"))
+    assert running not in selectors.open_invoices()
+    assert completed in selectors.overdue_invoices(due_before=date.today())
+    [reminder] = OutgoingMail.objects.filter(template="billing/mail/payment_reminder")
+    assert completed.number in reminder.subject + reminder.body_text
+
     with django_capture_on_commit_callbacks(execute=True):
         call_command("demo")
     assert Invoice.objects.count() == 4
     assert Offer.objects.count() == 2
+    assert OutgoingMail.objects.filter(template="billing/mail/payment_reminder").count() == 1
 
 
 def test_the_demo_has_an_accepted_offer_with_its_po_number_on_its_invoice_and_an_open_offer(
