@@ -83,7 +83,7 @@ def test_the_run_page_runs_the_same_queries_however_many_boards_and_participants
     for _ in range(boards):
         people += enrolled_participants(placed_registration(cohort), 4)
     admin_client.get(change_url(cohort))  # warm caches (content types, session)
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(24):
         response = admin_client.get(change_url(cohort))
     assert response.status_code == 200
     page = response.content.decode()

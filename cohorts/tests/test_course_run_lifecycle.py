@@ -408,6 +408,11 @@ def assert_each_person_received_what_they_expect(rows, people, *, contacts):
             day_changed=1,
             certificate_issued=1,
         )
+        # The evaluation of each day they were present at, the evening after it, and the end form after the last
+        # day; nobody answers, so each is reminded once, EVALUATION_REMINDER_DAYS later: all but the last day's and
+        # the end form's, whose reminders fall after the story ends. The absentee gets none for day 3.
+        present = 6 - (person == people[0])
+        expected[person.email] |= {"evaluations/mail/invitation": present + 1, "evaluations/mail/reminder": present - 1}
     for contact in contacts:
         expected[contact.contact_email] = templates(
             registration_received=1,
