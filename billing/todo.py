@@ -4,11 +4,13 @@ from urllib.parse import urlencode
 
 from django.db.models import Exists, Min, OuterRef
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from cohorts.models import Cohort, Participant, Registration
 from verbindend.todo import ToDo, provider
 
+from . import selectors
 from .models import Invoice
 from .services.invoicing import INVOICED_STATUSES
 
@@ -37,4 +39,27 @@ def runs_to_invoice(request, today) -> list[ToDo]:
             since=run.first_day,
         )
         for run in runs
+    ]
+
+
+@provider
+def overdue_invoices(request, today) -> list[ToDo]:
+    """Invoices open past their due date: one line each, to record the payment or follow it up; one query."""
+    if not request.user.has_perm("billing.record_payment"):
+        return []
+    changelist = reverse("admin:billing_invoice_changelist")
+    return [
+        ToDo(
+            subject=invoice.number,
+            detail=_("%(board)s, due %(date)s, EUR %(open)s open")
+            % {
+                "board": invoice.buyer_name,
+                "date": formats.date_format(invoice.due_date, "j b Y"),
+                "open": invoice.open_amount,
+            },
+            action=_("Record the payment or follow it up"),
+            url=f"{changelist}?{urlencode({'payment': 'overdue', 'q': invoice.number})}",
+            since=invoice.due_date,
+        )
+        for invoice in selectors.overdue_invoices(due_before=today).order_by("due_date", "number")
     ]

@@ -79,8 +79,8 @@ def test_the_start_page_runs_the_same_queries_however_many_runs_and_registration
         )
     # The overview's own (the coming weeks, runs below the minimum), and one query for each kind of to-do
     # (verbindend.todo): attendance, intakes, certificates, the register's steps, failed e-mails, runs to invoice,
-    # final assignments to review, evaluations few answered.
-    with django_assert_num_queries(18):
+    # overdue invoices, final assignments to review, evaluations few answered.
+    with django_assert_num_queries(19):
         response = admin_client.get("/admin/")
     assert response.status_code == 200
     rows = [" | ".join(row) for row in table_rows(response.content.decode())]

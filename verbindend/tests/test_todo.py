@@ -125,3 +125,22 @@ def test_each_line_is_shown_only_to_who_may_do_it(client, django_user_model):
     assert "Niets: alles is bijgewerkt." in client.get(reverse("admin:index")).content.decode()
     client.force_login(member("Trainer"))
     assert [line[0] for line in to_do(client) if line[0] == "Postvak uit"] == []
+
+
+def test_an_overdue_invoice_is_to_do_for_the_office_until_it_is_paid(client, fixed_clock):
+    from billing.services import payments
+
+    filled_in_provider()
+    priced_programme()
+    cohort, _registrations = confirmed_shared_run(14, 9)
+    first, second = invoicing.issue_invoices_for_run(cohort=cohort)
+    office = member("Kantoor")
+    client.force_login(office)
+    assert lines_about(client, first.number) == []
+    fixed_clock.move_to(datetime.datetime.combine(first.due_date + datetime.timedelta(days=1), datetime.time(9)))
+    client.force_login(office)
+    [line] = lines_about(client, first.number)
+    assert line[1].startswith(f"{first.buyer_name}, vervaldatum") and line[2] == "Betaling vastleggen of navragen"
+    assert first.number in client.get(line[3]).content.decode()
+    payments.record_payment(invoice=first, amount=None, paid_on=first.due_date)
+    assert lines_about(client, first.number) == [] and len(lines_about(client, second.number)) == 1
