@@ -118,16 +118,26 @@ def apply_retention(*, now: datetime.datetime | None = None, dry_run: bool = Fal
     now = now or timezone.now()
     dues = [due for handler in handlers() for due in handler.due(now)]
     report = {due.name: due.records.count() for due in dues}
+    expiring = []
     for handler in handlers():
-        report.update(handler.expire(now, dry_run=True))
+        counts = handler.expire(now, dry_run=True)
+        report.update(counts)
+        expiring.append((handler, any(counts.values())))
     if dry_run:
         return report
+    erased_any = False
     for due in dues:
+        if not report[due.name]:
+            continue  # counted as none just now: a later run takes who becomes due meanwhile
         while subjects := due.take(batch):
+            erased_any = True
             with transaction.atomic():
                 for handler in handlers():
                     handler.erase(subjects, now=now)
-    for handler in handlers():
-        handler.expire(now, dry_run=False)
+    for handler, found in expiring:
+        # A handler whose records depend on the erasures just made is asked again; one that found nothing
+        # and depends on none skips its second look, so a run with nothing to do stays a few counts.
+        if found or erased_any:
+            handler.expire(now, dry_run=False)
     logger.info("Retention applied: %s", report)
     return report

@@ -167,5 +167,17 @@ def test_retention_takes_as_many_queries_for_thirty_people_as_for_ten():
         thirty = _retention_queries(30)
     # One of them the evaluations handler's DELETE of their invitations, two the billing handler's, and three
     # materials': the final assignments counted (dry run and run) and the batch's uploads looked up.
-    assert (ten, thirty) == (36, 36)
+    assert (ten, thirty) == (35, 35)
     assert Participant.objects.filter(erased_at__isnull=False).count() == 41
+
+
+def test_a_retention_run_with_nothing_to_do_only_counts():
+    with time_machine.travel(datetime.datetime(2027, 6, 1, 12, tzinfo=AMSTERDAM), tick=False):
+        completed_run(datetime.date(2026, 1, 5))
+        privacy.apply_retention()
+        with CaptureQueriesContext(connection) as queries:
+            report = privacy.apply_retention()
+    assert not any(report.values())
+    # One count per kind of record the handlers report, and nothing written.
+    assert len(queries) == len(report)
+    assert not [q for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
