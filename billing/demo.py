@@ -2,10 +2,10 @@
 Demo data for billing: the provider and the price filled in with demo values, an offer the confirmed run's board
 accepted with its purchase-order number and one offer still open, the demo runs that are confirmed, running or
 completed invoiced per board (the accepted offer's order on its board's invoice) three weeks before their first day,
-one invoice corrected by a credit note, the running run's invoice paid, and the completed run's overdue, reminded.
+one invoice corrected by a credit note, the running run's invoices paid, and the completed run's overdue, reminded.
 
-The demo story (cohorts.demo) has one run in every status, so its one run shared by two boards is the planned
-run open for joining: not invoiced before it is confirmed; the report prints how its price will be split.
+The running run is shared by two boards, so its price is split over two invoices by their participants; the
+planned run open for joining is shared too, not invoiced before it is confirmed: the report prints its split.
 """
 
 import datetime
@@ -78,7 +78,7 @@ def _invoiced_on(cohort) -> datetime.date:
 
 
 def _pay_and_remind(*, by) -> None:
-    """The running run's board paid its invoice; the completed run's did not, and got its one reminder."""
+    """The running run's boards paid their invoices; the completed run's did not, and got its one reminder."""
     running = Invoice.objects.filter(
         cohort__in=_demo_runs(), cohort__status=Cohort.Status.RUNNING, kind=Invoice.Kind.INVOICE
     )

@@ -8,12 +8,13 @@ The story is told relative to today, so that it is current whenever it is loaded
   registry's demo); has a second group, full with a waiting list, confirmed
   to start next month; and asked for a third run, its dates pencilled in
   around an intake that moved.
-* Samenwerkingsverband Passend Onderwijs IJssel (Deventer) had its own run
-  cancelled when too few leaders enrolled, cancelled that registration, and
+* Samenwerkingsverband Passend Onderwijs IJssel (Deventer) has four leaders
+  in Zuid's running run, the run two boards share and are each invoiced for;
+  had its own run cancelled when too few leaders enrolled, cancelled that registration, and
   joined another board's open run with six of the same leaders; a new
   request of theirs has just come in.
 * Stichting Voortgezet Onderwijs Zuid (VO, Eindhoven) is halfway through a
-  run, with attendance taken and absences notified; has a planned run open
+  run with twelve of its leaders, with attendance taken and absences notified; has a planned run open
   for other boards to join; and an intake next week about a third.
 
 Everything goes through the services, as in real use; only what has no
@@ -160,7 +161,15 @@ class _Story:
             weeks_ago=36,
             remarks="Graag op dinsdagen: dan kunnen onze directeuren het best weg.",
         )
-        zuid_1 = self.register("zuid-1", ZUID, expected=16, weeks_ago=28)
+        zuid_1 = self.register("zuid-1", ZUID, expected=12, weeks_ago=28)
+        # A run shared by two boards: four of the samenwerkingsverband's leaders join Zuid's group in Vught.
+        ijssel_0 = self.register(
+            "ijssel-0",
+            IJSSEL,
+            expected=4,
+            weeks_ago=26,
+            remarks="Vier van onze schoolleiders sluiten graag aan bij een groep van een ander bestuur.",
+        )
         ijssel_1 = self.register("ijssel-1", IJSSEL, expected=10, weeks_ago=20)
         rivierenland_2 = self.register(
             "rivierenland-2",
@@ -170,7 +179,13 @@ class _Story:
             remarks="Na de eerste groep willen al onze andere leiders ook. Kan het met dertig?",
         )
         zuid_2 = self.register("zuid-2", ZUID, expected=11, weeks_ago=9)
-        for registration, weeks in [(rivierenland_1, -33), (zuid_1, -25), (ijssel_1, -17), (rivierenland_2, -15)]:
+        for registration, weeks in [
+            (rivierenland_1, -33),
+            (zuid_1, -25),
+            (ijssel_1, -17),
+            (rivierenland_2, -15),
+            (ijssel_0, -24),
+        ]:
             self.intake(registration, weeks=weeks, held=True)
         self.intake(zuid_2, weeks=-7, held=True, mode=IntakeAppointment.Mode.ON_SITE)
 
@@ -182,11 +197,11 @@ class _Story:
             people=14,
         )
         running = self.run(
-            [zuid_1],
+            [zuid_1, ijssel_0],
             venue="Landgoed Huize Bergen",
             place="Vught",
             dates=self.halfway_dates(weekday=THURSDAY),
-            people=16,
+            people=[12, 4],
             start=datetime.time(9),
             end=datetime.time(16),
             other_venue={5: "Kasteel Maurick"},
@@ -383,7 +398,10 @@ class _Story:
         other_venue=None,
         open_for_joining=False,
     ) -> Cohort:
-        """Form a course run for these registrations, enrol the leaders the first board enters, and schedule it."""
+        """
+        Form a course run for these registrations, enrol the leaders each board enters (`people` a number for the
+        first board, or one number per board), and schedule it.
+        """
         cohort = runs.create_cohort(
             programme=self.programme,
             year=dates[0].year,
@@ -397,7 +415,9 @@ class _Story:
         for registration in registrations:
             registration.refresh_from_db()
         # Leaders are entered before the first day: afterwards the run is closed to changes.
-        enrolment.enroll_participants(registration=registrations[0], rows=self.people(registrations[0].board, people))
+        counts = people if isinstance(people, list) else [people]
+        for registration, count in zip(registrations, counts, strict=False):
+            enrolment.enroll_participants(registration=registration, rows=self.people(registration.board, count))
         days = [
             scheduling.PlannedDay(
                 programme_day=programme_day,
