@@ -30,6 +30,12 @@ class AuditEvent(models.Model):
         STAFF_LOGIN_FAILED = "staff_login_failed", _("failed staff login")
         FINAL_ASSIGNMENT_APPROVAL = "final_assignment_approval", _("final assignment approval changed")
         RUN_MESSAGE_SENT = "run_message_sent", _("message sent to a course run")
+        FINAL_ASSIGNMENT_RETURNED = "final_assignment_returned", _("final assignment returned with feedback")
+        OFFER_MADE = "offer_made", _("offer made")
+        OFFER_ACCEPTED = "offer_accepted", _("offer accepted")
+        INVOICE_ISSUED = "invoice_issued", _("invoice issued")
+        CREDIT_NOTE_ISSUED = "credit_note_issued", _("credit note issued")
+        PAYMENT_RECORDED = "payment_recorded", _("payment recorded")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -10,6 +10,9 @@ def record(*, action: str, obj, actor=None, request=None, detail: str = "", chan
     :param request: gives the address the action came from
     :param changes: what changed, as {"field": [before, after]}; JSON values only
     """
+    if action not in AuditEvent.Action.values:
+        # The trail reads by its choices: an action without one would show as its raw value, untranslated.
+        raise ValueError(f"{action!r} is not an audit action; add it to AuditEvent.Action.")
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     address = None

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from audit import services as audit_services
 from audit.models import AuditEvent
 from cohorts.tests.factories import RawRegistrationFactory
 from registry import services
@@ -82,3 +83,10 @@ def test_the_trail_exports_as_csv_without_formulas(admin_client, admin_user):
     text = response.content.decode("utf-8-sig")
     assert "'=cmd|' /C calc'!A0" in text
     assert ";=cmd" not in text
+
+
+def test_an_action_the_trail_has_no_words_for_is_refused(admin_user):
+    with pytest.raises(ValueError, match="not an audit action"):
+        audit_services.record(action="invoice_changed", obj=admin_user, actor=admin_user)
+    audit_services.record(action=AuditEvent.Action.INVOICE_ISSUED, obj=admin_user, actor=admin_user)
+    assert [event.get_action_display() for event in AuditEvent.objects.all()] == ["factuur uitgereikt"]

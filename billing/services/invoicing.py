@@ -18,6 +18,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
 from audit import services as audit
+from audit.models import AuditEvent
 from billing.models import Invoice, InvoiceCounter, InvoiceLine, PriceModel, Provider
 from cohorts.models import Cohort, Participant, Registration
 from cohorts.services import runs
@@ -25,10 +26,6 @@ from cohorts.services import runs
 from . import einvoice, pricing
 
 INVOICED_STATUSES = {Cohort.Status.CONFIRMED, Cohort.Status.RUNNING, Cohort.Status.COMPLETED}
-
-# The audit trail's actions for billing, as stored (audit.models.AuditEvent.Action is to name them).
-INVOICE_ISSUED = "invoice_issued"
-CREDIT_NOTE_ISSUED = "credit_note_issued"
 
 
 class InvoicingError(Exception):
@@ -102,7 +99,7 @@ def _save_invoice(*, invoice: Invoice, lines: list[InvoiceLine], vat_amount: Dec
         line.invoice, line.position = invoice, position
     InvoiceLine.objects.bulk_create(lines)
     audit.record(
-        action=CREDIT_NOTE_ISSUED if invoice.is_credit_note else INVOICE_ISSUED,
+        action=AuditEvent.Action.CREDIT_NOTE_ISSUED if invoice.is_credit_note else AuditEvent.Action.INVOICE_ISSUED,
         obj=invoice,
         actor=invoice.issued_by,
         request=request,

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from audit import services as audit
+from audit.models import AuditEvent
 from billing import offers_pdf
 from billing.models import Offer, OfferLine, PriceModel, Provider
 from cohorts.models import Registration
@@ -29,10 +30,6 @@ from mail.services.queueing import Attachment, Email, queue_email, queue_emails
 from programme.models import Programme
 
 from . import pricing
-
-# The audit trail's actions for offers, as stored (as billing's invoice actions).
-OFFER_MADE = "offer_made"
-OFFER_ACCEPTED = "offer_accepted"
 
 OFFERED_STATUSES = {Registration.Status.INTAKE, Registration.Status.PLACED}
 
@@ -227,7 +224,7 @@ def make_offer(
         line.offer, line.position = offer, position
     OfferLine.objects.bulk_create(lines)
     audit.record(
-        action=OFFER_MADE,
+        action=AuditEvent.Action.OFFER_MADE,
         obj=offer,
         actor=made_by,
         request=request,
@@ -279,7 +276,7 @@ def accept_offer(*, offer: Offer, data: dict, request=None) -> Offer:
     offer.full_clean(exclude=["registration", "made_by"], validate_unique=False)
     offer.save()
     audit.record(
-        action=OFFER_ACCEPTED,
+        action=AuditEvent.Action.OFFER_ACCEPTED,
         obj=offer,
         request=request,
         detail=(

@@ -16,13 +16,12 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from audit import services as audit
+from audit.models import AuditEvent
 from billing import selectors
 from billing.models import Invoice, Payment
 from mail.services.queueing import Email, queue_emails
 
 from .pricing import CENT
-
-PAYMENT_RECORDED = "payment_recorded"
 
 
 class PaymentError(Exception):
@@ -68,7 +67,7 @@ def record_payment(
     payment.full_clean()
     payment.save()
     audit.record(
-        action=PAYMENT_RECORDED,
+        action=AuditEvent.Action.PAYMENT_RECORDED,
         obj=invoice,
         actor=recorded_by,
         request=request,

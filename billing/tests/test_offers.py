@@ -141,7 +141,7 @@ def test_a_new_version_supersedes_the_open_one_and_both_are_kept(ready):
     assert (first.version, first.status, first.total_amount) == (1, Offer.Status.SUPERSEDED, Decimal("20300.00"))
     assert (second.version, second.status, second.total_amount) == (2, Offer.Status.OPEN, Decimal("23200.00"))
     assert first.number == second.number == f"O-{registration.pk:05d}"
-    events = AuditEvent.objects.filter(action=offers.OFFER_MADE, object_type="billing.Offer")
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.OFFER_MADE, object_type="billing.Offer")
     assert sorted(events.values_list("object_id", flat=True)) == sorted([str(first.pk), str(second.pk)])
 
 
@@ -233,7 +233,7 @@ def test_acceptance_records_who_when_and_which_version_and_confirms_by_e_mail(re
     assert offer.accepted_at == FIXED_NOW
     assert (offer.accepted_by_name, offer.accepted_by_email) == (registration.contact_name, registration.contact_email)
     assert (offer.po_number, offer.kvk_number, offer.cost_centre) == ("PO-2027-0815", "41234567", "KP-4410")
-    event = AuditEvent.objects.get(action=offers.OFFER_ACCEPTED)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.OFFER_ACCEPTED)
     assert event.object_id == str(offer.pk) and "v1" in event.detail and registration.contact_email in event.detail
     confirmation = OutgoingMail.objects.get(key=f"offer-accepted:{offer.pk}")
     assert confirmation.to == [registration.contact_email]

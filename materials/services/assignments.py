@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import services as audit
+from audit.models import AuditEvent
 from cohorts.models import Participant
 from cohorts.services import assignments as cohort_assignments
 from cohorts.services import links
@@ -81,6 +83,10 @@ def return_final_assignment(*, submission: Submission, feedback: str, by, reques
             _("The final assignment of %(name)s is not awaiting review.") % {"name": submission.participant.full_name}
         )
     _review(submission, status=Submission.Status.RETURNED, feedback=feedback.strip(), by=by)
+    # On the participant, so that erasing them scrubs the event; the feedback stays on the submission only.
+    audit.record(
+        action=AuditEvent.Action.FINAL_ASSIGNMENT_RETURNED, obj=submission.participant, actor=by, request=request
+    )
     _tell(submission, "assignment_returned")
     return submission
 

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group, User
 
+from audit.models import AuditEvent
 from cohorts.models import Participant
 from conftest import FIXED_NOW
 from mail.models import OutgoingMail
@@ -61,6 +62,19 @@ def test_a_returned_assignment_shows_its_feedback_and_can_be_uploaded_again(clie
     assert "Werk de casus verder uit." in page
     assert "Upload een nieuwe versie" in page
     assert submitted(anna, name="versie2.pdf").status == Submission.Status.SUBMITTED
+
+
+def test_returning_and_approving_are_in_the_audit_trail_without_the_feedback(reviewer):
+    (anna,) = run_with_participants(first=TODAY)
+    assignments.return_final_assignment(submission=submitted(anna), feedback="Werk de casus verder uit.", by=reviewer)
+    assignments.approve_submission(submission=submitted(anna, name="v2.pdf"), by=reviewer)
+    events = AuditEvent.objects.filter(object_type="cohorts.Participant", object_id=str(anna.pk)).order_by("pk")
+    assert [(event.action, event.actor) for event in events] == [
+        (AuditEvent.Action.FINAL_ASSIGNMENT_RETURNED, reviewer),
+        (AuditEvent.Action.FINAL_ASSIGNMENT_APPROVAL, reviewer),
+    ]
+    assert "eindopdracht teruggegeven met feedback" in str(events[0])
+    assert not any("casus" in event.detail + str(event.changes) for event in events)
 
 
 def test_returning_needs_feedback(reviewer):

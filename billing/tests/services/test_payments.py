@@ -62,7 +62,7 @@ def test_every_payment_is_in_the_audit_trail(invoices):
     first, _second = invoices
     office = User.objects.create_user("kantoor-user", is_staff=True)
     payments.record_payment(invoice=first, amount=Decimal("2739.13"), paid_on=TODAY, recorded_by=office)
-    event = AuditEvent.objects.get(action=payments.PAYMENT_RECORDED)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PAYMENT_RECORDED)
     assert (event.object_type, event.object_id, event.actor) == ("billing.Invoice", str(first.pk), office)
     assert event.detail == "2027-0001: 2739.13 EUR paid on 2027-03-01, 0.00 EUR open"
 
