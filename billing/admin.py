@@ -13,7 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from verbindend.admin import ReadOnlyModelAdmin, confirmation_page, is_confirmed
+from verbindend.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline, confirmation_page, is_confirmed
 
 from . import offers_pdf, pdf, selectors, ubl
 from .models import (
@@ -93,18 +93,10 @@ class PriceModelAdmin(admin.ModelAdmin):
         return False
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyTabularInline):
     model = InvoiceLine
     fields = ["position", "description", "quantity", "unit_price", "amount"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Invoice)
@@ -531,18 +523,10 @@ def export_xlsx(modeladmin, request, queryset):
     return _export(request, queryset, "xlsx")
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = ["amount", "paid_on", "note", "recorded_by", "recorded_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)

@@ -88,6 +88,19 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyTabularInline(admin.TabularInline):
+    """The rows of a record kept as it was written (an invoice's lines, its payments): shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class VerbindendAdminSite(admin.AdminSite):
     # The product's name, as the public site shows it (templates/admin/base_site.html adds its logo and colours).
     site_header = _("Verbindend leiderschap: course administration")

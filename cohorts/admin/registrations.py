@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from programme.models import Programme
-from verbindend.admin import confirmation_page, is_confirmed, short_datetime
+from verbindend.admin import ReadOnlyTabularInline, confirmation_page, is_confirmed, short_datetime
 
 from .. import selectors
 from ..models import Board, IntakeAppointment, Registration
@@ -23,17 +23,12 @@ class BoardAdmin(admin.ModelAdmin):
     search_fields = ["name", "bestuursnummer", "swv_code", "place"]
 
 
-class IntakeInline(admin.TabularInline):
+class IntakeInline(ReadOnlyTabularInline):
     """The registration's intakes, read-only: planning one goes through its own page, which sends the invitation."""
 
     model = IntakeAppointment
-    extra = 0
     fields = ["link", "starts_at", "mode", "status"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("intake"))
     def link(self, intake):
