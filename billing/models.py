@@ -289,13 +289,24 @@ class Invoice(models.Model):
         return self.kind == self.Kind.CREDIT_NOTE
 
 
-class InvoiceLine(models.Model):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name=_("invoice"))
+class DocumentLine(models.Model):
+    """A line of an offer or an invoice: what, how many, at what price, for what amount, in its position."""
+
     position = models.PositiveSmallIntegerField(_("line"))
     description = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(_("quantity"), max_digits=7, decimal_places=2)
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.description
+
+
+class InvoiceLine(DocumentLine):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name=_("invoice"))
 
     class Meta:
         ordering = ["invoice", "position"]
@@ -304,9 +315,6 @@ class InvoiceLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_unique"),
         ]
-
-    def __str__(self):
-        return self.description
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -444,22 +452,14 @@ class Offer(models.Model):
         return self.first_day - datetime.timedelta(days=self.withdrawal_cutoff_days)
 
 
-class OfferLine(models.Model):
+class OfferLine(DocumentLine):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="lines", verbose_name=_("offer"))
-    position = models.PositiveSmallIntegerField(_("line"))
-    description = models.CharField(_("description"), max_length=300)
-    quantity = models.DecimalField(_("quantity"), max_digits=7, decimal_places=2)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
-    amount = models.DecimalField(_("amount"), **MONEY)
 
     class Meta:
         ordering = ["offer", "position"]
         verbose_name = _("offer line")
         verbose_name_plural = _("offer lines")
         constraints = [models.UniqueConstraint(fields=["offer", "position"], name="offer_line_position_unique")]
-
-    def __str__(self):
-        return self.description
 
 
 class RegistrationToOffer(Registration):

@@ -207,26 +207,9 @@ def _run_lines(*, registration, cohort, part, price, run_participants) -> list[I
         description = gettext(
             "%(programme)s, course run %(code)s: your part of the run, %(count)s of its %(total)s participants"
         ) % {**names, "count": count, "total": run_participants}
-        return [InvoiceLine(description=description, quantity=Decimal(1), unit_price=part, amount=part)]
-    participants = price.amount * count
-    lines = [
-        InvoiceLine(
-            description=gettext("%(programme)s, course run %(code)s: participants") % names,
-            quantity=Decimal(count),
-            unit_price=price.amount,
-            amount=participants,
-        )
-    ]
-    if part > participants:
-        lines.append(
-            InvoiceLine(
-                description=gettext("Supplement up to the minimum charge per board"),
-                quantity=Decimal(1),
-                unit_price=part - participants,
-                amount=part - participants,
-            )
-        )
-    return lines
+    else:
+        description = gettext("%(programme)s, course run %(code)s: participants") % names
+    return pricing.lines_of_part(InvoiceLine, description=description, price=price, count=count, part=part)
 
 
 @transaction.atomic

@@ -88,33 +88,15 @@ def offer_lines(*, registration: Registration, price: PriceModel, participants: 
     weights = _run_weights(registration, participants)
     part = pricing.board_parts(price=price, participants=weights)[registration.pk]
     names = {"programme": price.programme.title, "count": participants}
-    if price.kind == PriceModel.Kind.PER_RUN:
-        if len([count for count in weights.values() if count]) > 1:
-            description = gettext(
-                "%(programme)s: your share of the course run, for %(count)s of its %(total)s expected participants"
-            ) % {**names, "total": sum(weights.values())}
-        else:
-            description = gettext("%(programme)s: a course run for your board, up to %(count)s participants") % names
-        return [OfferLine(description=description, quantity=Decimal(1), unit_price=part, amount=part)]
-    amount = price.amount * participants
-    lines = [
-        OfferLine(
-            description=gettext("%(programme)s: participants") % names,
-            quantity=Decimal(participants),
-            unit_price=price.amount,
-            amount=amount,
-        )
-    ]
-    if part > amount:
-        lines.append(
-            OfferLine(
-                description=gettext("Supplement up to the minimum charge per board"),
-                quantity=Decimal(1),
-                unit_price=part - amount,
-                amount=part - amount,
-            )
-        )
-    return lines
+    if price.kind != PriceModel.Kind.PER_RUN:
+        description = gettext("%(programme)s: participants") % names
+    elif len([count for count in weights.values() if count]) > 1:
+        description = gettext(
+            "%(programme)s: your share of the course run, for %(count)s of its %(total)s expected participants"
+        ) % {**names, "total": sum(weights.values())}
+    else:
+        description = gettext("%(programme)s: a course run for your board, up to %(count)s participants") % names
+    return pricing.lines_of_part(OfferLine, description=description, price=price, count=participants, part=part)
 
 
 def _run_fields(registration: Registration) -> dict:

@@ -2,7 +2,7 @@
 What each board pays for its part of a course run, and what the terms make a withdrawal or a cancellation cost.
 
 Pure functions of the price model and the numbers: the invoices are made from
-them, the offer will be, and the tests prove the rules on them alone.
+them, the offers too, and the tests prove the rules on them alone.
 Amounts are Decimals in euros with two places; the sums are done in whole
 cents, so that nothing is lost or made in rounding.
 """
@@ -10,6 +10,8 @@ cents, so that nothing is lost or made in rounding.
 import datetime
 from collections.abc import Hashable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext
 
 from billing.models import PriceModel
 
@@ -50,8 +52,6 @@ def board_parts(*, price: PriceModel, participants: Mapping[Hashable, int]) -> d
     :raises PricingError: when the price model has no price yet (on request)
     """
     if price.amount is None:
-        from django.utils.translation import gettext
-
         raise PricingError(gettext("The programme's price is on request: enter the price before invoicing."))
     paying = {board: count for board, count in participants.items() if count > 0}
     parts = {board: Decimal("0.00") for board in participants}
@@ -103,6 +103,22 @@ def split_in_proportion(total: int, weights: Mapping[Hashable, int]) -> dict[Has
     for key in order[:left]:
         parts[key] += 1
     return parts
+
+
+def lines_of_part(line: type, *, description: str, price: PriceModel, count: int, part: Decimal) -> list:
+    """
+    Return the lines (`line`: InvoiceLine or OfferLine) of a board's part: one line for its part of a run's price,
+    or its participants at the price per participant and, when the minimum charge is more, a supplement up to it.
+    """
+    if price.kind == PriceModel.Kind.PER_RUN:
+        return [line(description=description, quantity=Decimal(1), unit_price=part, amount=part)]
+    participants = price.amount * count
+    lines = [line(description=description, quantity=Decimal(count), unit_price=price.amount, amount=participants)]
+    if part > participants:
+        supplement = part - participants
+        description = gettext("Supplement up to the minimum charge per board")
+        lines.append(line(description=description, quantity=Decimal(1), unit_price=supplement, amount=supplement))
+    return lines
 
 
 def participant_price(*, price: PriceModel, run_participants: int) -> Decimal:
