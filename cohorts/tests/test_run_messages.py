@@ -47,6 +47,10 @@ def preview_rows(client, cohort, **data) -> list[tuple[str, str]]:
 
 def test_the_preview_lists_exactly_who_gets_it(client, run):
     client.force_login(member("Trainer"))
+    page = client.get(url(run)).content.decode()
+    # Below the run in the breadcrumbs, as the other pages of a run.
+    crumbs = page.split('<div class="breadcrumbs">', 1)[1].split("</div>", 1)[0]
+    assert crumbs.rstrip().endswith(f">{run.code}</a>\n&rsaquo; Bericht schrijven")
     # Enrolled after one withdrew and one took the seat: 29 + 1 enrolled, one still waiting.
     enrolled = list(run.participants.filter(status="enrolled"))
     assert sorted(preview_rows(client, run)) == sorted((p.full_name, p.email) for p in enrolled)
