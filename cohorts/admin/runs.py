@@ -127,15 +127,7 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
                 for r in registrations
             ),
         )
-        return format_html(
-            '<div class="run-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
-            "<tbody>{}</tbody></table></div>",
-            _("board"),
-            _("contact person"),
-            _("expected"),
-            _("status"),
-            rows,
-        )
+        return _run_table([_("board"), _("contact person"), _("expected"), _("status")], rows)
 
     @admin.display(description=_("participants"))
     def participants_table(self, cohort):
@@ -157,15 +149,7 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
                 for p in participants
             ),
         )
-        return format_html(
-            '<div class="run-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
-            "<tbody>{}</tbody></table></div>",
-            _("name"),
-            _("board"),
-            _("status"),
-            _("waiting-list position"),
-            rows,
-        )
+        return _run_table([_("name"), _("board"), _("status"), _("waiting-list position")], rows)
 
     def add_participant_view(self, request, cohort_id):
         cohort = get_object_or_404(Cohort.objects.select_related("programme"), pk=cohort_id)
@@ -498,3 +482,11 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
             runs.complete_cohort,
             lambda n: ngettext("%(count)d course run completed.", "%(count)d course runs completed.", n),
         )
+
+
+def _run_table(headings: list[str], rows: str) -> str:
+    """A table of the run's page (its boards, its participants) under these column headings."""
+    head = format_html_join("", "<th>{}</th>", ((heading,) for heading in headings))
+    return format_html(
+        '<div class="run-table"><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>', head, rows
+    )
