@@ -4,7 +4,7 @@ from django.conf import settings
 
 from verbindend.pdf import render_pdf
 
-from .selectors import SignInSheet
+from .selectors.trainer import SignInSheet
 
 
 def render_sign_in_sheets(sheets: list[SignInSheet], *, language: str) -> bytes:

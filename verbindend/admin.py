@@ -120,7 +120,7 @@ class VerbindendAdminSite(admin.AdminSite):
         return staff_login(request, extra_context)
 
     def index(self, request, extra_context=None):
-        from cohorts.selectors import trainer_overview
+        from cohorts.selectors.trainer import trainer_overview
         from cohorts.services.calendars import calendar_feed_url
         from verbindend.todo import to_do
 

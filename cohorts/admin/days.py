@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AdminTimeWidget
 from django.db import models
 
-from .. import selectors
 from ..models import CourseDay
+from ..selectors import trainer as trainer_selectors
 from .forms import CourseDayFormSet
 
 # The times a first course day of a programme is offered with (a run's
@@ -44,7 +44,7 @@ class CourseDayInline(admin.TabularInline):
         """Return the initial values of a row for each programme day the run has not scheduled yet."""
         scheduled = set(cohort.days.values_list("programme_day_id", flat=True))
         # The run's usual times, else its programme's, else the default.
-        start, end = selectors.usual_course_day_times(cohort) or DEFAULT_COURSE_DAY_TIMES
+        start, end = trainer_selectors.usual_course_day_times(cohort) or DEFAULT_COURSE_DAY_TIMES
         return [
             {"programme_day": day.pk, "start_time": start, "end_time": end, "venue": cohort.venue}
             for day in cohort.programme.days.order_by("number")

@@ -3,9 +3,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .. import selectors
 from ..forms import ParticipantForm
 from ..models import Cohort, IntakeAppointment, Registration
+from ..selectors import trainer as trainer_selectors
 from ..services import enrolment, intakes, scheduling
 
 
@@ -72,7 +72,7 @@ class StaffEnrolmentForm(ParticipantForm):
 
     def __init__(self, *args, cohort, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["registration"].queryset = selectors.cohort_boards(cohort, queryset=True)
+        self.fields["registration"].queryset = trainer_selectors.cohort_boards(cohort, queryset=True)
         self.fields["registration"].label_from_instance = lambda r: r.board.name
         self.order_fields(self.field_order)
 

@@ -8,8 +8,8 @@ from django.utils.translation import ngettext
 from programme.models import Programme
 from verbindend.admin import ReadOnlyTabularInline, confirmation_page, is_confirmed, short_datetime
 
-from .. import selectors
 from ..models import Board, IntakeAppointment, Registration
+from ..selectors import trainer as trainer_selectors
 from ..services import registrations as registrations_services
 from ..services import runs
 from .actions import PersonErasureAdmin, call_for_each
@@ -135,7 +135,7 @@ class RegistrationAdmin(PersonErasureAdmin, admin.ModelAdmin):
             self.message_user(request, _("There is no active programme to form a course run of."), messages.ERROR)
             return None
         if not is_confirmed(request):
-            registrations = list(selectors.registrations_to_place(queryset.values("pk")))
+            registrations = list(trainer_selectors.registrations_to_place(queryset.values("pk")))
             expected = sum(r.expected_participants or 0 for r in registrations)
             effects = [
                 _("A new course run of %(programme)s is formed, with you as its trainer.")
@@ -188,7 +188,7 @@ class RegistrationAdmin(PersonErasureAdmin, admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             return None
-        registrations = list(selectors.registrations_to_place(queryset.values("pk")))
+        registrations = list(trainer_selectors.registrations_to_place(queryset.values("pk")))
         return confirmation_page(
             self,
             request,
@@ -238,7 +238,7 @@ class RegistrationAdmin(PersonErasureAdmin, admin.ModelAdmin):
                     "waiting": registration.waiting_count,
                 },
             )
-            for registration in selectors.registrations_with_participant_counts(queryset.values("pk"))
+            for registration in trainer_selectors.registrations_with_participant_counts(queryset.values("pk"))
         ]
 
     @admin.action(description=_("Move the selected registrations to another course run…"), permissions=["place"])

@@ -13,6 +13,7 @@ from verbindend.admin import confirmation_page, is_confirmed, short_date
 
 from .. import selectors
 from ..models import Attendance, Cohort, CourseDay, Participant, Registration
+from ..selectors import trainer as trainer_selectors
 from ..services import attendance, enrolment, runs, scheduling
 from .actions import call_for_each
 from .days import CourseDayInline
@@ -108,7 +109,7 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
 
     @admin.display(description=_("boards"))
     def boards_table(self, cohort):
-        registrations = selectors.cohort_boards(cohort)
+        registrations = trainer_selectors.cohort_boards(cohort)
         if not registrations:
             return _("No board is placed in this course run yet.")
         rows = format_html_join(
@@ -132,7 +133,7 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
     @admin.display(description=_("participants"))
     def participants_table(self, cohort):
         # "Add a participant" is in the page's tools (change_form.html), for who may.
-        participants = selectors.cohort_participants(cohort)
+        participants = trainer_selectors.cohort_participants(cohort)
         if not participants:
             return _("No participants yet.")
         rows = format_html_join(
@@ -202,7 +203,7 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
         cohort = get_object_or_404(Cohort.objects.select_related("programme"), pk=cohort_id)
         if not self.has_change_permission(request, cohort):
             raise PermissionDenied
-        grid = selectors.attendance_grid(cohort)
+        grid = trainer_selectors.attendance_grid(cohort)
         if request.method == "POST":
             entries = []
             for row in grid["rows"]:
@@ -336,7 +337,7 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
         :param allowed: the statuses the service accepts; other runs are listed as refused and not counted
         :param mail: "schedule", "cancellation", or "" when the action mails nobody
         """
-        cohorts = list(selectors.cohorts_with_recipient_counts(queryset.values("pk")))
+        cohorts = list(trainer_selectors.cohorts_with_recipient_counts(queryset.values("pk")))
         objects, participants, contacts, taking = [], 0, 0, 0
         for cohort in cohorts:
             reason = blocked(cohort) if blocked and cohort.status in allowed else None

@@ -14,8 +14,9 @@ from audit import services as audit
 from audit.models import AuditEvent
 from verbindend.personal import mark_personal
 
-from .. import selectors, sign_in
+from .. import sign_in
 from ..models import Cohort, CourseDay
+from ..selectors import trainer as trainer_selectors
 
 
 class SignInSheetAdminMixin:
@@ -53,7 +54,7 @@ class SignInSheetAdminMixin:
         if not self.has_view_permission(request, cohort):
             raise PermissionDenied
         try:
-            sheets = selectors.sign_in_sheets(cohort, day_id=day_id)
+            sheets = trainer_selectors.sign_in_sheets(cohort, day_id=day_id)
         except CourseDay.DoesNotExist:
             raise Http404 from None
         if not sheets:

@@ -14,7 +14,7 @@ from ..models import (
     Participant,
     Registration,
 )
-from ..selectors import cohort_recipients
+from ..selectors.trainer import cohort_recipients
 from .calendars import course_day_event
 from .links import board_page_url, participant_page_url
 
@@ -58,7 +58,7 @@ def _contact_recipient(registration: Registration) -> _Recipient:
 
 
 def _cohort_recipients(cohort: Cohort) -> list[_Recipient]:
-    # The admin's confirmation page counts the same recipients (selectors.cohort_recipients).
+    # The admin's confirmation page counts the same recipients (selectors.trainer.cohort_recipients).
     participants, registrations = cohort_recipients(cohort)
     return [_participant_recipient(p) for p in participants] + [
         _contact_recipient(r) for r in registrations.select_related("board")

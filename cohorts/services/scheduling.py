@@ -19,7 +19,7 @@ from ..models import (
     Cohort,
     CourseDay,
 )
-from ..selectors import cohort_recipients
+from ..selectors.trainer import cohort_recipients
 from .intakes import trainer_conflicts
 from .notices import (
     _cohort_recipients,

@@ -356,8 +356,8 @@ def test_participant_counts_are_per_registration():
     cohort = small_run()
     board_in(cohort, 3)
     second = board_in(cohort, 3)
-    from cohorts import selectors
+    from cohorts.selectors import trainer as trainer_selectors
 
-    (counted,) = selectors.registrations_with_participant_counts([second.pk])
+    (counted,) = trainer_selectors.registrations_with_participant_counts([second.pk])
     assert (counted.enrolled_count, counted.waiting_count) == (1, 2)
     assert Participant.objects.filter(cohort=cohort, status="waiting").count() == 2

@@ -130,7 +130,7 @@ def test_the_grid_offers_the_same_day_of_other_runs_and_shows_the_one_chosen(adm
 
 
 def services_grid(cohort):
-    from cohorts.selectors import attendance_grid
+    from cohorts.selectors.trainer import attendance_grid
 
     return attendance_grid(cohort)
 
