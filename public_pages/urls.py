@@ -1,16 +1,16 @@
 from django.urls import path
 
-from . import downloads, invoice_downloads, verification, views
+from . import board, downloads, invoice_downloads, verification, views
 
 app_name = "public"
 
 urlpatterns = [
     path("aanmelden/", views.registration, name="registration"),
     path("aanmelden/bedankt/", views.registration_thanks, name="registration_thanks"),
-    path("bestuur/<str:token>/", views.board_page, name="board"),
-    path("bestuur/<str:token>/deelnemer/<int:participant_id>/", views.participant_edit, name="participant_edit"),
-    path("inschrijven/<str:token>/", views.enrol, name="enrol"),
-    path("inschrijven/<str:token>/bedankt/", views.enrol_thanks, name="enrol_thanks"),
+    path("bestuur/<str:token>/", board.board_page, name="board"),
+    path("bestuur/<str:token>/deelnemer/<int:participant_id>/", board.participant_edit, name="participant_edit"),
+    path("inschrijven/<str:token>/", board.enrol, name="enrol"),
+    path("inschrijven/<str:token>/bedankt/", board.enrol_thanks, name="enrol_thanks"),
     path("deelnemer/<str:token>/", views.participant_page, name="participant"),
     path("deelnemer/<str:token>/rooster.ics", downloads.participant_calendar, name="participant_calendar"),
     path("deelnemer/<str:token>/mijn-gegevens/", downloads.participant_own_data, name="participant_data"),

@@ -76,7 +76,7 @@ def over_limit(*, scope: str, request, limit: int, window: int) -> bool:
 
     Call it only for what the limit is for, a valid submission that would
     write: a form returned with errors is an honest attempt and must not use
-    up the limit (see public_pages.views.registration and enrol).
+    up the limit (see public_pages.views.registration and public_pages.board.enrol).
     """
     # The address is hashed: the cache holds no personal data in the clear.
     digest = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]

@@ -5,23 +5,23 @@ from django.urls import resolve, reverse
 
 from cohorts.services import calendars, links
 from cohorts.tests.factories import RawParticipantFactory
-from public_pages import downloads, verification, views
+from public_pages import board, downloads, verification, views
 from registry import views as registry_views
 
 # Every path as it was sent out before the pages moved to their own app.
 PATHS = [
     ("public:registration", {}, "/aanmelden/", views.registration),
     ("public:registration_thanks", {}, "/aanmelden/bedankt/", views.registration_thanks),
-    ("public:board", {"token": "T"}, "/bestuur/T/", views.board_page),
+    ("public:board", {"token": "T"}, "/bestuur/T/", board.board_page),
     (
         "public:participant_edit",
         {"token": "T", "participant_id": 7},
         "/bestuur/T/deelnemer/7/",
-        views.participant_edit,
+        board.participant_edit,
     ),
     ("public:registration_data", {"token": "T"}, "/bestuur/T/gegevens/", downloads.registration_own_data),
-    ("public:enrol", {"token": "T"}, "/inschrijven/T/", views.enrol),
-    ("public:enrol_thanks", {"token": "T"}, "/inschrijven/T/bedankt/", views.enrol_thanks),
+    ("public:enrol", {"token": "T"}, "/inschrijven/T/", board.enrol),
+    ("public:enrol_thanks", {"token": "T"}, "/inschrijven/T/bedankt/", board.enrol_thanks),
     ("public:participant", {"token": "T"}, "/deelnemer/T/", views.participant_page),
     ("public:participant_calendar", {"token": "T"}, "/deelnemer/T/rooster.ics", downloads.participant_calendar),
     ("public:participant_data", {"token": "T"}, "/deelnemer/T/mijn-gegevens/", downloads.participant_own_data),
@@ -49,8 +49,8 @@ def test_the_personal_links_in_the_e_mails_open_the_public_pages(settings, admin
     participant = RawParticipantFactory()
     registration = participant.registration
     opened = {
-        links.board_page_url(registration): views.board_page,
-        links.enrolment_url(registration): views.enrol,
+        links.board_page_url(registration): board.board_page,
+        links.enrolment_url(registration): board.enrol,
         links.participant_page_url(participant): views.participant_page,
         calendars.calendar_feed_url(admin_user): downloads.calendar_feed,
     }
