@@ -24,7 +24,8 @@ from registry import selectors as registry_selectors
 from verbindend.ratelimit import over_limit
 
 from .access import int_or_404, registration_from_token
-from .forms import OfferAcceptanceForm, PasteParticipantsForm, SelfEnrolmentForm
+from .enrolment_forms import PasteParticipantsForm, SelfEnrolmentForm
+from .forms import OfferAcceptanceForm
 
 HOUR = 3600
 PASTE_PENDING = "board-paste-pending"
