@@ -7,18 +7,13 @@ and one just after), with its queries and its time in rendering; (3) the max RSS
 
 import datetime
 import os
-import resource
 import tracemalloc
 
 from bench import common
-from bench.common import TARGETS, captured, in_process, interleaved, kinds, report, setup_django, timed, versus
+from bench.common import TARGETS, in_process, interleaved, setup_django, timed, versus
 
 WARMUP, RENDERS, COHORT = 5, 20, 30
-RENDER_TARGET, ISSUE_TARGET = 3.0, 1.2
-
-
-def max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+RENDER_TARGET = 3.0
 
 
 def completed_runs():
@@ -32,7 +27,7 @@ def completed_runs():
     accreditation.save()
     days = list(accreditation.programme.days.order_by("number"))
     run = {"participants": COHORT, "statuses": ["completed"], "first_date": datetime.date(2026, 2, 2)}
-    cohorts = common.bulk_runs(prefix="VL-2027", count=2, programme_days=days, attended=True, **run)
+    cohorts = common.bulk_runs(prefix="VL-2027", count=2, days=days, attended=True, **run)
     approved = {"initials": "A.", "final_assignment_approved_at": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)}
     for cohort in cohorts:
         cohort.participants.update(**approved)
@@ -77,34 +72,18 @@ def main():
     )
 
     # 2. Issuing a course run of 30, its renders timed, against 30 single renders before and after.
-    rendering, render, before = [], pdf.render_certificate, timed(lambda: [certificate() for _ in range(COHORT)])[0]
-
-    def render_timed(*args, **kwargs):
-        seconds, rendered = timed(lambda: render(*args, **kwargs))
-        rendering.append(seconds)
-        return rendered
-
-    pdf.render_certificate, rss_before = render_timed, max_rss_mb()
-    queries, (issuing, result) = captured(lambda: timed(lambda: services.issue_cohort_certificates(cohort=cohort)))
-    pdf.render_certificate, rss_after = render, max_rss_mb()
-    after = timed(lambda: [certificate() for _ in range(COHORT)])[0]
+    result, rss_before, rss_after = common.issuing_against_rendering(
+        f"issuing a course run of {COHORT} (issue_cohort_certificates)",
+        lambda: services.issue_cohort_certificates(cohort=cohort),
+        lambda: [certificate() for _ in range(COHORT)],
+        render=(pdf, "render_certificate"),
+        count=COHORT,
+        noun="snapshot",
+        rest_is="queries, e-mail rendering and writing the files",
+    )
     issued = Certificate.objects.filter(participant__cohort=cohort, status=Certificate.Status.VALID)
     if result["issued"] != COHORT or result["skipped"] or issued.count() != COHORT or issued.filter(sha256="").exists():
         raise RuntimeError(f"not every participant has a certificate with its PDF: {result}")
-    baseline, rendered = (before + after) / 2, sum(rendering)
-    text = (
-        f"{issuing * 1000:,.0f} ms ({issuing / COHORT * 1000:.1f} ms each) against {COHORT} single renders of the "
-        f"same snapshot at {baseline * 1000:,.0f} ms (before {before * 1000:,.0f}, after {after * 1000:,.0f}): "
-        f"ratio {issuing / baseline:.2f}"
-    )
-    rest = f"; queries {len(queries)} ({len(queries) / COHORT:.1f} each: {kinds(queries)})"
-    figure = f"issuing a course run of {COHORT} (issue_cohort_certificates)"
-    report(figure, text, issuing / baseline, "<=", ISSUE_TARGET, rest=rest)
-    print(
-        f"   (of which in render_certificate: {rendered * 1000:,.0f} ms over {len(rendering)} renders; the rest, "
-        f"queries, e-mail rendering and writing the files: {(issuing - rendered) * 1000:,.0f} ms; issuing / its "
-        f"own renders {issuing / rendered:.2f}, which other load on the machine sways less)"
-    )
 
     # 3. Memory, apart: tracing slows Python code.
     tracemalloc.start()
@@ -114,8 +93,8 @@ def main():
         raise RuntimeError(f"the traced run issued {traced['issued']} of {COHORT}; skipped {traced['skipped']}")
     print(
         f"memory: max RSS {rss_before:,.1f} MB before issuing the run of {COHORT}, {rss_after:,.1f} MB after "
-        f"(+{rss_after - rss_before:,.1f} MB; {max_rss_mb():,.1f} MB at the end); tracemalloc peak while issuing "
-        f"another run of {COHORT}: {peak / 1024 / 1024:,.1f} MB"
+        f"(+{rss_after - rss_before:,.1f} MB; {common.max_rss_mb():,.1f} MB at the end); tracemalloc peak while "
+        f"issuing another run of {COHORT}: {peak / 1024 / 1024:,.1f} MB"
     )
     TARGETS.finish()
 

@@ -5,6 +5,7 @@ import datetime
 import itertools
 import operator
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -14,12 +15,14 @@ import uuid
 import warnings
 from collections import Counter, deque
 from pathlib import Path
+from unittest import mock
 
 from harness import answers, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 # A benchmark's last lines, read by bench/run.py: each missed target, then how many were checked.
 MISSED, CHECKED = "target missed: ", "targets checked: "
+ISSUE_TARGET = 1.2  # issuing PDFs (certificates, invoices) against rendering the same ones alone
 OPERATORS = {">=": operator.ge, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 
 
@@ -64,6 +67,41 @@ def versus(figure: str, samples: list, baseline: list, against: str, op: str, li
     ratio = median_ms(samples) / median_ms(baseline)
     text = f"{median_p90(samples)} against {against} at {median_p90(baseline)}: ratio {ratio:.2f}"
     report(figure, text, ratio, op, limit, rest=rest)
+
+
+def issuing_against_rendering(figure: str, issue, baseline, *, render: tuple, count: int, noun: str, rest_is: str):
+    """Time `issue()`, each call of `render` (a module and its render function's name) in it timed and its queries
+    counted, against `baseline()`, the same `count` renders alone, just before and just after; report the ratio (at
+    most ISSUE_TARGET). Return what `issue()` returned, and the max RSS in MB before and after it."""
+    module, name = render
+    rendering, original, before = [], getattr(module, name), timed(baseline)[0]
+
+    def render_timed(*args, **kwargs):
+        seconds, rendered = timed(lambda: original(*args, **kwargs))
+        rendering.append(seconds)
+        return rendered
+
+    with mock.patch.object(module, name, render_timed):
+        rss_before, (queries, (issuing, result)) = max_rss_mb(), captured(lambda: timed(issue))
+    rss_after, after = max_rss_mb(), timed(baseline)[0]
+    base, rendered = (before + after) / 2, sum(rendering)
+    text = (
+        f"{issuing * 1000:,.0f} ms ({issuing / count * 1000:.1f} ms each) against {count} single renders of the same "
+        f"{noun} at {base * 1000:,.0f} ms (before {before * 1000:,.0f}, after {after * 1000:,.0f}): ratio "
+        f"{issuing / base:.2f}"
+    )
+    rest = f"; queries {len(queries)} ({len(queries) / count:.1f} each: {kinds(queries)})"
+    report(figure, text, issuing / base, "<=", ISSUE_TARGET, rest=rest)
+    print(
+        f"   (of which in {name}: {rendered * 1000:,.0f} ms over {len(rendering)} renders; the rest, {rest_is}: "
+        f"{(issuing - rendered) * 1000:,.0f} ms; issuing / its own renders {issuing / rendered:.2f}, which other "
+        "load on the machine sways less)"
+    )
+    return result, rss_before, rss_after
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def scratch_folder(prefix: str = "verbindend-bench-") -> str:
@@ -165,43 +203,45 @@ board_number = map(str, itertools.count(10000)).__next__  # unique five-digit be
 
 
 def bulk_runs(
-    *, prefix, count, participants, statuses, first_date, programme_days, trainer=None, spread=1, attended=False
+    *, prefix, count, participants, statuses, first_date, days, trainer=None, spread=1, attended=False, boards=1
 ):
-    """`count` course runs in bulk, each with a board, a placed registration, its participants and its days 14 days
-    apart; run n has status n of `statuses` (in turn), its days start `spread` x n days after `first_date`, and
-    with `attended` everyone was present every day, as recorded by the trainer."""
+    """`count` course runs in bulk, each with its days 14 days apart and 1 + n % `boards` boards (run n), each board
+    with a placed registration and its participants; run n has status n of `statuses` (in turn), its days start
+    `spread` x n days after `first_date`, and with `attended` everyone was present every day, as the trainer noted."""
     from django.utils import timezone
 
     from cohorts.models import Attendance, Board, Cohort, CourseDay, Participant, Registration
 
     rows = {model: [] for model in (Board, Cohort, Registration, Participant, CourseDay, Attendance)}  # in this order
     now, tag, day = timezone.now(), prefix.lower(), datetime.timedelta(days=1)
-    run = {"programme": programme_days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}
+    run = {"programme": days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}
     placed = {"status": "placed", "privacy_consent_at": now, "expected_participants": participants}
     person = {"tussenvoegsel": "van der", "role": "directeur", "school": "OBS De Regenboog", "brin": "16SW"}
     times = {"start_time": datetime.time(9, 0), "end_time": datetime.time(16, 30)}
     present = {"status": "present", "recorded_by": trainer, "recorded_at": now}
     for n in range(count):
-        rows[Board].append(board := Board(name=f"Stichting {prefix} {n}", bestuursnummer=board_number(), sector="po"))
         status, created_at = statuses[n % len(statuses)], now - datetime.timedelta(minutes=n)
         rows[Cohort].append(cohort := Cohort(code=f"{prefix}-{n + 1:05d}", status=status, created_at=created_at, **run))
-        contact = {"contact_name": "Fatima el Amrani", "contact_email": f"contact{n}@{tag}.example.nl", **placed}
-        rows[Registration].append(
-            registration := Registration(board=board, cohort=cohort, submission_key=uuid.uuid4().hex, **contact)
-        )
-        ours = {"registration": registration, "cohort": cohort, "last_name": f"Berg{n}", **person}
-        people = [
-            Participant(first_name=f"Anne{p}", email=f"leider{n}-{p}@{tag}.example.nl", **ours)
-            for p in range(participants)
-        ]
-        days = [
+        dated = [
             CourseDay(cohort=cohort, programme_day=each, date=first_date + day * (spread * n + 14 * i), **times)
-            for i, each in enumerate(programme_days)
+            for i, each in enumerate(days)
         ]
-        rows[Participant] += people
-        rows[CourseDay] += days
-        if attended:
-            rows[Attendance] += (Attendance(participant=p, course_day=d, **present) for p in people for d in days)
+        rows[CourseDay] += dated
+        for b in range(1 + n % boards):
+            name, contact = f"Stichting {prefix} {n}-{b}", {"contact_name": "Fatima el Amrani", **placed}
+            rows[Board].append(board := Board(name=name, bestuursnummer=board_number(), sector="po"))
+            contact["contact_email"], key = f"contact{n}-{b}@{tag}.example.nl", uuid.uuid4().hex
+            rows[Registration].append(
+                registration := Registration(board=board, cohort=cohort, submission_key=key, **contact)
+            )
+            ours = {"registration": registration, "cohort": cohort, "last_name": f"Berg{n}", **person}
+            people = [
+                Participant(first_name=f"Anne{p}", email=f"leider{n}-{b}-{p}@{tag}.example.nl", **ours)
+                for p in range(participants)
+            ]
+            rows[Participant] += people
+            if attended:
+                rows[Attendance] += (Attendance(participant=p, course_day=d, **present) for p in people for d in dated)
     for model, made in rows.items():  # each row takes its parents' keys, saved just before
         model.objects.bulk_create(made)
     return rows[Cohort]

@@ -39,7 +39,7 @@ def create_course_runs() -> list[tuple[str, bytes]]:
 
     days = list(Programme.objects.get(slug="verbindend-leiderschap").days.order_by("number"))
     today, now, run = timezone.localdate(), timezone.now(), {"participants": PARTICIPANTS // COHORTS}
-    run |= {"count": COHORTS // 2, "statuses": ["confirmed"], "programme_days": days}
+    run |= {"count": COHORTS // 2, "statuses": ["confirmed"], "days": days}
     begun = common.bulk_runs(prefix="BEGUN", first_date=today - datetime.timedelta(weeks=5), **run)
     common.bulk_runs(prefix="NEXT", first_date=today + datetime.timedelta(weeks=3), **run)
     passed = CourseDay.objects.filter(cohort__in=begun, date__lt=today).values_list("pk", "cohort_id")

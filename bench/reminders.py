@@ -42,7 +42,7 @@ def main():
         spread=0,
         statuses=["confirmed"],
         first_date=DAY_ONE,
-        programme_days=days,
+        days=days,
     )
     print(
         f"   ({COHORTS} confirmed course runs with {expected:,} participants made in "

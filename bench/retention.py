@@ -16,7 +16,7 @@ def main():
 
     days = [Programme.objects.get(slug="verbindend-leiderschap").days.get(number=1)]
     # Course runs of PER_RUN participants that ended in 2020, long past every retention period.
-    run = {"count": PARTICIPANTS // PER_RUN, "participants": PER_RUN, "statuses": ["completed"], "programme_days": days}
+    run = {"count": PARTICIPANTS // PER_RUN, "participants": PER_RUN, "statuses": ["completed"], "days": days}
     rows = Participant.objects.filter(cohort__in=bulk_runs(prefix="A", first_date=datetime.date(2020, 1, 6), **run))
     baseline = timed(lambda: rows.update(first_name="Gewist", last_name="", school=""))[0]
     rows.delete()

@@ -6,7 +6,7 @@ import sys
 
 from bench.common import CHECKED, MISSED, ROOT
 
-BENCHMARKS = ["outbox", "registration", "load", "trainer", "reminders", "certificates", "retention"]
+BENCHMARKS = ["outbox", "registration", "load", "trainer", "reminders", "certificates", "invoices", "retention"]
 
 
 def run_all(commands: dict[str, list[str]]) -> int:

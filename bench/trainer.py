@@ -77,7 +77,7 @@ def main():
     )
 
     statuses = ["planned", "confirmed", "running", "completed", "requested"]
-    run = {"statuses": statuses, "first_date": datetime.date(2025, 9, 1), "trainer": trainer, "programme_days": days}
+    run = {"statuses": statuses, "first_date": datetime.date(2025, 9, 1), "trainer": trainer, "days": days}
     seconds = common.timed(lambda: common.bulk_runs(prefix="LIST", count=LIST_COHORTS, participants=3, **run))[0]
     print(f"   ({LIST_COHORTS} course runs made in {seconds:.1f} s)")
     against_users(f"cohort changelist ({LIST_COHORTS} cohorts)", getter(client, "/admin/cohorts/cohort/"))
@@ -94,7 +94,7 @@ def attendance_grid(client, trainer, days):
 
     from cohorts.models import Attendance
 
-    run = {"statuses": ["running"], "first_date": datetime.date(2026, 1, 12), "programme_days": days, "attended": True}
+    run = {"statuses": ["running"], "first_date": datetime.date(2026, 1, 12), "days": days, "attended": True}
     cohort = common.bulk_runs(prefix="GRID", count=1, participants=GRID_PARTICIPANTS, trainer=trainer, **run)[0]
     rows, state = Attendance.objects.filter(course_day__cohort=cohort), {"status": "present"}
     cells = list(rows.values_list("participant", "course_day"))

@@ -49,6 +49,18 @@ def load(*, trainer) -> bool:
     """Fill in what is empty and invoice the demo's invoiceable runs, once; say whether anything was made."""
     if Invoice.objects.filter(cohort__in=_demo_runs()).exists():
         return False
+    fill_in_provider_and_price()
+    office = get_user_model().objects.filter(groups__name="Kantoor", username__startswith="demo-").first()
+    _make_offers(by=trainer)
+    for cohort in _demo_runs().filter(status__in=invoicing.INVOICED_STATUSES).order_by("code"):
+        invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office, today=_invoiced_on(cohort))
+    _credit_one_participant(by=office)
+    _pay_and_remind(by=office)
+    return True
+
+
+def fill_in_provider_and_price() -> None:
+    """Fill in the provider's empty details and the programme's price with the demo values, when they are empty."""
     provider = Provider.objects.get()
     if not provider.is_complete:
         for name, value in DEMO_PROVIDER.items():
@@ -61,13 +73,6 @@ def load(*, trainer) -> bool:
             setattr(price, name, value)
         price.full_clean()
         price.save()
-    office = get_user_model().objects.filter(groups__name="Kantoor", username__startswith="demo-").first()
-    _make_offers(by=trainer)
-    for cohort in _demo_runs().filter(status__in=invoicing.INVOICED_STATUSES).order_by("code"):
-        invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office, today=_invoiced_on(cohort))
-    _credit_one_participant(by=office)
-    _pay_and_remind(by=office)
-    return True
 
 
 def _invoiced_on(cohort) -> datetime.date:

@@ -11,15 +11,14 @@ withdrawal or a cancellation makes a credit note that refers to it.
 import datetime
 from decimal import Decimal
 
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
 from audit import services as audit
 from audit.models import AuditEvent
-from billing.models import Invoice, InvoiceCounter, InvoiceLine, PriceModel, Provider
+from billing.models import Invoice, InvoiceLine, PriceModel, Provider
 from cohorts.models import Cohort, Participant, Registration
 from cohorts.services import runs
 
@@ -36,13 +35,22 @@ def _next_sequence(year: int) -> int:
     """
     Take the next number of the year, inside the caller's transaction.
 
-    The UPDATE locks the counter row until the transaction ends, so issuings
-    of the same year take their numbers one after the other; the row for a
-    new year is made first, once, whoever comes first (a conflict does nothing).
+    One statement makes the year's counter row (whoever comes first) or
+    raises its number, and returns the number: it locks the row until the
+    transaction ends, so issuings of the same year take their numbers one
+    after the other. The ORM has no UPDATE that returns, nor an upsert that
+    adds to the stored value.
     """
-    InvoiceCounter.objects.bulk_create([InvoiceCounter(year=year)], ignore_conflicts=True)
-    InvoiceCounter.objects.filter(year=year).update(last_number=F("last_number") + 1)
-    return InvoiceCounter.objects.values_list("last_number", flat=True).get(year=year)
+    with connection.cursor() as cursor:
+        cursor.execute(NEXT_SEQUENCE, [year])
+        return cursor.fetchone()[0]
+
+
+NEXT_SEQUENCE = """
+    INSERT INTO billing_invoicecounter (year, last_number) VALUES (%s, 1)
+    ON CONFLICT (year) DO UPDATE SET last_number = billing_invoicecounter.last_number + 1
+    RETURNING last_number
+"""
 
 
 def _complete_provider() -> Provider:
@@ -106,7 +114,6 @@ def _save_invoice(*, invoice: Invoice, lines: list[InvoiceLine], vat_amount: Dec
         detail=f"{invoice.number}: {invoice.total_amount} EUR"
         + (f", credits {invoice.credits.number}: {invoice.reason}" if invoice.is_credit_note else ""),
     )
-    einvoice.queue_invoice_mail(invoice=invoice)
     return invoice
 
 
@@ -158,7 +165,7 @@ def issue_invoices_for_run(
         raise InvoicingError(str(error)) from error
     total = sum(r.enrolled for r in registrations)
     today = today or timezone.localdate()
-    return [
+    invoices = [
         _issue(
             registration=registration,
             cohort=cohort,
@@ -173,6 +180,8 @@ def issue_invoices_for_run(
         for registration in registrations
         if registration.enrolled and not registration.invoiced
     ]
+    einvoice.queue_new_invoice_mails(invoices=invoices)
+    return invoices
 
 
 def _issue(*, registration, cohort, part, price, run_participants, provider, issued_by, request, today) -> Invoice:
@@ -264,7 +273,9 @@ def credit_invoice(
         **{field: getattr(invoice, field) for field in COPIED_FROM_THE_INVOICE},
     )
     vat = -pricing.percentage_of(-net, invoice.vat_rate) if invoice.vat_rate is not None else Decimal("0.00")
-    return _save_invoice(invoice=credit_note, lines=lines, vat_amount=vat, request=request)
+    _save_invoice(invoice=credit_note, lines=lines, vat_amount=vat, request=request)
+    einvoice.queue_new_invoice_mails(invoices=[credit_note])
+    return credit_note
 
 
 COPIED_FROM_THE_INVOICE = [

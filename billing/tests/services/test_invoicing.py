@@ -281,9 +281,10 @@ def test_a_cancellation_credits_only_what_is_left_of_the_invoice(ready):
 @pytest.mark.parametrize("boards", [2, 4])
 def test_issuing_takes_the_same_queries_per_invoice(ready, django_assert_num_queries, boards):
     cohort, _registrations = confirmed_shared_run(*[6] * boards)
-    # Per invoice 6 to issue it, 1 for its accepted offer's order details, and 7 to queue its e-mail: the key
-    # looked up, a savepoint (2), the row and its attachments, the lines for the PDF and for the UBL.
-    with django_assert_num_queries(6 + 14 * boards):
+    # Per run 6, and 3 to queue the e-mails: the lines of all the invoices (for the PDFs and the UBL), the rows, and
+    # their attachments; per invoice 4 to issue it (its number, the row, its lines, the audit event) and 1 for its
+    # accepted offer's order details.
+    with django_assert_num_queries(6 + 3 + 5 * boards):
         invoices = invoicing.issue_invoices_for_run(cohort=cohort)
     assert len(invoices) == boards
     assert InvoiceLine.objects.count() == boards
