@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from cohorts import demo as cohorts_demo
-from cohorts.models import Cohort, Participant, Registration
+from cohorts.models import Board, Cohort, Participant, Registration
 from cohorts.services import runs
 
 from .models import Invoice, InvoiceLine, Offer, PriceModel, Provider
@@ -44,6 +44,14 @@ DEMO_ACCEPTANCE = {
     "kvk_number": "41234567",
 }
 
+# The demo boards' invoice details as the office enters them (an accepted offer gives a board its KvK number too),
+# by bestuursnummer or samenwerkingsverband code: demo values.
+DEMO_BOARD_DETAILS = {
+    "41234": {"address": "Voorbeeldlaan 4", "postcode": "4001 AB", "kvk_number": "41234001"},
+    "PO-22-02": {"address": "Voorbeeldweg 22", "postcode": "7411 AB", "kvk_number": "41234002"},
+    "30127": {"address": "Voorbeeldplein 3", "postcode": "5611 AB", "kvk_number": "41234003"},
+}
+
 
 def load(*, trainer) -> bool:
     """Fill in what is empty and invoice the demo's invoiceable runs, once; say whether anything was made."""
@@ -51,6 +59,7 @@ def load(*, trainer) -> bool:
         return False
     fill_in_provider_and_price()
     office = get_user_model().objects.filter(groups__name="Kantoor", username__startswith="demo-").first()
+    _fill_in_boards()
     _make_offers(by=trainer)
     for cohort in _demo_runs().filter(status__in=invoicing.INVOICED_STATUSES).order_by("code"):
         invoicing.issue_invoices_for_run(cohort=cohort, issued_by=office, today=_invoiced_on(cohort))
@@ -73,6 +82,16 @@ def fill_in_provider_and_price() -> None:
             setattr(price, name, value)
         price.full_clean()
         price.save()
+
+
+def _fill_in_boards() -> None:
+    """Give the demo boards what their invoices need and they have not: an address and a KvK number."""
+    for board in Board.objects.filter(registrations__in=cohorts_demo.demo_registrations()).distinct():
+        details = DEMO_BOARD_DETAILS.get(board.bestuursnummer or board.swv_code, {})
+        for name, value in details.items():
+            setattr(board, name, getattr(board, name) or value)
+        board.full_clean(validate_unique=False)
+        board.save()
 
 
 def _invoiced_on(cohort) -> datetime.date:

@@ -135,8 +135,8 @@ def _seller(root: ET.Element, invoice: Invoice) -> None:
 
 def _buyer(root: ET.Element, invoice: Invoice) -> None:
     party = _cac(_cac(root, "AccountingCustomerParty"), "Party")
-    # The board's KvK number is its electronic address too; without it (no acceptance gave it) the e-invoice has
-    # none, which Peppol's rule R010 reports.
+    # The board's KvK number is its electronic address too. Issuing refuses a board without one; only an invoice
+    # issued before that (and its credit notes, which copy it) has none, which Peppol's rule R010 reports.
     kvk_number = invoice.buyer_kvk_number
     if kvk_number:
         _cbc(party, "EndpointID", kvk_number, schemeID=KVK_SCHEME)

@@ -1,19 +1,14 @@
 """Validators for the provider's identifiers, with python-stdnum where it knows the number."""
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import iban
 from stdnum.exceptions import ValidationError as NumberError
-from stdnum.nl import btw, postcode
+from stdnum.nl import btw
 
-
-def validate_kvk_number(value: str) -> None:
-    # The Chamber of Commerce publishes no check digit for its numbers since
-    # 2016 (python-stdnum has no module for them): eight digits is the rule.
-    if not re.fullmatch(r"\d{8}", value):
-        raise ValidationError(_("A KvK number has eight digits, such as 12345678."), code="kvk")
+# A board's numbers are the board's (cohorts); the provider's and the offers' fields, and their migrations, name
+# them here too.
+from cohorts.validators import validate_kvk_number, validate_postcode  # noqa: F401
 
 
 def validate_vat_number(value: str) -> None:
@@ -28,10 +23,3 @@ def validate_iban(value: str) -> None:
         iban.validate(value)
     except NumberError:
         raise ValidationError(_("This is not a valid IBAN."), code="iban") from None
-
-
-def validate_postcode(value: str) -> None:
-    try:
-        postcode.validate(value)
-    except NumberError:
-        raise ValidationError(_("This is not a valid Dutch postcode, such as 3511 AB."), code="postcode") from None

@@ -38,6 +38,17 @@ class Board(models.Model):
     )
     sector = models.CharField(_("sector"), max_length=5, choices=Sector.choices)
     place = models.CharField(_("place"), max_length=100, blank=True)
+    # Where the board's invoice goes when no accepted offer says otherwise, and its KvK number: the e-invoice's
+    # electronic address of the buyer, which the Dutch rules require (an accepted offer fills it in).
+    address = models.CharField(_("address"), max_length=200, blank=True, help_text=_("Street and number."))
+    postcode = models.CharField(_("postcode"), max_length=7, blank=True, validators=[validators.validate_postcode])
+    kvk_number = models.CharField(
+        _("KvK number"),
+        max_length=8,
+        blank=True,
+        validators=[validators.validate_kvk_number],
+        help_text=_("The board's number in the Chamber of Commerce: eight digits."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

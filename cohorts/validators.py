@@ -1,4 +1,4 @@
-"""Validation and normalisation of Dutch education identifiers and phone numbers, with Dutch messages."""
+"""Validation and normalisation of Dutch education identifiers, KvK numbers, postcodes and phone numbers, in Dutch."""
 
 import re
 
@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from stdnum.exceptions import ValidationError as NumberError
+from stdnum.nl import postcode
 
 BESTUURSNUMMER = re.compile(r"^[0-9]{5}$")
 BRIN = re.compile(r"^[0-9]{2}[A-Z]{2}$")
@@ -122,3 +124,17 @@ class RegisterNumberField(models.CharField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": RegisterNumberFormField, **kwargs})
+
+
+def validate_kvk_number(value: str) -> None:
+    # The Chamber of Commerce publishes no check digit for its numbers since
+    # 2016 (python-stdnum has no module for them): eight digits is the rule.
+    if not re.fullmatch(r"\d{8}", value):
+        raise ValidationError(_("A KvK number has eight digits, such as 12345678."), code="kvk")
+
+
+def validate_postcode(value: str) -> None:
+    try:
+        postcode.validate(value)
+    except NumberError:
+        raise ValidationError(_("This is not a valid Dutch postcode, such as 3511 AB."), code="postcode") from None

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from audit import services as audit
 from audit.models import AuditEvent
+from billing import ubl
 from billing.models import Invoice, InvoiceLine, PriceModel, Provider
 from cohorts.models import Cohort, Participant, Registration
 from cohorts.services import runs
@@ -81,14 +82,57 @@ def _board_fields(registration: Registration) -> dict:
     from .offers import invoice_fields
 
     board = registration.board
+    # Written as the invoice prints it and the e-invoice reads it back (ubl.postal_address): the name, the street,
+    # the postcode with the place.
+    city_line = " ".join(part for part in (board.postcode, board.place) if part)
     return {
         "buyer_name": board.name,
-        "invoice_address": "\n".join(part for part in (board.name, board.place) if part),
+        "invoice_address": "\n".join(part for part in (board.name, board.address, city_line) if part),
         "invoice_email": registration.contact_email,
         "po_number": "",
+        "buyer_kvk_number": board.kvk_number,
         # The board's accepted offer, when it has one, names its purchase order and where the invoice goes.
         **invoice_fields(registration),
     }
+
+
+def _e_invoice_gaps(fields: dict) -> list[str]:
+    """Return what the e-invoice of a board's invoice would lack of what the Peppol and Dutch rules require."""
+    address = ubl.postal_address(fields["invoice_address"])
+    required = [
+        (fields["buyer_kvk_number"], gettext("KvK number")),
+        (address["street"], gettext("street")),
+        (address["postcode"], gettext("postcode")),
+        (address["city"], gettext("place")),
+    ]
+    return [name for value, name in required if not value]
+
+
+def _refuse_incomplete_buyers(buyers: dict[Registration, dict]) -> None:
+    """
+    Refuse to invoice a run while a board's e-invoice would lack its KvK number or a part of its address.
+
+    The e-invoice is the invoice (an issued one never changes): one that
+    the receiving side refuses under Peppol's rule R010 (the buyer's
+    electronic address, its KvK number) or the Dutch NL-R-004 (the buyer's
+    street, postcode and place) is not sent at all. No board of the run is
+    invoiced until every one is complete, so issuing again invoices them all.
+    """
+    missing = []
+    for registration, fields in buyers.items():
+        gaps = _e_invoice_gaps(fields)
+        if gaps:
+            missing.append(
+                gettext("%(board)s (%(fields)s)") % {"board": registration.board.name, "fields": ", ".join(gaps)}
+            )
+    if missing:
+        raise InvoicingError(
+            gettext(
+                "No invoice was issued: an e-invoice needs each board's KvK number and its address with street, "
+                "postcode and place. Fill them in on the board before invoicing: %(boards)s."
+            )
+            % {"boards": "; ".join(missing)}
+        )
 
 
 def _save_invoice(*, invoice: Invoice, lines: list[InvoiceLine], vat_amount: Decimal, request=None) -> Invoice:
@@ -133,7 +177,8 @@ def issue_invoices_for_run(
 
     :param issued_by: the staff user, for the invoice and the audit trail (with ``request``, the address)
     :param today: the invoice date; today when not given
-    :raises InvoicingError: when the run is not confirmed, the provider incomplete or the price on request
+    :raises InvoicingError: when the run is not confirmed, the provider incomplete, the price on request, or a
+        board to invoice lacks its KvK number or a part of its address (none is invoiced then)
     """
     # The run's row only (not its programme's, which every run shares): issuings of other runs go on side by side
     # up to the year's counter.
@@ -165,9 +210,16 @@ def issue_invoices_for_run(
         raise InvoicingError(str(error)) from error
     total = sum(r.enrolled for r in registrations)
     today = today or timezone.localdate()
+    buyers = {
+        registration: _board_fields(registration)
+        for registration in registrations
+        if registration.enrolled and not registration.invoiced
+    }
+    _refuse_incomplete_buyers(buyers)
     invoices = [
         _issue(
             registration=registration,
+            buyer=buyer,
             cohort=cohort,
             part=parts[registration.pk],
             price=price,
@@ -177,14 +229,15 @@ def issue_invoices_for_run(
             request=request,
             today=today,
         )
-        for registration in registrations
-        if registration.enrolled and not registration.invoiced
+        for registration, buyer in buyers.items()
     ]
     einvoice.queue_new_invoice_mails(invoices=invoices)
     return invoices
 
 
-def _issue(*, registration, cohort, part, price, run_participants, provider, issued_by, request, today) -> Invoice:
+def _issue(
+    *, registration, buyer, cohort, part, price, run_participants, provider, issued_by, request, today
+) -> Invoice:
     with translation.override(registration.language):
         lines = _run_lines(
             registration=registration, cohort=cohort, part=part, price=price, run_participants=run_participants
@@ -202,7 +255,7 @@ def _issue(*, registration, cohort, part, price, run_participants, provider, iss
             vat_rate=None if price.is_exempt else price.vat_rate,
             vat_note=pricing.vat_note(price=price),
             **_provider_fields(provider),
-            **_board_fields(registration),
+            **buyer,
         )
         vat = pricing.vat_amount(price=price, net=part)
         return _save_invoice(invoice=invoice, lines=lines, vat_amount=vat, request=request)

@@ -24,7 +24,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from billing import offers_pdf
 from billing.models import Offer, OfferLine, PriceModel, Provider
-from cohorts.models import Registration
+from cohorts.models import Board, Registration
 from cohorts.services.links import board_page_url
 from mail.services.queueing import Attachment, Email, queue_email, queue_emails
 from programme.models import Programme
@@ -238,6 +238,9 @@ def accept_offer(*, offer: Offer, data: dict, request=None) -> Offer:
     """
     Record that the registration's contact accepts this version of the offer, and confirm it by e-mail.
 
+    The KvK number given becomes the board's, for its invoices without an
+    accepted offer of their own (a later registration of the same board).
+
     Only the latest version, open and not expired, is accepted. Who accepted
     is the contact of the registration (whose personal link it is), when is
     now; both, the version and the details given go into the audit trail.
@@ -257,6 +260,8 @@ def accept_offer(*, offer: Offer, data: dict, request=None) -> Offer:
         setattr(offer, name, (data.get(name) or "").strip())
     offer.full_clean(exclude=["registration", "made_by"], validate_unique=False)
     offer.save()
+    # The board's KvK number as it gave it last: its invoices take it when no accepted offer is theirs to read.
+    Board.objects.filter(pk=registration.board_id).update(kvk_number=offer.kvk_number)
     audit.record(
         action=AuditEvent.Action.OFFER_ACCEPTED,
         obj=offer,

@@ -56,18 +56,29 @@ def priced_programme(**overrides) -> PriceModel:
 def confirmed_shared_run(*sizes: int, first: datetime.date | None = None) -> tuple[Cohort, list[Registration]]:
     """
     A course run shared by boards with `sizes` enrolled leaders each, its days scheduled and the run confirmed,
-    all through the services, in the order the boards registered.
+    all through the services, in the order the boards registered; each board with its invoice details.
 
     :param first: the first course day; two months from today when not given
     """
     cohort = new_cohort()
     registrations = [placed_registration(cohort=cohort, expected_participants=size) for size in sizes]
     for registration, size in zip(registrations, sizes, strict=True):
+        invoice_details(registration.board)
         enrolled_participants(registration, size)
     scheduled_days(cohort, first=first or timezone.localdate() + datetime.timedelta(days=60))
     runs.confirm_cohort(cohort=cohort)
     cohort.refresh_from_db()
     return cohort, registrations
+
+
+def invoice_details(board, **overrides):
+    """Give a board the invoice address and the KvK number its invoice needs, as the office enters them."""
+    fields = {"address": "Maliebaan 12", "postcode": "3512 JE", "kvk_number": f"4200{board.pk % 10000:04d}"}
+    for name, value in {**fields, **overrides}.items():
+        setattr(board, name, value)
+    board.full_clean(validate_unique=False)
+    board.save()
+    return board
 
 
 def raw_confirmed_run(participants: int = 1) -> Cohort:

@@ -27,6 +27,7 @@ from .factories import (
     ACCEPTANCE,
     accepted_offer,
     filled_in_provider,
+    invoice_details,
     offered_registration,
     priced_programme,
 )
@@ -279,6 +280,7 @@ def test_the_invoice_carries_the_accepted_offer_s_po_number_and_invoice_address(
     registration, _offer = offered_registration(cohort=cohort)
     accepted_offer(registration)
     other = placed_registration(cohort=cohort)
+    invoice_details(other.board)  # as the office entered them: no accepted offer gives them
     enrolled_participants(registration, 7)
     enrolled_participants(other, 6)
     scheduled_days(cohort, first=TODAY + datetime.timedelta(days=60))

@@ -14,7 +14,13 @@ from billing.models import Invoice, PriceModel
 from billing.services import invoicing
 
 from .einvoice_rules import compiled, parse
-from .factories import accepted_by_boards, confirmed_shared_run, filled_in_provider, priced_programme
+from .factories import (
+    accepted_by_boards,
+    confirmed_shared_run,
+    filled_in_provider,
+    invoice_details,
+    priced_programme,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -144,13 +150,39 @@ def test_the_schema_catches_an_element_out_of_order(invoices, rules):
     assert rules.schema_errors(ET.tostring(root, encoding="UTF-8")) != []
 
 
-def test_the_dutch_rules_catch_a_buyer_address_without_street_and_postcode(fixed_clock, rules):
-    """An invoice address without street and postcode (the board's name and place only) fails NL-R-004."""
+def test_an_invoice_without_an_accepted_offer_passes_with_the_board_s_address_and_kvk_number(fixed_clock, rules):
+    """No offer accepted: the invoice takes the street, postcode, place and KvK number the board has."""
+    filled_in_provider()
+    priced_programme()
+    cohort, [registration] = confirmed_shared_run(12)
+    invoice_details(registration.board, address="Kerkstraat 5", postcode="3811cv", kvk_number="41234567")
+    [invoice] = invoicing.issue_invoices_for_run(cohort=cohort)
+    xml = ubl.render_ubl(invoice)
+    assert rules.schema_errors(xml) == []
+    assert rules.failed(xml) == []  # no fatal error, and no warning either
+    buyer = "cac:AccountingCustomerParty/cac:Party"
+    assert text(xml, f"{buyer}/cbc:EndpointID") == ["41234567"]
+    assert parse(xml).find(f"{buyer}/cbc:EndpointID", NS).get("schemeID") == "0106"
+    assert text(xml, f"{buyer}/cac:PartyLegalEntity/cbc:CompanyID") == ["41234567"]
+    assert text(xml, f"{buyer}/cac:PostalAddress/cbc:StreetName") == ["Kerkstraat 5"]
+    assert text(xml, f"{buyer}/cac:PostalAddress/cbc:PostalZone") == ["3811 CV"]
+    assert text(xml, f"{buyer}/cac:PostalAddress/cbc:CityName") == ["Utrecht"]
+
+
+def test_the_rules_catch_a_buyer_without_kvk_number_street_and_postcode(fixed_clock, rules):
+    """What issuing refuses to send: no electronic address (Peppol R010), no street and postcode (NL-R-004)."""
     filled_in_provider()
     priced_programme()
     cohort, _registrations = confirmed_shared_run(12)
     [invoice] = invoicing.issue_invoices_for_run(cohort=cohort)
-    assert "NL-R-004" in {a.rule for a in rules.fatal(ubl.render_ubl(invoice))}
+    root = parse(ubl.render_ubl(invoice))
+    party = root.find("cac:AccountingCustomerParty/cac:Party", NS)
+    party.remove(party.find("cbc:EndpointID", NS))
+    address = party.find("cac:PostalAddress", NS)
+    for name in ["cbc:StreetName", "cbc:PostalZone"]:
+        address.remove(address.find(name, NS))
+    fatal = {a.rule for a in rules.fatal(ET.tostring(root, encoding="UTF-8", xml_declaration=True))}
+    assert {"PEPPOL-EN16931-R010", "NL-R-004"} <= fatal
 
 
 def test_values_are_escaped_not_pasted(fixed_clock, rules):

@@ -18,9 +18,15 @@ from .forms import AddToCohortForm
 
 @admin.register(Board)
 class BoardAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "bestuursnummer", "swv_code", "sector", "place"]
+    list_display = ["name", "kind", "bestuursnummer", "swv_code", "sector", "place", "kvk_number"]
     list_filter = ["kind", "sector"]
-    search_fields = ["name", "bestuursnummer", "swv_code", "place"]
+    search_fields = ["name", "bestuursnummer", "swv_code", "place", "kvk_number"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "bestuursnummer", "swv_code", "sector"]}),
+        # What the board's invoice takes when no accepted offer gives an invoice address and a KvK number.
+        (_("Invoice details"), {"fields": ["address", "postcode", "place", "kvk_number"]}),
+        (None, {"fields": ["created_at"]}),
+    ]
 
 
 class IntakeInline(ReadOnlyTabularInline):

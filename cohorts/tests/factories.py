@@ -56,6 +56,9 @@ class BoardFactory(factory.django.DjangoModelFactory):
     bestuursnummer = factory.Sequence(lambda n: f"{70000 + n:05d}")
     sector = Sector.PO
     place = "Utrecht"
+    address = "Maliebaan 12"
+    postcode = "3512 JE"
+    kvk_number = factory.Sequence(lambda n: f"{40000000 + n:08d}")
 
 
 class CohortFactory(factory.django.DjangoModelFactory):

@@ -10,13 +10,13 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from billing.models import Invoice, InvoiceCounter, InvoiceLine, PriceModel, Provider
-from billing.services import invoicing
-from cohorts.models import Participant
+from billing.services import invoicing, offers
+from cohorts.models import Participant, Registration
 from cohorts.services import enrolment
 from cohorts.tests.factories import enrolled_participants, new_cohort, placed_registration
 from conftest import FIXED_NOW
 
-from ..factories import confirmed_shared_run, filled_in_provider, priced_programme
+from ..factories import accepted_offer, confirmed_shared_run, filled_in_provider, invoice_details, priced_programme
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,9 @@ def test_a_run_shared_by_two_boards_gets_one_invoice_per_board_that_adds_up_to_t
     invoice = Invoice.objects.get(registration=first)
     assert (invoice.issue_date, invoice.due_date) == (TODAY, TODAY + datetime.timedelta(days=30))
     assert invoice.buyer_name == first.board.name
-    assert invoice.invoice_address == f"{first.board.name}\nUtrecht"
+    # No offer accepted: the board's own address and KvK number, as the office entered them.
+    assert invoice.invoice_address == f"{first.board.name}\nMaliebaan 12\n3512 JE Utrecht"
+    assert invoice.buyer_kvk_number == first.board.kvk_number != ""
     assert invoice.invoice_email == first.contact_email
     assert invoice.po_number == ""
     assert (invoice.seller_name, invoice.seller_kvk_number, invoice.seller_vat_number, invoice.seller_iban) == (
@@ -114,6 +116,40 @@ def test_nothing_is_invoiced_or_numbered_when_the_run_cannot_be(ready, problem):
         invoicing.issue_invoices_for_run(cohort=cohort)
     assert not Invoice.objects.exists()
     assert not InvoiceCounter.objects.filter(last_number__gt=0).exists()
+
+
+def test_no_board_of_the_run_is_invoiced_while_one_lacks_its_kvk_number_or_address(ready):
+    """An e-invoice without the buyer's KvK number or street fails Peppol R010 and NL-R-004: it is not issued."""
+    cohort, (first, second) = confirmed_shared_run(14, 9)
+    invoice_details(first.board, kvk_number="")
+    invoice_details(second.board, address="", postcode="")
+    with pytest.raises(invoicing.InvoicingError) as refused:
+        invoicing.issue_invoices_for_run(cohort=cohort)
+    assert str(refused.value) == (
+        "Er is geen factuur gemaakt: een e-factuur vraagt van elk bestuur het KvK-nummer en het adres met straat, "
+        "postcode en plaats. Vul ze in bij het bestuur vóór het factureren: "
+        f"{first.board.name} (KvK-nummer); {second.board.name} (straat, postcode)."
+    )
+    assert not Invoice.objects.exists()
+    assert not InvoiceCounter.objects.filter(last_number__gt=0).exists()
+    invoice_details(first.board)
+    invoice_details(second.board)
+    assert len(invoicing.issue_invoices_for_run(cohort=cohort)) == 2
+
+
+def test_a_board_s_accepted_offer_gives_its_kvk_number_to_a_later_invoice_without_an_offer(ready):
+    cohort, [registration] = confirmed_shared_run(14)
+    invoice_details(registration.board, kvk_number="")
+    offers.make_offer(registration=registration)
+    accepted_offer(registration, kvk_number="41234567")
+    registration.board.refresh_from_db()
+    assert registration.board.kvk_number == "41234567"
+    # The same board in a later run, which it registered for without an offer.
+    later, [again] = confirmed_shared_run(12)
+    Registration.objects.filter(pk=again.pk).update(board=registration.board)
+    invoicing.issue_invoices_for_run(cohort=cohort)
+    [invoice] = invoicing.issue_invoices_for_run(cohort=later)
+    assert (invoice.buyer_kvk_number, invoice.po_number) == ("41234567", "")
 
 
 def test_an_issuing_rolled_back_takes_its_number_back(ready):
