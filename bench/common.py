@@ -216,6 +216,8 @@ def bulk_runs(
     now, tag, day = timezone.now(), prefix.lower(), datetime.timedelta(days=1)
     run = {"programme": days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}
     placed = {"status": "placed", "privacy_consent_at": now, "expected_participants": participants}
+    # What a board's invoice needs besides its name: a street, postcode and place, and a KvK number.
+    invoiced = {"address": "Voorbeeldlaan 1", "postcode": "3511 AB", "place": "Utrecht", "kvk_number": "41234001"}
     person = {"tussenvoegsel": "van der", "role": "directeur", "school": "OBS De Regenboog", "brin": "16SW"}
     times = {"start_time": datetime.time(9, 0), "end_time": datetime.time(16, 30)}
     present = {"status": "present", "recorded_by": trainer, "recorded_at": now}
@@ -229,7 +231,7 @@ def bulk_runs(
         rows[CourseDay] += dated
         for b in range(1 + n % boards):
             name, contact = f"Stichting {prefix} {n}-{b}", {"contact_name": "Fatima el Amrani", **placed}
-            rows[Board].append(board := Board(name=name, bestuursnummer=board_number(), sector="po"))
+            rows[Board].append(board := Board(name=name, bestuursnummer=board_number(), sector="po", **invoiced))
             contact["contact_email"], key = f"contact{n}-{b}@{tag}.example.nl", uuid.uuid4().hex
             rows[Registration].append(
                 registration := Registration(board=board, cohort=cohort, submission_key=key, **contact)

@@ -23,7 +23,7 @@ from billing.models import Invoice, InvoiceLine, PriceModel, Provider
 from cohorts.models import Cohort, Participant, Registration
 from cohorts.services import runs
 
-from . import einvoice, pricing
+from . import einvoice, offers, pricing
 
 INVOICED_STATUSES = {Cohort.Status.CONFIRMED, Cohort.Status.RUNNING, Cohort.Status.COMPLETED}
 
@@ -78,9 +78,7 @@ def _provider_fields(provider: Provider) -> dict:
     }
 
 
-def _board_fields(registration: Registration) -> dict:
-    from .offers import invoice_fields
-
+def _board_fields(registration: Registration, offer) -> dict:
     board = registration.board
     # Written as the invoice prints it and the e-invoice reads it back (ubl.postal_address): the name, the street,
     # the postcode with the place.
@@ -92,7 +90,7 @@ def _board_fields(registration: Registration) -> dict:
         "po_number": "",
         "buyer_kvk_number": board.kvk_number,
         # The board's accepted offer, when it has one, names its purchase order and where the invoice goes.
-        **invoice_fields(registration),
+        **offers.invoice_fields(offer),
     }
 
 
@@ -210,11 +208,9 @@ def issue_invoices_for_run(
         raise InvoicingError(str(error)) from error
     total = sum(r.enrolled for r in registrations)
     today = today or timezone.localdate()
-    buyers = {
-        registration: _board_fields(registration)
-        for registration in registrations
-        if registration.enrolled and not registration.invoiced
-    }
+    to_invoice = [registration for registration in registrations if registration.enrolled and not registration.invoiced]
+    accepted = offers.accepted_offers(to_invoice)
+    buyers = {registration: _board_fields(registration, accepted.get(registration.pk)) for registration in to_invoice}
     _refuse_incomplete_buyers(buyers)
     invoices = [
         _issue(

@@ -328,12 +328,13 @@ def _queue_acceptance_emails(offer: Offer) -> None:
     )
 
 
-def accepted_offer(registration: Registration) -> Offer | None:
-    """Return the registration's accepted offer, if it has one."""
-    return registration.offers.filter(status=Offer.Status.ACCEPTED).first()
+def accepted_offers(registrations) -> dict[int, Offer]:
+    """Return the accepted offer of each of the registrations that has one, by registration id, in one query."""
+    accepted = Offer.objects.filter(registration__in=registrations, status=Offer.Status.ACCEPTED)
+    return {offer.registration_id: offer for offer in accepted}
 
 
-def invoice_fields(registration: Registration) -> dict:
+def invoice_fields(offer: Offer | None) -> dict:
     """
     Return what the board's invoice takes from its accepted offer: the purchase-order number, the invoice details
     and the board's KvK number (the e-invoice's address of the buyer).
@@ -342,7 +343,6 @@ def invoice_fields(registration: Registration) -> dict:
     administration routes an invoice by it. Empty when there is no accepted
     offer: the invoice then goes to the board as before.
     """
-    offer = accepted_offer(registration)
     if offer is None:
         return {}
     address = offer.invoice_address
