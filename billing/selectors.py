@@ -1,10 +1,11 @@
-"""Reads of invoices for the pages outside the admin."""
+"""Reads of invoices for the pages outside the admin, and of the provider that offers and invoices print."""
 
 from collections.abc import Iterable
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
-from .models import Invoice
+from .models import Invoice, Provider
 
 
 def board_invoices(registration_ids: Iterable[int]) -> list[Invoice]:
@@ -67,3 +68,13 @@ def open_invoices():
 def overdue_invoices(*, due_before):
     """Return the open invoices whose due date is before `due_before`."""
     return open_invoices().filter(due_date__lt=due_before)
+
+
+def provider_with_missing_details() -> tuple[Provider | None, str]:
+    """
+    Return the provider and the details an offer or invoice needs that it lacks, named for a message ("" if none).
+    """
+    provider = Provider.objects.first()
+    if provider is None:
+        return None, gettext("the provider")
+    return provider, ", ".join(provider.missing_fields)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from audit import services as audit
 from audit.models import AuditEvent
-from billing import ubl
+from billing import selectors, ubl
 from billing.models import Invoice, InvoiceLine, PriceModel, Provider
 from cohorts.models import Cohort, Participant, Registration
 from cohorts.services import runs
@@ -55,9 +55,8 @@ NEXT_SEQUENCE = """
 
 
 def _complete_provider() -> Provider:
-    provider = Provider.objects.first()
-    if provider is None or not provider.is_complete:
-        missing = ", ".join(provider.missing_fields) if provider else gettext("the provider")
+    provider, missing = selectors.provider_with_missing_details()
+    if missing:
         raise InvoicingError(
             gettext("Fill in the provider's details before invoicing: %(fields)s.") % {"fields": missing}
         )

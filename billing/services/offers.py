@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 
 from audit import services as audit
 from audit.models import AuditEvent
-from billing import offers_pdf
+from billing import offers_pdf, selectors
 from billing.models import Offer, OfferLine, PriceModel, Provider
 from cohorts.models import Board, Registration
 from cohorts.services.links import board_page_url
@@ -53,9 +53,8 @@ def _price_for(registration: Registration) -> PriceModel:
 
 
 def _provider() -> Provider:
-    provider = Provider.objects.first()
-    if provider is None or not provider.is_complete:
-        missing = ", ".join(provider.missing_fields) if provider else gettext("the provider")
+    provider, missing = selectors.provider_with_missing_details()
+    if missing:
         raise OfferError(
             gettext("Fill in the provider's details before making an offer: %(fields)s.") % {"fields": missing}
         )
