@@ -4,7 +4,6 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from cohorts.models import CourseDay, Participant
@@ -35,51 +34,66 @@ class ParticipantSection:
         return bool(self.materials) or self.assignment_required
 
 
-def _with_course_dates(participant: Participant):
-    """The programme's materials with the date of the day they belong to in the participant's run (or None)."""
-    dates = CourseDay.objects.filter(cohort_id=participant.cohort_id, programme_day_id=OuterRef("programme_day_id"))
-    return (
-        Material.objects.filter(programme_day__programme_id=participant.cohort.programme_id)
-        .select_related("programme_day")
-        .annotate(day_date=Subquery(dates.values("date")[:1]))
-    )
+def _run_days(participant: Participant) -> list[CourseDay]:
+    return list(CourseDay.objects.filter(cohort_id=participant.cohort_id).select_related("programme_day"))
 
 
-def _shown_today(material: Material, today: datetime.date) -> bool:
-    return material.day_date is not None and material.shown_from(material.day_date) <= today
-
-
-def visible_materials(participant: Participant, *, today: datetime.date | None = None) -> list[Material]:
+def _dated(materials, days: list[CourseDay], today: datetime.date) -> list[Material]:
     """
-    Return the materials an enrolled participant sees today, in one query.
+    The materials shown today, each with `day_date`, the date of the day it belongs to in the run: from its moment
+    (days before, on, or after that day); a material of a day not scheduled is not shown.
+    """
+    by_programme_day = {day.programme_day_id: day for day in days}
+    shown = []
+    for material in materials:
+        day = by_programme_day.get(material.programme_day_id)
+        if day is None:
+            continue
+        material.day_date, material.programme_day = day.date, day.programme_day  # the day read with the run's
+        if material.shown_from(day.date) <= today:
+            shown.append(material)
+    return shown
 
-    A material is shown from its moment (days before, on, or after the day
-    it belongs to) in the participant's run; a day not scheduled shows none.
+
+def visible_materials(
+    participant: Participant, *, days: list[CourseDay] | None = None, today: datetime.date | None = None
+) -> list[Material]:
+    """
+    Return the materials an enrolled participant sees today, in the programme's order: one query with `days`.
+
+    :param days: the course days of the participant's run with their programme days, when read already (the
+        page's schedule)
     """
     if participant.status != Participant.Status.ENROLLED:
         return []
-    today = today or timezone.localdate()
-    return [material for material in _with_course_dates(participant) if _shown_today(material, today)]
+    days = _run_days(participant) if days is None else days
+    # The programme's order (as Material.Meta has it) without the join to the programme days that it would take.
+    number = {day.programme_day_id: day.programme_day.number for day in days}
+    materials = Material.objects.filter(programme_day_id__in=number).order_by("title", "pk")
+    ordered = sorted(materials, key=lambda material: number[material.programme_day_id])
+    return _dated(ordered, days, today or timezone.localdate())
 
 
 def visible_material(participant: Participant, material_id: int) -> Material | None:
     """Return the material with this id if the participant sees it today, else None."""
     if participant.status != Participant.Status.ENROLLED:
         return None
-    material = _with_course_dates(participant).filter(pk=material_id).first()
-    return material if material and _shown_today(material, timezone.localdate()) else None
+    material = Material.objects.filter(pk=material_id).first()
+    shown = _dated([material], _run_days(participant), timezone.localdate()) if material else []
+    return shown[0] if shown else None
 
 
-def participant_section(participant: Participant) -> ParticipantSection:
+def participant_section(participant: Participant, *, days: list[CourseDay] | None = None) -> ParticipantSection:
     """
     Return what the participant page shows of materials and the final assignment: two queries, one without one.
 
     :param participant: with its run and programme loaded
+    :param days: as `visible_materials` takes them
     """
     required = participant.cohort.programme.final_assignment_required
     submission = Submission.objects.filter(participant=participant).first() if required else None
     return ParticipantSection(
-        materials=visible_materials(participant),
+        materials=visible_materials(participant, days=days),
         assignment_required=required,
         submission=submission,
         can_upload=required and can_submit(participant, submission),

@@ -168,7 +168,9 @@ def participant_page(request, token):
             "locked": locked,
             "rejection": rejections.open_rejection(participant),
             "schedule": page.schedule,
-            "materials": materials_selectors.participant_section(participant),
+            "materials": materials_selectors.participant_section(
+                participant, days=[day for day, _attendance, _can_notify in page.schedule]
+            ),
             "form": form,
             "calendar_url": calendar_url,
             "webcal_url": "webcal://" + calendar_url.split("://", 1)[1],

@@ -27,6 +27,22 @@ def test_the_section_shows_what_is_shown_today_and_hides_the_rest(client):
     assert page.count('class="material-item') == 3
 
 
+def test_the_materials_come_in_the_programmes_order_by_day_then_title():
+    (anna,) = run_with_participants(first=TODAY - datetime.timedelta(weeks=6))
+    for day, title in [(2, "Artikel"), (1, "Sheets"), (2, "Aantekeningen"), (1, "Reader")]:
+        file_material(day=day, title=title)
+    shown = selectors.visible_materials(anna)
+    assert [(m.programme_day.number, m.title) for m in shown] == [
+        (1, "Reader"),
+        (1, "Sheets"),
+        (2, "Aantekeningen"),
+        (2, "Artikel"),
+    ]
+    assert [m.day_date for m in shown] == [TODAY - datetime.timedelta(weeks=6)] * 2 + [
+        TODAY - datetime.timedelta(weeks=5)
+    ] * 2
+
+
 def test_a_withdrawn_participant_sees_no_materials():
     (anna,) = run_with_participants(first=TODAY - datetime.timedelta(days=1))
     file_material(day=1)
