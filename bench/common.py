@@ -105,7 +105,6 @@ def max_rss_mb() -> float:
 
 
 def scratch_folder(prefix: str = "verbindend-bench-") -> str:
-    """A temporary folder, removed at exit."""
     folder = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
@@ -149,6 +148,18 @@ def in_process(**settings):
     static = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     override_settings(STORAGES={**configured.STORAGES, **static}, **settings).enable()
     warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise's, for the STATIC_ROOT not collected
+
+
+def checked(client, url: str, expect: int = 200, fields=None):
+    """A request of `url` by a django.test.Client (a POST of `fields()` if given) that fails on another status."""
+
+    def request():
+        response = client.post(url, fields()) if fields else client.get(url)
+        if response.status_code != expect:
+            raise RuntimeError(f"HTTP {response.status_code} instead of {expect}: {response.content[:300]!r}")
+        return response
+
+    return request
 
 
 def timed(call) -> tuple[float, object]:
@@ -207,7 +218,8 @@ def bulk_runs(
 ):
     """`count` course runs in bulk, each with its days 14 days apart and 1 + n % `boards` boards (run n), each board
     with a placed registration and its participants; run n has status n of `statuses` (in turn), its days start
-    `spread` x n days after `first_date`, and with `attended` everyone was present every day, as the trainer noted."""
+    `spread` x n days after `first_date`, and with `attended` everyone was present every day (before it, if a date),
+    as the trainer noted."""
     from django.utils import timezone
 
     from cohorts.models import Attendance, Board, Cohort, CourseDay, Participant, Registration
@@ -243,7 +255,8 @@ def bulk_runs(
             ]
             rows[Participant] += people
             if attended:
-                rows[Attendance] += (Attendance(participant=p, course_day=d, **present) for p in people for d in dated)
+                was = [d for d in dated if attended is True or d.date < attended]
+                rows[Attendance] += (Attendance(participant=p, course_day=d, **present) for p in people for d in was)
     for model, made in rows.items():  # each row takes its parents' keys, saved just before
         model.objects.bulk_create(made)
     return rows[Cohort]
