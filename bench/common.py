@@ -213,17 +213,25 @@ def interleaved(calls: dict, *, warmup: int, rounds: int) -> dict[str, list[floa
 board_number = map(str, itertools.count(10000)).__next__  # unique five-digit bestuursnummers, safe across threads
 
 
+def programme_days() -> list:
+    """The days of the programme that every benchmark's course runs follow, in order."""
+    from programme.models import Programme
+
+    return list(Programme.objects.get(slug="verbindend-leiderschap").days.order_by("number"))
+
+
 def bulk_runs(
-    *, prefix, count, participants, statuses, first_date, days, trainer=None, spread=1, attended=False, boards=1
+    *, prefix, count, participants, statuses, first_date, days=None, trainer=None, spread=1, attended=False, boards=1
 ):
-    """`count` course runs in bulk, each with its days 14 days apart and 1 + n % `boards` boards (run n), each board
-    with a placed registration and its participants; run n has status n of `statuses` (in turn), its days start
-    `spread` x n days after `first_date`, and with `attended` everyone was present every day (before it, if a date),
-    as the trainer noted."""
+    """`count` course runs of `days` (the programme's, unless given) in bulk, each with its days 14 days apart and
+    1 + n % `boards` boards (run n), each board with a placed registration and its participants; run n has status n
+    of `statuses` (in turn), its days start `spread` x n days after `first_date`, and with `attended` everyone was
+    present every day (before it, if a date), as the trainer noted."""
     from django.utils import timezone
 
     from cohorts.models import Attendance, Board, Cohort, CourseDay, Participant, Registration
 
+    days = days or programme_days()
     rows = {model: [] for model in (Board, Cohort, Registration, Participant, CourseDay, Attendance)}  # in this order
     now, tag, day = timezone.now(), prefix.lower(), datetime.timedelta(days=1)
     run = {"programme": days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}

@@ -28,13 +28,11 @@ def main():
 
     from cohorts.models import Participant
     from cohorts.services.reminders import send_due_reminders
-    from cohorts.tests.factories import seeded_programme
     from mail.models import OutgoingMail
 
     in_process()
     started, expected = time.perf_counter(), COHORTS * PARTICIPANTS
-    days = list(seeded_programme().days.order_by("number"))
-    run = {"participants": PARTICIPANTS, "spread": 0, "statuses": ["confirmed"], "first_date": DAY_ONE, "days": days}
+    run = {"participants": PARTICIPANTS, "spread": 0, "statuses": ["confirmed"], "first_date": DAY_ONE}
     bulk_runs(prefix="REM", count=COHORTS, **run)
     made = time.perf_counter() - started
     print(f"   ({COHORTS} confirmed course runs with {expected:,} participants made in {made:.1f} s)", flush=True)

@@ -23,11 +23,9 @@ def main():
     from django.test import Client
 
     from cohorts.models import CourseDay
-    from programme.models import Programme
 
     common.in_process(DEBUG=False, ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False)
-    started, programme = time.perf_counter(), Programme.objects.get(slug="verbindend-leiderschap")
-    days = list(programme.days.order_by("number"))
+    started, days = time.perf_counter(), common.programme_days()
     trainer = User.objects.create_superuser("trainer", "trainer@example.nl", "bench-password-not-used")
     password = make_password("bench-password-not-used")
     names = [{"first_name": f"Voornaam{n}", "last_name": f"Achternaam{n}"} for n in range(LIST_USERS - 1)]
