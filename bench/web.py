@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -101,13 +101,10 @@ class Client:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if fields is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-        try:
+        with closing(http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)) as connection:
             connection.request(method, path, urlencode(fields) if fields is not None else None, headers)
             response = connection.getresponse()
             response.body = response.read()
-        finally:
-            connection.close()
         for cookie in response.headers.get_all("Set-Cookie") or []:
             name, _, value = cookie.split(";", 1)[0].partition("=")
             self.cookies[name.strip()] = value.strip()
