@@ -10,7 +10,7 @@ import os
 import tracemalloc
 
 from bench import common
-from bench.common import TARGETS, in_process, interleaved, setup_django, timed, versus
+from bench.common import interleaved, timed
 
 WARMUP, RENDERS, COHORT = 5, 20, 30
 RENDER_TARGET = 3.0
@@ -25,9 +25,8 @@ def completed_runs():
     accreditation.number, accreditation.contact_hours, accreditation.self_study_hours = "SLR-2026-0042", 36, 24
     accreditation.valid_from, accreditation.valid_until = datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)
     accreditation.save()
-    days = list(accreditation.programme.days.order_by("number"))
     run = {"participants": COHORT, "statuses": ["completed"], "first_date": datetime.date(2026, 2, 2)}
-    cohorts = common.bulk_runs(prefix="VL-2027", count=2, days=days, attended=True, **run)
+    cohorts = common.bulk_runs(prefix="VL-2027", count=2, attended=True, **run)
     approved = {"initials": "A.", "final_assignment_approved_at": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)}
     for cohort in cohorts:
         cohort.participants.update(**approved)
@@ -35,7 +34,7 @@ def completed_runs():
 
 
 def main():
-    scratch = setup_django()
+    scratch = common.setup_django()
     import weasyprint
     from django.utils import timezone
     from weasyprint.text.ffi import harfbuzz_subset
@@ -43,7 +42,7 @@ def main():
     from registry import pdf, services
     from registry.models import Certificate
 
-    in_process(MEDIA_ROOT=os.path.join(scratch, "media"))
+    common.in_process(MEDIA_ROOT=os.path.join(scratch, "media"))
     made, (accreditation, (cohort, traced_cohort)) = timed(completed_runs)
     print(
         f"   (WeasyPrint {weasyprint.__version__}; HarfBuzz subsetter found: {harfbuzz_subset is not None}; load "
@@ -52,9 +51,8 @@ def main():
     # The snapshot of (1) and of the baseline of (2): the first participant's, as issuing would build it.
     participant, days = cohort.participants.order_by("pk").first(), cohort.days.count()
     facts = {"kind": Certificate.Kind.CERTIFICATE, "attended": days, "version": 1, "issued_on": timezone.localdate()}
-    snapshot = services.build_snapshot(
-        participant=participant, accreditation=accreditation, number=f"{cohort.code}-001", **facts
-    )
+    facts |= {"participant": participant, "accreditation": accreditation, "number": f"{cohort.code}-001"}
+    snapshot = services.build_snapshot(**facts)
     url, language = services.verification_url(Certificate(participant=participant)), participant.language
 
     def certificate():
@@ -63,9 +61,8 @@ def main():
     # 1. One certificate, warm, against the minimal document.
     first_render = timed(certificate)[0]  # the first one parses the stylesheet and loads the fonts
     calls = {"hello": lambda: weasyprint.HTML(string="<p>Hallo</p>").write_pdf(), "certificate": certificate}
-    samples = interleaved(calls, warmup=WARMUP, rounds=RENDERS)
-    document = "a minimal one-page WeasyPrint document"
-    versus("one certificate, warm", samples["certificate"], samples["hello"], document, "<=", RENDER_TARGET)
+    samples, document = interleaved(calls, warmup=WARMUP, rounds=RENDERS), "a minimal one-page WeasyPrint document"
+    common.versus("one certificate, warm", samples["certificate"], samples["hello"], document, "<=", RENDER_TARGET)
     print(
         f"   (median of {RENDERS} after {WARMUP} untimed; the process's first render took {first_render * 1000:.0f} "
         f"ms; a PDF of {len(certificate()) / 1024:.0f} KiB; {days} course days)"
@@ -96,7 +93,7 @@ def main():
         f"(+{rss_after - rss_before:,.1f} MB; {common.max_rss_mb():,.1f} MB at the end); tracemalloc peak while "
         f"issuing another run of {COHORT}: {peak / 1024 / 1024:,.1f} MB"
     )
-    TARGETS.finish()
+    common.TARGETS.finish()
 
 
 if __name__ == "__main__":

@@ -105,7 +105,6 @@ def max_rss_mb() -> float:
 
 
 def scratch_folder(prefix: str = "verbindend-bench-") -> str:
-    """A temporary folder, removed at exit."""
     folder = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
@@ -149,6 +148,18 @@ def in_process(**settings):
     static = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     override_settings(STORAGES={**configured.STORAGES, **static}, **settings).enable()
     warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise's, for the STATIC_ROOT not collected
+
+
+def checked(client, url: str, expect: int = 200, fields=None):
+    """A request of `url` by a django.test.Client (a POST of `fields()` if given) that fails on another status."""
+
+    def request():
+        response = client.post(url, fields()) if fields else client.get(url)
+        if response.status_code != expect:
+            raise RuntimeError(f"HTTP {response.status_code} instead of {expect}: {response.content[:300]!r}")
+        return response
+
+    return request
 
 
 def timed(call) -> tuple[float, object]:
@@ -202,16 +213,25 @@ def interleaved(calls: dict, *, warmup: int, rounds: int) -> dict[str, list[floa
 board_number = map(str, itertools.count(10000)).__next__  # unique five-digit bestuursnummers, safe across threads
 
 
+def programme_days() -> list:
+    """The days of the programme that every benchmark's course runs follow, in order."""
+    from programme.models import Programme
+
+    return list(Programme.objects.get(slug="verbindend-leiderschap").days.order_by("number"))
+
+
 def bulk_runs(
-    *, prefix, count, participants, statuses, first_date, days, trainer=None, spread=1, attended=False, boards=1
+    *, prefix, count, participants, statuses, first_date, days=None, trainer=None, spread=1, attended=False, boards=1
 ):
-    """`count` course runs in bulk, each with its days 14 days apart and 1 + n % `boards` boards (run n), each board
-    with a placed registration and its participants; run n has status n of `statuses` (in turn), its days start
-    `spread` x n days after `first_date`, and with `attended` everyone was present every day, as the trainer noted."""
+    """`count` course runs of `days` (the programme's, unless given) in bulk, each with its days 14 days apart and
+    1 + n % `boards` boards (run n), each board with a placed registration and its participants; run n has status n
+    of `statuses` (in turn), its days start `spread` x n days after `first_date`, and with `attended` everyone was
+    present every day (before it, if a date), as the trainer noted."""
     from django.utils import timezone
 
     from cohorts.models import Attendance, Board, Cohort, CourseDay, Participant, Registration
 
+    days = days or programme_days()
     rows = {model: [] for model in (Board, Cohort, Registration, Participant, CourseDay, Attendance)}  # in this order
     now, tag, day = timezone.now(), prefix.lower(), datetime.timedelta(days=1)
     run = {"programme": days[0].programme, "trainer": trainer, "venue": "Zaal De Eik", "place": "Utrecht"}
@@ -243,7 +263,8 @@ def bulk_runs(
             ]
             rows[Participant] += people
             if attended:
-                rows[Attendance] += (Attendance(participant=p, course_day=d, **present) for p in people for d in dated)
+                was = [d for d in dated if attended is True or d.date < attended]
+                rows[Attendance] += (Attendance(participant=p, course_day=d, **present) for p in people for d in was)
     for model, made in rows.items():  # each row takes its parents' keys, saved just before
         model.objects.bulk_create(made)
     return rows[Cohort]

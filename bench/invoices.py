@@ -18,13 +18,11 @@ def main():
     from billing.models import Invoice
     from billing.services import invoicing
     from mail.models import OutgoingMailAttachment
-    from programme.models import Programme
 
     common.in_process(MEDIA_ROOT=os.path.join(scratch, "media"))
     demo.fill_in_provider_and_price()
-    days = list(Programme.objects.get(slug="verbindend-leiderschap").days.order_by("number"))
     run = {"participants": 12, "statuses": ["confirmed"], "first_date": datetime.date(2027, 3, 1), "boards": 2}
-    runs = common.bulk_runs(prefix="VL-2027", count=2 * RUNS, days=days, **run)
+    runs = common.bulk_runs(prefix="VL-2027", count=2 * RUNS, **run)
     for cohort in runs[:RUNS]:  # warm, and the first batch's invoices
         invoicing.issue_invoices_for_run(cohort=cohort)
     issued, _rss_before, _rss_after = common.issuing_against_rendering(

@@ -1,9 +1,8 @@
 """
 The public registration form under gunicorn (bench/web.py): requests per second and p50/p99 of GET /aanmelden/ and
 of a valid POST to it (a new board, a registration, two outbox rows and one Celery task carrying both, published to
-Redis), each against the bare view on the same server, from 16 clients at once. No Celery worker runs: the tasks
-wait in Redis database 15, counted and flushed at the end. The three kinds take turns in four rounds, so that
-other load on this shared machine weighs on each alike.
+Redis), each against the bare view on the same server, from 16 clients at once, in four rounds. No Celery worker
+runs: the tasks wait in Redis database 15, counted and flushed at the end.
 """
 
 import base64
@@ -67,29 +66,23 @@ KINDS = {  # kind: request(client, state), prepare(client) for the state (untime
 
 
 def in_process_figures():
-    """
-    In this process (the same code the server runs): the queries of one GET and one valid POST, and the time of a
-    valid POST for a board already known against one for a new board, 20 of each in turn after 5 untimed: a gross
-    difference would tell a visitor which boards have registered.
-    """
+    """In this process (the code the server runs): the queries of a GET and a valid POST, and the time of a POST for
+    a known board against one for a new board, 20 in turn after 5 untimed: a gross difference would tell a visitor
+    which boards have registered."""
     from django.test import Client
 
     logging.disable(logging.WARNING)  # the server's log is summed up at the end
     client = Client(HTTP_HOST="127.0.0.1")
     client.get(PAGE)
-    (get_queries, get), known = common.captured(lambda: client.get(PAGE)), registration_fields("unchecked")
-    post_queries, post = common.captured(lambda: client.post(PAGE, known))
-    assert (get.status_code, post.status_code) == (200, 302), (get.status_code, post.status_code)
+    get_queries, known = common.captured(common.checked(client, PAGE))[0], registration_fields("unchecked")
+    post_queries = common.captured(common.checked(client, PAGE, 302, lambda: known))[0]
     print(f"   (queries per request: GET {PAGE} {len(get_queries)} ({common.kinds(get_queries)}); "
           f"valid POST {len(post_queries)} ({common.kinds(post_queries)}))")  # fmt: skip
-
-    def posted(fields):
-        assert (status := client.post(PAGE, fields).status_code) == 302, status
-
-    known_board = lambda: posted({**known, "submission_key": uuid.uuid4().hex})  # noqa: E731
-    samples = common.interleaved(
-        {"known": known_board, "new": lambda: posted(registration_fields(""))}, warmup=5, rounds=20
-    )
+    calls = {
+        "known": common.checked(client, PAGE, 302, lambda: {**known, "submission_key": uuid.uuid4().hex}),
+        "new": common.checked(client, PAGE, 302, lambda: registration_fields("")),
+    }
+    samples = common.interleaved(calls, warmup=5, rounds=20)
     logging.disable(logging.NOTSET)
     known_ms, new_ms = common.median_ms(samples["known"]), common.median_ms(samples["new"])
     figure, ratio = "a valid POST for a known board against one for a new board, in this process", known_ms / new_ms
@@ -131,11 +124,8 @@ def main():
         warm = [(web.visits(kind, request, n), prepare) for kind, (request, prepare, _count, n) in KINDS.items()]
         web.warm_up("registration", server, warm, threads=CLIENTS)
         print(f"   ({CLIENTS} clients, {web.SERVER}, {os.cpu_count()} CPUs; {ROUNDS} rounds)")
-        batches = {
-            kind: (web.visits(kind, request, n), prepare) for kind, (request, prepare, n, _warm) in KINDS.items()
-        }
-        results, elapsed, _cpu = web.measure(server, batches, rounds=ROUNDS, threads=CLIENTS)
-        rates = {kind: len(results[kind][kind].latencies) / elapsed[kind] for kind in KINDS}
+        batches = {kind: (web.visits(kind, call, n), prepare) for kind, (call, prepare, n, _warm) in KINDS.items()}
+        results, rates, _cpu = web.measure(server, batches, rounds=ROUNDS, threads=CLIENTS)
         for kind, limit in ((GET_KIND, GET_TARGET), (POST_KIND, POST_TARGET)):
             rest = f"; {results[kind][kind].percentiles(50, 99)}"
             common.report_ratio(kind, rates[kind], rates[web.BARE_KIND], "a bare view", "req/s", limit, rest=rest)

@@ -2,6 +2,7 @@
 
 import datetime
 
+from bench import common
 from bench.common import TARGETS, bulk_runs, captured, setup_django, timed
 
 PARTICIPANTS, PER_RUN = 10_000, 25
@@ -12,9 +13,8 @@ def main():
     setup_django()
     from cohorts.models import Participant
     from privacy import services as privacy
-    from programme.models import Programme
 
-    days = [Programme.objects.get(slug="verbindend-leiderschap").days.get(number=1)]
+    days = common.programme_days()[:1]
     # Course runs of PER_RUN participants that ended in 2020, long past every retention period.
     run = {"count": PARTICIPANTS // PER_RUN, "participants": PER_RUN, "statuses": ["completed"], "days": days}
     rows = Participant.objects.filter(cohort__in=bulk_runs(prefix="A", first_date=datetime.date(2020, 1, 6), **run))

@@ -9,37 +9,23 @@ import time
 from collections import Counter
 
 from bench import common
-from bench.common import TARGETS, captured, in_process, interleaved, kinds, median_ms, median_p90, setup_django
+from bench.common import captured, checked, interleaved, kinds, median_ms, median_p90
 
 WARMUP, REQUESTS, PAGE_TARGET = 5, 30, 2.0
 LIST_COHORTS = LIST_USERS = 500
 GRID_PARTICIPANTS = 30
 
 
-def getter(client, url: str, expect: int = 200, fields=None):
-    """A request of `url` (a POST of `fields()` if given) that fails on any other status than `expect`."""
-
-    def request():
-        response = client.post(url, fields()) if fields else client.get(url)
-        if response.status_code != expect:
-            raise RuntimeError(f"HTTP {response.status_code} instead of {expect}: {response.content[:300]!r}")
-        return response
-
-    return request
-
-
 def main():
-    setup_django()
+    common.setup_django()
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import User
     from django.test import Client
 
     from cohorts.models import CourseDay
-    from programme.models import Programme
 
-    in_process(DEBUG=False, ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False)
-    started, programme = time.perf_counter(), Programme.objects.get(slug="verbindend-leiderschap")
-    days = list(programme.days.order_by("number"))
+    common.in_process(DEBUG=False, ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False)
+    started, days = time.perf_counter(), common.programme_days()
     trainer = User.objects.create_superuser("trainer", "trainer@example.nl", "bench-password-not-used")
     password = make_password("bench-password-not-used")
     names = [{"first_name": f"Voornaam{n}", "last_name": f"Achternaam{n}"} for n in range(LIST_USERS - 1)]
@@ -49,7 +35,7 @@ def main():
     )
     client = Client()
     client.force_login(trainer)
-    users = getter(client, "/admin/auth/user/")
+    users = checked(client, "/admin/auth/user/")
     users_queries, users_page = captured(users)
     print(f"   ({User.objects.count()} users made in {time.perf_counter() - started:.1f} s)")
     changelist = f"the user changelist ({LIST_USERS} users)"
@@ -80,12 +66,12 @@ def main():
     run = {"statuses": statuses, "first_date": datetime.date(2025, 9, 1), "trainer": trainer, "days": days}
     seconds = common.timed(lambda: common.bulk_runs(prefix="LIST", count=LIST_COHORTS, participants=3, **run))[0]
     print(f"   ({LIST_COHORTS} course runs made in {seconds:.1f} s)")
-    against_users(f"cohort changelist ({LIST_COHORTS} cohorts)", getter(client, "/admin/cohorts/cohort/"))
+    against_users(f"cohort changelist ({LIST_COHORTS} cohorts)", checked(client, "/admin/cohorts/cohort/"))
 
     against_users(f"attendance page ({shape}, {LIST_COHORTS} other course runs)", get, warmup=1, rounds=10)
     options = CourseDay.objects.filter(programme_day=days[0]).exclude(cohort=grid).count()
     print(f"   (10 rounds; {options} make-up options in each of its {cells} cells)")
-    TARGETS.finish()
+    common.TARGETS.finish()
 
 
 def attendance_grid(client, trainer, days):
@@ -111,7 +97,7 @@ def attendance_grid(client, trainer, days):
             raise RuntimeError(f"the attendance POST did not save every cell: {dict(found)}")
 
     url = reverse("admin:cohorts_cohort_attendance", args=[cohort.pk])
-    return cohort, len(cells), getter(client, url), getter(client, url, 302, fields), check
+    return cohort, len(cells), checked(client, url), checked(client, url, 302, fields), check
 
 
 if __name__ == "__main__":

@@ -1,7 +1,5 @@
-"""
-The web benchmarks' server and clients: the project under gunicorn with a bare view beside it, visitors with
-cookies of their own, many of them at once, and the CPU each part of the system spent meanwhile.
-"""
+"""The web benchmarks' server and clients: the project under gunicorn with a bare view beside it, visitors with
+cookies of their own, many of them at once, and the CPU each part of the system spent meanwhile."""
 
 import atexit
 import http.client
@@ -13,7 +11,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -103,13 +101,10 @@ class Client:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if fields is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-        try:
+        with closing(http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)) as connection:
             connection.request(method, path, urlencode(fields) if fields is not None else None, headers)
             response = connection.getresponse()
             response.body = response.read()
-        finally:
-            connection.close()
         for cookie in response.headers.get_all("Set-Cookie") or []:
             name, _, value = cookie.split(";", 1)[0].partition("=")
             self.cookies[name.strip()] = value.strip()
@@ -168,10 +163,8 @@ def warm_up(name: str, server: Gunicorn, batches: list, *, threads: int):
 
 
 def measure(server: Gunicorn, batches: dict, *, rounds: int, threads: int, worker=None) -> tuple[dict, dict, dict]:
-    """
-    Drive the batches of visits, a share of each in turn `rounds` times, so that other load on the machine weighs on
-    each alike; print the requests, seconds and CPU of each; return the results, seconds and CPU meters of each.
-    """
+    """Drive a share of each batch in turn, `rounds` times, so that other load on the machine weighs on each alike;
+    print the requests, seconds and CPU of each; return the results, requests per second and CPU meters of each."""
     results, elapsed = {name: defaultdict(Result) for name in batches}, dict.fromkeys(batches, 0.0)
     meters = {name: CpuMeter(server, worker) for name in batches}
     for n in range(rounds):
@@ -181,15 +174,13 @@ def measure(server: Gunicorn, batches: dict, *, rounds: int, threads: int, worke
     for name, meter in meters.items():
         meter.requests = requests(results[name])
         print(f"   ({name}: {meter.requests} requests in {elapsed[name]:.2f} s; {meter})", flush=True)
-    return results, elapsed, meters
+    return results, {name: meters[name].requests / elapsed[name] for name in batches}, meters
 
 
 def drive(port: int, batch: list, results: dict, *, threads: int, prepare=None) -> float:
-    """
-    Make the visits from `threads` clients at once, into `results`; return the seconds from when every client is
-    ready (after `prepare(client)`, untimed) to when the last is done. A visit is called as
-    visit(client, state, record), with what prepare returned, and calls record(kind, call) for each request.
-    """
+    """Make the visits from `threads` clients at once, into `results`; return the seconds from when every client is
+    ready (after `prepare(client)`, untimed) to when the last is done. A visit(client, state, record), `state` what
+    prepare returned, calls record(kind, call) for each request."""
     tickets = itertools.count()  # next() on a count is atomic in CPython
     lock, began = threading.Lock(), []
     barrier = threading.Barrier(threads, action=lambda: began.append(time.perf_counter()))
@@ -222,12 +213,10 @@ def drive(port: int, batch: list, results: dict, *, threads: int, prepare=None) 
 
 
 class CpuMeter:
-    """
-    CPU seconds of each part of the system, from /proc, summed over the stretches measured: gunicorn's processes and
-    the Celery worker's (each started in a session of its own), the PostgreSQL backends of the scratch database, this
-    load generator, and the rest of the machine (Redis, the SMTP sink, the kernel, any neighbour). A process that
-    ended in between is not counted.
-    """
+    """CPU seconds of each part of the system, from /proc, summed over the stretches measured: gunicorn's and the
+    Celery worker's processes (each in a session of its own), the scratch database's PostgreSQL backends, this load
+    generator, and the rest (Redis, the SMTP sink, the kernel, any neighbour). A process that ended meanwhile is not
+    counted."""
 
     PARTS = ("gunicorn", "PostgreSQL", "Celery", "load generator", "other processes")
     TICK = os.sysconf("SC_CLK_TCK")
