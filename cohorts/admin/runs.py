@@ -265,7 +265,12 @@ class CohortAdmin(RunMessageAdminMixin, SignInSheetAdminMixin, admin.ModelAdmin)
             .with_counts()
             .defer("programme__description", "programme__target_group", "programme__certification")
             .annotate(first_date=day("date"), last_date=day("-date"))
-            .prefetch_related(Prefetch("registrations", queryset=Registration.objects.select_related("board")))
+            # A run's boards in the order they registered, the same on every load (two may share a moment).
+            .prefetch_related(
+                Prefetch(
+                    "registrations", queryset=Registration.objects.select_related("board").order_by("created_at", "pk")
+                )
+            )
         )
 
     def save_model(self, request, obj, form, change):

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from cohorts.models import Participant
+from cohorts.models import Participant, Registration
 from cohorts.services import links
 from verbindend.tests.pages import changelist_rows
 
@@ -45,6 +45,8 @@ def test_the_cohort_list_runs_the_same_queries_however_many_runs_and_boards(
     for n in range(runs):
         first = placed_registration()
         second = placed_registration(first.cohort)
+        # Registered a minute later: the boards are listed in the order they registered.
+        Registration.objects.filter(pk=second.pk).update(created_at=first.created_at + datetime.timedelta(minutes=1))
         enrolled_participants(second, n + 1)
         # Each run from a Tuesday in April to one in July, a day later than the one before.
         days = scheduled_days(first.cohort, first=datetime.date(2027, 4, 6) + datetime.timedelta(days=n))
