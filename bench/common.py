@@ -14,10 +14,11 @@ import time
 import uuid
 import warnings
 from collections import Counter, deque
+from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
-from harness import answers, scratch_database
+from harness import CeleryWorker, answers, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 # A benchmark's last lines, read by bench/run.py: each missed target, then how many were checked.
@@ -54,12 +55,6 @@ TARGETS = Targets()
 def report(figure: str, text: str, value: float, op: str, limit: float, unit: str = "", rest: str = ""):
     """Print `figure: text`, then the target of `value` beside it, then `rest`."""
     print(f"{figure}: {text} {TARGETS.check(figure, value, op, limit, unit)}{rest}", flush=True)
-
-
-def report_ratio(figure: str, value: float, baseline: float, against: str, unit: str, limit: float, rest: str = ""):
-    """Print a rate against its baseline's, and their ratio beside its target (at least `limit`)."""
-    text = f"{value:,.1f} {unit} against {against} at {baseline:,.1f} {unit}: ratio {value / baseline:.2f}"
-    report(figure, text, value / baseline, ">=", limit, rest=rest)
 
 
 def versus(figure: str, samples: list, baseline: list, against: str, op: str, limit: float, rest: str = ""):
@@ -134,6 +129,29 @@ def setup_django() -> str:
     connection.queries_log = deque(maxlen=100_000)  # Django keeps 9,000; the reminder run makes more
     print(f"   (database: {connection.vendor}; broker: {os.environ.get('CELERY_BROKER_URL') or 'none'})", flush=True)
     return scratch
+
+
+@contextmanager
+def celery_worker(scratch: str, **env):
+    """A Celery worker as production runs it (two processes) with `env` added, when a broker is configured (else
+    None), for a `with` block."""
+    if not os.environ.get("CELERY_BROKER_URL"):
+        yield None
+        return
+    log = os.path.join(scratch, "celery.log")
+    with CeleryWorker("verbindend", env={**os.environ, **env}, cwd=ROOT, log=log) as worker:
+        yield worker
+
+
+def wait_for_outbox(rows, timeout: float = 120) -> tuple[int, int, float]:
+    """Wait until these outbox rows are sent, or `timeout` seconds; return how many there are, how many were sent,
+    and the seconds waited."""
+    from mail.models import OutgoingMail
+
+    started, sent = time.perf_counter(), rows.filter(status=OutgoingMail.Status.SENT)
+    while time.perf_counter() - started < timeout and rows.exclude(status=OutgoingMail.Status.SENT).exists():
+        time.sleep(0.01)
+    return rows.count(), sent.count(), time.perf_counter() - started
 
 
 def in_process(**settings):

@@ -10,20 +10,18 @@ import datetime
 import html
 import os
 import random
-import time
-from collections import defaultdict
 from urllib.parse import urlsplit
 
 from bench import common, web
-from bench.registration import GET_KIND, POST_KIND, post_registration, prepare_post, scratch_redis
-from harness import CeleryWorker, SinkSMTP
+from bench.registration import GET_KIND, POST_KIND, post_registration, read_form
+from harness import SinkSMTP
 
 BOARDS, PARTICIPANTS, COHORTS = 200, 1000, 40  # of PARTICIPANTS // COHORTS participants each, within the 30
 CONCURRENCY = 64  # sixteen for each of gunicorn's four workers: a queue forms, as when many follow one e-mail's link
 ROUNDS = 4
-MAIL_WAIT = 120  # seconds to wait for the worker to send the e-mails
 PAGE_KIND, ICS_KIND = "participant page GET /deelnemer/<token>/", "participant GET /deelnemer/<token>/rooster.ics"
 P95_TARGET, CPU_TARGET = 5, 3  # the participant's p95s against the bare view's; ms of gunicorn's CPU per request
+BOARD = web.new_visitor((GET_KIND, read_form), (POST_KIND, post_registration))
 
 
 def create_course_runs() -> list[tuple[str, bytes]]:
@@ -41,92 +39,59 @@ def create_course_runs() -> list[tuple[str, bytes]]:
     return [(urlsplit(links.participant_page_url(p)).path, html.escape(p.full_name).encode()) for p in people]
 
 
-def wait_for_mail(keys=None) -> tuple[int, int, float]:
-    """Wait until the outbox rows (those with these keys, or all) are sent; return (rows, sent, seconds)."""
-    from mail.models import OutgoingMail
-
-    rows = OutgoingMail.objects.all() if keys is None else OutgoingMail.objects.filter(key__in=keys)
-    started = time.perf_counter()
-    while time.perf_counter() - started < MAIL_WAIT and rows.exclude(status=OutgoingMail.Status.SENT).exists():
-        time.sleep(0.1)
-    return rows.count(), rows.filter(status=OutgoingMail.Status.SENT).count(), time.perf_counter() - started
-
-
-def board(client, _state, record):
-    client.cookies.clear()  # a new visitor
-    form = {}
-    if record(GET_KIND, lambda: form.update(token=prepare_post(client))):
-        record(POST_KIND, lambda: post_registration(client, form["token"]))
-
-
 def participant(path: str, name: bytes):
-    def page(client):
-        response = client.request("GET", path)
-        return web.problem(response, response.status == 200 and name in response.body)
+    """A participant's visit: their page, then their calendar of the six course days."""
 
-    def calendar(client):
-        response = client.request("GET", path + "rooster.ics")
-        calendar = response.getheader("content-type", "").startswith("text/calendar")
-        return web.problem(response, response.status == 200 and calendar and response.body.count(b"BEGIN:VEVENT") == 6)
+    def calendar(response) -> bool:
+        is_calendar = response.getheader("content-type", "").startswith("text/calendar")
+        return is_calendar and response.body.count(b"BEGIN:VEVENT") == 6
 
-    def visit(client, _state, record):
-        client.cookies.clear()  # a new visitor
-        if record(PAGE_KIND, lambda: page(client)):
-            record(ICS_KIND, lambda: calendar(client))
-
-    return visit
+    page = web.get(path, lambda response: name in response.body)
+    return web.new_visitor((PAGE_KIND, page), (ICS_KIND, web.get(path + "rooster.ics", calendar)))
 
 
 def main():
-    sink = SinkSMTP().start()
-    web.server_environment(EMAIL_URL=f"smtp://127.0.0.1:{sink.port}")
-    scratch, worker = common.setup_django(), None
-    try:
+    with SinkSMTP() as sink, web.served(EMAIL_URL=f"smtp://127.0.0.1:{sink.port}") as (server, scratch):
+        from mail.models import OutgoingMail
+
         made, pages = common.timed(create_course_runs)
         print(f"   ({len(pages)} participants in {COHORTS} confirmed course runs, made in {made:.1f} s)")
-        if os.environ.get("CELERY_BROKER_URL"):
-            log = os.path.join(scratch, "celery.log")
-            worker = CeleryWorker("verbindend", env=dict(os.environ), cwd=common.ROOT, log=log).start()
-            rows, sent, waited = wait_for_mail()
-            print(f"   (the worker sent {sent} of the {rows} e-mails of the course runs in {waited:.1f} s)")
-            if sent < rows:
-                raise SystemExit(f"load: {rows - sent} e-mails of the runs were not sent\n{worker.tail()}")
-        run(web.start_server(scratch), pages, worker)
-    finally:
-        if worker:
-            worker.stop()
-        sink.stop()
-        if redis := scratch_redis():
-            redis.flushdb()
+        with common.celery_worker(scratch) as worker:
+            if worker:
+                rows, sent, waited = common.wait_for_outbox(OutgoingMail.objects.all())
+                print(f"   (the worker sent {sent} of the {rows} e-mails of the course runs in {waited:.1f} s)")
+                if sent < rows:
+                    raise SystemExit(f"load: {rows - sent} e-mails of the runs were not sent\n{worker.tail()}")
+            run(server, pages, worker)
     common.TARGETS.finish()
 
 
 def run(server, pages: list, worker):
     from cohorts.models import Registration
+    from mail.models import OutgoingMail
 
-    forms = web.visits("form", lambda client, _state: prepare_post(client) and None, 40, new_visitor=True)
-    warm_up = [web.visits(web.BARE_KIND, web.get_bare, 200), forms, [participant(*page) for page in pages[:40]]]
-    web.warm_up("load", server, [(batch, None) for batch in warm_up], threads=CONCURRENCY)
-    visits = [board] * BOARDS + [participant(*page) for page in pages]
-    random.Random(9).shuffle(visits)
     last_registration = Registration.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    visits = [BOARD] * BOARDS + [participant(*page) for page in pages]
+    random.Random(9).shuffle(visits)
+    participants = [participant(*page) for page in pages[:40]]
+    warm_up = [web.visits(web.BARE_KIND, web.get_bare, 200), web.visits("form", read_form, 40), participants]
     sender = "a Celery worker (2 processes) sending" if worker else "no broker: e-mail sent in the request"
     print(
         f"   ({BOARDS} boards (GET and POST) and {PARTICIPANTS} participants (page and rooster.ics) in a random order "
         f"from {CONCURRENCY} client threads; {web.SERVER}; {sender}; {os.cpu_count()} CPUs)"
     )
     batches = {"baseline": (web.visits(web.BARE_KIND, web.get_bare, 2 * len(visits)), None), "load": (visits, None)}
-    results, rates, cpu = web.measure(server, batches, rounds=ROUNDS, threads=CONCURRENCY, worker=worker)
+    warm_up = [(batch, None) for batch in warm_up]
+    every, rates, cpu = web.measure(server, batches, warm_up=warm_up, rounds=ROUNDS, threads=CONCURRENCY, worker=worker)
     new = list(Registration.objects.filter(pk__gt=last_registration).values_list("pk", flat=True))
     keys = [f"{kind}:{pk}" for pk in new for kind in ("registration-received", "registration-notification")]
-    rows, sent, waited = wait_for_mail(keys)
+    rows, sent, waited = common.wait_for_outbox(OutgoingMail.objects.filter(key__in=keys))
 
     print(
         f"load throughput of {BOARDS} boards and {PARTICIPANTS} participants at once: {rates['load']:,.1f} req/s "
         f"against the bare view at the same {CONCURRENCY} concurrent requests at {rates['baseline']:,.1f} "
         f"req/s: ratio {rates['load'] / rates['baseline']:.2f}"
     )
-    every = defaultdict(web.Result, {**results["load"], **results["baseline"]})
     bare_p95 = common.percentile(every[web.BARE_KIND].latencies, 95)
     for kind in (GET_KIND, POST_KIND, PAGE_KIND, ICS_KIND, web.BARE_KIND):
         p95 = common.percentile(every[kind].latencies, 95) / bare_p95

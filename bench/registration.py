@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import uuid
-from urllib.parse import urlsplit
 
 from bench import common, web
 
@@ -37,31 +36,28 @@ def registration_fields(csrf_token: str) -> dict:
     return {**FIELDS, **unique, "contact_email": f"bestuur{number}@example.nl", "csrfmiddlewaretoken": csrf_token}
 
 
-def get_page(client, state=None) -> str | None:
-    response = client.request("GET", PAGE)
-    return web.problem(response, response.status == 200 and b"csrfmiddlewaretoken" in response.body)
+get_page = web.get(PAGE, lambda response: b"csrfmiddlewaretoken" in response.body)
 
 
-def prepare_post(client) -> str:
-    """Visit the form once, as a person would, for the CSRF cookie and the form's token."""
+def read_form(client) -> str | None:
+    """Visit the form, as a person would, for the CSRF cookie and the form's token (kept in `client.token`)."""
     response = client.request("GET", PAGE)
     # Of several inputs of that name Django reads the last: the form's own, not one cached inside its rendering.
     form = re.search(rb'<form [^>]*class="registration-form".*?</form>', response.body, re.DOTALL)
     tokens = re.findall(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form[0]) if form else []
-    if response.status != 200 or not tokens or "csrftoken" not in client.cookies:
-        raise RuntimeError(f"no CSRF token on {PAGE}: {web.problem(response, False)}")
-    return tokens[-1].decode()
+    client.token = tokens[-1].decode() if tokens else ""
+    return web.problem(response, response.status == 200 and bool(tokens) and "csrftoken" in client.cookies)
 
 
-def post_registration(client, csrf_token: str) -> str | None:
-    response = client.request("POST", PAGE, registration_fields(csrf_token))
+def post_registration(client) -> str | None:
+    response = client.request("POST", PAGE, registration_fields(client.token))
     return web.problem(response, response.status == 302 and response.getheader("location", "").endswith(THANKS))
 
 
-KINDS = {  # kind: request(client, state), prepare(client) for the state (untimed), requests measured, warm-up
+KINDS = {  # kind: request(client), prepare(client) (untimed), requests measured, in the warm-up
     web.BARE_KIND: (web.get_bare, None, 3000, 200),
     GET_KIND: (get_page, None, 2000, 100),
-    POST_KIND: (post_registration, prepare_post, 600, CLIENTS * 5),
+    POST_KIND: (post_registration, read_form, 600, CLIENTS * 5),
 }
 
 
@@ -90,16 +86,6 @@ def in_process_figures():
     common.report(figure, text, ratio, ">=", 0.5, rest=" " + common.TARGETS.check(figure, ratio, "<=", 2))
 
 
-def scratch_redis():
-    """The broker's Redis when it is the scratch database 15 on this machine (flushed at the end), else None."""
-    parts = urlsplit(os.environ.get("CELERY_BROKER_URL", ""))
-    if parts.scheme != "redis" or parts.hostname not in {"127.0.0.1", "localhost"} or parts.path != "/15":
-        return None
-    import redis
-
-    return redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
-
-
 def queued_tasks(client) -> tuple[int, int]:
     """Celery messages waiting in the broker's queues (lists named celery...), and the e-mails they carry."""
     tasks = mails = 0
@@ -112,36 +98,30 @@ def queued_tasks(client) -> tuple[int, int]:
 
 
 def main():
-    web.server_environment()
-    scratch = common.setup_django()
-    from cohorts.models import Registration
+    with web.served() as (server, _scratch):
+        from cohorts.models import Registration
 
-    redis_client = scratch_redis()
-    try:
-        server = web.start_server(scratch)  # after collectstatic, which the pages in this process need too
         in_process_figures()
-        before = (Registration.objects.count(), *queued_tasks(redis_client)) if redis_client else None
-        warm = [(web.visits(kind, request, n), prepare) for kind, (request, prepare, _count, n) in KINDS.items()]
-        web.warm_up("registration", server, warm, threads=CLIENTS)
+        redis = web.scratch_redis()
+        before = (Registration.objects.count(), *queued_tasks(redis)) if redis else None
+        warm_up = [(web.visits(kind, request, n), prepare) for kind, (request, prepare, _, n) in KINDS.items()]
+        batches = {kind: (web.visits(kind, request, n), prepare) for kind, (request, prepare, n, _) in KINDS.items()}
         print(f"   ({CLIENTS} clients, {web.SERVER}, {os.cpu_count()} CPUs; {ROUNDS} rounds)")
-        batches = {kind: (web.visits(kind, call, n), prepare) for kind, (call, prepare, n, _warm) in KINDS.items()}
-        results, rates, _cpu = web.measure(server, batches, rounds=ROUNDS, threads=CLIENTS)
+        results, rates, _ = web.measure(server, batches, warm_up=warm_up, rounds=ROUNDS, threads=CLIENTS)
         for kind, limit in ((GET_KIND, GET_TARGET), (POST_KIND, POST_TARGET)):
-            rest = f"; {results[kind][kind].percentiles(50, 99)}"
-            common.report_ratio(kind, rates[kind], rates[web.BARE_KIND], "a bare view", "req/s", limit, rest=rest)
-        p99 = common.percentile(results[POST_KIND][POST_KIND].latencies, 99)
+            rate, bare = rates[kind], rates[web.BARE_KIND]
+            text = f"{rate:,.1f} req/s against a bare view at {bare:,.1f} req/s: ratio {rate / bare:.2f}"
+            common.report(kind, text, rate / bare, ">=", limit, rest=f"; {results[kind].percentiles(50, 99)}")
+        p99 = common.percentile(results[POST_KIND].latencies, 99)
         common.report(f"POST p99 at {CLIENTS} clients", f"{p99:.1f} ms", p99, "<", P99_TARGET, "ms")
-        web.report_errors("registration errors", {k: r for batch in results.values() for k, r in batch.items()}, server)
-        if redis_client:
+        web.report_errors("registration errors", results, server)
+        if redis:
             posts = Registration.objects.count() - before[0]
-            tasks, mails = (now - then for now, then in zip(queued_tasks(redis_client), before[1:], strict=True))
+            tasks, mails = (now - then for now, then in zip(queued_tasks(redis), before[1:], strict=True))
             text = f"{tasks} carrying {mails} e-mails, expected {posts} carrying {2 * posts}"
             common.report("Celery tasks waiting in Redis", text, abs(tasks - posts) + abs(mails - 2 * posts), "==", 0)
         else:
             print("   (the broker is not the scratch Redis database 15 here: the queued tasks were not counted)")
-    finally:
-        if redis_client:
-            redis_client.flushdb()
     common.TARGETS.finish()
 
 

@@ -1,7 +1,6 @@
 """The web benchmarks' server and clients: the project under gunicorn with a bare view beside it, visitors with
 cookies of their own, many of them at once, and the CPU each part of the system spent meanwhile."""
 
-import atexit
 import http.client
 import itertools
 import os
@@ -13,9 +12,9 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from bench.common import ROOT, percentile, report, scratch_folder, timed
+from bench.common import ROOT, percentile, report, scratch_folder, setup_django, timed
 from harness import Gunicorn
 
 BARE = "/bench/bare/"
@@ -52,23 +51,37 @@ def make_application():
     return application
 
 
-def server_environment(**extra):
-    """Production-like settings for this process and the server (call before setup_django)."""
-    os.environ.update(SERVER_ENV, STATIC_ROOT=scratch_folder("verbindend-bench-static-"), **extra)
-
-
-def start_server(scratch: str) -> Gunicorn:
-    """collectstatic, then gunicorn as production runs it (stopped at exit)."""
+@contextmanager
+def served(**env):
+    """gunicorn serving the project as production runs it (after collectstatic), with production-like settings in
+    this process and the server (and `env`), on a scratch database; yields the server and the scratch folder. At the
+    end the server stops and the scratch Redis database is flushed."""
     from django.core.management import call_command
 
+    os.environ.update(SERVER_ENV, STATIC_ROOT=scratch_folder("verbindend-bench-static-"), **env)
+    scratch = setup_django()
     call_command("collectstatic", interactive=False, verbosity=0)
     options = ["--worker-class", "sync", "--log-level", "warning", "--no-control-socket"]
     app, log = "bench.web:make_application()", os.path.join(scratch, "gunicorn.log")
     server = Gunicorn(
         app, env=dict(os.environ), cwd=ROOT, workers=GUNICORN_WORKERS, options=options, ready_path=BARE, log=log
     )
-    atexit.register(server.stop)
-    return server.start()
+    try:
+        with server:
+            yield server, scratch
+    finally:
+        if redis := scratch_redis():
+            redis.flushdb()
+
+
+def scratch_redis():
+    """The broker's Redis when it is the scratch database 15 on this machine (flushed at the end), else None."""
+    parts = urlsplit(os.environ.get("CELERY_BROKER_URL", ""))
+    if parts.scheme != "redis" or parts.hostname not in {"127.0.0.1", "localhost"} or parts.path != "/15":
+        return None
+    import redis
+
+    return redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
 
 
 def report_errors(figure: str, results: dict, server: Gunicorn):
@@ -89,10 +102,12 @@ def report_errors(figure: str, results: dict, server: Gunicorn):
 
 @dataclass
 class Client:
-    """One visitor: its own cookies, and a new connection per request (as sync workers close it)."""
+    """One visitor: its own cookies and the CSRF token of the form it last read, and a new connection per request (as
+    sync workers close it)."""
 
     port: int
     cookies: dict = field(default_factory=dict)
+    token: str = ""
 
     def request(self, method: str, path: str, fields: dict | None = None) -> http.client.HTTPResponse:
         """The answer, its body read into `body`."""
@@ -121,20 +136,34 @@ def problem(response, ok: bool) -> str | None:
     return f"HTTP {response.status} {response.getheader('location', '')} {text[:300]!r}"
 
 
-def get_bare(client: Client, state=None) -> str | None:
-    response = client.request("GET", BARE)
-    return problem(response, response.status == 200 and response.body == b"ok")
+def get(path: str, expected):
+    """A request(client) of `path`: None when it answers 200 and `expected(response)`, else its problem."""
+
+    def request(client: Client) -> str | None:
+        response = client.request("GET", path)
+        return problem(response, response.status == 200 and expected(response))
+
+    return request
 
 
-def visits(kind: str, request, count: int, *, new_visitor: bool = False) -> list:
-    """`count` visits of one request each, recorded as `kind`; request(client, state) returns its problem or None."""
+get_bare = get(BARE, lambda response: response.body == b"ok")
 
-    def visit(client, state, record):
-        if new_visitor:
-            client.cookies.clear()
-        record(kind, lambda: request(client, state))
 
-    return [visit] * count
+def visits(kind: str, request, count: int) -> list:
+    """`count` visits of one request(client) each, recorded as `kind`, by the same visitor."""
+    return [lambda client, record: record(kind, lambda: request(client))] * count
+
+
+def new_visitor(*steps):
+    """A visit by a new visitor (no cookies yet): each step (kind, request(client)) in turn, until one has a problem."""
+
+    def visit(client, record):
+        client.cookies.clear()
+        for kind, request in steps:
+            if not record(kind, lambda request=request: request(client)):
+                break
+
+    return visit
 
 
 @dataclass
@@ -153,18 +182,16 @@ def requests(results: dict) -> int:
     return sum(len(result.latencies) for kind, result in results.items() if kind != SETUP)
 
 
-def warm_up(name: str, server: Gunicorn, batches: list, *, threads: int):
-    """Untimed visits: a broken page stops the benchmark at once, and every worker is warm (templates, connections)."""
-    results = defaultdict(Result)
-    for batch, prepare in batches:
-        drive(server.port, batch, results, threads=threads, prepare=prepare)
-    if problems := [(kind, result.errors[0]) for kind, result in results.items() if result.errors]:
-        raise SystemExit(f"{name}: the warm-up failed: {problems[0]}\n--- gunicorn log:\n{server.tail()}")
-
-
-def measure(server: Gunicorn, batches: dict, *, rounds: int, threads: int, worker=None) -> tuple[dict, dict, dict]:
-    """Drive a share of each batch in turn, `rounds` times, so that other load on the machine weighs on each alike;
-    print the requests, seconds and CPU of each; return the results, requests per second and CPU meters of each."""
+def measure(server: Gunicorn, batches: dict, *, warm_up: list, rounds: int, threads: int, worker=None):
+    """First the untimed batches of `warm_up`: a broken page stops the benchmark at once, and every worker is warm
+    (templates, connections). Then drive a share of each batch in turn, `rounds` times, so that other load on the
+    machine weighs on each alike; print the requests, seconds and CPU of each. A batch is (visits, prepare). Return
+    the results of every kind of request, and the requests per second and the CPU meter of each batch."""
+    warm = defaultdict(Result)
+    for batch, prepare in warm_up:
+        drive(server.port, batch, warm, threads=threads, prepare=prepare)
+    if problems := [(kind, result.errors[0]) for kind, result in warm.items() if result.errors]:
+        raise SystemExit(f"the warm-up failed: {problems[0]}\n--- gunicorn log:\n{server.tail()}")
     results, elapsed = {name: defaultdict(Result) for name in batches}, dict.fromkeys(batches, 0.0)
     meters = {name: CpuMeter(server, worker) for name in batches}
     for n in range(rounds):
@@ -174,13 +201,14 @@ def measure(server: Gunicorn, batches: dict, *, rounds: int, threads: int, worke
     for name, meter in meters.items():
         meter.requests = requests(results[name])
         print(f"   ({name}: {meter.requests} requests in {elapsed[name]:.2f} s; {meter})", flush=True)
-    return results, {name: meters[name].requests / elapsed[name] for name in batches}, meters
+    every = defaultdict(Result, {kind: result for each in results.values() for kind, result in each.items()})
+    return every, {name: meters[name].requests / elapsed[name] for name in batches}, meters
 
 
 def drive(port: int, batch: list, results: dict, *, threads: int, prepare=None) -> float:
     """Make the visits from `threads` clients at once, into `results`; return the seconds from when every client is
-    ready (after `prepare(client)`, untimed) to when the last is done. A visit(client, state, record), `state` what
-    prepare returned, calls record(kind, call) for each request."""
+    ready (after `prepare(client)`, untimed) to when the last is done. A visit(client, record) calls record(kind,
+    call) for each request, `call()` returning its problem or None."""
     tickets = itertools.count()  # next() on a count is atomic in CPython
     lock, began = threading.Lock(), []
     barrier = threading.Barrier(threads, action=lambda: began.append(time.perf_counter()))
@@ -200,12 +228,11 @@ def drive(port: int, batch: list, results: dict, *, threads: int, prepare=None) 
         return problem is None
 
     def serve(_index: int) -> float:
-        client, state, ready = Client(port), {}, True
-        if prepare:  # None from the call: no problem
-            ready = record(SETUP, lambda: state.update(value=prepare(client)))
+        client = Client(port)
+        ready = record(SETUP, lambda: prepare(client)) if prepare else True
         barrier.wait()
         while ready and (ticket := next(tickets)) < len(batch):
-            batch[ticket](client, state.get("value"), record)
+            batch[ticket](client, record)
         return time.perf_counter()
 
     with ThreadPoolExecutor(threads) as pool:
