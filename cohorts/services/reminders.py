@@ -46,12 +46,18 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     windows = sorted(settings.REMINDER_DAYS_BEFORE)
     today = timezone.localdate(now, zone)
     planned = []  # (key, participant / board's registration / intake, course day or None)
+    # The days with a window open, from their dates and times alone: on most runs there is none, and then
+    # neither the days' runs nor their people are read.
+    candidates = CourseDay.objects.filter(
+        cohort__status__in=ACTIVE_STATUSES,
+        date__gte=today,
+        date__lte=today + datetime.timedelta(days=max(windows, default=0)),
+    ).values_list("pk", "date", "start_time")
+    open_days = [
+        pk for pk, date, start_time in candidates if _due_window(date, start_time, windows, now, zone) is not None
+    ]
     days = (
-        CourseDay.objects.filter(
-            cohort__status__in=ACTIVE_STATUSES,
-            date__gte=today,
-            date__lte=today + datetime.timedelta(days=max(windows, default=0)),
-        )
+        CourseDay.objects.filter(pk__in=open_days)
         .select_related("cohort__programme", "programme_day")
         .prefetch_related(
             Prefetch(
@@ -66,21 +72,10 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
             ),
         )
     )
-    for day in days:
-        start = timezone.make_aware(datetime.datetime.combine(day.date, day.start_time), zone)
-        if start <= now:
+    for day in days if open_days else []:
+        window = _due_window(day.date, day.start_time, windows, now, zone)
+        if window is None:  # moved meanwhile
             continue
-        due = [
-            w
-            for w in windows
-            if timezone.make_aware(
-                datetime.datetime.combine(day.date - datetime.timedelta(days=w), day.start_time), zone
-            )
-            <= now
-        ]
-        if not due:
-            continue
-        window = min(due)
         planned += [(f"reminder:{p.pk}:{day.pk}:{window}", p, day) for p in day.cohort.enrolled]
         # Each board's contact hears which of their leaders have a day coming up.
         for registration in day.cohort.current_registrations:
@@ -91,8 +86,11 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
         status__in=[IntakeAppointment.Status.PLANNED, IntakeAppointment.Status.MOVED],
         starts_at__gt=now,
         starts_at__lte=now + datetime.timedelta(days=1),
-    ).select_related("registration__board")
-    planned += [(f"intake-reminder:{i.pk}:{i.sequence}", i, None) for i in intakes]
+    )
+    if intakes.exists():  # mostly none within the day; read with their boards only when there are
+        planned += [
+            (f"intake-reminder:{i.pk}:{i.sequence}", i, None) for i in intakes.select_related("registration__board")
+        ]
     sent = set(OutgoingMail.objects.filter(key__in=[key for key, _who, _day in planned]).values_list("key", flat=True))
     due = [(key, who, day) for key, who, day in planned if key not in sent]
     if not due:
@@ -107,6 +105,19 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
             emails=[_reminder(key=key, who=who, day=day, contexts=contexts, pages=pages) for key, who, day in due]
         )
     return len(queued)
+
+
+def _due_window(date: datetime.date, start_time: datetime.time, windows: list[int], now, zone) -> int | None:
+    """Return the nearest window (in days before) that is open for a day at `date` and `start_time`, or None."""
+    start = timezone.make_aware(datetime.datetime.combine(date, start_time), zone)
+    if start <= now:
+        return None
+    due = [
+        w
+        for w in windows
+        if timezone.make_aware(datetime.datetime.combine(date - datetime.timedelta(days=w), start_time), zone) <= now
+    ]
+    return min(due, default=None)
 
 
 def _reminder(*, key: str, who, day: CourseDay | None, contexts: dict, pages: dict[int, str]) -> Email:
@@ -148,14 +159,14 @@ def send_go_no_go_alerts(*, now: datetime.datetime | None = None) -> int:
         .filter(status__in=[Cohort.Status.REQUESTED, Cohort.Status.PLANNED, Cohort.Status.CONFIRMED])
         .annotate(first_date=models.Min("days__date"))
         .filter(first_date__lte=deadline, first_date__gte=timezone.localdate(now))
+        # Only those still below their minimum: most hours none is, and then nothing more is read.
+        .filter(enrolled_count__lt=models.F("programme__min_participants"))
         .select_related("programme", "trainer")
         .prefetch_related("registrations__board")
     )
     queued = 0
     for cohort in cohorts:
         needed = cohort.programme.min_participants - cohort.enrolled_count
-        if needed <= 0:
-            continue
         trainer_email = (
             cohort.trainer.email if cohort.trainer and cohort.trainer.email else settings.TRAINER_NOTIFICATION_EMAIL
         )

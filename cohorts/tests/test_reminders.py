@@ -121,7 +121,7 @@ def test_a_reminder_run_takes_the_same_queries_however_many_participants(partici
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
         assert reminders_services.send_due_reminders() == participants + 1  # and the board's contact
         # Everything is sent: a further run reads, and writes nothing.
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             assert reminders_services.send_due_reminders() == 0
     day = cohort.days.get()
     enrolled = cohort.participants.filter(status="enrolled")
@@ -198,7 +198,19 @@ def test_a_reminder_run_takes_the_same_queries_however_many_runs_and_boards(runs
         cohort.save()
     with time_machine.travel(datetime.datetime(2027, 3, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
         reminders_services.send_due_reminders()
-        # The days with their runs, participants and boards; the keys already sent; the intakes.
-        with django_assert_num_queries(5):
+        # The days with a window open, from their dates; those days with their runs, participants and boards;
+        # the intakes; the keys already sent.
+        with django_assert_num_queries(6):
             assert reminders_services.send_due_reminders() == 0
     assert OutgoingMail.objects.filter(key__startswith="reminder-board:").count() == 2 * runs
+
+
+@pytest.mark.parametrize("runs", [1, 4])
+def test_a_reminder_run_with_no_window_open_reads_only_the_days_dates_and_the_intakes(runs, django_assert_num_queries):
+    for _ in range(runs):
+        confirmed_cohort_with([datetime.date(2027, 3, 10)], participants=3)
+    # More than a week before the day, and after it began: no window is open, nothing else is read.
+    for moment in (datetime.datetime(2027, 3, 2, 12, 0), datetime.datetime(2027, 3, 10, 9, 30)):
+        with time_machine.travel(moment.replace(tzinfo=AMSTERDAM), tick=False), django_assert_num_queries(2):
+            assert reminders_services.send_due_reminders() == 0
+    assert not OutgoingMail.objects.filter(key__startswith="reminder").exists()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,45 +57,63 @@ def send_due_evaluations(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     today = timezone.localdate(now)
     ended = _ended_days(now=now, today=today)
-    # Most runs of the task (every 15 minutes) find no day ended within the window: then nothing is asked.
+    # Most runs of the task (every 15 minutes) find no day ended within the window, or everyone there asked
+    # already, and no reminder due: then each step stops at its first, cheap query.
     asks = _day_asks(ended) + _end_asks(ended) if ended else []
+    reminders = _due_reminders(today=today)
+    if not asks and not reminders:
+        return 0
     with transaction.atomic():
         queued = sum(_ask(ask, today=today) for ask in asks)
-        queued += _remind(today=today)
+        queued += _remind(reminders, today=today)
     return queued
 
 
 def _ended_days(*, now: datetime.datetime, today: datetime.date) -> list[CourseDay]:
     zone = timezone.get_current_timezone()
-    days = CourseDay.objects.filter(
+    candidates = CourseDay.objects.filter(
         cohort__status__in=SENT_STATUSES,
         date__lte=today,
         date__gte=today - datetime.timedelta(days=settings.EVALUATION_SEND_WITHIN_DAYS),
-    ).select_related("cohort__programme", "programme_day")
-    return [d for d in days if timezone.make_aware(datetime.datetime.combine(d.date, d.end_time), zone) <= now]
+    ).values_list("pk", "date", "end_time")
+    ended = [
+        pk
+        for pk, date, end_time in candidates
+        if timezone.make_aware(datetime.datetime.combine(date, end_time), zone) <= now
+    ]
+    if not ended:
+        return []
+    return list(CourseDay.objects.filter(pk__in=ended).select_related("cohort__programme", "programme_day"))
 
 
 def _day_asks(days: list[CourseDay]) -> list[_Ask]:
+    # Those present and not yet asked first: after a day's first run there are none, and then no form is read.
+    present = list(
+        Attendance.objects.filter(
+            course_day__in=days,
+            status=Attendance.Status.PRESENT,
+            participant__status=Participant.Status.ENROLLED,
+        )
+        .exclude(
+            Exists(
+                Invitation.objects.filter(
+                    kind=Invitation.Kind.DAY,
+                    participant=OuterRef("participant_id"),
+                    course_day=OuterRef("course_day_id"),
+                )
+            )
+        )
+        .select_related("participant")
+        .order_by("course_day_id", "participant_id")
+    )
+    if not present:
+        return []
     forms = {
         f.programme_day_id: f
         for f in EvaluationForm.objects.filter(
             kind=EvaluationForm.Kind.DAY, is_current=True, programme_day__in=[d.programme_day_id for d in days]
         )
     }
-    asked = set(
-        Invitation.objects.filter(kind=Invitation.Kind.DAY, course_day__in=days).values_list(
-            "participant_id", "course_day_id"
-        )
-    )
-    present = (
-        Attendance.objects.filter(
-            course_day__in=[d for d in days if d.programme_day_id in forms],
-            status=Attendance.Status.PRESENT,
-            participant__status=Participant.Status.ENROLLED,
-        )
-        .select_related("participant")
-        .order_by("course_day_id", "participant_id")
-    )
     by_id = {d.pk: d for d in days}
     return [
         _Ask(
@@ -105,7 +123,7 @@ def _day_asks(days: list[CourseDay]) -> list[_Ask]:
             forms[by_id[a.course_day_id].programme_day_id],
         )
         for a in present
-        if (a.participant_id, a.course_day_id) not in asked
+        if by_id[a.course_day_id].programme_day_id in forms
     ]
 
 
@@ -118,6 +136,8 @@ def _end_asks(days: list[CourseDay]) -> list[_Ask]:
         .values_list("cohort", "last")
     )
     finished = {d.cohort_id for d in days if d.date == last.get(d.cohort_id)}
+    if not finished:  # no run's last day among them: no end form is due
+        return []
     forms = {
         f.programme_id: f
         for f in EvaluationForm.objects.filter(
@@ -156,20 +176,30 @@ def _ask(ask: _Ask, *, today: datetime.date) -> int:
     return 1
 
 
-def _remind(*, today: datetime.date) -> int:
+def _reminder_due(*, today: datetime.date):
+    return Invitation.objects.filter(
+        answered=False,
+        reminded=False,
+        sent_on__lte=today - datetime.timedelta(days=settings.EVALUATION_REMINDER_DAYS),
+        expires_on__gt=today,
+        participant__status=Participant.Status.ENROLLED,
+    )
+
+
+def _due_reminders(*, today: datetime.date) -> list[int]:
+    """The invitations whose one reminder is due, by id: mostly none, read without joining what a reminder needs."""
+    return list(_reminder_due(today=today).values_list("pk", flat=True))
+
+
+def _remind(invitation_ids: list[int], *, today: datetime.date) -> int:
+    if not invitation_ids:
+        return 0
     due = list(
-        Invitation.objects.filter(
-            answered=False,
-            reminded=False,
-            sent_on__lte=today - datetime.timedelta(days=settings.EVALUATION_REMINDER_DAYS),
-            expires_on__gt=today,
-            participant__status=Participant.Status.ENROLLED,
-        )
+        _reminder_due(today=today)
+        .filter(pk__in=invitation_ids)
         .select_related("participant", "cohort__programme", "course_day__programme_day")
         .order_by("pk")
     )
-    if not due:
-        return 0
     forms = _current_forms({i.cohort.programme_id for i in due})
     reminded = []
     for invitation in due:
