@@ -8,6 +8,7 @@ skipped with the reason, in CI (CI=true) they fail, so a silently wrong
 configuration cannot pass.
 """
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -113,15 +114,24 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
-@pytest.fixture(autouse=True)
-def _eager_celery():
-    """Run tasks in-process, as on the embedded default; worker tests use subprocesses."""
+@contextlib.contextmanager
+def eager_celery():
+    """Run tasks in-process, as on the embedded default."""
     from verbindend.celery import app
 
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = eager
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Every test's tasks run in-process; worker tests use subprocesses."""
+    with eager_celery():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -133,21 +143,29 @@ def _language_of_the_next_test():
     translation.deactivate()
 
 
+def settings_for_tests() -> dict:
+    """The settings every test runs with (a fixture of a wider scope applies them itself)."""
+    from django.conf import settings
+
+    return {
+        # Production's HTTPS redirect is proven by the deploy check; the test client speaks plain HTTP.
+        "SECURE_SSL_REDIRECT": False,
+        # The manifest storage of production needs `collectstatic`; tests read the source files directly.
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    }
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    # Production's HTTPS redirect is proven by the deploy check; the test
-    # client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
+    for name, value in settings_for_tests().items():
+        setattr(settings, name, value)
     # Rate-limit counters and the like must not leak from one test into the next.
     from django.core.cache import cache
 
     cache.clear()
-    # The manifest storage of production needs `collectstatic`; tests read
-    # the source files directly.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 # A Monday morning in March 2027, outside the school holidays and before the clocks go forward: the moment the

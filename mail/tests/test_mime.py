@@ -15,9 +15,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core import mail as django_mail
-from django.utils import timezone
+from django.core.cache import cache
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone, translation
 from playwright.sync_api import sync_playwright
 
 from billing.services import invoicing, payments
@@ -32,7 +37,7 @@ from cohorts.tests.factories import (
     enrolled_participants,
     scheduled_days,
 )
-from conftest import require_service
+from conftest import FIXED_NOW, eager_celery, require_service, settings_for_tests
 from evaluations.services import sending as evaluations
 from mail.models import OutgoingMail
 from mail.services.delivery import deliver_mails
@@ -193,24 +198,47 @@ def every_kind_of_mail(admin_user) -> None:
     queue_email(to="test@example.nl", template="mail/test", context={}, key="mime-test")
 
 
+@pytest.fixture(scope="module")
+def sent(django_db_setup, django_db_blocker, tmp_path_factory):
+    """
+    Each template's first message, as bytes the backend received, parsed with policy.default; and each template's
+    rendered subject.
+
+    Made once for the module's tests, which only read them: the story behind them (a registration, a run, its
+    invoices and certificates) takes seconds. It is made in a transaction rolled back at once, as a test's own
+    data is, at the fixed clock of the tests.
+    """
+    files = tmp_path_factory.mktemp("mime-files")
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(FIXED_NOW, tick=False),
+        override_settings(**settings_for_tests(), MEDIA_ROOT=files, PRIVATE_FILES_ROOT=files / "private"),
+        eager_celery(),
+        transaction.atomic(),
+    ):
+        every_kind_of_mail(User.objects.create_superuser("admin", "admin@example.com", "password"))
+        django_mail.outbox.clear()
+        rows = {row.message_id: row.template for row in OutgoingMail.objects.all()}
+        pending = OutgoingMail.objects.filter(status=OutgoingMail.Status.PENDING)
+        while pending.exists():  # a batch at a time, as the send task does
+            deliver_mails(mail_ids=list(pending.values_list("pk", flat=True)))
+        assert OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT).count() == 0
+        subjects = dict(OutgoingMail.objects.values_list("template", "subject"))
+        parsed = {}
+        for message in django_mail.outbox:
+            raw = message.message().as_bytes()
+            read = message_from_bytes(raw, policy=policy.default)
+            parsed.setdefault(rows[read["Message-ID"]], (raw, read))
+        django_mail.outbox.clear()
+        transaction.set_rollback(True)
+    cache.clear()
+    translation.deactivate()
+    return parsed, subjects
+
+
 @pytest.fixture
-def messages(admin_user, settings, tmp_path):
-    """Each template's first message, as bytes the backend received, parsed with policy.default."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
-    every_kind_of_mail(admin_user)
-    django_mail.outbox.clear()
-    rows = {row.message_id: row.template for row in OutgoingMail.objects.all()}
-    pending = OutgoingMail.objects.filter(status=OutgoingMail.Status.PENDING)
-    while pending.exists():  # a batch at a time, as the send task does
-        deliver_mails(mail_ids=list(pending.values_list("pk", flat=True)))
-    assert OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT).count() == 0
-    parsed = {}
-    for sent in django_mail.outbox:
-        raw = sent.message().as_bytes()
-        message = message_from_bytes(raw, policy=policy.default)
-        parsed.setdefault(rows[message["Message-ID"]], (raw, message))
-    return parsed
+def messages(sent):
+    return sent[0]
 
 
 def test_every_template_on_disk_is_covered(messages):
@@ -225,8 +253,8 @@ def test_date_carries_amsterdams_real_offset(messages):
         assert abs(date - timezone.now()) < datetime.timedelta(minutes=5), template
 
 
-def test_subject_decodes_to_the_rendered_subject(messages):
-    subjects = dict(OutgoingMail.objects.values_list("template", "subject"))
+def test_subject_decodes_to_the_rendered_subject(sent):
+    messages, subjects = sent
     assert any(not subject.isascii() and len(subject) > 60 for subject in subjects.values())  # a folded one
     for template, (_, message) in messages.items():
         assert str(message["Subject"]) == subjects[template], template
