@@ -52,6 +52,17 @@ def _redis_database(url: str, number: int) -> str:
     return url.rsplit("/", 1)[0] + f"/{number}"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # The longest first: the browser tests' group (one worker runs it whole) and the tests marked slow. Left in
+    # collection order, the browser tests came last, and one worker ran them while the other stood idle.
+    def weight(item) -> int:
+        group = item.get_closest_marker("xdist_group")
+        return 0 if group else 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=weight)
+
+
 def pytest_configure(config):
     index = _worker_index()
     if index == 0:

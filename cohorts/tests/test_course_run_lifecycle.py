@@ -39,7 +39,7 @@ from registry.models import Accreditation, Certificate
 
 from .factories import participant_data, seeded_programme
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UTC = datetime.UTC
 MINUTE = datetime.timedelta(minutes=1)

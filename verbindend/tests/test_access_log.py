@@ -101,6 +101,7 @@ def server(tmp_path):
         }
 
 
+@pytest.mark.slow
 def test_no_personal_link_reaches_the_log(server):
     base, urls = server["base"], server["urls"]
     board, enrolment, participant, calendar = (url.removeprefix(base) for url in urls)

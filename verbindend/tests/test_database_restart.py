@@ -75,6 +75,7 @@ class Browser:
         return 302 if status == 200 else status
 
 
+@pytest.mark.slow
 def test_a_database_restart_under_load_fails_requests_only_while_it_is_down_and_writes_nothing_by_half(cluster):
     env = {
         **os.environ,
