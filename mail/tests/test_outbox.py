@@ -342,3 +342,12 @@ def test_calendar_invitation_arrives_and_parses_back(smtp_server, django_capture
     assert str(vevent["UID"]) == "intake-5@verbindend"
     assert int(vevent["SEQUENCE"]) == 2
     assert vevent.decoded("DTSTART") == start
+
+
+def test_a_drain_with_every_row_sent_or_failed_asks_one_query(django_assert_num_queries):
+    OutgoingMail.objects.create(
+        key="done", to=["a@example.nl"], subject="s", body_text="t", status="sent", sent_at=timezone.now()
+    )
+    OutgoingMail.objects.create(key="gave-up", to=["b@example.nl"], subject="s", body_text="t", status="failed")
+    with django_assert_num_queries(1):
+        assert requeue_due_mail() == 0

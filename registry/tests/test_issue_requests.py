@@ -183,3 +183,8 @@ def test_a_task_queued_before_requests_were_recorded_still_issues_and_leaves_its
     request = IssueRequest.objects.get()
     assert (request.cohort, request.requested_by, request.status, request.issued) == (cohort, user, "done", 1)
     assert request.finished_at <= timezone.now()
+
+
+def test_a_drain_with_no_request_pending_or_running_asks_one_query(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert issuing.requeue_stranded_requests() == 0
